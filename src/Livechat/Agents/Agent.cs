@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Livechat.Agents;
+
+public static class Presence
+{
+    public const string Online = "ONLINE";
+    public const string Away = "AWAY";
+    public const string Offline = "OFFLINE";
+
+    public static bool IsValid(string value) => value is Online or Away or Offline;
+
+    /// <summary>
+    /// What an agent counts as now: the stored presence, except that an ONLINE agent whose last realtime
+    /// connection closed counts as OFFLINE once its grace period (<c>offline_after</c>) has passed.
+    /// </summary>
+    public static string Effective(string stored, DateTimeOffset? offlineAfter, DateTimeOffset now) =>
+        stored == Online && offlineAfter is { } after && after <= now ? Offline : stored;
+}
+
+/// <summary>A support agent of a tenant as the API shows it (<c>GET /livechat/agents</c>).</summary>
+public sealed record Agent(long AgentId, long TenantId, string Presence, DateTimeOffset LastSeenAt);
+
+public sealed record SetPresenceRequest(string Status);
+
+public sealed class PresenceOptions
+{
+    public const string Section = "Livechat:Presence";
+
+    /// <summary>How long an agent stays ONLINE after its last realtime connection drops (a flaky mobile link).</summary>
+    [Range(0, 3600)]
+    public int GraceSeconds { get; set; } = 30;
+}

@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using Livechat.Auth;
+using Livechat.Data;
+
+namespace Livechat.Agents;
+
+/// <summary>Known agents and tenant users, and agent presence.</summary>
+public sealed class AgentStore(Database database, TimeProvider time)
+{
+    // Remembering who called is a write; one per user and minute is plenty for last_seen_at.
+    private static readonly TimeSpan RememberEvery = TimeSpan.FromSeconds(60);
+    private readonly ConcurrentDictionary<(long Tenant, long User, bool Agent), DateTimeOffset> remembered = new();
+
+    /// <summary>
+    /// Records that <paramref name="user"/> called in its tenant: a support agent becomes a known agent (and
+    /// may be named in <c>agent_id</c>), a tenant user becomes a notification recipient.
+    /// </summary>
+    public async Task RememberAsync(CurrentUser user, CancellationToken cancellationToken)
+    {
+        var key = (user.TenantId, user.UserId, user.IsAgent);
+        var now = time.Now();
+        if (remembered.TryGetValue(key, out var last) && now - last < RememberEvery) return;
+        await database.WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = connection.Sql(user.IsAgent
+                ? """
+                  INSERT INTO agents (tenant_id, user_id, presence, presence_changed_at, last_seen_at)
+                  VALUES (@tenant, @user, 'OFFLINE', @now, @now)
+                  ON CONFLICT (tenant_id, user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at
+                  """
+                : """
+                  INSERT INTO tenant_users (tenant_id, user_id, last_seen_at) VALUES (@tenant, @user, @now)
+                  ON CONFLICT (tenant_id, user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at
+                  """, transaction)
+                .With("tenant", user.TenantId).With("user", user.UserId).With("now", now);
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+        remembered[key] = now;
+    }
+
+    public Task<IReadOnlyList<Agent>> ListAsync(long tenantId, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<Agent>>(async connection =>
+        {
+            await using var command = connection.Sql("""
+                SELECT user_id, tenant_id, presence, offline_after, last_seen_at FROM agents
+                WHERE tenant_id = @tenant ORDER BY user_id LIMIT 1000
+                """).With("tenant", tenantId);
+            var agents = new List<Agent>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) agents.Add(Read(reader));
+            return agents;
+        }, cancellationToken);
+
+    public Task<Agent> SetPresenceAsync(CurrentUser agent, string presence, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var now = time.Now();
+            await using var command = connection.Sql("""
+                INSERT INTO agents (tenant_id, user_id, presence, presence_changed_at, last_seen_at)
+                VALUES (@tenant, @user, @presence, @now, @now)
+                ON CONFLICT (tenant_id, user_id) DO UPDATE
+                    SET presence = excluded.presence, offline_after = NULL,
+                        presence_changed_at = excluded.presence_changed_at, last_seen_at = excluded.last_seen_at
+                RETURNING user_id, tenant_id, presence, offline_after, last_seen_at
+                """, transaction)
+                .With("tenant", agent.TenantId).With("user", agent.UserId).With("presence", presence).With("now", now);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return Read(reader);
+        }, cancellationToken);
+
+    /// <summary>The agent's presence now, or null when the user is not a known agent of the tenant. Runs inside a caller's transaction.</summary>
+    public async Task<string?> PresenceAsync(DbConnection connection, DbTransaction transaction, long tenantId, long agentId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.Sql("SELECT presence, offline_after FROM agents WHERE tenant_id = @tenant AND user_id = @user", transaction)
+            .With("tenant", tenantId).With("user", agentId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return Presence.Effective(reader.GetString(0), reader.GetTimeOrNull(1), time.Now());
+    }
+
+    private Agent Read(DbDataReader reader) =>
+        new(reader.GetInt64(0), reader.GetInt64(1), Presence.Effective(reader.GetString(2), reader.GetTimeOrNull(3), time.Now()), reader.GetTime(4));
+}

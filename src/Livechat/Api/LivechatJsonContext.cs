@@ -1,0 +1,33 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Livechat.Agents;
+using Livechat.Messages;
+using Livechat.Notifications;
+using Livechat.Sessions;
+using Livechat.Tickets;
+
+namespace Livechat.Api;
+
+/// <summary>Compile-time JSON metadata for every body we write: no reflection on the hot path.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ApiResponse<object>))]
+[JsonSerializable(typeof(ApiResponse<ChatSession>))]
+[JsonSerializable(typeof(ApiResponse<IReadOnlyList<ChatSession>>))]
+[JsonSerializable(typeof(ApiResponse<ChatMessage>))]
+[JsonSerializable(typeof(ApiResponse<IReadOnlyList<ChatMessage>>))]
+[JsonSerializable(typeof(ApiResponse<Agent>))]
+[JsonSerializable(typeof(ApiResponse<IReadOnlyList<Agent>>))]
+[JsonSerializable(typeof(ApiResponse<Ticket>))]
+[JsonSerializable(typeof(ApiResponse<IReadOnlyList<Ticket>>))]
+[JsonSerializable(typeof(ApiResponse<Notification>))]
+[JsonSerializable(typeof(ApiResponse<IReadOnlyList<Notification>>))]
+[JsonSerializable(typeof(ApiResponse<ReadAllResult>))]
+[JsonSerializable(typeof(ApiResponse<HealthReport>))]
+[JsonSerializable(typeof(ChatMessage))]
+[JsonSerializable(typeof(ChatSession))]
+[JsonSerializable(typeof(Notification))]
+[JsonSerializable(typeof(Agent))]
+internal sealed partial class LivechatJsonContext : JsonSerializerContext;
+
+/// <summary>The body of <c>/health/*</c>: overall status and each check's.</summary>
+public sealed record HealthReport(string Status, IReadOnlyDictionary<string, string> Checks);

@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace Livechat.Api;
+
+public static class OpenApiSetup
+{
+    /// <summary>Describes the bearer token and the tenant header that every feature endpoint needs.</summary>
+    public static OpenApiOptions AddLivechatDocument(this OpenApiOptions options)
+    {
+        options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info = new OpenApiInfo
+            {
+                Title = "Livechat API",
+                Version = "v1",
+                Description = "Live chat between support agents and tenant users. Every response is the APIResponse envelope; " +
+                    "send Authorization: Bearer <JWT> and X-Tenant-ID: <tenant id> on every call but /health.",
+            };
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                BearerFormat = "JWT",
+                Description = "A JWT with sub (user id), role (one or many) and tenant_id (one or many).",
+            };
+            document.Security ??= [];
+            document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
+            return Task.CompletedTask;
+        });
+        options.AddOperationTransformer((operation, context, _) =>
+        {
+            if (context.Description.RelativePath?.StartsWith("health", StringComparison.Ordinal) == true) return Task.CompletedTask;
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "X-Tenant-ID",
+                In = ParameterLocation.Header,
+                Required = false,
+                Description = "The tenant to act in (a positive integer); may be left out when the host name maps to a tenant.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
+            });
+            return Task.CompletedTask;
+        });
+        return options;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Livechat.Auth;
+
+public static class AuthSetup
+{
+    /// <summary>The hub path, where browsers cannot set headers on WebSockets and send the token as <c>access_token</c>.</summary>
+    public const string HubPath = "/livechat/hub";
+
+    public static IServiceCollection AddLivechatAuth(this IServiceCollection services)
+    {
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<AuthOptions>>((jwt, authOptions) => Configure(jwt, authOptions.Value));
+        services.AddAuthorization();
+        return services;
+    }
+
+    private static void Configure(JwtBearerOptions jwt, AuthOptions auth)
+    {
+        // Our claim names are the token's own (sub, role, tenant_id): no mapping to WS-* URIs.
+        jwt.MapInboundClaims = false;
+        jwt.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidIssuer = auth.Issuer,
+            ValidAudience = auth.Audience,
+            ValidateIssuer = true,
+            ValidateAudience = true,
+            ValidateLifetime = true,
+            ValidateIssuerSigningKey = true,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ClockSkew = TimeSpan.FromSeconds(auth.ClockSkewSeconds),
+            NameClaimType = "sub",
+            RoleClaimType = "role",
+        };
+        if (!string.IsNullOrEmpty(auth.SigningKey))
+        {
+            jwt.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(auth.SigningKey));
+            // Only the algorithm we sign with: no 'none', no confusion with other key types.
+            jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
+        }
+        else
+        {
+            jwt.Authority = auth.Authority;
+            jwt.RequireHttpsMetadata = !auth.Authority!.StartsWith("http://localhost", StringComparison.OrdinalIgnoreCase);
+            // Asymmetric only: an HS256 token "signed" with the authority's public key must never pass.
+            jwt.TokenValidationParameters.ValidAlgorithms =
+            [
+                SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
+                SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
+                SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
+            ];
+        }
+        jwt.Events = new JwtBearerEvents
+        {
+            OnMessageReceived = context =>
+            {
+                if (context.HttpContext.Request.Path.StartsWithSegments(HubPath)
+                    && context.Request.Query.TryGetValue("access_token", out var token))
+                {
+                    context.Token = token.ToString();
+                }
+                return Task.CompletedTask;
+            },
+        };
+    }
+}

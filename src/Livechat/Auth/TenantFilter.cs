@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Security.Claims;
+using Livechat.Agents;
+using Livechat.Api;
+using Livechat.Tenants;
+
+namespace Livechat.Auth;
+
+/// <summary>
+/// Contract section 3 after the token is valid: the tenant from <c>X-Tenant-ID</c> (or the host name),
+/// which must exist, be active and be granted by the token, then the role. Runs as an endpoint filter on
+/// every feature group, and through <see cref="ResolveAsync"/> at the hub's door.
+/// </summary>
+public static class TenantFilter
+{
+    public const string Header = "X-Tenant-ID";
+
+    /// <summary>Marks endpoints that act in a tenant; <see cref="UseTenants"/> resolves it for them.</summary>
+    public sealed record TenantRequired(bool AgentsOnly);
+
+    /// <summary>Requires a valid token and a granted tenant on every endpoint of the group; agents only when asked.</summary>
+    public static TBuilder RequireTenant<TBuilder>(this TBuilder builder, bool agentsOnly = false) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization().WithMetadata(new TenantRequired(agentsOnly));
+
+    /// <summary>Narrows one endpoint of a <see cref="RequireTenant"/> group to support agents (403 for tenant users).</summary>
+    public static RouteHandlerBuilder AgentsOnly(this RouteHandlerBuilder endpoint) => endpoint.WithMetadata(new TenantRequired(true));
+
+    /// <summary>
+    /// Runs after authorization (so a bad token is a 401 first) and before the endpoint binds its
+    /// parameters, so handlers can take a <see cref="CurrentUser"/>.
+    /// </summary>
+    public static IApplicationBuilder UseTenants(this IApplicationBuilder app) => app.Use(async (http, next) =>
+    {
+        var required = http.GetEndpoint()?.Metadata.GetOrderedMetadata<TenantRequired>();
+        if (required is null || required.Count == 0)
+        {
+            await next(http);
+            return;
+        }
+        var (user, error) = await ResolveAsync(http, http.RequestAborted);
+        if (error is null && required.Any(r => r.AgentsOnly) && !user!.IsAgent)
+            error = ApiError.Forbidden("Only support agents may do this.");
+        if (error is not null)
+        {
+            await ApiResults.WriteErrorAsync(http, error);
+            return;
+        }
+        http.Features.Set(user);
+        await next(http);
+    });
+
+    public static async Task<(CurrentUser? User, ApiError? Error)> ResolveAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var principal = http.User;
+        if (!long.TryParse(principal.FindFirstValue("sub"), NumberStyles.None, CultureInfo.InvariantCulture, out var userId) || userId <= 0)
+            return (null, ApiError.Field(401, "request", "The token's 'sub' claim must be a positive integer user id."));
+
+        var tenants = http.RequestServices.GetRequiredService<TenantDirectory>();
+        Tenant? tenant;
+        var header = http.Request.Headers[Header].ToString();
+        if (header.Length == 0 && http.Request.Path.StartsWithSegments(AuthSetup.HubPath))
+            header = http.Request.Query["tenant_id"].ToString();
+        if (header.Length > 0)
+        {
+            if (!long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var tenantId) || tenantId <= 0)
+                return (null, ApiError.BadRequest("x_tenant_id", "X-Tenant-ID must be a positive integer."));
+            tenant = await tenants.FindAsync(tenantId, cancellationToken);
+        }
+        else
+        {
+            tenant = await tenants.FindByDomainAsync(http.Request.Host.Host, cancellationToken);
+            if (tenant is null)
+                return (null, ApiError.BadRequest("x_tenant_id", "Send X-Tenant-ID: this host name belongs to no tenant."));
+        }
+
+        if (tenant is null || !tenant.Active)
+            return (null, ApiError.Forbidden("This tenant is unknown or inactive."));
+        if (!principal.FindAll("tenant_id").Any(claim => claim.Value == tenant.Id.ToString(CultureInfo.InvariantCulture)))
+            return (null, ApiError.Forbidden("Your token does not grant access to this tenant."));
+
+        var user = new CurrentUser(userId, tenant.Id, principal.IsInRole(Roles.SupportAgent));
+        await http.RequestServices.GetRequiredService<AgentStore>().RememberAsync(user, cancellationToken);
+        return (user, null);
+    }
+}

@@ -1,0 +1,159 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Livechat.Data;
+
+/// <summary>
+/// The one door to storage. Feature stores write SQL that both providers understand (named <c>@</c>
+/// parameters, <c>ON CONFLICT</c>, <c>RETURNING</c>) and go through <see cref="ReadAsync{T}"/> and
+/// <see cref="WriteAsync{T}"/>, which hide the few provider differences: SQLite allows one writer at a time,
+/// so writes queue on an in-process lock instead of spinning on SQLITE_BUSY; PostgreSQL runs them
+/// concurrently and lets row locks and constraints decide.
+/// </summary>
+public sealed class Database : IAsyncDisposable
+{
+    private readonly SemaphoreSlim sqliteWriteLock = new(1, 1);
+    private readonly NpgsqlDataSource? postgres;
+    private readonly string? sqliteConnectionString;
+
+    public Database(IOptions<DatabaseOptions> options)
+    {
+        var o = options.Value;
+        IsPostgres = o.IsPostgres;
+        if (IsPostgres)
+        {
+            if (string.IsNullOrWhiteSpace(o.ConnectionString))
+                throw new OptionsValidationException(DatabaseOptions.Section, typeof(DatabaseOptions),
+                    ["Livechat:Database:ConnectionString is required when the provider is postgres."]);
+            postgres = NpgsqlDataSource.Create(o.ConnectionString);
+        }
+        else
+        {
+            sqliteConnectionString = SqliteConnectionString(o.ConnectionString);
+        }
+    }
+
+    public bool IsPostgres { get; }
+
+    public string Describe => IsPostgres ? "postgres" : "sqlite";
+
+    /// <summary>The SQLite connection string with the defaults we rely on; creates the file's folder.</summary>
+    public static string SqliteConnectionString(string? configured)
+    {
+        var builder = new SqliteConnectionStringBuilder(string.IsNullOrWhiteSpace(configured) ? "Data Source=data/livechat.db" : configured)
+        {
+            Pooling = true,
+            ForeignKeys = true,
+            DefaultTimeout = 30,
+        };
+        var folder = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+        return builder.ToString();
+    }
+
+    public string ConnectionString => postgres?.ConnectionString ?? sqliteConnectionString!;
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (postgres is not null) return await postgres.OpenConnectionAsync(cancellationToken);
+        var connection = new SqliteConnection(sqliteConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        // Per connection, not per file: FULL makes a commit survive a power cut, as PostgreSQL's does.
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await work(connection);
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one transaction and commits it; the result is durable when this returns.</summary>
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        if (postgres is not null)
+        {
+            await using var connection = await postgres.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+            var result = await work(connection, transaction);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }
+
+        await sqliteWriteLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = (SqliteConnection)await OpenAsync(cancellationToken);
+            // IMMEDIATE takes the write lock up front, so a read-then-write never fails half-way.
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            var result = await work(connection, transaction);
+            // The caller's token does not stop a commit: once the work is done it must land or fail loudly.
+            await transaction.CommitAsync(CancellationToken.None);
+            return result;
+        }
+        finally
+        {
+            sqliteWriteLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (postgres is not null) await postgres.DisposeAsync();
+        sqliteWriteLock.Dispose();
+        if (sqliteConnectionString is not null) SqliteConnection.ClearAllPools();
+    }
+}
+
+/// <summary>Small helpers that keep SQL call sites short and provider-neutral.</summary>
+public static class DbCommandExtensions
+{
+    public static DbCommand Sql(this DbConnection connection, string sql, DbTransaction? transaction = null)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    /// <summary>
+    /// Adds a named parameter. SQLite keeps ids and timestamps as text (see the schema), so they are
+    /// converted here, once, for every statement; PostgreSQL takes them as <c>uuid</c> and <c>timestamptz</c>.
+    /// </summary>
+    public static DbCommand With(this DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = (command is SqliteCommand ? ForSqlite(value) : value) ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+        return command;
+    }
+
+    public static string SqliteTimestamp(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static object? ForSqlite(object? value) => value switch
+    {
+        Guid id => id.ToString("D"),
+        DateTimeOffset time => SqliteTimestamp(time),
+        _ => value,
+    };
+
+    public static Guid GetId(this DbDataReader reader, int ordinal) => reader.GetGuid(ordinal);
+
+    public static DateTimeOffset GetTime(this DbDataReader reader, int ordinal) =>
+        reader.GetFieldValue<DateTimeOffset>(ordinal).ToUniversalTime();
+
+    public static DateTimeOffset? GetTimeOrNull(this DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetTime(ordinal);
+
+    public static long? GetInt64OrNull(this DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
+}

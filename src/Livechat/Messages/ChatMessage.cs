@@ -1,0 +1,47 @@
+using System.Text;
+
+namespace Livechat.Messages;
+
+public sealed record ChatMessage(Guid Id, Guid SessionId, long SenderId, string Message, DateTimeOffset CreatedAt);
+
+public sealed record SendMessageRequest(string Message);
+
+public static class MessageRules
+{
+    public const int MaxLength = 5000;
+
+    /// <summary>
+    /// Why a message text is refused, or null when it is fine. Length counts Unicode characters (an emoji is
+    /// one), not UTF-16 units. Control characters other than tab and line breaks are refused: they cannot be
+    /// typed, PostgreSQL cannot store NUL, and they are a classic way to break a log or a terminal.
+    /// </summary>
+    public static string? Problem(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return "message must not be empty.";
+        var characters = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (char.IsSurrogate(c)) return "message must be valid Unicode text.";
+            else if (char.IsControl(c) && c is not ('\t' or '\n' or '\r')) return "message must not contain control characters.";
+            if (++characters > MaxLength) return $"message must be at most {MaxLength} characters long.";
+        }
+        return null;
+    }
+
+    /// <summary>The start of a message for a notification: at most 140 characters, never a split surrogate pair.</summary>
+    public static string Preview(string text)
+    {
+        const int max = 140;
+        var flat = text.ReplaceLineEndings(" ").Trim();
+        var builder = new StringBuilder(max + 1);
+        var count = 0;
+        foreach (var rune in flat.EnumerateRunes())
+        {
+            if (count++ == max) return builder.Append('…').ToString();
+            builder.Append(rune.ToString());
+        }
+        return builder.ToString();
+    }
+}

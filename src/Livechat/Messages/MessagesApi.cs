@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Livechat.Api;
+using Livechat.Auth;
+
+namespace Livechat.Messages;
+
+public static class MessagesApi
+{
+    public static RouteGroupBuilder MapMessages(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/livechat/sessions/{id}/messages").WithTags("Messages").RequireTenant();
+
+        group.MapPost("/", SendAsync)
+            .WithSummary("Send a message to an open session; sender_id is the caller.")
+            .Accepts<SendMessageRequest>("application/json")
+            .Produces<ApiResponse<ChatMessage>>(StatusCodes.Status201Created)
+            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
+            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound)
+            .Produces<ApiResponse<object>>(StatusCodes.Status409Conflict);
+        group.MapGet("/", ListAsync)
+            .WithSummary("A page of the session's messages in ascending order: limit (1..100, required), cursor, direction=forward|backward.")
+            .Produces<ApiResponse<ChatMessage[]>>()
+            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
+            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    private static async Task<IResult> SendAsync(string id, HttpRequest request, CurrentUser user, MessageStore messages, CancellationToken cancellationToken)
+    {
+        if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
+        var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
+        if (error is not null) return ApiResults.Error(error);
+        string text;
+        using (body)
+        {
+            if (!body!.RootElement.TryGetProperty("message", out var message) || message.ValueKind != JsonValueKind.String)
+                return ApiResults.Error(ApiError.BadRequest("message", "message is required and must be a string."));
+            text = message.GetString()!;
+        }
+        if (MessageRules.Problem(text) is { } problem) return ApiResults.Error(ApiError.BadRequest("message", problem));
+
+        return await messages.SendAsync(user, sessionId, text, cancellationToken) switch
+        {
+            SendOutcome.Sent sent => ApiResults.Created(sent.Message, "Message sent."),
+            SendOutcome.SessionNotFound => ApiResults.Error(ApiError.NotFound("Session")),
+            SendOutcome.SessionClosed => ApiResults.Error(ApiError.Conflict("request", "The session is closed: start a new session to keep talking.")),
+            _ => throw new InvalidOperationException("Unhandled send outcome."),
+        };
+    }
+
+    private static async Task<IResult> ListAsync(string id, HttpRequest request, CurrentUser user, MessageStore messages, CancellationToken cancellationToken)
+    {
+        if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
+        var (page, error) = PageRequest.Parse(request, defaultLimit: null);
+        if (error is not null) return ApiResults.Error(error);
+        return await messages.PageAsync(user.TenantId, sessionId, page!, cancellationToken) switch
+        {
+            PageOutcome.Found found => ApiResults.Page(found.Page),
+            PageOutcome.SessionNotFound => ApiResults.Error(ApiError.NotFound("Session")),
+            PageOutcome.UnknownCursor => ApiResults.Error(ApiError.BadRequest("cursor", "cursor is not a message of this session.")),
+            _ => throw new InvalidOperationException("Unhandled page outcome."),
+        };
+    }
+}

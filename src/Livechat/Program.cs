@@ -1,0 +1,73 @@
+using Livechat;
+using Livechat.Agents;
+using Livechat.Api;
+using Livechat.Auth;
+using Livechat.Data;
+using Livechat.Messages;
+using Livechat.Notifications;
+using Livechat.Sessions;
+using Livechat.Tenants;
+using Livechat.Tickets;
+using Scalar.AspNetCore;
+
+// No verb, `serve`, or only options (--urls, and what the test host passes): run the service.
+// Anything else is a command-line verb (tenants, token, migrate).
+if (Cli.IsServe(args))
+{
+    try
+    {
+        var app = await Program.BuildAsync(args.SkipWhile(a => a == "serve").ToArray());
+        await app.RunAsync();
+        return 0;
+    }
+    catch (Microsoft.Extensions.Options.OptionsValidationException e)
+    {
+        // A configuration mistake is the operator's to fix: say what, without a stack trace.
+        await Console.Error.WriteLineAsync($"Livechat cannot start: {e.Message}");
+        return 2;
+    }
+}
+return await Cli.RunAsync(args);
+
+public partial class Program
+{
+    /// <summary>Builds the web app, applies migrations and, in Development, seeds the demo tenant.</summary>
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        // Settings files sit beside the binary, wherever it is started from.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+        });
+        builder.Logging.Configure(options => options.ActivityTrackingOptions = ActivityTrackingOptions.None);
+        builder.Services.AddLivechatCore();
+        builder.Services.AddLivechatAuth();
+        builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
+        builder.Services.AddOpenApi(options => options.AddLivechatDocument());
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [Health.ReadyTag]);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        // Fail fast, before touching the database, when no token could ever be validated.
+        _ = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value;
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseEnvelopeErrors();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseTenants();
+
+        app.MapOpenApi();
+        app.MapScalarApiReference("/docs", options => options.WithTitle("Livechat API"));
+        app.MapHealth();
+        app.MapSessions();
+        app.MapMessages();
+        app.MapAgents();
+        app.MapTickets();
+        app.MapNotifications();
+
+        await Startup.PrepareAsync(app.Services, app.Environment, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Livechat.Startup"), CancellationToken.None);
+        return app;
+    }
+}

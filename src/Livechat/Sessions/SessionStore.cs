@@ -1,0 +1,118 @@
+using System.Data.Common;
+using Livechat.Agents;
+using Livechat.Api;
+using Livechat.Auth;
+using Livechat.Data;
+using Livechat.Tickets;
+
+namespace Livechat.Sessions;
+
+public abstract record StartOutcome
+{
+    public sealed record Started(ChatSession Session) : StartOutcome;
+    public sealed record UnknownAgent : StartOutcome;
+    public sealed record AgentUnavailable(string Presence, Guid TicketId) : StartOutcome;
+    public sealed record AlreadyOpen(Guid SessionId) : StartOutcome;
+}
+
+public sealed class SessionStore(Database database, AgentStore agents, TicketStore tickets, TimeProvider time)
+{
+    private const string Columns = "id, tenant_id, agent_id, status, created_at, updated_at";
+
+    /// <summary>
+    /// Starts a session for <paramref name="agentId"/> in one transaction: the agent must be known, available
+    /// (ONLINE, or the caller itself) and without an OPEN session. An unavailable agent gets a support ticket
+    /// instead, in the same transaction, and the refusal names it.
+    /// </summary>
+    public async Task<StartOutcome> StartAsync(CurrentUser caller, long agentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await database.WriteAsync((connection, transaction) => StartAsync(connection, transaction, caller, agentId, cancellationToken), cancellationToken);
+        }
+        catch (DbException e) when (e.IsUniqueViolation())
+        {
+            // A concurrent start (or offline ticket) won the race; running again sees its row and answers accordingly.
+            return await database.WriteAsync((connection, transaction) => StartAsync(connection, transaction, caller, agentId, cancellationToken), cancellationToken);
+        }
+    }
+
+    private async Task<StartOutcome> StartAsync(DbConnection connection, DbTransaction transaction, CurrentUser caller, long agentId, CancellationToken cancellationToken)
+    {
+        var presence = await agents.PresenceAsync(connection, transaction, caller.TenantId, agentId, cancellationToken);
+        if (presence is null) return new StartOutcome.UnknownAgent();
+        var isSelf = caller.IsAgent && caller.UserId == agentId;
+        if (!isSelf && presence != Presence.Online)
+        {
+            var ticketId = await tickets.OpenForUnavailableAgentAsync(connection, transaction, caller, agentId, presence, cancellationToken);
+            return new StartOutcome.AgentUnavailable(presence, ticketId);
+        }
+
+        await using (var open = connection.Sql("SELECT id FROM chat_sessions WHERE tenant_id = @tenant AND agent_id = @agent AND status = 'OPEN'", transaction)
+            .With("tenant", caller.TenantId).With("agent", agentId))
+        {
+            if (await open.ExecuteScalarAsync(cancellationToken) is { } existing)
+                return new StartOutcome.AlreadyOpen(existing is Guid g ? g : Guid.Parse((string)existing));
+        }
+
+        var now = time.Now();
+        var session = new ChatSession(Guid.CreateVersion7(now), caller.TenantId, agentId, SessionStatus.Open, now, now);
+        await using (var insert = connection.Sql("""
+            INSERT INTO chat_sessions (tenant_id, id, agent_id, status, created_by, last_seq, created_at, updated_at)
+            VALUES (@tenant, @id, @agent, 'OPEN', @creator, 0, @now, @now)
+            """, transaction)
+            .With("tenant", session.TenantId).With("id", session.Id).With("agent", agentId).With("creator", caller.UserId).With("now", now))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        if (!caller.IsAgent) await AddParticipantAsync(connection, transaction, caller, session.Id, cancellationToken);
+        return new StartOutcome.Started(session);
+    }
+
+    /// <summary>Remembers that a tenant user takes part in a session: it will be notified of agent replies there.</summary>
+    public static async Task AddParticipantAsync(DbConnection connection, DbTransaction transaction, CurrentUser user, Guid sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.Sql("""
+            INSERT INTO session_participants (tenant_id, session_id, user_id) VALUES (@tenant, @session, @user)
+            ON CONFLICT DO NOTHING
+            """, transaction).With("tenant", user.TenantId).With("session", sessionId).With("user", user.UserId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public Task<ChatSession?> FindAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            await using var command = connection.Sql($"SELECT {Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
+                .With("tenant", tenantId).With("id", id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+        }, cancellationToken);
+
+    /// <summary>Newest first; <see cref="PageRequest.Cursor"/> must be a session of the tenant (else null).</summary>
+    public Task<Page<ChatSession>?> ListAsync(long tenantId, string? status, PageRequest page, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => NewestFirst.PageAsync(connection, "chat_sessions", Columns, "tenant_id = @tenant",
+            status is null ? "" : "AND status = @status", command => command.With("tenant", tenantId).With("status", status),
+            page, Read, s => s.Id, cancellationToken), cancellationToken);
+
+    /// <summary>Closes a session; closing a closed one changes nothing. Null when the tenant has no such session.</summary>
+    public Task<(ChatSession Session, bool Changed)?> CloseAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>
+        database.WriteAsync<(ChatSession, bool)?>(async (connection, transaction) =>
+        {
+            await using (var close = connection.Sql($"""
+                UPDATE chat_sessions SET status = 'CLOSED', updated_at = @now
+                WHERE tenant_id = @tenant AND id = @id AND status = 'OPEN'
+                RETURNING {Columns}
+                """, transaction).With("tenant", tenantId).With("id", id).With("now", time.Now()))
+            await using (var reader = await close.ExecuteReaderAsync(cancellationToken))
+            {
+                if (await reader.ReadAsync(cancellationToken)) return (Read(reader), true);
+            }
+            await using var find = connection.Sql($"SELECT {Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id", transaction)
+                .With("tenant", tenantId).With("id", id);
+            await using var existing = await find.ExecuteReaderAsync(cancellationToken);
+            return await existing.ReadAsync(cancellationToken) ? (Read(existing), false) : null;
+        }, cancellationToken);
+
+    private static ChatSession Read(DbDataReader reader) =>
+        new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64OrNull(2), reader.GetString(3), reader.GetTime(4), reader.GetTime(5));
+}

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Livechat.Api;
+using Livechat.Auth;
+
+namespace Livechat.Sessions;
+
+public static class SessionsApi
+{
+    public static RouteGroupBuilder MapSessions(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/livechat/sessions").WithTags("Sessions").RequireTenant();
+
+        group.MapPost("/", StartAsync)
+            .WithSummary("Start a chat session with a support agent (the caller when agent_id is omitted).")
+            .Accepts<StartSessionRequest>("application/json")
+            .Produces<ApiResponse<ChatSession>>(StatusCodes.Status201Created)
+            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest);
+        group.MapGet("/", ListAsync)
+            .WithSummary("The tenant's sessions, newest first, with cursor pagination; status filters OPEN or CLOSED.")
+            .Produces<ApiResponse<ChatSession[]>>();
+        group.MapGet("/{id}", GetAsync)
+            .WithSummary("One session of the tenant.")
+            .Produces<ApiResponse<ChatSession>>()
+            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
+        group.MapPatch("/{id}", UpdateAsync)
+            .WithSummary("Close a session ({\"status\":\"CLOSED\"}); closing twice is fine, reopening is refused.")
+            .Accepts<UpdateSessionRequest>("application/json")
+            .Produces<ApiResponse<ChatSession>>()
+            .AgentsOnly();
+        return group;
+    }
+
+    private static async Task<IResult> StartAsync(HttpRequest request, CurrentUser user, SessionStore sessions, CancellationToken cancellationToken)
+    {
+        var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
+        if (error is not null) return ApiResults.Error(error);
+        long agentId;
+        using (body)
+        {
+            if (!body!.RootElement.TryGetProperty("agent_id", out var agent) || agent.ValueKind == JsonValueKind.Null)
+            {
+                if (!user.IsAgent)
+                    return ApiResults.Error(ApiError.BadRequest("agent_id", "agent_id is required: name the support agent to chat with."));
+                agentId = user.UserId;
+            }
+            else if (agent.ValueKind != JsonValueKind.Number || !agent.TryGetInt64(out agentId) || agentId <= 0)
+            {
+                return ApiResults.Error(ApiError.BadRequest("agent_id", "agent_id must be a positive integer."));
+            }
+        }
+
+        return await sessions.StartAsync(user, agentId, cancellationToken) switch
+        {
+            StartOutcome.Started started => ApiResults.Created(started.Session, "Session started."),
+            StartOutcome.UnknownAgent => ApiResults.Error(ApiError.BadRequest("agent_id", $"User {agentId} is not a known support agent of this tenant.")),
+            StartOutcome.AgentUnavailable unavailable => ApiResults.Error(
+                ApiError.BadRequest("agent_id", $"Agent {agentId} is {unavailable.Presence.ToLowerInvariant()}: a support ticket was opened instead.")
+                    with { TicketId = unavailable.TicketId }),
+            StartOutcome.AlreadyOpen open => ApiResults.Error(
+                ApiError.BadRequest("agent_id", $"Agent {agentId} already has an open session: close it before starting another.")
+                    with { SessionId = open.SessionId }),
+            _ => throw new InvalidOperationException("Unhandled start outcome."),
+        };
+    }
+
+    private static async Task<IResult> ListAsync(HttpRequest request, CurrentUser user, SessionStore sessions, CancellationToken cancellationToken)
+    {
+        var status = request.Query["status"].ToString();
+        if (status.Length > 0 && status is not (SessionStatus.Open or SessionStatus.Closed))
+            return ApiResults.Error(ApiError.BadRequest("status", "status must be OPEN or CLOSED."));
+        var (page, error) = PageRequest.Parse(request, defaultLimit: 20);
+        if (error is not null) return ApiResults.Error(error);
+        var result = await sessions.ListAsync(user.TenantId, status.Length > 0 ? status : null, page!, cancellationToken);
+        return result is null ? ApiResults.Error(ApiError.BadRequest("cursor", "cursor is not a session of this tenant.")) : ApiResults.Page(result);
+    }
+
+    private static async Task<IResult> GetAsync(string id, CurrentUser user, SessionStore sessions, CancellationToken cancellationToken)
+    {
+        if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
+        var session = await sessions.FindAsync(user.TenantId, sessionId, cancellationToken);
+        return session is null ? ApiResults.Error(ApiError.NotFound("Session")) : ApiResults.Ok(session);
+    }
+
+    private static async Task<IResult> UpdateAsync(string id, HttpRequest request, CurrentUser user, SessionStore sessions, CancellationToken cancellationToken)
+    {
+        if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
+        var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
+        if (error is not null) return ApiResults.Error(error);
+        using (body)
+        {
+            if (!body!.RootElement.TryGetProperty("status", out var status) || status.ValueKind != JsonValueKind.String
+                || status.GetString() is not (SessionStatus.Open or SessionStatus.Closed))
+            {
+                return ApiResults.Error(ApiError.BadRequest("status", "status must be CLOSED (or OPEN for a session that is open)."));
+            }
+            var wanted = status.GetString()!;
+            if (wanted == SessionStatus.Open)
+            {
+                var current = await sessions.FindAsync(user.TenantId, sessionId, cancellationToken);
+                if (current is null) return ApiResults.Error(ApiError.NotFound("Session"));
+                return current.Status == SessionStatus.Open
+                    ? ApiResults.Ok(current, "The session is open.")
+                    : ApiResults.Error(ApiError.BadRequest("status", "A closed session cannot be reopened: start a new one."));
+            }
+            var closed = await sessions.CloseAsync(user.TenantId, sessionId, cancellationToken);
+            if (closed is null) return ApiResults.Error(ApiError.NotFound("Session"));
+            return closed.Value.Changed ? ApiResults.Ok(closed.Value.Session, "Session closed.") : ApiResults.Ok(closed.Value.Session, "The session was already closed.");
+        }
+    }
+}

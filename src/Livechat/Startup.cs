@@ -1,0 +1,63 @@
+using Livechat.Agents;
+using Livechat.Auth;
+using Livechat.Data;
+using Livechat.Messages;
+using Livechat.Notifications;
+using Livechat.Sessions;
+using Livechat.Tenants;
+using Livechat.Tickets;
+using Microsoft.Extensions.Options;
+
+namespace Livechat;
+
+public static class Startup
+{
+    /// <summary>Storage and the feature stores, shared by the web app and the command-line verbs.</summary>
+    public static IServiceCollection AddLivechatCore(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TenantOptions>().BindConfiguration(TenantOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Database>();
+        services.AddSingleton<TenantStore>();
+        services.AddSingleton<TenantDirectory>();
+        services.AddSingleton<AgentStore>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<MessageStore>();
+        services.AddSingleton<TicketStore>();
+        services.AddSingleton<NotificationStore>();
+        return services;
+    }
+
+    /// <summary>
+    /// Migrates the database, then, in Development only, makes the first minute easy: tenant 1 ("Demo")
+    /// when there is no tenant, and a ready agent token with a curl line in the log.
+    /// </summary>
+    public static async Task PrepareAsync(IServiceProvider services, IHostEnvironment environment, ILogger logger, CancellationToken cancellationToken)
+    {
+        var database = services.GetRequiredService<Database>();
+        await Migrations.ApplyAsync(database, logger, cancellationToken);
+        if (!environment.IsDevelopment()) return;
+
+        var tenants = services.GetRequiredService<TenantStore>();
+        if ((await tenants.ListAsync(cancellationToken)).Count == 0)
+        {
+            await tenants.AddAsync(1, "Demo", null, cancellationToken);
+            logger.LogInformation("Development: created tenant 1 \"Demo\".");
+        }
+        var auth = services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        if (string.IsNullOrEmpty(auth.SigningKey)) return;
+        var time = services.GetRequiredService<TimeProvider>();
+        var token = TokenIssuer.Issue(auth, 1, [1], [Roles.SupportAgent], TimeSpan.FromHours(12), time.GetUtcNow());
+        // The curl line needs the address Kestrel really bound, known only once the server has started.
+        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
+        var server = services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>();
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            var url = server.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5080";
+            logger.LogInformation("Development: an agent token (user 1, tenant 1, 12 h): export TOKEN={Token}", token);
+            logger.LogInformation("Development: start a session with: curl -s -X POST {Url}/livechat/sessions -H \"Authorization: Bearer $TOKEN\" -H \"X-Tenant-ID: 1\" -H \"Content-Type: application/json\" -d '{{}}'", url);
+        });
+    }
+}

@@ -1,0 +1,121 @@
+using System.Data.Common;
+using Livechat.Api;
+using Livechat.Auth;
+using Livechat.Data;
+
+namespace Livechat.Tickets;
+
+public abstract record TicketUpdateOutcome
+{
+    public sealed record Updated(Ticket Ticket) : TicketUpdateOutcome;
+    public sealed record NotFound : TicketUpdateOutcome;
+    public sealed record UnknownAgent : TicketUpdateOutcome;
+    public sealed record Conflict(Guid OpenTicketId) : TicketUpdateOutcome;
+}
+
+public sealed class TicketStore(Database database, TimeProvider time)
+{
+    public const string OriginAgentOffline = "agent_offline";
+    private const string Columns = "id, tenant_id, agent_id, title, category, priority, status, description, created_at, updated_at";
+
+    /// <summary>
+    /// The unresolved ticket for an agent that could not take a chat, opened now if there is none. Runs in the
+    /// caller's transaction, so the refusal and its ticket commit together; a unique index keeps it to one.
+    /// </summary>
+    public async Task<Guid> OpenForUnavailableAgentAsync(DbConnection connection, DbTransaction transaction, CurrentUser requester, long agentId, string presence, CancellationToken cancellationToken)
+    {
+        await using (var existing = connection.Sql($"""
+            SELECT id FROM tickets
+            WHERE tenant_id = @tenant AND agent_id = @agent AND origin = '{OriginAgentOffline}' AND status IN ('open', 'in_progress')
+            """, transaction).With("tenant", requester.TenantId).With("agent", agentId))
+        {
+            if (await existing.ExecuteScalarAsync(cancellationToken) is { } id) return id is Guid g ? g : Guid.Parse((string)id);
+        }
+
+        string tenantName;
+        await using (var tenant = connection.Sql("SELECT name FROM tenants WHERE id = @tenant", transaction).With("tenant", requester.TenantId))
+            tenantName = (string)(await tenant.ExecuteScalarAsync(cancellationToken))!;
+
+        var now = time.Now();
+        var ticketId = Guid.CreateVersion7(now);
+        var state = presence.ToLowerInvariant();
+        await using var insert = connection.Sql($"""
+            INSERT INTO tickets (tenant_id, id, agent_id, title, category, priority, status, description, origin, created_at, updated_at)
+            VALUES (@tenant, @id, @agent, @title, 'livechat', 'normal', 'open', @description, '{OriginAgentOffline}', @now, @now)
+            """, transaction)
+            .With("tenant", requester.TenantId).With("id", ticketId).With("agent", agentId)
+            .With("title", $"Live chat request for agent {agentId} of {tenantName} while the agent was {state}")
+            .With("description", $"User {requester.UserId} of tenant \"{tenantName}\" (id {requester.TenantId}) asked to chat with support agent {agentId}, " +
+                $"who was {state}. No session was opened. Contact the tenant, then resolve this ticket; further attempts are added to it until then.")
+            .With("now", now);
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+        return ticketId;
+    }
+
+    public Task<Ticket?> FindAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => FindAsync(connection, null, tenantId, id, cancellationToken), cancellationToken);
+
+    private static async Task<Ticket?> FindAsync(DbConnection connection, DbTransaction? transaction, long tenantId, Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = connection.Sql($"SELECT {Columns} FROM tickets WHERE tenant_id = @tenant AND id = @id", transaction)
+            .With("tenant", tenantId).With("id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    /// <summary>Newest first, like sessions; null when the cursor is not a ticket of the tenant.</summary>
+    public Task<Page<Ticket>?> ListAsync(long tenantId, string? status, PageRequest page, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => NewestFirst.PageAsync(connection, "tickets", Columns, "tenant_id = @tenant",
+            status is null ? "" : "AND status = @status", command => command.With("tenant", tenantId).With("status", status),
+            page, Read, t => t.Id, cancellationToken), cancellationToken);
+
+    /// <summary>Changes status and/or assignee. <paramref name="setAgent"/> says whether <paramref name="agentId"/> was sent.</summary>
+    public async Task<TicketUpdateOutcome> UpdateAsync(long tenantId, Guid id, string? status, bool setAgent, long? agentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await database.WriteAsync<TicketUpdateOutcome>(async (connection, transaction) =>
+            {
+                var ticket = await FindAsync(connection, transaction, tenantId, id, cancellationToken);
+                if (ticket is null) return new TicketUpdateOutcome.NotFound();
+                if (setAgent && agentId is { } agent)
+                {
+                    await using var known = connection.Sql("SELECT 1 FROM agents WHERE tenant_id = @tenant AND user_id = @agent", transaction)
+                        .With("tenant", tenantId).With("agent", agent);
+                    if (await known.ExecuteScalarAsync(cancellationToken) is null) return new TicketUpdateOutcome.UnknownAgent();
+                }
+                var updated = ticket with
+                {
+                    Status = status ?? ticket.Status,
+                    AgentId = setAgent ? agentId : ticket.AgentId,
+                    UpdatedAt = time.Now(),
+                };
+                if (updated.Status == ticket.Status && updated.AgentId == ticket.AgentId) return new TicketUpdateOutcome.Updated(ticket);
+                await using var command = connection.Sql("""
+                    UPDATE tickets SET status = @status, agent_id = @agent, updated_at = @now WHERE tenant_id = @tenant AND id = @id
+                    """, transaction)
+                    .With("status", updated.Status).With("agent", updated.AgentId).With("now", updated.UpdatedAt).With("tenant", tenantId).With("id", id);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+                return new TicketUpdateOutcome.Updated(updated);
+            }, cancellationToken);
+        }
+        catch (DbException e) when (e.IsUniqueViolation())
+        {
+            // Reopening (or reassigning) an offline ticket onto an agent that already has an unresolved one.
+            var open = await database.ReadAsync(async connection =>
+            {
+                await using var command = connection.Sql($"""
+                    SELECT t.id FROM tickets t JOIN tickets me ON me.tenant_id = t.tenant_id AND me.id = @id
+                    WHERE t.tenant_id = @tenant AND t.agent_id = COALESCE(@agent, me.agent_id) AND t.origin = '{OriginAgentOffline}'
+                      AND t.status IN ('open', 'in_progress') AND t.id <> @id
+                    """).With("tenant", tenantId).With("id", id).With("agent", setAgent ? agentId : null);
+                return await command.ExecuteScalarAsync(cancellationToken);
+            }, cancellationToken);
+            return new TicketUpdateOutcome.Conflict(open is Guid g ? g : open is string s ? Guid.Parse(s) : Guid.Empty);
+        }
+    }
+
+    private static Ticket Read(DbDataReader reader) =>
+        new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64OrNull(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+            reader.GetString(6), reader.GetString(7), reader.GetTime(8), reader.GetTime(9));
+}
