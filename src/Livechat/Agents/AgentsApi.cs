@@ -28,12 +28,9 @@ public static class AgentsApi
         if (error is not null) return ApiResults.Error(error);
         using (body)
         {
-            if (!body!.RootElement.TryGetProperty("status", out var status) || status.ValueKind != System.Text.Json.JsonValueKind.String
-                || !Presence.IsValid(status.GetString()!))
-            {
+            if (body!.GetString("status") is not { } status || !Presence.IsValid(status))
                 return ApiResults.Error(ApiError.BadRequest("status", "status must be ONLINE, AWAY or OFFLINE."));
-            }
-            var agent = await agents.SetPresenceAsync(user, status.GetString()!, cancellationToken);
+            var agent = await agents.SetPresenceAsync(user, status, cancellationToken);
             return ApiResults.Ok(agent, "Presence updated.");
         }
     }

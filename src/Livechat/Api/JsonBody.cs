@@ -40,4 +40,21 @@ public static class JsonBody
         }
         return (document, null);
     }
+
+    /// <summary>
+    /// The property as a string, or null when it is missing, not a string, or not valid Unicode (invalid
+    /// UTF-8 or a lone surrogate escape, which <see cref="JsonElement.GetString"/> would throw on).
+    /// </summary>
+    public static string? GetString(this JsonDocument document, string property)
+    {
+        if (!document.RootElement.TryGetProperty(property, out var value) || value.ValueKind != JsonValueKind.String) return null;
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 }

@@ -33,9 +33,9 @@ public static class MessagesApi
         string text;
         using (body)
         {
-            if (!body!.RootElement.TryGetProperty("message", out var message) || message.ValueKind != JsonValueKind.String)
-                return ApiResults.Error(ApiError.BadRequest("message", "message is required and must be a string."));
-            text = message.GetString()!;
+            if (body!.GetString("message") is not { } message)
+                return ApiResults.Error(ApiError.BadRequest("message", "message is required and must be a string of valid Unicode text."));
+            text = message;
         }
         if (MessageRules.Problem(text) is { } problem) return ApiResults.Error(ApiError.BadRequest("message", problem));
 

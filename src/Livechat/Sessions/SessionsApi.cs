@@ -88,12 +88,9 @@ public static class SessionsApi
         if (error is not null) return ApiResults.Error(error);
         using (body)
         {
-            if (!body!.RootElement.TryGetProperty("status", out var status) || status.ValueKind != JsonValueKind.String
-                || status.GetString() is not (SessionStatus.Open or SessionStatus.Closed))
-            {
+            var wanted = body!.GetString("status");
+            if (wanted is not (SessionStatus.Open or SessionStatus.Closed))
                 return ApiResults.Error(ApiError.BadRequest("status", "status must be CLOSED (or OPEN for a session that is open)."));
-            }
-            var wanted = status.GetString()!;
             if (wanted == SessionStatus.Open)
             {
                 var current = await sessions.FindAsync(user.TenantId, sessionId, cancellationToken);

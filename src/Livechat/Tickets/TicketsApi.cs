@@ -54,11 +54,11 @@ public static class TicketsApi
         using (body)
         {
             var root = body!.RootElement;
-            if (root.TryGetProperty("status", out var statusValue))
+            if (root.TryGetProperty("status", out _))
             {
-                if (statusValue.ValueKind != JsonValueKind.String || !TicketStatus.IsValid(statusValue.GetString()!))
+                status = body.GetString("status");
+                if (status is null || !TicketStatus.IsValid(status))
                     return ApiResults.Error(ApiError.BadRequest("status", "status must be open, in_progress, resolved or closed."));
-                status = statusValue.GetString();
             }
             setAgent = root.TryGetProperty("agent_id", out var agentValue);
             if (setAgent && agentValue.ValueKind != JsonValueKind.Null)

@@ -1,0 +1,134 @@
+using System.Net;
+using System.Text;
+using Livechat.Tests.Infrastructure;
+
+namespace Livechat.Tests;
+
+/// <summary>Contract section 2: the envelope on every response, including the framework's own.</summary>
+public sealed class EnvelopeTests(LivechatServer server) : IClassFixture<LivechatServer>
+{
+    [Fact]
+    public async Task UnknownRouteIsA404Envelope()
+    {
+        var reply = await server.SendAsync(HttpMethod.Get, "/no/such/route");
+        reply.AssertError(HttpStatusCode.NotFound, "request");
+    }
+
+    [Fact]
+    public async Task WrongMethodIsA405Envelope()
+    {
+        var tenant = await server.NewTenantAsync();
+        var reply = await server.Agent(tenant).SendAsync(HttpMethod.Delete, "/livechat/sessions", null);
+        reply.AssertError(HttpStatusCode.MethodNotAllowed, "request");
+    }
+
+    [Fact]
+    public async Task NonJsonBodyIsA415Envelope()
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var reply = await agent.SendAsync(HttpMethod.Post, "/livechat/sessions", null,
+            request => request.Content = new StringContent("agent_id=1", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        reply.AssertError(HttpStatusCode.UnsupportedMediaType, "body");
+    }
+
+    [Fact]
+    public async Task MissingBodyIsA415Envelope()
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var reply = await agent.SendAsync(HttpMethod.Post, "/livechat/sessions", null);
+        reply.AssertError(HttpStatusCode.UnsupportedMediaType, "body");
+    }
+
+    [Theory]
+    [InlineData("{bad json")]
+    [InlineData("{\"agent_id\": 1,}")]
+    [InlineData("")]
+    public async Task MalformedJsonIsA400OnBody(string json)
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var reply = await agent.PostAsync("/livechat/sessions", json == "" ? " " : json);
+        reply.AssertError(HttpStatusCode.BadRequest, "body");
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("42")]
+    [InlineData("\"text\"")]
+    [InlineData("null")]
+    public async Task ABodyThatIsNotAnObjectIsA400OnBody(string json)
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var reply = await agent.PostAsync("/livechat/sessions", json);
+        reply.AssertError(HttpStatusCode.BadRequest, "body");
+    }
+
+    [Fact]
+    public async Task DeeplyNestedJsonIsA400NotACrash()
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var json = "{\"a\":" + new string('[', 200) + new string(']', 200) + "}";
+        var reply = await agent.PostAsync("/livechat/sessions", json);
+        reply.AssertError(HttpStatusCode.BadRequest, "body");
+    }
+
+    [Fact]
+    public async Task BodyOver64KiBIsA413EnvelopeAndStoresNothing()
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var session = await agent.StartSessionAsync();
+        var reply = await agent.PostAsync($"/livechat/sessions/{session}/messages", new { message = "x", padding = new string('p', 70 * 1024) });
+        reply.AssertError(HttpStatusCode.RequestEntityTooLarge, "body");
+        var page = await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=10");
+        Assert.Equal(0, page.AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task SaneRequestIdIsEchoedInMetaHeaderAndEveryLogLine()
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var requestId = "frontend-" + Guid.NewGuid().ToString("N");
+        var reply = await agent.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", null, r => r.Headers.Add("X-Request-ID", requestId));
+        reply.AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(requestId, reply.Meta.GetProperty("request_id").GetString());
+        Assert.Equal(requestId, reply.Headers.GetValues("X-Request-ID").Single());
+        var lines = server.Logs.Lines.Where(l => l.Scopes.Contains($"request_id:{requestId}")).ToList();
+        Assert.Contains(lines, l => l.Message.Contains("/livechat/sessions", StringComparison.Ordinal) && l.Message.Contains("200", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(200)]
+    [InlineData(129)]
+    public async Task OverlongRequestIdIsReplaced(int length)
+    {
+        var reply = await server.SendAsync(HttpMethod.Get, "/health/live", configure: r => r.Headers.Add("X-Request-ID", new string('a', length)));
+        reply.AssertStatus(HttpStatusCode.OK);
+        Assert.NotEqual(new string('a', length), reply.Meta.GetProperty("request_id").GetString());
+    }
+
+    [Fact]
+    public async Task RequestIdWithControlCharactersIsReplaced()
+    {
+        // A tab is legal in an HTTP header but would break a log line. (Non-ASCII bytes never get this far:
+        // Kestrel refuses such a request itself.)
+        var reply = await server.SendAsync(HttpMethod.Get, "/health/live", configure: r => r.Headers.TryAddWithoutValidation("X-Request-ID", "abc\tdef"));
+        reply.AssertStatus(HttpStatusCode.OK);
+        Assert.Matches("^[0-9a-f]{32}$", reply.Meta.GetProperty("request_id").GetString()!);
+    }
+
+    [Fact]
+    public async Task JsonIsSnakeCaseWithUtcTimestampsAndLowerCaseUuidV7Ids()
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var session = await agent.PostAsync("/livechat/sessions", new { });
+        session.AssertStatus(HttpStatusCode.Created);
+        Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at"], session.Data.EnumerateObject().Select(p => p.Name));
+        Assert.Matches(Formats.UuidV7, session.Data.GetProperty("id").GetString()!);
+        Assert.Matches(Formats.Timestamp, session.Data.GetProperty("created_at").GetString()!);
+        Assert.Equal(agent.TenantId, session.Data.GetProperty("tenant_id").GetInt64());
+
+        var message = await agent.SendMessageAsync(session.Data.GetProperty("id").GetString()!, "hello");
+        Assert.Equal(["id", "session_id", "sender_id", "message", "created_at"], message.EnumerateObject().Select(p => p.Name));
+        Assert.Matches(Formats.UuidV7, message.GetProperty("id").GetString()!);
+        Assert.EndsWith("Z", message.GetProperty("created_at").GetString()!, StringComparison.Ordinal);
+    }
+}

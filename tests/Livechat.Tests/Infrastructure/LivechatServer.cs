@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using Livechat.Auth;
+using Livechat.Tenants;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Livechat.Tests.Infrastructure;
+
+/// <summary>
+/// The real service on Kestrel, bound to a free loopback port, over a real SQLite file in a temporary
+/// folder. Tests talk to it with <see cref="HttpClient"/> and real JWTs, exactly as a frontend would.
+/// Each test makes its own tenants (<see cref="NewTenantAsync"/>), so tests sharing a server never see
+/// each other's data.
+/// </summary>
+public class LivechatServer : IAsyncLifetime, IAsyncDisposable
+{
+    public const string SigningKey = "test-signing-key-with-at-least-32-bytes!!";
+    public const string Issuer = "livechat-tests";
+    public const string Audience = "livechat-tests-audience";
+
+    private static long nextTenantId = 1000;
+    private readonly Dictionary<string, string?> settings = new();
+    private WebApplication? app;
+
+    public LivechatServer()
+    {
+        Folder = Directory.CreateTempSubdirectory("livechat-tests-").FullName;
+        settings["Livechat:Database:Provider"] = "sqlite";
+        settings["Livechat:Database:ConnectionString"] = $"Data Source={Path.Combine(Folder, "livechat.db")}";
+        settings["Livechat:Auth:SigningKey"] = SigningKey;
+        settings["Livechat:Auth:Issuer"] = Issuer;
+        settings["Livechat:Auth:Audience"] = Audience;
+        settings["Livechat:Tenants:CacheSeconds"] = "0";
+    }
+
+    public string Folder { get; }
+
+    public string Environment { get; set; } = "Testing";
+
+    public IDictionary<string, string?> Settings => settings;
+
+    public CapturedLogs Logs { get; } = new();
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public IServiceProvider Services => app!.Services;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public virtual async Task InitializeAsync() => await StartAsync();
+
+    public async Task StartAsync()
+    {
+        app = await Program.BuildAsync(["--urls", "http://127.0.0.1:0", "--environment", Environment], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Logging.AddProvider(Logs);
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address);
+        Http = new HttpClient { BaseAddress = BaseAddress };
+    }
+
+    public async Task StopAsync()
+    {
+        Http.Dispose();
+        if (app is not null)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            app = null;
+        }
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        await StopAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
+    }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
+
+    /// <summary>A fresh active tenant that no other test uses.</summary>
+    public async Task<long> NewTenantAsync(string? domain = null, bool active = true)
+    {
+        var id = Interlocked.Increment(ref nextTenantId);
+        var store = Services.GetRequiredService<TenantStore>();
+        Assert.True(await store.AddAsync(id, $"Tenant {id}", domain, CancellationToken.None));
+        if (!active) Assert.True(await store.DeactivateAsync(id, CancellationToken.None));
+        return id;
+    }
+
+    private static long nextUserId = 5000;
+
+    public static long NewUserId() => Interlocked.Increment(ref nextUserId);
+
+    public static string Token(long userId, IEnumerable<long> tenants, IEnumerable<string> roles, TimeSpan? lifetime = null) =>
+        TokenIssuer.Issue(new AuthOptions { SigningKey = SigningKey, Issuer = Issuer, Audience = Audience }, userId, tenants, roles,
+            lifetime ?? TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
+
+    /// <summary>A support agent of <paramref name="tenantId"/> with a fresh user id.</summary>
+    public Caller Agent(long tenantId, long? userId = null) => new(this, userId ?? NewUserId(), tenantId, [Roles.SupportAgent]);
+
+    /// <summary>A tenant user (no SUPPORT_AGENT role) of <paramref name="tenantId"/>.</summary>
+    public Caller TenantUser(long tenantId, long? userId = null) => new(this, userId ?? NewUserId(), tenantId, ["TENANT_ADMIN"]);
+
+    /// <summary>A raw request with no auth or tenant unless given.</summary>
+    public async Task<Reply> SendAsync(HttpMethod method, string path, string? token = null, string? tenant = null, string? json = null,
+        string contentType = "application/json", Action<HttpRequestMessage>? configure = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (tenant is not null) request.Headers.TryAddWithoutValidation("X-Tenant-ID", tenant);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, contentType);
+        configure?.Invoke(request);
+        using var response = await Http.SendAsync(request);
+        return await Reply.ReadAsync(response);
+    }
+}
+
+/// <summary>Log lines the service wrote, with their scopes, to check what a log reader would see.</summary>
+public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
+{
+    private IExternalScopeProvider scopes = new LoggerExternalScopeProvider();
+
+    public ConcurrentQueue<(string Category, LogLevel Level, string Message, IReadOnlyList<string> Scopes)> Lines { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => scopes = scopeProvider;
+
+    public void Dispose() { }
+
+    private sealed class Logger(CapturedLogs owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => owner.scopes.Push(state);
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var active = new List<string>();
+            owner.scopes.ForEachScope((scope, list) => list.Add(scope?.ToString() ?? ""), active);
+            owner.Lines.Enqueue((category, logLevel, formatter(state, exception) + (exception is null ? "" : " " + exception), active));
+        }
+    }
+}

@@ -1,0 +1,209 @@
+using System.Net;
+using Livechat.Tests.Infrastructure;
+
+namespace Livechat.Tests;
+
+/// <summary>Contract section 5, listing: cursor pagination, forward and backward, total and stable order.</summary>
+public sealed class PaginationTests(LivechatServer server) : IClassFixture<LivechatServer>
+{
+    private async Task<(Caller Agent, string Session, List<string> Ids)> SessionWithMessagesAsync(int count)
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var session = await agent.StartSessionAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < count; i++) ids.Add((await agent.SendMessageAsync(session, $"message {i}")).GetProperty("id").GetString()!);
+        return (agent, session, ids);
+    }
+
+    private static List<string> Ids(Reply reply) => reply.Data.EnumerateArray().Select(m => m.GetProperty("id").GetString()!).ToList();
+
+    private static string? Cursor(Reply reply, string name) =>
+        reply.Pagination.TryGetProperty(name, out var value) ? value.GetString() : null;
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("limit=")]
+    [InlineData("limit=0")]
+    [InlineData("limit=101")]
+    [InlineData("limit=-1")]
+    [InlineData("limit=abc")]
+    [InlineData("limit=2.5")]
+    public async Task LimitIsRequiredAndWithin1To100(string query)
+    {
+        var (agent, session, _) = await SessionWithMessagesAsync(1);
+        (await agent.GetAsync($"/livechat/sessions/{session}/messages?{query}")).AssertError(HttpStatusCode.BadRequest, "limit");
+    }
+
+    [Fact]
+    public async Task LimitOf100IsAccepted()
+    {
+        var (agent, session, _) = await SessionWithMessagesAsync(1);
+        var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=100")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(100, reply.Pagination.GetProperty("limit").GetInt32());
+    }
+
+    [Fact]
+    public async Task AMalformedUnknownOrForeignCursorIs400()
+    {
+        var (agent, session, _) = await SessionWithMessagesAsync(2);
+        (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=5&cursor=nope")).AssertError(HttpStatusCode.BadRequest, "cursor");
+        (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=5&cursor={Guid.CreateVersion7()}")).AssertError(HttpStatusCode.BadRequest, "cursor");
+
+        // A message id of another session, even of the same tenant, is not a cursor here.
+        var colleague = server.Agent(agent.TenantId);
+        var otherSession = await colleague.StartSessionAsync();
+        var foreign = (await colleague.SendMessageAsync(otherSession, "elsewhere")).GetProperty("id").GetString();
+        (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=5&cursor={foreign}")).AssertError(HttpStatusCode.BadRequest, "cursor");
+    }
+
+    [Fact]
+    public async Task ADirectionOtherThanForwardOrBackwardIs400()
+    {
+        var (agent, session, _) = await SessionWithMessagesAsync(1);
+        (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=5&direction=sideways")).AssertError(HttpStatusCode.BadRequest, "direction");
+    }
+
+    [Fact]
+    public async Task AnEmptySessionHasAnEmptyPageWithoutCursors()
+    {
+        var (agent, session, _) = await SessionWithMessagesAsync(0);
+        var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(0, reply.Data.GetArrayLength());
+        Assert.False(reply.Pagination.GetProperty("has_next").GetBoolean());
+        Assert.False(reply.Pagination.GetProperty("has_prev").GetBoolean());
+        Assert.Null(Cursor(reply, "next_cursor"));
+        Assert.Null(Cursor(reply, "prev_cursor"));
+    }
+
+    [Fact]
+    public async Task ForwardPagesFollowNextCursorWithExactFlags()
+    {
+        var (agent, session, ids) = await SessionWithMessagesAsync(5);
+
+        var first = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids[..2], Ids(first));
+        Assert.True(first.Pagination.GetProperty("has_next").GetBoolean());
+        Assert.False(first.Pagination.GetProperty("has_prev").GetBoolean());
+        Assert.Equal(ids[1], Cursor(first, "next_cursor"));
+        Assert.Null(Cursor(first, "prev_cursor"));
+        Assert.Equal(2, first.Pagination.GetProperty("limit").GetInt32());
+
+        var second = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&cursor={Cursor(first, "next_cursor")}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids[2..4], Ids(second));
+        Assert.True(second.Pagination.GetProperty("has_next").GetBoolean());
+        Assert.True(second.Pagination.GetProperty("has_prev").GetBoolean());
+        Assert.Equal(ids[2], Cursor(second, "prev_cursor"));
+
+        var last = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&cursor={Cursor(second, "next_cursor")}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids[4..], Ids(last));
+        Assert.False(last.Pagination.GetProperty("has_next").GetBoolean());
+        Assert.Null(Cursor(last, "next_cursor"));
+        Assert.True(last.Pagination.GetProperty("has_prev").GetBoolean());
+
+        // A page that ends exactly at the last message says there is nothing after it.
+        var exact = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=5")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids, Ids(exact));
+        Assert.False(exact.Pagination.GetProperty("has_next").GetBoolean());
+    }
+
+    [Fact]
+    public async Task BackwardOpensAtTheNewestAndScrollsBackWithPrevCursor()
+    {
+        var (agent, session, ids) = await SessionWithMessagesAsync(5);
+
+        var newest = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&direction=backward")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids[3..], Ids(newest));
+        Assert.False(newest.Pagination.GetProperty("has_next").GetBoolean());
+        Assert.True(newest.Pagination.GetProperty("has_prev").GetBoolean());
+        Assert.Equal(ids[3], Cursor(newest, "prev_cursor"));
+
+        var older = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&direction=backward&cursor={Cursor(newest, "prev_cursor")}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids[1..3], Ids(older));
+        Assert.True(older.Pagination.GetProperty("has_next").GetBoolean());
+        Assert.Equal(ids[2], Cursor(older, "next_cursor"));
+
+        var oldest = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&direction=backward&cursor={Cursor(older, "prev_cursor")}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids[..1], Ids(oldest));
+        Assert.False(oldest.Pagination.GetProperty("has_prev").GetBoolean());
+        Assert.Null(Cursor(oldest, "prev_cursor"));
+
+        // Going forward again from a backward page's next_cursor continues where it left off.
+        var forward = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&cursor={Cursor(oldest, "next_cursor")}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids[1..3], Ids(forward));
+    }
+
+    [Fact]
+    public async Task WalkingEveryPageWhileOthersWriteFindsEachMessageOnceInOrder()
+    {
+        var (agent, session, initial) = await SessionWithMessagesAsync(30);
+        var colleague = server.TenantUser(agent.TenantId);
+        var writersDone = false;
+        var written = new System.Collections.Concurrent.ConcurrentBag<string>(initial);
+
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            var writer = w % 2 == 0 ? agent : colleague;
+            for (var i = 0; i < 15; i++)
+                written.Add((await writer.SendMessageAsync(session, $"writer {w} message {i}")).GetProperty("id").GetString()!);
+        })).ToArray();
+
+        // Walk forward repeatedly until the writers are done and a final walk reaches the end.
+        var seen = new List<string>();
+        string? cursor = null;
+        while (true)
+        {
+            var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=7{(cursor is null ? "" : "&cursor=" + cursor)}")).AssertStatus(HttpStatusCode.OK);
+            var ids = Ids(reply);
+            seen.AddRange(ids);
+            if (ids.Count > 0) cursor = ids[^1];
+            if (!reply.Pagination.GetProperty("has_next").GetBoolean())
+            {
+                if (writersDone) break;
+                if (writers.All(t => t.IsCompleted))
+                {
+                    await Task.WhenAll(writers);
+                    writersDone = true;
+                }
+                else
+                {
+                    await Task.Delay(5);
+                }
+            }
+        }
+
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+        Assert.Equal(written.OrderBy(x => x).ToList(), seen.OrderBy(x => x).ToList());
+
+        // The walk's order is the session's one order, which a fresh walk and a backward walk agree on.
+        var again = new List<string>();
+        cursor = null;
+        do
+        {
+            var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=100{(cursor is null ? "" : "&cursor=" + cursor)}")).AssertStatus(HttpStatusCode.OK);
+            again.AddRange(Ids(reply));
+            cursor = reply.Pagination.TryGetProperty("next_cursor", out var next) ? next.GetString() : null;
+        } while (cursor is not null);
+        Assert.Equal(seen, again);
+
+        var backward = new List<string>();
+        cursor = null;
+        do
+        {
+            var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=9&direction=backward{(cursor is null ? "" : "&cursor=" + cursor)}")).AssertStatus(HttpStatusCode.OK);
+            backward.InsertRange(0, Ids(reply));
+            cursor = reply.Pagination.TryGetProperty("prev_cursor", out var prev) ? prev.GetString() : null;
+        } while (cursor is not null);
+        Assert.Equal(seen, backward);
+
+        // And it is chronological: created_at never goes back.
+        var times = new List<string>();
+        cursor = null;
+        do
+        {
+            var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=100{(cursor is null ? "" : "&cursor=" + cursor)}")).AssertStatus(HttpStatusCode.OK);
+            times.AddRange(reply.Data.EnumerateArray().Select(m => m.GetProperty("created_at").GetString()!));
+            cursor = reply.Pagination.TryGetProperty("next_cursor", out var next) ? next.GetString() : null;
+        } while (cursor is not null);
+        Assert.Equal(times.OrderBy(t => t, StringComparer.Ordinal), times);
+    }
+}
