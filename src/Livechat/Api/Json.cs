@@ -26,6 +26,8 @@ public static class Json
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         options.DictionaryKeyPolicy = null;
+        // Numbers are numbers: the Web defaults would also read "12", and the OpenAPI schema would say so.
+        options.NumberHandling = JsonNumberHandling.Strict;
         options.Converters.Add(new UtcTimestampConverter());
         options.TypeInfoResolverChain.Insert(0, LivechatJsonContext.Default);
     }

@@ -9,7 +9,7 @@ using Livechat.Tickets;
 namespace Livechat.Api;
 
 /// <summary>Compile-time JSON metadata for every body we write: no reflection on the hot path.</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(ApiResponse<object>))]
 [JsonSerializable(typeof(ApiResponse<ChatSession>))]
 [JsonSerializable(typeof(ApiResponse<IReadOnlyList<ChatSession>>))]

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.OpenApi;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.OpenApi;
 
 namespace Livechat.Api;
@@ -42,6 +44,21 @@ public static class OpenApiSetup
                 Description = "The tenant to act in (a positive integer); may be left out when the host name maps to a tenant.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
             });
+            return Task.CompletedTask;
+        });
+        // Records make every constructor parameter "required"; on the wire a property that is left out when
+        // null (agent_id, next_cursor...) and an optional request field are not.
+        options.AddSchemaTransformer((schema, context, _) =>
+        {
+            var info = context.JsonTypeInfo;
+            if (info.Kind != JsonTypeInfoKind.Object || schema.Required is null) return Task.CompletedTask;
+            var isRequest = info.Type.Name.EndsWith("Request", StringComparison.Ordinal);
+            foreach (var property in info.Properties)
+            {
+                var omittedWhenNull = property.AttributeProvider?.GetCustomAttributes(typeof(JsonIgnoreAttribute), false)
+                    .Cast<JsonIgnoreAttribute>().Any(a => a.Condition == JsonIgnoreCondition.WhenWritingNull) == true;
+                if (omittedWhenNull || (isRequest && property.IsGetNullable)) schema.Required.Remove(property.Name);
+            }
             return Task.CompletedTask;
         });
         return options;

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Text.Json;
+using Livechat.Data;
+using Livechat.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Livechat.Tests;
+
+/// <summary>What operators and integrators rely on: OpenAPI, docs, health, the 500 path, the first minute.</summary>
+public sealed class OperationsTests(LivechatServer server) : IClassFixture<LivechatServer>
+{
+    [Fact]
+    public async Task OpenApiDocumentDescribesTheContractShapes()
+    {
+        using var response = await server.Http.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var paths = document.RootElement.GetProperty("paths");
+        Assert.True(paths.GetProperty("/livechat/sessions").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/livechat/sessions/{id}/messages").TryGetProperty("get", out _));
+        Assert.True(paths.GetProperty("/livechat/sessions/{id}/messages").TryGetProperty("post", out _));
+
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+        static string[] Names(JsonElement schema) => schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).ToArray();
+        static string[] Required(JsonElement schema) =>
+            schema.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()!).ToArray() : [];
+
+        Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at"], Names(schemas.GetProperty("ChatSession")));
+        Assert.DoesNotContain("agent_id", Required(schemas.GetProperty("ChatSession")));
+        Assert.Equal(["id", "session_id", "sender_id", "message", "created_at"], Names(schemas.GetProperty("ChatMessage")));
+        Assert.Equal(["success", "message", "data", "meta", "errors"], Names(schemas.GetProperty("ApiResponseOfChatSession")));
+        Assert.Contains("request_id", Names(schemas.GetProperty("Meta")));
+        Assert.Contains("pagination", Names(schemas.GetProperty("Meta")));
+        var pagination = schemas.GetProperty("Pagination");
+        Assert.Equal(["next_cursor", "prev_cursor", "has_next", "has_prev", "limit"], Names(pagination));
+        Assert.Equal(["has_next", "has_prev", "limit"], Required(pagination));
+        Assert.Equal("integer", schemas.GetProperty("ChatSession").GetProperty("properties").GetProperty("tenant_id").GetProperty("type").ToString());
+        Assert.Empty(Required(schemas.GetProperty("StartSessionRequest")));
+    }
+
+    [Fact]
+    public async Task BrowsableDocsAreServed()
+    {
+        using var response = await server.Http.GetAsync("/docs/");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("<html", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task LivenessAndReadinessAnswerWithoutAuth()
+    {
+        (await server.SendAsync(HttpMethod.Get, "/health/live")).AssertStatus(HttpStatusCode.OK);
+        var ready = (await server.SendAsync(HttpMethod.Get, "/health/ready")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal("Healthy", ready.Data.GetProperty("checks").GetProperty("database").GetString());
+    }
+
+    [Fact]
+    public async Task AServerErrorIsA500EnvelopeWithoutStackOrSqlAndIsLoggedWithTheRequestId()
+    {
+        await using var broken = new LivechatServer();
+        await broken.InitializeAsync();
+        var agent = broken.Agent(await broken.NewTenantAsync());
+        var session = await agent.StartSessionAsync();
+        var database = broken.Services.GetRequiredService<Database>();
+        await database.WriteAsync(async (connection, transaction) =>
+        {
+            await using var drop = connection.Sql("DROP TABLE chat_messages", transaction);
+            return await drop.ExecuteNonQueryAsync();
+        }, CancellationToken.None);
+
+        var reply = await agent.PostAsync($"/livechat/sessions/{session}/messages", new { message = "into the void" });
+        reply.AssertError(HttpStatusCode.InternalServerError, "request");
+        foreach (var leak in new[] { "chat_messages", "SQLite", "Exception", "   at ", "INSERT" })
+            Assert.DoesNotContain(leak, reply.Text, StringComparison.OrdinalIgnoreCase);
+        var requestId = reply.Meta.GetProperty("request_id").GetString();
+        Assert.Contains(broken.Logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Error && l.Scopes.Contains($"request_id:{requestId}"));
+    }
+
+    [Fact]
+    public async Task DevelopmentStartCreatesTheDemoTenantAndLogsAWorkingAgentToken()
+    {
+        await using var development = new LivechatServer { Environment = "Development" };
+        await development.InitializeAsync();
+        var line = development.Logs.Lines.Select(l => l.Message).Single(m => m.Contains("export TOKEN=", StringComparison.Ordinal));
+        var token = line[(line.IndexOf("export TOKEN=", StringComparison.Ordinal) + "export TOKEN=".Length)..].Trim();
+        Assert.Contains(development.Logs.Lines, l => l.Message.Contains("curl", StringComparison.Ordinal) && l.Message.Contains("/livechat/sessions", StringComparison.Ordinal));
+
+        var reply = await development.SendAsync(HttpMethod.Post, "/livechat/sessions", token, "1", "{}");
+        reply.AssertStatus(HttpStatusCode.Created);
+        Assert.Equal(1, reply.Data.GetProperty("tenant_id").GetInt64());
+    }
+}
