@@ -5,6 +5,7 @@ using Livechat.Auth;
 using Livechat.Data;
 using Livechat.Messages;
 using Livechat.Notifications;
+using Livechat.Realtime;
 using Livechat.Sessions;
 using Livechat.Tenants;
 using Livechat.Tickets;
@@ -66,6 +67,8 @@ public partial class Program
         app.MapAgents();
         app.MapTickets();
         app.MapNotifications();
+        app.MapHub<LivechatHub>(AuthSetup.HubPath).RequireTenant();
+        app.MapSessionEvents();
 
         await Startup.PrepareAsync(app.Services, app.Environment, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Livechat.Startup"), CancellationToken.None);
         return app;

@@ -2,7 +2,9 @@ using Livechat.Agents;
 using Livechat.Auth;
 using Livechat.Data;
 using Livechat.Messages;
+using Livechat.Api;
 using Livechat.Notifications;
+using Livechat.Realtime;
 using Livechat.Sessions;
 using Livechat.Tenants;
 using Livechat.Tickets;
@@ -27,6 +29,14 @@ public static class Startup
         services.AddSingleton<MessageStore>();
         services.AddSingleton<TicketStore>();
         services.AddSingleton<NotificationStore>();
+        services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<SessionStreams>();
+        services.AddSingleton<AgentConnections>();
+        services.AddSingleton<RealtimePublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<RealtimePublisher>());
+        // The publisher sends through the hub context; the command-line verbs get it too and never start it.
+        services.AddSignalR(options => options.MaximumReceiveMessageSize = 32 * 1024)
+            .AddJsonProtocol(options => Json.Configure(options.PayloadSerializerOptions));
         return services;
     }
 

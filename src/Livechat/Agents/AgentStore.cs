@@ -2,11 +2,12 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using Livechat.Auth;
 using Livechat.Data;
+using Livechat.Realtime;
 
 namespace Livechat.Agents;
 
 /// <summary>Known agents and tenant users, and agent presence.</summary>
-public sealed class AgentStore(Database database, TimeProvider time)
+public sealed class AgentStore(Database database, RealtimePublisher publisher, TimeProvider time)
 {
     // Remembering who called is a write; one per user and minute is plenty for last_seen_at.
     private static readonly TimeSpan RememberEvery = TimeSpan.FromSeconds(60);
@@ -68,10 +69,57 @@ public sealed class AgentStore(Database database, TimeProvider time)
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             return Read(reader);
+        }, cancellationToken, agent => publisher.Publish(new PresenceUpdated(agent)));
+
+    /// <summary>
+    /// An agent opened its first realtime connection: ONLINE, unless it chose AWAY, which a reconnect (a page
+    /// reload) must not undo. Announced only when the presence others see changes.
+    /// </summary>
+    public Task ConnectedAsync(CurrentUser agent, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var before = await PresenceAsync(connection, transaction, agent.TenantId, agent.UserId, cancellationToken);
+            var now = time.Now();
+            await using var command = connection.Sql("""
+                UPDATE agents
+                SET presence = CASE WHEN presence = 'AWAY' THEN 'AWAY' ELSE 'ONLINE' END, offline_after = NULL,
+                    presence_changed_at = CASE WHEN presence = 'OFFLINE' THEN @now ELSE presence_changed_at END, last_seen_at = @now
+                WHERE tenant_id = @tenant AND user_id = @user
+                RETURNING user_id, tenant_id, presence, offline_after, last_seen_at
+                """, transaction).With("tenant", agent.TenantId).With("user", agent.UserId).With("now", now);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var after = await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+            return after is not null && after.Presence != before ? after : null;
+        }, cancellationToken, changed => { if (changed is not null) publisher.Publish(new PresenceUpdated(changed)); });
+
+    /// <summary>The agent's last realtime connection closed: an ONLINE agent counts as OFFLINE once <paramref name="grace"/> has passed.</summary>
+    public Task LastConnectionClosedAsync(CurrentUser agent, TimeSpan grace, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var now = time.Now();
+            await using var command = connection.Sql("""
+                UPDATE agents SET offline_after = @after, last_seen_at = @now
+                WHERE tenant_id = @tenant AND user_id = @user AND presence = 'ONLINE'
+                """, transaction).With("after", now + grace).With("now", now).With("tenant", agent.TenantId).With("user", agent.UserId);
+            return await command.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
 
+    /// <summary>Tells the tenant's agents what <paramref name="agent"/>'s presence is now.</summary>
+    public async Task AnnounceAsync(CurrentUser agent, CancellationToken cancellationToken)
+    {
+        var current = await database.ReadAsync(async connection =>
+        {
+            await using var command = connection.Sql("""
+                SELECT user_id, tenant_id, presence, offline_after, last_seen_at FROM agents WHERE tenant_id = @tenant AND user_id = @user
+                """).With("tenant", agent.TenantId).With("user", agent.UserId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+        }, cancellationToken);
+        if (current is not null) publisher.Publish(new PresenceUpdated(current));
+    }
+
     /// <summary>The agent's presence now, or null when the user is not a known agent of the tenant. Runs inside a caller's transaction.</summary>
-    public async Task<string?> PresenceAsync(DbConnection connection, DbTransaction transaction, long tenantId, long agentId, CancellationToken cancellationToken)
+    public async Task<string?> PresenceAsync(DbConnection connection, DbTransaction? transaction, long tenantId, long agentId, CancellationToken cancellationToken)
     {
         await using var command = connection.Sql("SELECT presence, offline_after FROM agents WHERE tenant_id = @tenant AND user_id = @user", transaction)
             .With("tenant", tenantId).With("user", agentId);

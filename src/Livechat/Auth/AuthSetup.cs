@@ -10,6 +10,14 @@ public static class AuthSetup
     /// <summary>The hub path, where browsers cannot set headers on WebSockets and send the token as <c>access_token</c>.</summary>
     public const string HubPath = "/livechat/hub";
 
+    /// <summary>
+    /// Browsers cannot set headers on WebSockets or <c>EventSource</c>: the hub and the SSE streams also take
+    /// the token as <c>access_token</c> and the tenant as <c>tenant_id</c> in the query. Nothing else does, and
+    /// the access log writes paths without query strings, so tokens do not end up in logs.
+    /// </summary>
+    public static bool AcceptsQueryCredentials(PathString path) =>
+        path.StartsWithSegments(HubPath) || (path.StartsWithSegments("/livechat/sessions") && path.Value!.EndsWith("/events", StringComparison.Ordinal));
+
     public static IServiceCollection AddLivechatAuth(this IServiceCollection services)
     {
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
@@ -62,7 +70,7 @@ public static class AuthSetup
         {
             OnMessageReceived = context =>
             {
-                if (context.HttpContext.Request.Path.StartsWithSegments(HubPath)
+                if (AcceptsQueryCredentials(context.HttpContext.Request.Path)
                     && context.Request.Query.TryGetValue("access_token", out var token))
                 {
                     context.Token = token.ToString();

@@ -58,7 +58,7 @@ public static class TenantFilter
         var tenants = http.RequestServices.GetRequiredService<TenantDirectory>();
         Tenant? tenant;
         var header = http.Request.Headers[Header].ToString();
-        if (header.Length == 0 && http.Request.Path.StartsWithSegments(AuthSetup.HubPath))
+        if (header.Length == 0 && AuthSetup.AcceptsQueryCredentials(http.Request.Path))
             header = http.Request.Query["tenant_id"].ToString();
         if (header.Length > 0)
         {

@@ -75,8 +75,12 @@ public sealed class Database : IAsyncDisposable
         return await work(connection);
     }
 
-    /// <summary>Runs <paramref name="work"/> in one transaction and commits it; the result is durable when this returns.</summary>
-    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction and commits it; the result is durable when this returns.
+    /// <paramref name="afterCommit"/> runs once the commit succeeded and, on SQLite, before the next writer
+    /// starts, so what it publishes goes out in commit order (see Realtime/RealtimePublisher).
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken, Action<T>? afterCommit = null)
     {
         if (postgres is not null)
         {
@@ -84,6 +88,7 @@ public sealed class Database : IAsyncDisposable
             await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
             var result = await work(connection, transaction);
             await transaction.CommitAsync(cancellationToken);
+            afterCommit?.Invoke(result);
             return result;
         }
 
@@ -96,6 +101,7 @@ public sealed class Database : IAsyncDisposable
             var result = await work(connection, transaction);
             // The caller's token does not stop a commit: once the work is done it must land or fail loudly.
             await transaction.CommitAsync(CancellationToken.None);
+            afterCommit?.Invoke(result);
             return result;
         }
         finally

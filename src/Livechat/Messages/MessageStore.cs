@@ -2,6 +2,7 @@ using System.Data.Common;
 using Livechat.Api;
 using Livechat.Auth;
 using Livechat.Data;
+using Livechat.Realtime;
 using Livechat.Notifications;
 using Livechat.Sessions;
 
@@ -9,7 +10,7 @@ namespace Livechat.Messages;
 
 public abstract record SendOutcome
 {
-    public sealed record Sent(ChatMessage Message, IReadOnlyList<Notification> Notifications) : SendOutcome;
+    public sealed record Sent(long TenantId, ChatMessage Message, long Seq, IReadOnlyList<Notification> Notifications) : SendOutcome;
     public sealed record SessionNotFound : SendOutcome;
     public sealed record SessionClosed : SendOutcome;
 }
@@ -21,7 +22,7 @@ public abstract record PageOutcome
     public sealed record UnknownCursor : PageOutcome;
 }
 
-public sealed class MessageStore(Database database, NotificationStore notifications, TimeProvider time)
+public sealed class MessageStore(Database database, NotificationStore notifications, RealtimePublisher publisher, TimeProvider time)
 {
     private const string Columns = "id, session_id, sender_id, message, created_at";
 
@@ -60,11 +61,18 @@ public sealed class MessageStore(Database database, NotificationStore notificati
             if (!sender.IsAgent)
             {
                 await SessionStore.AddParticipantAsync(connection, transaction, sender, sessionId, cancellationToken);
-                return new SendOutcome.Sent(message, []);
+                return new SendOutcome.Sent(sender.TenantId, message, seq, []);
             }
             var notified = await notifications.CreateForReplyAsync(connection, transaction, sender.TenantId, message, cancellationToken);
-            return new SendOutcome.Sent(message, notified);
-        }, cancellationToken);
+            return new SendOutcome.Sent(sender.TenantId, message, seq, notified);
+        }, cancellationToken, Announce);
+
+    private void Announce(SendOutcome outcome)
+    {
+        if (outcome is not SendOutcome.Sent sent) return;
+        publisher.Publish(new MessageCreated(sent.TenantId, sent.Message, sent.Seq));
+        foreach (var notification in sent.Notifications) publisher.Publish(new NotificationCreated(notification));
+    }
 
     private static async Task<SendOutcome> WhyNotOpenAsync(DbConnection connection, DbTransaction transaction, long tenantId, Guid sessionId, CancellationToken cancellationToken)
     {
@@ -107,22 +115,19 @@ public sealed class MessageStore(Database database, NotificationStore notificati
             return new PageOutcome.Found(page.ToPage(rows, m => m.Id));
         }, cancellationToken);
 
-    /// <summary>Messages after <paramref name="afterId"/> (or from the start), oldest first: the SSE replay. Null when the id is not in the session.</summary>
-    public Task<IReadOnlyList<ChatMessage>?> AfterAsync(long tenantId, Guid sessionId, Guid? afterId, int max, CancellationToken cancellationToken) =>
-        database.ReadAsync<IReadOnlyList<ChatMessage>?>(async connection =>
+    /// <summary>The order key of a message of the session, or null when the id is not one of its messages.</summary>
+    public Task<long?> SeqOfAsync(long tenantId, Guid sessionId, Guid messageId, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => SeqOfAsync(connection, tenantId, sessionId, messageId, cancellationToken), cancellationToken);
+
+    /// <summary>Up to <paramref name="max"/> messages after order key <paramref name="afterSeq"/>, oldest first: the SSE replay.</summary>
+    public Task<List<(ChatMessage Message, long Seq)>> AfterAsync(long tenantId, Guid sessionId, long afterSeq, int max, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
         {
-            long seq = 0;
-            if (afterId is { } id)
-            {
-                var found = await SeqOfAsync(connection, tenantId, sessionId, id, cancellationToken);
-                if (found is null) return null;
-                seq = found.Value;
-            }
-            await using var command = connection.Sql($"SELECT {Columns} FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND seq > @seq ORDER BY seq LIMIT @take")
-                .With("tenant", tenantId).With("session", sessionId).With("seq", seq).With("take", max);
-            var rows = new List<ChatMessage>();
+            await using var command = connection.Sql($"SELECT {Columns}, seq FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND seq > @seq ORDER BY seq LIMIT @take")
+                .With("tenant", tenantId).With("session", sessionId).With("seq", afterSeq).With("take", max);
+            var rows = new List<(ChatMessage, long)>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) rows.Add(Read(reader));
+            while (await reader.ReadAsync(cancellationToken)) rows.Add((Read(reader), reader.GetInt64(5)));
             return rows;
         }, cancellationToken);
 

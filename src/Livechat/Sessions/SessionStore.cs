@@ -3,6 +3,7 @@ using Livechat.Agents;
 using Livechat.Api;
 using Livechat.Auth;
 using Livechat.Data;
+using Livechat.Realtime;
 using Livechat.Tickets;
 
 namespace Livechat.Sessions;
@@ -15,7 +16,7 @@ public abstract record StartOutcome
     public sealed record AlreadyOpen(Guid SessionId) : StartOutcome;
 }
 
-public sealed class SessionStore(Database database, AgentStore agents, TicketStore tickets, TimeProvider time)
+public sealed class SessionStore(Database database, AgentStore agents, TicketStore tickets, RealtimePublisher publisher, TimeProvider time)
 {
     private const string Columns = "id, tenant_id, agent_id, status, created_at, updated_at";
 
@@ -28,13 +29,18 @@ public sealed class SessionStore(Database database, AgentStore agents, TicketSto
     {
         try
         {
-            return await database.WriteAsync((connection, transaction) => StartAsync(connection, transaction, caller, agentId, cancellationToken), cancellationToken);
+            return await database.WriteAsync((connection, transaction) => StartAsync(connection, transaction, caller, agentId, cancellationToken), cancellationToken, Announce);
         }
         catch (DbException e) when (e.IsUniqueViolation())
         {
             // A concurrent start (or offline ticket) won the race; running again sees its row and answers accordingly.
-            return await database.WriteAsync((connection, transaction) => StartAsync(connection, transaction, caller, agentId, cancellationToken), cancellationToken);
+            return await database.WriteAsync((connection, transaction) => StartAsync(connection, transaction, caller, agentId, cancellationToken), cancellationToken, Announce);
         }
+    }
+
+    private void Announce(StartOutcome outcome)
+    {
+        if (outcome is StartOutcome.Started started) publisher.Publish(new SessionUpdated(started.Session));
     }
 
     private async Task<StartOutcome> StartAsync(DbConnection connection, DbTransaction transaction, CurrentUser caller, long agentId, CancellationToken cancellationToken)
@@ -96,7 +102,7 @@ public sealed class SessionStore(Database database, AgentStore agents, TicketSto
 
     /// <summary>Closes a session; closing a closed one changes nothing. Null when the tenant has no such session.</summary>
     public Task<(ChatSession Session, bool Changed)?> CloseAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>
-        database.WriteAsync<(ChatSession, bool)?>(async (connection, transaction) =>
+        database.WriteAsync<(ChatSession Session, bool Changed)?>(async (connection, transaction) =>
         {
             await using (var close = connection.Sql($"""
                 UPDATE chat_sessions SET status = 'CLOSED', updated_at = @now
@@ -111,7 +117,7 @@ public sealed class SessionStore(Database database, AgentStore agents, TicketSto
                 .With("tenant", tenantId).With("id", id);
             await using var existing = await find.ExecuteReaderAsync(cancellationToken);
             return await existing.ReadAsync(cancellationToken) ? (Read(existing), false) : null;
-        }, cancellationToken);
+        }, cancellationToken, closed => { if (closed is { Changed: true } c) publisher.Publish(new SessionUpdated(c.Session)); });
 
     private static ChatSession Read(DbDataReader reader) =>
         new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64OrNull(2), reader.GetString(3), reader.GetTime(4), reader.GetTime(5));

@@ -1,0 +1,75 @@
+using Livechat.Api;
+using Livechat.Auth;
+using Livechat.Sessions;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+
+namespace Livechat.Realtime;
+
+/// <summary>
+/// <c>/livechat/hub</c>. The connect request passes the same token, tenant and grant checks as HTTP (the hub
+/// endpoint carries <see cref="TenantFilter.TenantRequired"/> metadata); the admitted user is kept for the
+/// connection's life. Clients are put in their tenant's groups only, and join a session's group only after
+/// the session was found in their tenant.
+/// </summary>
+public sealed class LivechatHub(SessionStore sessions, AgentConnections agentConnections, IOptions<RealtimeOptions> options) : Hub
+{
+    private const string UserKey = "livechat.user";
+    private const string JoinedKey = "livechat.joined";
+
+    private CurrentUser User => (CurrentUser)Context.Items[UserKey]!;
+
+    private HashSet<Guid> Joined => (HashSet<Guid>)Context.Items[JoinedKey]!;
+
+    public override async Task OnConnectedAsync()
+    {
+        var http = Context.GetHttpContext() ?? throw new HubException("The connection has no HTTP context.");
+        // Long polling hands the hub a copy of the request without our features: resolve the tenant again.
+        var user = http.Features.Get<CurrentUser>();
+        if (user is null)
+        {
+            var (resolved, error) = await TenantFilter.ResolveAsync(http, Context.ConnectionAborted);
+            user = resolved ?? throw new HubException(error!.Message);
+        }
+        Context.Items[UserKey] = user;
+        Context.Items[JoinedKey] = new HashSet<Guid>();
+        await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.User(user.TenantId, user.UserId));
+        if (user.IsAgent)
+        {
+            await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Agents(user.TenantId));
+            await agentConnections.ConnectedAsync(user, Context.ConnectionAborted);
+        }
+        await base.OnConnectedAsync();
+    }
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (Context.Items.TryGetValue(UserKey, out var value) && value is CurrentUser { IsAgent: true } user)
+            await agentConnections.DisconnectedAsync(user, CancellationToken.None);
+        await base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>Starts the <c>messageCreated</c> (and <c>sessionUpdated</c>) stream of one of the tenant's sessions.</summary>
+    public async Task JoinSession(string sessionId)
+    {
+        if (!RouteIds.TryParse(sessionId, out var id)) throw new HubException("sessionId must be a UUID.");
+        if (Joined.Contains(id)) return;
+        if (Joined.Count >= options.Value.MaxSessionsPerConnection)
+            throw new HubException($"A connection may join at most {options.Value.MaxSessionsPerConnection} sessions: leave one first.");
+        var user = User;
+        // Another tenant's session and a missing one read the same: no existence leak.
+        if (await sessions.FindAsync(user.TenantId, id, Context.ConnectionAborted) is null) throw new HubException("Session not found.");
+        await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Session(user.TenantId, id));
+        if (!user.IsAgent) await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.SessionUsers(user.TenantId, id));
+        Joined.Add(id);
+    }
+
+    public async Task LeaveSession(string sessionId)
+    {
+        if (!RouteIds.TryParse(sessionId, out var id)) throw new HubException("sessionId must be a UUID.");
+        if (!Joined.Remove(id)) return;
+        var user = User;
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Session(user.TenantId, id));
+        if (!user.IsAgent) await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.SessionUsers(user.TenantId, id));
+    }
+}

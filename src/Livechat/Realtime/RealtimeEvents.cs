@@ -1,0 +1,54 @@
+using System.ComponentModel.DataAnnotations;
+using Livechat.Agents;
+using Livechat.Messages;
+using Livechat.Notifications;
+using Livechat.Sessions;
+
+namespace Livechat.Realtime;
+
+/// <summary>What the service pushes after a commit. The payloads are the REST shapes.</summary>
+public abstract record RealtimeEvent(long TenantId);
+
+/// <summary><paramref name="Seq"/> is the message's place in its session; it never goes on the wire.</summary>
+public sealed record MessageCreated(long TenantId, ChatMessage Message, long Seq) : RealtimeEvent(TenantId);
+
+public sealed record SessionUpdated(ChatSession Session) : RealtimeEvent(Session.TenantId);
+
+public sealed record NotificationCreated(Notification Notification) : RealtimeEvent(Notification.TenantId);
+
+public sealed record PresenceUpdated(Agent Agent) : RealtimeEvent(Agent.TenantId);
+
+/// <summary>Hub method and event names (contract section 6).</summary>
+public static class HubEvents
+{
+    public const string MessageCreated = "messageCreated";
+    public const string SessionUpdated = "sessionUpdated";
+    public const string NotificationCreated = "notificationCreated";
+    public const string PresenceUpdated = "presenceUpdated";
+}
+
+/// <summary>
+/// SignalR groups. Every name starts with the tenant, so a group can only ever hold connections that were
+/// admitted to that tenant at connect time.
+/// </summary>
+public static class HubGroups
+{
+    public static string Session(long tenantId, Guid sessionId) => $"t{tenantId}:session:{sessionId}";
+    /// <summary>Tenant users that joined a session: they get its <c>sessionUpdated</c> (agents get all of them through <see cref="Agents"/>; the groups never overlap, so nobody gets one twice).</summary>
+    public static string SessionUsers(long tenantId, Guid sessionId) => $"t{tenantId}:session-users:{sessionId}";
+    public static string Agents(long tenantId) => $"t{tenantId}:agents";
+    public static string User(long tenantId, long userId) => $"t{tenantId}:user:{userId}";
+}
+
+public sealed class RealtimeOptions
+{
+    public const string Section = "Livechat:Realtime";
+
+    /// <summary>Seconds between keep-alive comments on an idle SSE stream (proxies close silent ones).</summary>
+    [Range(1, 300)]
+    public int KeepAliveSeconds { get; set; } = 15;
+
+    /// <summary>Sessions one hub connection may join at once.</summary>
+    [Range(1, 10_000)]
+    public int MaxSessionsPerConnection { get; set; } = 100;
+}

@@ -1,0 +1,115 @@
+using System.Text;
+using System.Text.Json;
+using Livechat.Api;
+using Livechat.Auth;
+using Livechat.Messages;
+using Livechat.Sessions;
+using Microsoft.Extensions.Options;
+
+namespace Livechat.Realtime;
+
+/// <summary>
+/// <c>GET /livechat/sessions/{id}/events</c>: a Server-Sent Events stream of the session's new messages for
+/// clients without SignalR. Each event's <c>id:</c> is the message id and its <c>data:</c> the ChatMessage.
+/// A reconnect with <c>Last-Event-ID</c> first replays every message after that id from the database, then
+/// continues live, with no gap and no duplicate: the stream subscribes <em>before</em> it replays, and skips
+/// live events the replay already sent (by the session's order key).
+/// </summary>
+public static class SessionEventsApi
+{
+    private const int ReplayPage = 500;
+
+    public static RouteHandlerBuilder MapSessionEvents(this IEndpointRouteBuilder routes) =>
+        routes.MapGet("/livechat/sessions/{id}/events", StreamAsync)
+            .WithTags("Realtime")
+            .WithSummary("Server-Sent Events stream of the session's new messages; resume with Last-Event-ID.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .RequireTenant();
+
+    private static async Task<IResult> StreamAsync(string id, HttpContext http, CurrentUser user, SessionStore sessions, MessageStore messages,
+        SessionStreams streams, IOptions<RealtimeOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+    {
+        if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
+        if (await sessions.FindAsync(user.TenantId, sessionId, cancellationToken) is null) return ApiResults.Error(ApiError.NotFound("Session"));
+
+        var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();
+        if (lastEventId.Length == 0) lastEventId = http.Request.Query["last_event_id"].ToString();
+        long? lastSeq = null;
+        if (lastEventId.Length > 0)
+        {
+            if (!RouteIds.TryParse(lastEventId, out var lastId)
+                || (lastSeq = await messages.SeqOfAsync(user.TenantId, sessionId, lastId, cancellationToken)) is null)
+            {
+                return ApiResults.Error(ApiError.BadRequest("last_event_id", "Last-Event-ID is not a message of this session."));
+            }
+        }
+
+        using var subscription = streams.Subscribe(user.TenantId, sessionId);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        var response = http.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no"; // nginx: do not buffer a stream
+        await response.Body.FlushAsync(stop.Token);
+
+        try
+        {
+            var sent = lastSeq ?? 0;
+            if (lastSeq is not null)
+            {
+                while (true)
+                {
+                    var page = await messages.AfterAsync(user.TenantId, sessionId, sent, ReplayPage, stop.Token);
+                    foreach (var (message, seq) in page)
+                    {
+                        await WriteAsync(response, message, stop.Token);
+                        sent = seq;
+                    }
+                    if (page.Count < ReplayPage) break;
+                }
+            }
+
+            var keepAlive = TimeSpan.FromSeconds(options.Value.KeepAliveSeconds);
+            while (!stop.IsCancellationRequested)
+            {
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                wait.CancelAfter(keepAlive);
+                bool more;
+                try
+                {
+                    more = await subscription.Reader.WaitToReadAsync(wait.Token);
+                }
+                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                {
+                    await response.WriteAsync(": keep-alive\n\n", stop.Token);
+                    await response.Body.FlushAsync(stop.Token);
+                    continue;
+                }
+                if (!more) break; // fell behind: the client reconnects with Last-Event-ID
+                while (subscription.Reader.TryRead(out var created))
+                {
+                    if (created.Seq <= sent) continue;
+                    await WriteAsync(response, created.Message, stop.Token);
+                    sent = created.Seq;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client left or the service is stopping: the stream just ends.
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            // Fell behind; see above.
+        }
+        return Results.Empty;
+    }
+
+    private static async Task WriteAsync(HttpResponse response, ChatMessage message, CancellationToken cancellationToken)
+    {
+        var json = JsonSerializer.Serialize(message, Json.Options);
+        var frame = new StringBuilder(json.Length + 64).Append("id: ").Append(message.Id).Append('\n').Append("data: ").Append(json).Append("\n\n").ToString();
+        await response.WriteAsync(frame, Encoding.UTF8, cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+}

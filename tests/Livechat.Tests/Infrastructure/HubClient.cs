@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Livechat.Tests.Infrastructure;
+
+/// <summary>A hub connection made with the official .NET SignalR client, recording every event it receives.</summary>
+public sealed class HubClient : IAsyncDisposable
+{
+    private static readonly string[] Events = ["messageCreated", "sessionUpdated", "notificationCreated", "presenceUpdated"];
+    private readonly ConcurrentDictionary<string, Channel<JsonElement>> received = new();
+
+    private HubClient(HubConnection connection)
+    {
+        Connection = connection;
+        foreach (var name in Events)
+        {
+            var channel = Channel.CreateUnbounded<JsonElement>();
+            received[name] = channel;
+            connection.On<JsonElement>(name, payload => channel.Writer.TryWrite(payload.Clone()));
+        }
+    }
+
+    public HubConnection Connection { get; }
+
+    public static async Task<HubClient> ConnectAsync(LivechatServer server, Caller caller, HttpTransportType transport = HttpTransportType.WebSockets) =>
+        await ConnectAsync(server, caller.Token, caller.TenantId.ToString(System.Globalization.CultureInfo.InvariantCulture), transport);
+
+    public static async Task<HubClient> ConnectAsync(LivechatServer server, string token, string tenant, HttpTransportType transport = HttpTransportType.WebSockets)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(server.BaseAddress, $"livechat/hub?tenant_id={tenant}"), options =>
+            {
+                options.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                options.Transports = transport;
+            })
+            .Build();
+        var client = new HubClient(connection);
+        await connection.StartAsync();
+        return client;
+    }
+
+    /// <summary>The next <paramref name="name"/> event, or a failure after <paramref name="seconds"/>.</summary>
+    public async Task<JsonElement> NextAsync(string name, int seconds = 10)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        try
+        {
+            return await received[name].Reader.ReadAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new Xunit.Sdk.XunitException($"No {name} event within {seconds} s.");
+        }
+    }
+
+    /// <summary>The next <paramref name="name"/> event that matches, skipping others.</summary>
+    public async Task<JsonElement> NextAsync(string name, Func<JsonElement, bool> matches, int seconds = 10)
+    {
+        while (true)
+        {
+            var next = await NextAsync(name, seconds);
+            if (matches(next)) return next;
+        }
+    }
+
+    /// <summary>Events of <paramref name="name"/> received so far and not yet read.</summary>
+    public List<JsonElement> Drain(string name)
+    {
+        var items = new List<JsonElement>();
+        while (received[name].Reader.TryRead(out var item)) items.Add(item);
+        return items;
+    }
+
+    public async ValueTask DisposeAsync() => await Connection.DisposeAsync();
+}
