@@ -260,13 +260,13 @@ public sealed class TicketTests(LivechatServer server) : IClassFixture<LivechatS
         var second = await OpenTicketAsync(tenant, agent);
         Assert.NotEqual(first, second);
 
-        (await agent.PatchAsync($"/tickets/{first}", new { status = "open" })).AssertStatus(HttpStatusCode.Conflict);
+        (await agent.PatchAsync($"/tickets/{first}", new { status = "open" })).AssertError(HttpStatusCode.Conflict, "status");
         Assert.Equal("resolved", (await TicketAsync(agent, first)).Text("status"));
 
         // Reassigning another agent's open ticket onto it is the same conflict.
         var other = await OfflineAgentAsync(tenant);
         var third = await OpenTicketAsync(tenant, other);
-        (await agent.PatchAsync($"/tickets/{third}", new { agent_id = agent.UserId })).AssertStatus(HttpStatusCode.Conflict);
+        (await agent.PatchAsync($"/tickets/{third}", new { agent_id = agent.UserId })).AssertError(HttpStatusCode.Conflict, "agent_id");
         Assert.Equal(other.UserId, (await TicketAsync(agent, third)).GetProperty("agent_id").GetInt64());
     }
 

@@ -26,6 +26,9 @@ public static class SessionsApi
             .WithSummary("Close a session ({\"status\":\"CLOSED\"}); closing twice is fine, reopening is refused.")
             .Accepts<UpdateSessionRequest>("application/json")
             .Produces<ApiResponse<ChatSession>>()
+            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
+            .Produces<ApiResponse<object>>(StatusCodes.Status403Forbidden)
+            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound)
             .AgentsOnly();
         return group;
     }

@@ -10,7 +10,7 @@ public abstract record TicketUpdateOutcome
     public sealed record Updated(Ticket Ticket) : TicketUpdateOutcome;
     public sealed record NotFound : TicketUpdateOutcome;
     public sealed record UnknownAgent : TicketUpdateOutcome;
-    public sealed record Conflict(Guid OpenTicketId) : TicketUpdateOutcome;
+    public sealed record Conflict(Guid OpenTicketId, string Field) : TicketUpdateOutcome;
 }
 
 public sealed class TicketStore(Database database, TimeProvider time)
@@ -46,7 +46,7 @@ public sealed class TicketStore(Database database, TimeProvider time)
             .With("tenant", requester.TenantId).With("id", ticketId).With("agent", agentId)
             .With("title", $"Live chat request for agent {agentId} of {tenantName} while the agent was {state}")
             .With("description", $"User {requester.UserId} of tenant \"{tenantName}\" (id {requester.TenantId}) asked to chat with support agent {agentId}, " +
-                $"who was {state}. No session was opened. Contact the tenant, then resolve this ticket; further attempts are added to it until then.")
+                $"who was {state}. No session was opened. Contact the tenant, then resolve this ticket; until then, further refused requests for this agent reuse it.")
             .With("now", now);
         await insert.ExecuteNonQueryAsync(cancellationToken);
         return ticketId;
@@ -111,7 +111,7 @@ public sealed class TicketStore(Database database, TimeProvider time)
                     """).With("tenant", tenantId).With("id", id).With("agent", setAgent ? agentId : null);
                 return await command.ExecuteScalarAsync(cancellationToken);
             }, cancellationToken);
-            return new TicketUpdateOutcome.Conflict(open is Guid g ? g : open is string s ? Guid.Parse(s) : Guid.Empty);
+            return new TicketUpdateOutcome.Conflict(open is Guid g ? g : open is string s ? Guid.Parse(s) : Guid.Empty, setAgent ? "agent_id" : "status");
         }
     }
 

@@ -21,6 +21,8 @@ public static class TicketsApi
             .WithSummary("Change a ticket's status and/or assigned agent (agent_id: null unassigns).")
             .Accepts<UpdateTicketRequest>("application/json")
             .Produces<ApiResponse<Ticket>>()
+            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
+            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound)
             .Produces<ApiResponse<object>>(StatusCodes.Status409Conflict);
         return group;
     }
@@ -76,7 +78,7 @@ public static class TicketsApi
             TicketUpdateOutcome.Updated updated => ApiResults.Ok(updated.Ticket, "Ticket updated."),
             TicketUpdateOutcome.NotFound => ApiResults.Error(ApiError.NotFound("Ticket")),
             TicketUpdateOutcome.UnknownAgent => ApiResults.Error(ApiError.BadRequest("agent_id", $"User {agentId} is not a known support agent of this tenant.")),
-            TicketUpdateOutcome.Conflict => ApiResults.Error(ApiError.Conflict("status", "That agent already has an unresolved offline ticket: resolve it first.")),
+            TicketUpdateOutcome.Conflict conflict => ApiResults.Error(ApiError.Conflict(conflict.Field, $"That agent already has an unresolved offline ticket ({conflict.OpenTicketId}): resolve it first.")),
             _ => throw new InvalidOperationException("Unhandled ticket outcome."),
         };
     }
