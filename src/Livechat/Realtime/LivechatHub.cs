@@ -37,7 +37,8 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
         if (user.IsAgent)
         {
             await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Agents(user.TenantId));
-            await agentConnections.ConnectedAsync(user, Context.ConnectionAborted);
+            // Not the connection's token: a client that leaves at once must still be counted in and then out.
+            await agentConnections.ConnectedAsync(user, CancellationToken.None);
         }
         await base.OnConnectedAsync();
     }
