@@ -9,6 +9,7 @@ using Livechat.Realtime;
 using Livechat.Sessions;
 using Livechat.Tenants;
 using Livechat.Tickets;
+using Prometheus;
 using Scalar.AspNetCore;
 
 // No verb, `serve`, or only options (--urls, and what the test host passes): run the service.
@@ -45,6 +46,8 @@ public partial class Program
         builder.Logging.Configure(options => options.ActivityTrackingOptions = ActivityTrackingOptions.None);
         builder.Services.AddLivechatCore();
         builder.Services.AddLivechatAuth();
+        builder.Services.AddLivechatRateLimits();
+        builder.Services.AddLivechatLimits();
         builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
         builder.Services.AddOpenApi(options => options.AddLivechatDocument());
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [Health.ReadyTag]);
@@ -55,19 +58,23 @@ public partial class Program
         _ = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value;
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseEnvelopeErrors();
+        app.UseHttpMetrics();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseTenants();
+        app.UseRateLimiter();
+        app.UseRequestTimeouts();
 
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", options => options.WithTitle("Livechat API"));
         app.MapHealth();
+        app.MapMetrics("/metrics").DisableRateLimiting();
         app.MapSessions();
         app.MapMessages();
         app.MapAgents();
         app.MapTickets();
         app.MapNotifications();
-        app.MapHub<LivechatHub>(AuthSetup.HubPath).RequireTenant();
+        app.MapHub<LivechatHub>(AuthSetup.HubPath).RequireTenant().DisableRequestTimeout();
         app.MapSessionEvents();
 
         await Startup.PrepareAsync(app.Services, app.Environment, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Livechat.Startup"), CancellationToken.None);

@@ -8,6 +8,7 @@ using Livechat.Realtime;
 using Livechat.Sessions;
 using Livechat.Tenants;
 using Livechat.Tickets;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
 namespace Livechat;
@@ -35,7 +36,11 @@ public static class Startup
         services.AddSingleton<RealtimePublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<RealtimePublisher>());
         // The publisher sends through the hub context; the command-line verbs get it too and never start it.
-        services.AddSignalR(options => options.MaximumReceiveMessageSize = 32 * 1024)
+        services.AddSignalR(options =>
+            {
+                options.MaximumReceiveMessageSize = 32 * 1024;
+                options.AddFilter<HubRateLimitFilter>();
+            })
             .AddJsonProtocol(options => Json.Configure(options.PayloadSerializerOptions));
         return services;
     }

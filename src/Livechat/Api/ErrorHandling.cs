@@ -35,6 +35,7 @@ public static class ErrorHandling
             _ => ApiError.ForStatus(StatusCodes.Status500InternalServerError),
         };
         if (error is null) return Task.CompletedTask;
+        if (exception is DbException or TimeoutException) LivechatMetrics.DatabaseErrors.Inc();
         if (error.Status == 503) context.Response.Headers.RetryAfter = "5";
         return ApiResults.WriteErrorAsync(context, error);
     }

@@ -10,7 +10,7 @@ namespace Livechat.Messages;
 
 public abstract record SendOutcome
 {
-    public sealed record Sent(long TenantId, ChatMessage Message, long Seq, IReadOnlyList<Notification> Notifications) : SendOutcome;
+    public sealed record Sent(long TenantId, ChatMessage Message, long Seq, bool ByAgent, IReadOnlyList<Notification> Notifications) : SendOutcome;
     public sealed record SessionNotFound : SendOutcome;
     public sealed record SessionClosed : SendOutcome;
 }
@@ -61,15 +61,16 @@ public sealed class MessageStore(Database database, NotificationStore notificati
             if (!sender.IsAgent)
             {
                 await SessionStore.AddParticipantAsync(connection, transaction, sender, sessionId, cancellationToken);
-                return new SendOutcome.Sent(sender.TenantId, message, seq, []);
+                return new SendOutcome.Sent(sender.TenantId, message, seq, false, []);
             }
             var notified = await notifications.CreateForReplyAsync(connection, transaction, sender.TenantId, message, cancellationToken);
-            return new SendOutcome.Sent(sender.TenantId, message, seq, notified);
+            return new SendOutcome.Sent(sender.TenantId, message, seq, true, notified);
         }, cancellationToken, Announce);
 
     private void Announce(SendOutcome outcome)
     {
         if (outcome is not SendOutcome.Sent sent) return;
+        LivechatMetrics.MessagesSent.WithLabels(sent.ByAgent ? "agent" : "tenant_user").Inc();
         publisher.Publish(new MessageCreated(sent.TenantId, sent.Message, sent.Seq));
         foreach (var notification in sent.Notifications) publisher.Publish(new NotificationCreated(notification));
     }

@@ -12,7 +12,7 @@ namespace Livechat.Realtime;
 /// connection's life. Clients are put in their tenant's groups only, and join a session's group only after
 /// the session was found in their tenant.
 /// </summary>
-public sealed class LivechatHub(SessionStore sessions, AgentConnections agentConnections, IOptions<RealtimeOptions> options) : Hub
+public sealed class LivechatHub(SessionStore sessions, AgentConnections agentConnections, ConnectionLimits limits, IOptions<RealtimeOptions> options) : Hub
 {
     private const string UserKey = "livechat.user";
     private const string JoinedKey = "livechat.joined";
@@ -31,8 +31,10 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
             var (resolved, error) = await TenantFilter.ResolveAsync(http, Context.ConnectionAborted);
             user = resolved ?? throw new HubException(error!.Message);
         }
+        if (!limits.TryEnterHub(user)) throw new HubException("Too many open connections for this user: close one first.");
         Context.Items[UserKey] = user;
         Context.Items[JoinedKey] = new HashSet<Guid>();
+        LivechatMetrics.HubConnections.Inc();
         await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.User(user.TenantId, user.UserId));
         if (user.IsAgent)
         {
@@ -45,8 +47,12 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        if (Context.Items.TryGetValue(UserKey, out var value) && value is CurrentUser { IsAgent: true } user)
-            await agentConnections.DisconnectedAsync(user, CancellationToken.None);
+        if (Context.Items.TryGetValue(UserKey, out var value) && value is CurrentUser user)
+        {
+            LivechatMetrics.HubConnections.Dec();
+            limits.ExitHub(user);
+            if (user.IsAgent) await agentConnections.DisconnectedAsync(user, CancellationToken.None);
+        }
         await base.OnDisconnectedAsync(exception);
     }
 

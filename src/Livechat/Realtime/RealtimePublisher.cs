@@ -16,8 +16,9 @@ public sealed class RealtimePublisher(IHubContext<LivechatHub> hub, SessionStrea
 
     public void Publish(RealtimeEvent realtimeEvent)
     {
-        if (!queue.Writer.TryWrite(realtimeEvent))
-            logger.LogWarning("Realtime queue full: a {Event} push was dropped (clients catch up from the database).", realtimeEvent.GetType().Name);
+        if (queue.Writer.TryWrite(realtimeEvent)) return;
+        Api.LivechatMetrics.PushesDropped.Inc();
+        logger.LogWarning("Realtime queue full: a {Event} push was dropped (clients catch up from the database).", realtimeEvent.GetType().Name);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -19,15 +19,16 @@ public static class SessionEventsApi
 {
     private const int ReplayPage = 500;
 
-    public static RouteHandlerBuilder MapSessionEvents(this IEndpointRouteBuilder routes) =>
+    public static IEndpointConventionBuilder MapSessionEvents(this IEndpointRouteBuilder routes) =>
         routes.MapGet("/livechat/sessions/{id}/events", StreamAsync)
             .WithTags("Realtime")
             .WithSummary("Server-Sent Events stream of the session's new messages; resume with Last-Event-ID.")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
-            .RequireTenant();
+            .RequireTenant()
+            .DisableRequestTimeout();
 
     private static async Task<IResult> StreamAsync(string id, HttpContext http, CurrentUser user, SessionStore sessions, MessageStore messages,
-        SessionStreams streams, IOptions<RealtimeOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+        SessionStreams streams, ConnectionLimits limits, IOptions<RealtimeOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
         if (await sessions.FindAsync(user.TenantId, sessionId, cancellationToken) is null) return ApiResults.Error(ApiError.NotFound("Session"));
@@ -44,6 +45,27 @@ public static class SessionEventsApi
             }
         }
 
+        if (!limits.TryEnterStream(user))
+        {
+            http.Response.Headers.RetryAfter = "30";
+            return ApiResults.Error(ApiError.Field(StatusCodes.Status429TooManyRequests, "request", "Too many open event streams for this user: close one first."));
+        }
+        LivechatMetrics.SseStreams.Inc();
+        try
+        {
+            return await RunStreamAsync(http, user, sessionId, lastSeq, messages, streams, options.Value, lifetime);
+        }
+        finally
+        {
+            LivechatMetrics.SseStreams.Dec();
+            limits.ExitStream(user);
+        }
+    }
+
+    private static async Task<IResult> RunStreamAsync(HttpContext http, CurrentUser user, Guid sessionId, long? lastSeq, MessageStore messages,
+        SessionStreams streams, RealtimeOptions options, IHostApplicationLifetime lifetime)
+    {
+        var cancellationToken = http.RequestAborted;
         using var subscription = streams.Subscribe(user.TenantId, sessionId);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         var response = http.Response;
@@ -69,7 +91,7 @@ public static class SessionEventsApi
                 }
             }
 
-            var keepAlive = TimeSpan.FromSeconds(options.Value.KeepAliveSeconds);
+            var keepAlive = TimeSpan.FromSeconds(options.KeepAliveSeconds);
             while (!stop.IsCancellationRequested)
             {
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);

@@ -37,6 +37,11 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
         settings["Livechat:Auth:Issuer"] = Issuer;
         settings["Livechat:Auth:Audience"] = Audience;
         settings["Livechat:Tenants:CacheSeconds"] = "0";
+        // Tests fire requests far faster than people; RateLimitTests sets its own small buckets.
+        settings["Livechat:RateLimits:UserPermitsPerSecond"] = "100000";
+        settings["Livechat:RateLimits:UserBurst"] = "100000";
+        settings["Livechat:RateLimits:TenantPermitsPerSecond"] = "100000";
+        settings["Livechat:RateLimits:TenantBurst"] = "100000";
     }
 
     public string Folder { get; }
