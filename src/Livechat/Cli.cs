@@ -163,7 +163,7 @@ public static class Cli
             EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? "Production",
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddLivechatCore();
+        builder.Services.AddLivechatCore(builder.Configuration);
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         return builder.Services.BuildServiceProvider();

@@ -38,20 +38,22 @@ public partial class Program
     {
         // Settings files sit beside the binary, wherever it is started from.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        configure?.Invoke(builder); // first: what it configures decides what gets registered below
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
         });
         builder.Logging.Configure(options => options.ActivityTrackingOptions = ActivityTrackingOptions.None);
-        builder.Services.AddLivechatCore();
+        builder.Services.AddLivechatCore(builder.Configuration);
         builder.Services.AddLivechatAuth();
         builder.Services.AddLivechatRateLimits();
         builder.Services.AddLivechatLimits();
         builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
         builder.Services.AddOpenApi(options => options.AddLivechatDocument());
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [Health.ReadyTag]);
-        configure?.Invoke(builder);
+        var health = builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [Health.ReadyTag]);
+        if (builder.Configuration.GetSection(RedisOptions.Section).Get<RedisOptions>()?.Enabled == true)
+            health.AddCheck<RedisHealthCheck>("redis", tags: [Health.ReadyTag]);
 
         var app = builder.Build();
         // Fail fast, before touching the database, when no token could ever be validated.

@@ -10,13 +10,14 @@ using Livechat.Tenants;
 using Livechat.Tickets;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Livechat;
 
 public static class Startup
 {
     /// <summary>Storage and the feature stores, shared by the web app and the command-line verbs.</summary>
-    public static IServiceCollection AddLivechatCore(this IServiceCollection services)
+    public static IServiceCollection AddLivechatCore(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -33,15 +34,28 @@ public static class Startup
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<SessionStreams>();
         services.AddSingleton<AgentConnections>();
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<MessageFanout>();
+        services.AddHostedService(sp => sp.GetRequiredService<MessageFanout>());
         services.AddSingleton<RealtimePublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<RealtimePublisher>());
         // The publisher sends through the hub context; the command-line verbs get it too and never start it.
-        services.AddSignalR(options =>
+        var signalR = services.AddSignalR(options =>
             {
                 options.MaximumReceiveMessageSize = 32 * 1024;
                 options.AddFilter<HubRateLimitFilter>();
             })
             .AddJsonProtocol(options => Json.Configure(options.PayloadSerializerOptions));
+        var redis = configuration.GetSection(RedisOptions.Section).Get<RedisOptions>() ?? new RedisOptions();
+        if (redis.Enabled)
+        {
+            // Hub groups span instances: a client on instance B gets what was posted to instance A.
+            signalR.AddStackExchangeRedis(redis.Configuration!, options =>
+            {
+                options.Configuration.ChannelPrefix = RedisChannel.Literal(redis.ChannelPrefix);
+                options.Configuration.AbortOnConnectFail = false;
+            });
+        }
         return services;
     }
 

@@ -9,7 +9,7 @@ namespace Livechat.Realtime;
 /// in that order, so pushes for one session arrive in the session's order. A push is only an optimisation:
 /// every event carries the ids a client needs to catch up from the list endpoints.
 /// </summary>
-public sealed class RealtimePublisher(IHubContext<LivechatHub> hub, SessionStreams streams, ILogger<RealtimePublisher> logger) : BackgroundService
+public sealed class RealtimePublisher(IHubContext<LivechatHub> hub, MessageFanout fanout, ILogger<RealtimePublisher> logger) : BackgroundService
 {
     private readonly Channel<RealtimeEvent> queue = Channel.CreateBounded<RealtimeEvent>(
         new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
@@ -41,7 +41,15 @@ public sealed class RealtimePublisher(IHubContext<LivechatHub> hub, SessionStrea
         switch (realtimeEvent)
         {
             case MessageCreated created:
-                streams.Publish(created);
+                // Both surfaces get it even if one fails: the hub send does not wait on the SSE fan-out's fate.
+                try
+                {
+                    await fanout.PublishAsync(created);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "The SSE fan-out of message {MessageId} failed.", created.Message.Id);
+                }
                 await hub.Clients.Group(HubGroups.Session(created.TenantId, created.Message.SessionId))
                     .SendAsync(HubEvents.MessageCreated, created.Message, cancellationToken);
                 break;

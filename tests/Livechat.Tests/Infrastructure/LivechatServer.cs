@@ -28,6 +28,16 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
     private readonly Dictionary<string, string?> settings = new();
     private WebApplication? app;
 
+    private readonly bool ownsFolder = true;
+
+    /// <summary>A second instance of <paramref name="shareWith"/>: same database, same settings (Redis included).</summary>
+    public LivechatServer(LivechatServer shareWith)
+    {
+        Folder = shareWith.Folder;
+        ownsFolder = false;
+        foreach (var (key, value) in shareWith.settings) settings[key] = value;
+    }
+
     public LivechatServer()
     {
         Folder = Directory.CreateTempSubdirectory("livechat-tests-").FullName;
@@ -87,6 +97,7 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
     public virtual async Task DisposeAsync()
     {
         await StopAsync();
+        if (!ownsFolder) return;
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
     }
