@@ -17,7 +17,7 @@ public sealed class TwoInstances : IAsyncLifetime
         A.Settings["Livechat:Redis:Configuration"] = RedisServer.Configuration;
         A.Settings["Livechat:Redis:ChannelPrefix"] = $"livechat-test-{Guid.NewGuid():N}";
         await A.InitializeAsync();
-        B = new LivechatServer(shareWith: A);
+        B = LivechatServer.SecondInstanceOf(A);
         await B.InitializeAsync();
     }
 

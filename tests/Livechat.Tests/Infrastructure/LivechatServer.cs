@@ -30,8 +30,10 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
 
     private readonly bool ownsFolder = true;
 
-    /// <summary>A second instance of <paramref name="shareWith"/>: same database, same settings (Redis included).</summary>
-    public LivechatServer(LivechatServer shareWith)
+    /// <summary>A second instance of <paramref name="first"/>: same database, same settings (Redis included).</summary>
+    public static LivechatServer SecondInstanceOf(LivechatServer first) => new(first);
+
+    private LivechatServer(LivechatServer shareWith)
     {
         Folder = shareWith.Folder;
         ownsFolder = false;
