@@ -66,6 +66,7 @@ public partial class Program
         app.UseTenants();
         app.UseRateLimiter();
         app.UseRequestTimeouts();
+        app.UseMiddleware<IdempotencyMiddleware>();
 
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", options => options.WithTitle("Livechat API"));

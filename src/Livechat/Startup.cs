@@ -31,6 +31,7 @@ public static class Startup
         services.AddSingleton<MessageStore>();
         services.AddSingleton<TicketStore>();
         services.AddSingleton<NotificationStore>();
+        services.AddHostedService<IdempotencyJanitor>();
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<SessionStreams>();
         services.AddSingleton<AgentConnections>();

@@ -27,7 +27,9 @@ public sealed class OperationsTests(LivechatServer server) : IClassFixture<Livec
 
         Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at"], Names(schemas.GetProperty("ChatSession")));
         Assert.DoesNotContain("agent_id", Required(schemas.GetProperty("ChatSession")));
-        Assert.Equal(["id", "session_id", "sender_id", "message", "created_at"], Names(schemas.GetProperty("ChatMessage")));
+        // The contract's five fields, plus the optional client_message_id extension.
+        Assert.Equal(["id", "session_id", "sender_id", "message", "created_at", "client_message_id"], Names(schemas.GetProperty("ChatMessage")));
+        Assert.Equal(["id", "session_id", "sender_id", "message", "created_at"], Required(schemas.GetProperty("ChatMessage")));
         Assert.Equal(["success", "message", "data", "meta", "errors"], Names(schemas.GetProperty("ApiResponseOfChatSession")));
         Assert.Contains("request_id", Names(schemas.GetProperty("Meta")));
         Assert.Contains("pagination", Names(schemas.GetProperty("Meta")));

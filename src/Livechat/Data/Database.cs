@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
+using Livechat.Api;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -19,9 +20,11 @@ public sealed class Database : IAsyncDisposable
     private readonly SemaphoreSlim sqliteWriteLock = new(1, 1);
     private readonly NpgsqlDataSource? postgres;
     private readonly string? sqliteConnectionString;
+    private readonly TimeProvider time;
 
-    public Database(IOptions<DatabaseOptions> options)
+    public Database(IOptions<DatabaseOptions> options, TimeProvider time)
     {
+        this.time = time;
         var o = options.Value;
         IsPostgres = o.IsPostgres;
         if (IsPostgres)
@@ -86,8 +89,10 @@ public sealed class Database : IAsyncDisposable
         {
             await using var connection = await postgres.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+            var claim = await ClaimIdempotencyKeyAsync(connection, transaction, cancellationToken);
             var result = await work(connection, transaction);
             await transaction.CommitAsync(cancellationToken);
+            if (claim is not null) claim.Committed = true;
             afterCommit?.Invoke(result);
             return result;
         }
@@ -98,9 +103,11 @@ public sealed class Database : IAsyncDisposable
             await using var connection = (SqliteConnection)await OpenAsync(cancellationToken);
             // IMMEDIATE takes the write lock up front, so a read-then-write never fails half-way.
             await using var transaction = connection.BeginTransaction(deferred: false);
+            var claim = await ClaimIdempotencyKeyAsync(connection, transaction, cancellationToken);
             var result = await work(connection, transaction);
             // The caller's token does not stop a commit: once the work is done it must land or fail loudly.
             await transaction.CommitAsync(CancellationToken.None);
+            if (claim is not null) claim.Committed = true;
             afterCommit?.Invoke(result);
             return result;
         }
@@ -108,6 +115,17 @@ public sealed class Database : IAsyncDisposable
         {
             sqliteWriteLock.Release();
         }
+    }
+
+    /// <summary>
+    /// The first write of a POST with an <c>Idempotency-Key</c> records the key in its own transaction, so the
+    /// key and the write commit together (Api/Idempotency.cs). Later writes of the same request do not.
+    /// </summary>
+    private async Task<IdempotencyClaim?> ClaimIdempotencyKeyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (IdempotencyClaim.Current is not { Committed: false } claim) return null;
+        await claim.ClaimAsync(connection, transaction, time.Now(), cancellationToken);
+        return claim;
     }
 
     public async ValueTask DisposeAsync()

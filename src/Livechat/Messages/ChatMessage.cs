@@ -1,14 +1,23 @@
 using System.Text;
+using System.Text.Json.Serialization;
 
 namespace Livechat.Messages;
 
-public sealed record ChatMessage(Guid Id, Guid SessionId, long SenderId, string Message, DateTimeOffset CreatedAt);
+public sealed record ChatMessage(Guid Id, Guid SessionId, long SenderId, string Message, DateTimeOffset CreatedAt)
+{
+    /// <summary>The sender's own id for the message, when it sent one (extension: lets a frontend match its optimistic copy).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ClientMessageId { get; init; }
+}
 
-public sealed record SendMessageRequest(string Message);
+/// <summary><c>client_message_id</c> (optional, 1 to 100 printable characters) makes a resend return the first message instead of a copy.</summary>
+public sealed record SendMessageRequest(string Message, string? ClientMessageId);
 
 public static class MessageRules
 {
     public const int MaxLength = 5000;
+
+    public static bool IsValidClientMessageId(string value) => value.Length is >= 1 and <= 100 && value.All(c => c is >= ' ' and <= '~');
 
     /// <summary>
     /// Why a message text is refused, or null when it is fine. Length counts Unicode characters (an emoji is

@@ -13,6 +13,10 @@ public abstract record SendOutcome
     public sealed record Sent(long TenantId, ChatMessage Message, long Seq, bool ByAgent, IReadOnlyList<Notification> Notifications) : SendOutcome;
     public sealed record SessionNotFound : SendOutcome;
     public sealed record SessionClosed : SendOutcome;
+    /// <summary>The session already has this sender's message with this <c>client_message_id</c>: nothing was written.</summary>
+    public sealed record Replayed(ChatMessage Message) : SendOutcome;
+    /// <summary>The <c>client_message_id</c> is taken by a different message.</summary>
+    public sealed record ClientIdConflict : SendOutcome;
 }
 
 public abstract record PageOutcome
@@ -24,16 +28,42 @@ public abstract record PageOutcome
 
 public sealed class MessageStore(Database database, NotificationStore notifications, RealtimePublisher publisher, TimeProvider time)
 {
-    private const string Columns = "id, session_id, sender_id, message, created_at";
+    private const string Columns = "id, session_id, sender_id, message, created_at, client_message_id";
 
     /// <summary>
     /// Stores a message, and for an agent's message the tenant side's notifications, in one transaction.
     /// The session row is the lock: bumping <c>last_seq</c> (only while OPEN) both assigns the message's
     /// order key and makes concurrent senders to one session queue, so seq order is commit order.
     /// </summary>
-    public Task<SendOutcome> SendAsync(CurrentUser sender, Guid sessionId, string text, CancellationToken cancellationToken) =>
-        database.WriteAsync<SendOutcome>(async (connection, transaction) =>
+    public async Task<SendOutcome> SendAsync(CurrentUser sender, Guid sessionId, string text, string? clientMessageId, CancellationToken cancellationToken)
+    {
+        try
         {
+            return await database.WriteAsync((connection, transaction) => SendAsync(connection, transaction, sender, sessionId, text, clientMessageId, cancellationToken), cancellationToken, Announce);
+        }
+        catch (DbException e) when (e.IsUniqueViolation() && clientMessageId is not null)
+        {
+            // A concurrent resend with the same client_message_id won: running again finds its message.
+            return await database.WriteAsync((connection, transaction) => SendAsync(connection, transaction, sender, sessionId, text, clientMessageId, cancellationToken), cancellationToken, Announce);
+        }
+    }
+
+    private async Task<SendOutcome> SendAsync(DbConnection connection, DbTransaction transaction, CurrentUser sender, Guid sessionId, string text, string? clientMessageId, CancellationToken cancellationToken)
+    {
+            if (clientMessageId is not null)
+            {
+                await using var existing = connection.Sql($"""
+                    SELECT {Columns} FROM chat_messages
+                    WHERE tenant_id = @tenant AND session_id = @session AND client_message_id = @client
+                    """, transaction).With("tenant", sender.TenantId).With("session", sessionId).With("client", clientMessageId);
+                await using var reader = await existing.ExecuteReaderAsync(cancellationToken);
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    var first = Read(reader);
+                    return first.SenderId == sender.UserId && first.Message == text ? new SendOutcome.Replayed(first) : new SendOutcome.ClientIdConflict();
+                }
+            }
+
             long seq;
             await using (var bump = connection.Sql("""
                 UPDATE chat_sessions SET last_seq = last_seq + 1
@@ -47,13 +77,13 @@ public sealed class MessageStore(Database database, NotificationStore notificati
             }
 
             var now = time.Now();
-            var message = new ChatMessage(Guid.CreateVersion7(now), sessionId, sender.UserId, text, now);
+            var message = new ChatMessage(Guid.CreateVersion7(now), sessionId, sender.UserId, text, now) { ClientMessageId = clientMessageId };
             await using (var insert = connection.Sql("""
-                INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at)
-                VALUES (@tenant, @session, @seq, @id, @sender, @message, @now)
+                INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id)
+                VALUES (@tenant, @session, @seq, @id, @sender, @message, @now, @client)
                 """, transaction)
                 .With("tenant", sender.TenantId).With("session", sessionId).With("seq", seq).With("id", message.Id)
-                .With("sender", sender.UserId).With("message", text).With("now", now))
+                .With("sender", sender.UserId).With("message", text).With("now", now).With("client", clientMessageId))
             {
                 await insert.ExecuteNonQueryAsync(cancellationToken);
             }
@@ -65,7 +95,7 @@ public sealed class MessageStore(Database database, NotificationStore notificati
             }
             var notified = await notifications.CreateForReplyAsync(connection, transaction, sender.TenantId, message, cancellationToken);
             return new SendOutcome.Sent(sender.TenantId, message, seq, true, notified);
-        }, cancellationToken, Announce);
+    }
 
     private void Announce(SendOutcome outcome)
     {
@@ -128,7 +158,7 @@ public sealed class MessageStore(Database database, NotificationStore notificati
                 .With("tenant", tenantId).With("session", sessionId).With("seq", afterSeq).With("take", max);
             var rows = new List<(ChatMessage, long)>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) rows.Add((Read(reader), reader.GetInt64(5)));
+            while (await reader.ReadAsync(cancellationToken)) rows.Add((Read(reader), reader.GetInt64(6)));
             return rows;
         }, cancellationToken);
 
@@ -148,5 +178,5 @@ public sealed class MessageStore(Database database, NotificationStore notificati
     }
 
     private static ChatMessage Read(DbDataReader reader) =>
-        new(reader.GetId(0), reader.GetId(1), reader.GetInt64(2), reader.GetString(3), reader.GetTime(4));
+        new(reader.GetId(0), reader.GetId(1), reader.GetInt64(2), reader.GetString(3), reader.GetTime(4)) { ClientMessageId = reader.IsDBNull(5) ? null : reader.GetString(5) };
 }

@@ -31,21 +31,38 @@ public static class MessagesApi
         var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
         if (error is not null) return ApiResults.Error(error);
         string text;
+        string? clientMessageId = null;
         using (body)
         {
             if (body!.GetString("message") is not { } message)
                 return ApiResults.Error(ApiError.BadRequest("message", "message is required and must be a string of valid Unicode text."));
             text = message;
+            if (body!.RootElement.TryGetProperty("client_message_id", out var clientId) && clientId.ValueKind != JsonValueKind.Null)
+            {
+                clientMessageId = body.GetString("client_message_id");
+                if (clientMessageId is null || !MessageRules.IsValidClientMessageId(clientMessageId))
+                    return ApiResults.Error(ApiError.BadRequest("client_message_id", "client_message_id must be 1 to 100 printable ASCII characters."));
+            }
         }
         if (MessageRules.Problem(text) is { } problem) return ApiResults.Error(ApiError.BadRequest("message", problem));
 
-        return await messages.SendAsync(user, sessionId, text, cancellationToken) switch
+        return await messages.SendAsync(user, sessionId, text, clientMessageId, cancellationToken) switch
         {
             SendOutcome.Sent sent => ApiResults.Created(sent.Message, "Message sent."),
+            SendOutcome.Replayed replayed => Replayed(request.HttpContext, replayed.Message),
+            SendOutcome.ClientIdConflict => ApiResults.Error(ApiError.Field(StatusCodes.Status422UnprocessableEntity, "client_message_id",
+                "This client_message_id belongs to a different message in this session.")),
             SendOutcome.SessionNotFound => ApiResults.Error(ApiError.NotFound("Session")),
             SendOutcome.SessionClosed => ApiResults.Error(ApiError.Conflict("request", "The session is closed: start a new session to keep talking.")),
             _ => throw new InvalidOperationException("Unhandled send outcome."),
         };
+    }
+
+    /// <summary>A resend with a known client_message_id: the first message again, marked as a replay.</summary>
+    private static IResult Replayed(HttpContext context, ChatMessage message)
+    {
+        context.Response.Headers[IdempotencyMiddleware.ReplayedHeader] = "true";
+        return ApiResults.Created(message, "Message sent.");
     }
 
     private static async Task<IResult> ListAsync(string id, HttpRequest request, CurrentUser user, MessageStore messages, CancellationToken cancellationToken)

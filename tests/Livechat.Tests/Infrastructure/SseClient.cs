@@ -55,7 +55,7 @@ public sealed class SseClient : IAsyncDisposable
                 else if (line.StartsWith("data: ", StringComparison.Ordinal)) data.Add(line[6..]);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException or ObjectDisposedException) { }
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException or ObjectDisposedException or ArgumentException) { }
         finally
         {
             events.Writer.TryComplete();
