@@ -58,7 +58,7 @@ public sealed class SessionStore(Database database, AgentStore agents, TicketSto
             .With("tenant", caller.TenantId).With("agent", agentId))
         {
             if (await open.ExecuteScalarAsync(cancellationToken) is { } existing)
-                return new StartOutcome.AlreadyOpen(existing is Guid g ? g : Guid.Parse((string)existing));
+                return new StartOutcome.AlreadyOpen(DbCommandExtensions.ToId(existing));
         }
 
         var now = time.Now();
