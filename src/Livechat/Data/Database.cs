@@ -17,6 +17,9 @@ namespace Livechat.Data;
 public sealed class Database : IAsyncDisposable
 {
     private readonly SemaphoreSlim sqliteWriteLock = new(1, 1);
+    // Striped, so memory stays bounded whatever the number of sessions; two sessions sharing a stripe only wait
+    // for each other in this process. Taken before any connection or row lock, so it cannot join a deadlock.
+    private readonly SemaphoreSlim[] orderGates = Enumerable.Range(0, 256).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
     private readonly NpgsqlDataSource? postgres;
     private readonly string? sqliteConnectionString;
 
@@ -125,19 +128,34 @@ public sealed class Database : IAsyncDisposable
 
     /// <summary>
     /// Runs <paramref name="work"/> in one transaction and commits it; the result is durable when this returns.
-    /// <paramref name="afterCommit"/> runs once the commit succeeded and, on SQLite, before the next writer
-    /// starts, so what it publishes goes out in commit order (see Realtime/RealtimePublisher).
+    /// <paramref name="afterCommit"/> runs once the commit succeeded. On SQLite it runs before the next writer
+    /// starts, so what it publishes goes out in commit order (see Realtime/RealtimePublisher). PostgreSQL runs
+    /// writers concurrently: there, writes that pass the same <paramref name="orderKey"/> (a session id) run
+    /// one at a time in this process, so their after-commit hooks run in their commit order too.
     /// </summary>
-    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken, Action<T>? afterCommit = null)
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken, Action<T>? afterCommit = null,
+        Guid? orderKey = null)
     {
         if (postgres is not null)
         {
-            await using var connection = await postgres.OpenConnectionAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-            var result = await work(connection, transaction);
-            await transaction.CommitAsync(cancellationToken);
-            afterCommit?.Invoke(result);
-            return result;
+            // Without this, the row lock orders the commits but not what happens after them: the writer that
+            // committed second could publish first, and a push stream would see seq 8 before seq 7.
+            var gate = orderKey is { } key ? orderGates[(key.GetHashCode() & int.MaxValue) % orderGates.Length] : null;
+            if (gate is not null) await gate.WaitAsync(cancellationToken);
+            try
+            {
+                await using var connection = await postgres.OpenConnectionAsync(cancellationToken);
+                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+                var result = await work(connection, transaction);
+                // As on SQLite: once the work is done the commit must land or fail loudly, not be cancelled half-way.
+                await transaction.CommitAsync(CancellationToken.None);
+                afterCommit?.Invoke(result);
+                return result;
+            }
+            finally
+            {
+                gate?.Release();
+            }
         }
 
         await sqliteWriteLock.WaitAsync(cancellationToken);
@@ -162,6 +180,7 @@ public sealed class Database : IAsyncDisposable
     {
         if (postgres is not null) await postgres.DisposeAsync();
         sqliteWriteLock.Dispose();
+        foreach (var gate in orderGates) gate.Dispose();
         if (sqliteConnectionString is not null) SqliteConnection.ClearAllPools();
     }
 }

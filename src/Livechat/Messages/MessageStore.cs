@@ -29,7 +29,8 @@ public sealed class MessageStore(Database database, NotificationStore notificati
     /// <summary>
     /// Stores a message, and for an agent's message the tenant side's notifications, in one transaction.
     /// The session row is the lock: bumping <c>last_seq</c> (only while OPEN) both assigns the message's
-    /// order key and makes concurrent senders to one session queue, so seq order is commit order.
+    /// order key and makes concurrent senders to one session queue, so seq order is commit order. The
+    /// session's order key makes the pushes follow that order on PostgreSQL as well (see Database.WriteAsync).
     /// </summary>
     public Task<SendOutcome> SendAsync(CurrentUser sender, Guid sessionId, string text, CancellationToken cancellationToken) =>
         database.WriteAsync<SendOutcome>(async (connection, transaction) =>
@@ -65,7 +66,7 @@ public sealed class MessageStore(Database database, NotificationStore notificati
             }
             var notified = await notifications.CreateForReplyAsync(connection, transaction, sender.TenantId, message, cancellationToken);
             return new SendOutcome.Sent(sender.TenantId, message, seq, notified);
-        }, cancellationToken, Announce);
+        }, cancellationToken, Announce, orderKey: sessionId);
 
     private void Announce(SendOutcome outcome)
     {
