@@ -45,6 +45,12 @@ public static class Cli
         {
             return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
+        catch (OptionsValidationException e)
+        {
+            // A configuration mistake, as when serving: say what, without a stack trace.
+            await Console.Error.WriteLineAsync($"Livechat: {e.Message}");
+            return 2;
+        }
         catch (DatabaseUnavailableException e)
         {
             // Expected when the database is down: say what, without a stack trace.

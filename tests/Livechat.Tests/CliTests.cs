@@ -167,6 +167,17 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
     }
 
     [Fact]
+    public async Task ThePostgresProviderWithASqliteConnectionStringSaysWhatToSet()
+    {
+        var env = Environment();
+        env["Livechat__Database__Provider"] = "postgres";
+        var result = await RunAsync(env, "migrate");
+        Assert.NotEqual(0, result.Exit);
+        Assert.Contains("Livechat:Database:ConnectionString is not a PostgreSQL", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ServingInProductionWithoutAKeyStopsWithAClearMessage()
     {
         var result = await RunAsync(Environment(withKey: false), "serve", "--urls", "http://127.0.0.1:0");

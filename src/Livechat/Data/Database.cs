@@ -84,7 +84,8 @@ public sealed class Database : IAsyncDisposable
         catch (ArgumentException e)
         {
             throw new OptionsValidationException(DatabaseOptions.Section, typeof(DatabaseOptions),
-                [$"Livechat:Database:ConnectionString is not a PostgreSQL (Npgsql) connection string: {e.Message}"]);
+                [$"Livechat:Database:ConnectionString is not a PostgreSQL (Npgsql) connection string ({e.Message}); " +
+                 "with the postgres provider set it, e.g. Host=db;Port=5432;Database=livechat;Username=livechat;Password=..."]);
         }
         if (!configured.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase) &&
             !configured.Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
