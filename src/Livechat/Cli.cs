@@ -18,7 +18,7 @@ public static class Cli
 
     private static bool IsHelp(string arg) => arg is "-h" or "--help" or "-?" or "/?";
 
-    public static Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("Livechat: multi-tenant live chat between support agents and tenant users.");
 
@@ -41,7 +41,27 @@ public static class Cli
         });
         root.Subcommands.Add(migrate);
 
-        return root.Parse(args).InvokeAsync();
+        try
+        {
+            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (OptionsValidationException e)
+        {
+            // A configuration mistake, as when serving: say what, without a stack trace.
+            await Console.Error.WriteLineAsync($"Livechat: {e.Message}");
+            return 2;
+        }
+        catch (DatabaseUnavailableException e)
+        {
+            // Expected when the database is down: say what, without a stack trace.
+            await Console.Error.WriteLineAsync($"Livechat: {e.Message}");
+            return 3;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync($"Livechat: unexpected error: {e}");
+            return 1;
+        }
     }
 
     private static Command TenantsCommand()

@@ -28,6 +28,11 @@ if (Cli.IsServe(args))
         await Console.Error.WriteLineAsync($"Livechat cannot start: {e.Message}");
         return 2;
     }
+    catch (Livechat.Data.DatabaseUnavailableException e)
+    {
+        await Console.Error.WriteLineAsync($"Livechat cannot start: {e.Message}");
+        return 3;
+    }
 }
 return await Cli.RunAsync(args);
 

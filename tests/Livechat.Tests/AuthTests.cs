@@ -8,7 +8,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Livechat.Tests;
 
 /// <summary>Contract section 3: token, tenant, role.</summary>
-public sealed class AuthTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class AuthTests(LivechatServer server)
 {
     private static string Sign(Action<SecurityTokenDescriptor> change, string key = LivechatServer.SigningKey)
     {
@@ -170,3 +170,7 @@ public sealed class AuthTests(LivechatServer server) : IClassFixture<LivechatSer
         (await agent.GetAsync("/livechat/sessions")).AssertError(HttpStatusCode.Forbidden, "request");
     }
 }
+
+public sealed class AuthTestsOnSqlite(SqliteServer server) : AuthTests(server), IClassFixture<SqliteServer>;
+
+public sealed class AuthTestsOnPostgres(PostgresServer server) : AuthTests(server), IClassFixture<PostgresServer>;

@@ -6,7 +6,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>The command line, run as operators run it: the built Livechat.dll in its own process.</summary>
-public sealed class CliTests(LivechatServer server) : IClassFixture<LivechatServer>, IDisposable
+public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>, IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("livechat-cli-").FullName;
 
@@ -113,6 +113,68 @@ public sealed class CliTests(LivechatServer server) : IClassFixture<LivechatServ
         Assert.Contains("up to date", first.Out, StringComparison.Ordinal);
         Assert.Equal(0, (await RunAsync(Environment(), "migrate")).Exit);
         Assert.Equal(0, (await RunAsync(Environment(), "tenants", "list")).Exit);
+    }
+
+    [Fact]
+    public async Task MigrateAndTenantVerbsWorkAgainstPostgres()
+    {
+        var (database, connectionString) = await PostgresCluster.Instance.CreateDatabaseAsync();
+        try
+        {
+            var env = Environment();
+            env["Livechat__Database__Provider"] = "postgres";
+            env["Livechat__Database__ConnectionString"] = connectionString;
+
+            // Several instances migrating at once wait on the advisory lock instead of racing to create the schema.
+            var migrations = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => RunAsync(env, "migrate")));
+            foreach (var migrated in migrations) Assert.True(migrated.Exit == 0, migrated.Error);
+            Assert.Contains("up to date", migrations[0].Out, StringComparison.Ordinal);
+
+            var added = await RunAsync(env, "tenants", "add", "--id", "8", "--name", "Koperasi Postgres", "--domain", "pg.example.test");
+            Assert.True(added.Exit == 0, added.Error);
+            var list = await RunAsync(env, "tenants", "list");
+            Assert.Equal(0, list.Exit);
+            Assert.Contains("8\tyes\tpg.example.test\tKoperasi Postgres", list.Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await PostgresCluster.Instance.DropDatabaseAsync(database);
+        }
+    }
+
+    [Fact]
+    public async Task MigrateWaitsForAnUnreachableDatabaseThenFailsWithAClearMessage()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nobody listens there now: connection refused, as while a database container starts
+
+        var env = Environment();
+        env["Livechat__Database__Provider"] = "postgres";
+        env["Livechat__Database__ConnectionString"] = $"Host=127.0.0.1;Port={port};Username=livechat;Password=secret-password;Database=livechat";
+        env["Livechat__Database__StartupRetrySeconds"] = "2";
+        var started = Stopwatch.StartNew();
+        var result = await RunAsync(env, "migrate");
+
+        Assert.NotEqual(0, result.Exit);
+        Assert.True(started.Elapsed >= TimeSpan.FromSeconds(2), $"gave up after {started.Elapsed}");
+        Assert.Contains($"postgres at 127.0.0.1:{port}/livechat", result.Error, StringComparison.Ordinal);
+        Assert.Contains("did not answer within 2 s", result.Error, StringComparison.Ordinal);
+        Assert.Contains("does not answer yet", result.Out + result.Error, StringComparison.Ordinal); // each wait is logged
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-password", result.Out + result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ThePostgresProviderWithASqliteConnectionStringSaysWhatToSet()
+    {
+        var env = Environment();
+        env["Livechat__Database__Provider"] = "postgres";
+        var result = await RunAsync(env, "migrate");
+        Assert.NotEqual(0, result.Exit);
+        Assert.Contains("Livechat:Database:ConnectionString is not a PostgreSQL", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>Contract section 2: the envelope on every response, including the framework's own.</summary>
-public sealed class EnvelopeTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class EnvelopeTests(LivechatServer server)
 {
     [Fact]
     public async Task UnknownRouteIsA404Envelope()
@@ -132,3 +132,7 @@ public sealed class EnvelopeTests(LivechatServer server) : IClassFixture<Livecha
         Assert.EndsWith("Z", message.GetProperty("created_at").GetString()!, StringComparison.Ordinal);
     }
 }
+
+public sealed class EnvelopeTestsOnSqlite(SqliteServer server) : EnvelopeTests(server), IClassFixture<SqliteServer>;
+
+public sealed class EnvelopeTestsOnPostgres(PostgresServer server) : EnvelopeTests(server), IClassFixture<PostgresServer>;

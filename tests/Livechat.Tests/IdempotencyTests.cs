@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Livechat.Tests;
 
 /// <summary>Contract section 9: Idempotency-Key on every POST, and client_message_id on messages.</summary>
-public sealed class IdempotencyTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class IdempotencyTests(LivechatServer server)
 {
     private static Action<HttpRequestMessage> Key(string key) => request => request.Headers.Add("Idempotency-Key", key);
 
@@ -188,3 +188,7 @@ public sealed class IdempotencyTests(LivechatServer server) : IClassFixture<Live
         }, CancellationToken.None);
     }
 }
+
+public sealed class IdempotencyTestsOnSqlite(SqliteServer server) : IdempotencyTests(server), IClassFixture<SqliteServer>;
+
+public sealed class IdempotencyTestsOnPostgres(PostgresServer server) : IdempotencyTests(server), IClassFixture<PostgresServer>;

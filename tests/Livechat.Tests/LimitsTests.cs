@@ -8,7 +8,7 @@ namespace Livechat.Tests;
 /// <summary>A server with small buckets and caps, so the limits can be reached in a test.</summary>
 public sealed class LimitedServer : LivechatServer
 {
-    public LimitedServer()
+    public LimitedServer() : base(DatabaseProvider.Sqlite)
     {
         Settings["Livechat:RateLimits:UserPermitsPerSecond"] = "1";
         Settings["Livechat:RateLimits:UserBurst"] = "5";
@@ -20,7 +20,7 @@ public sealed class LimitedServer : LivechatServer
 /// <summary>A server with small caps on long-lived connections and the usual generous rate limits.</summary>
 public sealed class CappedServer : LivechatServer
 {
-    public CappedServer()
+    public CappedServer() : base(DatabaseProvider.Sqlite)
     {
         Settings["Livechat:Limits:MaxHubConnectionsPerUser"] = "2";
         Settings["Livechat:Limits:MaxSseStreamsPerUser"] = "2";

@@ -4,7 +4,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>Contract section 5: sending messages.</summary>
-public sealed class MessageTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class MessageTests(LivechatServer server)
 {
     private async Task<(Caller Agent, string Session)> OpenSessionAsync()
     {
@@ -116,7 +116,7 @@ public sealed class MessageTests(LivechatServer server) : IClassFixture<Livechat
     [Fact]
     public async Task AnAcknowledgedMessageSurvivesARestart()
     {
-        await using var own = new LivechatServer();
+        await using var own = new LivechatServer(server.Provider);
         await own.InitializeAsync();
         var agent = own.Agent(await own.NewTenantAsync());
         var session = await agent.StartSessionAsync();
@@ -129,3 +129,7 @@ public sealed class MessageTests(LivechatServer server) : IClassFixture<Livechat
         Assert.Equal(sent.ToString(), page.Data[0].ToString());
     }
 }
+
+public sealed class MessageTestsOnSqlite(SqliteServer server) : MessageTests(server), IClassFixture<SqliteServer>;
+
+public sealed class MessageTestsOnPostgres(PostgresServer server) : MessageTests(server), IClassFixture<PostgresServer>;

@@ -9,7 +9,7 @@ namespace Livechat.Tests;
 /// </summary>
 public sealed class TwoInstances : IAsyncLifetime
 {
-    public LivechatServer A { get; } = new();
+    public LivechatServer A { get; } = new(DatabaseProvider.Postgres);
     public LivechatServer B { get; private set; } = null!;
 
     public async Task InitializeAsync()

@@ -5,7 +5,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>The hub driven from Node with the npm <c>@microsoft/signalr</c> package, the client frontends use.</summary>
-public sealed class NodeClientTests(RealtimeServer server) : IClassFixture<RealtimeServer>
+public sealed class NodeClientTests(RealtimeSqliteServer server) : IClassFixture<RealtimeSqliteServer>
 {
     private static string NodeFolder()
     {

@@ -5,7 +5,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>Contract sections 5 and 7: an agent's reply notifies the tenant side; listing and marking notifications read.</summary>
-public sealed class NotificationTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class NotificationTests(LivechatServer server)
 {
     /// <summary>A tenant with an online agent and a tenant user who started a session with it.</summary>
     private async Task<(Caller Agent, Caller User, string Session)> ConversationAsync()
@@ -302,3 +302,7 @@ public sealed class NotificationTests(LivechatServer server) : IClassFixture<Liv
         Assert.Single(await NotificationsAsync(here, "unread=true"));
     }
 }
+
+public sealed class NotificationTestsOnSqlite(SqliteServer server) : NotificationTests(server), IClassFixture<SqliteServer>;
+
+public sealed class NotificationTestsOnPostgres(PostgresServer server) : NotificationTests(server), IClassFixture<PostgresServer>;

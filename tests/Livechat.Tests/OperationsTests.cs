@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Livechat.Tests;
 
 /// <summary>What operators and integrators rely on: OpenAPI, docs, health, the 500 path, the first minute.</summary>
-public sealed class OperationsTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class OperationsTests(LivechatServer server)
 {
     [Fact]
     public async Task OpenApiDocumentDescribesTheContractShapes()
@@ -59,7 +59,7 @@ public sealed class OperationsTests(LivechatServer server) : IClassFixture<Livec
     [Fact]
     public async Task AServerErrorIsA500EnvelopeWithoutStackOrSqlAndIsLoggedWithTheRequestId()
     {
-        await using var broken = new LivechatServer();
+        await using var broken = new LivechatServer(server.Provider);
         await broken.InitializeAsync();
         var agent = broken.Agent(await broken.NewTenantAsync());
         var session = await agent.StartSessionAsync();
@@ -72,7 +72,7 @@ public sealed class OperationsTests(LivechatServer server) : IClassFixture<Livec
 
         var reply = await agent.PostAsync($"/livechat/sessions/{session}/messages", new { message = "into the void" });
         reply.AssertError(HttpStatusCode.InternalServerError, "request");
-        foreach (var leak in new[] { "chat_messages", "SQLite", "Exception", "   at ", "INSERT" })
+        foreach (var leak in new[] { "chat_messages", "SQLite", "Npgsql", "42P01", "Exception", "   at ", "INSERT" })
             Assert.DoesNotContain(leak, reply.Text, StringComparison.OrdinalIgnoreCase);
         var requestId = reply.Meta.GetProperty("request_id").GetString();
         Assert.Contains(broken.Logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Error && l.Scopes.Contains($"request_id:{requestId}"));
@@ -81,7 +81,7 @@ public sealed class OperationsTests(LivechatServer server) : IClassFixture<Livec
     [Fact]
     public async Task DevelopmentStartCreatesTheDemoTenantAndLogsAWorkingAgentToken()
     {
-        await using var development = new LivechatServer { Environment = "Development" };
+        await using var development = new LivechatServer(server.Provider) { Environment = "Development" };
         await development.InitializeAsync();
         var line = development.Logs.Lines.Select(l => l.Message).Single(m => m.Contains("export TOKEN=", StringComparison.Ordinal));
         var token = line[(line.IndexOf("export TOKEN=", StringComparison.Ordinal) + "export TOKEN=".Length)..].Trim();
@@ -92,3 +92,7 @@ public sealed class OperationsTests(LivechatServer server) : IClassFixture<Livec
         Assert.Equal(1, reply.Data.GetProperty("tenant_id").GetInt64());
     }
 }
+
+public sealed class OperationsTestsOnSqlite(SqliteServer server) : OperationsTests(server), IClassFixture<SqliteServer>;
+
+public sealed class OperationsTestsOnPostgres(PostgresServer server) : OperationsTests(server), IClassFixture<PostgresServer>;

@@ -4,7 +4,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>Contract section 5, listing: cursor pagination, forward and backward, total and stable order.</summary>
-public sealed class PaginationTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class PaginationTests(LivechatServer server)
 {
     private async Task<(Caller Agent, string Session, List<string> Ids)> SessionWithMessagesAsync(int count)
     {
@@ -207,3 +207,7 @@ public sealed class PaginationTests(LivechatServer server) : IClassFixture<Livec
         Assert.Equal(times.OrderBy(t => t, StringComparer.Ordinal), times);
     }
 }
+
+public sealed class PaginationTestsOnSqlite(SqliteServer server) : PaginationTests(server), IClassFixture<SqliteServer>;
+
+public sealed class PaginationTestsOnPostgres(PostgresServer server) : PaginationTests(server), IClassFixture<PostgresServer>;

@@ -4,7 +4,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>Contract section 4, agent presence: <c>PUT /livechat/agents/me/presence</c> and <c>GET /livechat/agents</c>.</summary>
-public sealed class PresenceTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class PresenceTests(LivechatServer server)
 {
     private static async Task<Dictionary<long, string>> PresenceByAgentAsync(Caller caller)
     {
@@ -121,3 +121,7 @@ public sealed class PresenceTests(LivechatServer server) : IClassFixture<Livecha
         Assert.False(agents.ContainsKey(user.UserId));
     }
 }
+
+public sealed class PresenceTestsOnSqlite(SqliteServer server) : PresenceTests(server), IClassFixture<SqliteServer>;
+
+public sealed class PresenceTestsOnPostgres(PostgresServer server) : PresenceTests(server), IClassFixture<PostgresServer>;

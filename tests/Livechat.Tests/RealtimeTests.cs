@@ -8,17 +8,21 @@ using HubException = Microsoft.AspNetCore.SignalR.HubException;
 namespace Livechat.Tests;
 
 /// <summary>A server whose realtime timings are short enough to observe in a test.</summary>
-public sealed class RealtimeServer : LivechatServer
+public abstract class RealtimeServer : LivechatServer
 {
-    public RealtimeServer()
+    protected RealtimeServer(DatabaseProvider provider) : base(provider)
     {
         Settings["Livechat:Presence:GraceSeconds"] = "1";
         Settings["Livechat:Realtime:KeepAliveSeconds"] = "1";
     }
 }
 
+public sealed class RealtimeSqliteServer() : RealtimeServer(DatabaseProvider.Sqlite);
+
+public sealed class RealtimePostgresServer() : RealtimeServer(DatabaseProvider.Postgres);
+
 /// <summary>Contract section 6 over the hub, with the official .NET SignalR client on a real Kestrel.</summary>
-public sealed class RealtimeTests(RealtimeServer server) : IClassFixture<RealtimeServer>
+public abstract class RealtimeTests(RealtimeServer server)
 {
     [Theory]
     [InlineData(HttpTransportType.WebSockets)]
@@ -239,3 +243,7 @@ public sealed class RealtimeTests(RealtimeServer server) : IClassFixture<Realtim
         return agents.Data.EnumerateArray().Single(a => a.GetProperty("agent_id").GetInt64() == agentId).GetProperty("presence").GetString();
     }
 }
+
+public sealed class RealtimeTestsOnSqlite(RealtimeSqliteServer server) : RealtimeTests(server), IClassFixture<RealtimeSqliteServer>;
+
+public sealed class RealtimeTestsOnPostgres(RealtimePostgresServer server) : RealtimeTests(server), IClassFixture<RealtimePostgresServer>;

@@ -4,7 +4,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>Contract section 4, extensions: listing sessions newest first, closing them, one open session per agent.</summary>
-public sealed class SessionLifecycleTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class SessionLifecycleTests(LivechatServer server)
 {
     /// <summary><paramref name="count"/> sessions of one tenant, each of its own agent, oldest first.</summary>
     private async Task<(long Tenant, List<Caller> Agents, List<string> Sessions)> SessionsAsync(int count)
@@ -269,3 +269,7 @@ public sealed class SessionLifecycleTests(LivechatServer server) : IClassFixture
         Assert.Equal([winner], (await agent.GetAsync("/livechat/sessions")).AssertStatus(HttpStatusCode.OK).Ids());
     }
 }
+
+public sealed class SessionLifecycleTestsOnSqlite(SqliteServer server) : SessionLifecycleTests(server), IClassFixture<SqliteServer>;
+
+public sealed class SessionLifecycleTestsOnPostgres(PostgresServer server) : SessionLifecycleTests(server), IClassFixture<PostgresServer>;

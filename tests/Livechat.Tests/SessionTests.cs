@@ -4,7 +4,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>Contract section 4: starting and reading sessions.</summary>
-public sealed class SessionTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class SessionTests(LivechatServer server)
 {
     [Fact]
     public async Task StartingWithoutAgentIdOpensASessionForTheCaller()
@@ -131,3 +131,7 @@ public sealed class SessionTests(LivechatServer server) : IClassFixture<Livechat
         Assert.Equal(1, page.Data.GetArrayLength());
     }
 }
+
+public sealed class SessionTestsOnSqlite(SqliteServer server) : SessionTests(server), IClassFixture<SqliteServer>;
+
+public sealed class SessionTestsOnPostgres(PostgresServer server) : SessionTests(server), IClassFixture<PostgresServer>;

@@ -4,7 +4,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>Contract section 6: the plain Server-Sent Events stream of a session, with resume by Last-Event-ID.</summary>
-public sealed class SseTests(RealtimeServer server) : IClassFixture<RealtimeServer>
+public abstract class SseTests(RealtimeServer server)
 {
     [Fact]
     public async Task EachNewMessageIsAnEventWithItsIdAndTheChatMessageJson()
@@ -100,3 +100,7 @@ public sealed class SseTests(RealtimeServer server) : IClassFixture<RealtimeServ
         rest.AssertError(HttpStatusCode.Unauthorized, "request");
     }
 }
+
+public sealed class SseTestsOnSqlite(RealtimeSqliteServer server) : SseTests(server), IClassFixture<RealtimeSqliteServer>;
+
+public sealed class SseTestsOnPostgres(RealtimePostgresServer server) : SseTests(server), IClassFixture<RealtimePostgresServer>;

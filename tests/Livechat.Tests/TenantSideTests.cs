@@ -4,7 +4,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>Contract section 7: what a tenant user (any role but SUPPORT_AGENT) may and may not do.</summary>
-public sealed class TenantSideTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class TenantSideTests(LivechatServer server)
 {
     /// <summary>A tenant with an online agent, a tenant user, and a session the user started with that agent.</summary>
     private async Task<(Caller Agent, Caller User, string Session)> ConversationAsync()
@@ -128,3 +128,7 @@ public sealed class TenantSideTests(LivechatServer server) : IClassFixture<Livec
         Assert.Equal(0, (await user.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
     }
 }
+
+public sealed class TenantSideTestsOnSqlite(SqliteServer server) : TenantSideTests(server), IClassFixture<SqliteServer>;
+
+public sealed class TenantSideTestsOnPostgres(PostgresServer server) : TenantSideTests(server), IClassFixture<PostgresServer>;

@@ -5,7 +5,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>Contract section 8: reading and updating support tickets.</summary>
-public sealed class TicketTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class TicketTests(LivechatServer server)
 {
     /// <summary>An agent of <paramref name="tenant"/> that is known and OFFLINE.</summary>
     private async Task<Caller> OfflineAgentAsync(long tenant)
@@ -281,3 +281,7 @@ public sealed class TicketTests(LivechatServer server) : IClassFixture<LivechatS
         Assert.Equal("open", (await TicketAsync(server.Agent(tenant), tickets[0])).Text("status"));
     }
 }
+
+public sealed class TicketTestsOnSqlite(SqliteServer server) : TicketTests(server), IClassFixture<SqliteServer>;
+
+public sealed class TicketTestsOnPostgres(PostgresServer server) : TicketTests(server), IClassFixture<PostgresServer>;

@@ -7,7 +7,7 @@ namespace Livechat.Tests;
 /// Contract sections 4 and 8: naming an agent that is not ONLINE refuses the session and opens a support
 /// ticket instead, one per agent while it is unresolved.
 /// </summary>
-public sealed class UnavailableAgentTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class UnavailableAgentTests(LivechatServer server)
 {
     /// <summary>An agent of <paramref name="tenant"/> that has called the API (so it is known) and is <paramref name="presence"/>, or OFFLINE by default.</summary>
     private async Task<Caller> KnownAgentAsync(long tenant, string? presence = null)
@@ -195,3 +195,7 @@ public sealed class UnavailableAgentTests(LivechatServer server) : IClassFixture
         Assert.False(reply.Meta.TryGetProperty("ticket_id", out _));
     }
 }
+
+public sealed class UnavailableAgentTestsOnSqlite(SqliteServer server) : UnavailableAgentTests(server), IClassFixture<SqliteServer>;
+
+public sealed class UnavailableAgentTestsOnPostgres(PostgresServer server) : UnavailableAgentTests(server), IClassFixture<PostgresServer>;

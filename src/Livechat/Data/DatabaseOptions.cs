@@ -13,5 +13,12 @@ public sealed class DatabaseOptions
     /// <summary>Defaults to a SQLite file under <c>data/</c>; required for PostgreSQL.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// How long start-up and <c>migrate</c> keep retrying, with backoff, while the database is not reachable
+    /// yet (a container starting beside the service); 0 fails at once.
+    /// </summary>
+    [Range(0, 3600, ErrorMessage = "Livechat:Database:StartupRetrySeconds must be between 0 and 3600.")]
+    public int StartupRetrySeconds { get; set; } = 60;
+
     public bool IsPostgres => Provider.Equals("postgres", StringComparison.OrdinalIgnoreCase);
 }

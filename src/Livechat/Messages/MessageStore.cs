@@ -33,18 +33,19 @@ public sealed class MessageStore(Database database, NotificationStore notificati
     /// <summary>
     /// Stores a message, and for an agent's message the tenant side's notifications, in one transaction.
     /// The session row is the lock: bumping <c>last_seq</c> (only while OPEN) both assigns the message's
-    /// order key and makes concurrent senders to one session queue, so seq order is commit order.
+    /// order key and makes concurrent senders to one session queue, so seq order is commit order. The
+    /// session's order key makes the pushes follow that order on PostgreSQL as well (see Database.WriteAsync).
     /// </summary>
     public async Task<SendOutcome> SendAsync(CurrentUser sender, Guid sessionId, string text, string? clientMessageId, CancellationToken cancellationToken)
     {
         try
         {
-            return await database.WriteAsync((connection, transaction) => SendAsync(connection, transaction, sender, sessionId, text, clientMessageId, cancellationToken), cancellationToken, Announce);
+            return await database.WriteAsync((connection, transaction) => SendAsync(connection, transaction, sender, sessionId, text, clientMessageId, cancellationToken), cancellationToken, Announce, orderKey: sessionId);
         }
         catch (DbException e) when (e.IsUniqueViolation() && clientMessageId is not null)
         {
             // A concurrent resend with the same client_message_id won: running again finds its message.
-            return await database.WriteAsync((connection, transaction) => SendAsync(connection, transaction, sender, sessionId, text, clientMessageId, cancellationToken), cancellationToken, Announce);
+            return await database.WriteAsync((connection, transaction) => SendAsync(connection, transaction, sender, sessionId, text, clientMessageId, cancellationToken), cancellationToken, Announce, orderKey: sessionId);
         }
     }
 

@@ -58,7 +58,7 @@ public sealed class SessionStore(Database database, AgentStore agents, TicketSto
             .With("tenant", caller.TenantId).With("agent", agentId))
         {
             if (await open.ExecuteScalarAsync(cancellationToken) is { } existing)
-                return new StartOutcome.AlreadyOpen(existing is Guid g ? g : Guid.Parse((string)existing));
+                return new StartOutcome.AlreadyOpen(DbCommandExtensions.ToId(existing));
         }
 
         var now = time.Now();
@@ -117,7 +117,7 @@ public sealed class SessionStore(Database database, AgentStore agents, TicketSto
                 .With("tenant", tenantId).With("id", id);
             await using var existing = await find.ExecuteReaderAsync(cancellationToken);
             return await existing.ReadAsync(cancellationToken) ? (Read(existing), false) : null;
-        }, cancellationToken, closed => { if (closed is { Changed: true } c) publisher.Publish(new SessionUpdated(c.Session)); });
+        }, cancellationToken, closed => { if (closed is { Changed: true } c) publisher.Publish(new SessionUpdated(c.Session)); }, orderKey: id);
 
     private static ChatSession Read(DbDataReader reader) =>
         new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64OrNull(2), reader.GetString(3), reader.GetTime(4), reader.GetTime(5));

@@ -29,7 +29,7 @@ public sealed class TicketStore(Database database, TimeProvider time)
             WHERE tenant_id = @tenant AND agent_id = @agent AND origin = '{OriginAgentOffline}' AND status IN ('open', 'in_progress')
             """, transaction).With("tenant", requester.TenantId).With("agent", agentId))
         {
-            if (await existing.ExecuteScalarAsync(cancellationToken) is { } id) return id is Guid g ? g : Guid.Parse((string)id);
+            if (await existing.ExecuteScalarAsync(cancellationToken) is { } id) return DbCommandExtensions.ToId(id);
         }
 
         string tenantName;
@@ -111,7 +111,7 @@ public sealed class TicketStore(Database database, TimeProvider time)
                     """).With("tenant", tenantId).With("id", id).With("agent", setAgent ? agentId : null);
                 return await command.ExecuteScalarAsync(cancellationToken);
             }, cancellationToken);
-            return new TicketUpdateOutcome.Conflict(open is Guid g ? g : open is string s ? Guid.Parse(s) : Guid.Empty, setAgent ? "agent_id" : "status");
+            return new TicketUpdateOutcome.Conflict(open is null ? Guid.Empty : DbCommandExtensions.ToId(open), setAgent ? "agent_id" : "status");
         }
     }
 

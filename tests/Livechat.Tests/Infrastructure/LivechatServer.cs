@@ -12,11 +12,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Livechat.Tests.Infrastructure;
 
+/// <summary>The storage a test server runs on; every test class runs on each.</summary>
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
 /// <summary>
-/// The real service on Kestrel, bound to a free loopback port, over a real SQLite file in a temporary
-/// folder. Tests talk to it with <see cref="HttpClient"/> and real JWTs, exactly as a frontend would.
-/// Each test makes its own tenants (<see cref="NewTenantAsync"/>), so tests sharing a server never see
-/// each other's data.
+/// The real service on Kestrel, bound to a free loopback port, over a real database: a SQLite file in a
+/// temporary folder, or a fresh database of its own in the test run's PostgreSQL cluster
+/// (<see cref="PostgresCluster"/>). Tests talk to it with <see cref="HttpClient"/> and real JWTs, exactly as a
+/// frontend would. Each test makes its own tenants (<see cref="NewTenantAsync"/>), so tests sharing a server
+/// never see each other's data.
 /// </summary>
 public class LivechatServer : IAsyncLifetime, IAsyncDisposable
 {
@@ -27,24 +35,34 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
     private static long nextTenantId = 1000;
     private readonly Dictionary<string, string?> settings = new();
     private WebApplication? app;
+    private string? postgresDatabase;
 
-    private readonly bool ownsFolder = true;
+    private readonly bool ownsStorage = true;
 
-    /// <summary>A second instance of <paramref name="first"/>: same database, same settings (Redis included).</summary>
+    /// <summary>A second instance of a started <paramref name="first"/>: same database, same settings (Redis included).</summary>
     public static LivechatServer SecondInstanceOf(LivechatServer first) => new(first);
 
-    private LivechatServer(LivechatServer shareWith)
+    private LivechatServer(LivechatServer first)
     {
-        Folder = shareWith.Folder;
-        ownsFolder = false;
-        foreach (var (key, value) in shareWith.settings) settings[key] = value;
+        Provider = first.Provider;
+        Folder = first.Folder;
+        ownsStorage = false;
+        foreach (var (key, value) in first.settings) settings[key] = value;
     }
 
-    public LivechatServer()
+    public LivechatServer(DatabaseProvider provider)
     {
+        Provider = provider;
         Folder = Directory.CreateTempSubdirectory("livechat-tests-").FullName;
-        settings["Livechat:Database:Provider"] = "sqlite";
-        settings["Livechat:Database:ConnectionString"] = $"Data Source={Path.Combine(Folder, "livechat.db")}";
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            settings["Livechat:Database:Provider"] = "sqlite";
+            settings["Livechat:Database:ConnectionString"] = $"Data Source={Path.Combine(Folder, "livechat.db")}";
+        }
+        else
+        {
+            settings["Livechat:Database:Provider"] = "postgres"; // the connection string comes with the database, at start
+        }
         settings["Livechat:Auth:SigningKey"] = SigningKey;
         settings["Livechat:Auth:Issuer"] = Issuer;
         settings["Livechat:Auth:Audience"] = Audience;
@@ -55,6 +73,8 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
         settings["Livechat:RateLimits:TenantPermitsPerSecond"] = "100000";
         settings["Livechat:RateLimits:TenantBurst"] = "100000";
     }
+
+    public DatabaseProvider Provider { get; }
 
     public string Folder { get; }
 
@@ -74,6 +94,10 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
 
     public async Task StartAsync()
     {
+        if (Provider == DatabaseProvider.Postgres && postgresDatabase is null && ownsStorage)
+        {
+            (postgresDatabase, settings["Livechat:Database:ConnectionString"]) = await PostgresCluster.Instance.CreateDatabaseAsync();
+        }
         app = await Program.BuildAsync(["--urls", "http://127.0.0.1:0", "--environment", Environment], builder =>
         {
             builder.Configuration.AddInMemoryCollection(settings);
@@ -87,7 +111,7 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
 
     public async Task StopAsync()
     {
-        Http.Dispose();
+        Http?.Dispose();
         if (app is not null)
         {
             await app.StopAsync();
@@ -99,7 +123,8 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
     public virtual async Task DisposeAsync()
     {
         await StopAsync();
-        if (!ownsFolder) return;
+        if (!ownsStorage) return;
+        if (postgresDatabase is not null) await PostgresCluster.Instance.DropDatabaseAsync(postgresDatabase);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
     }
@@ -143,6 +168,12 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
         return await Reply.ReadAsync(response);
     }
 }
+
+/// <summary>The fixture of the test classes that run on SQLite.</summary>
+public sealed class SqliteServer() : LivechatServer(DatabaseProvider.Sqlite);
+
+/// <summary>The fixture of the test classes that run on PostgreSQL: a fresh database per fixture.</summary>
+public sealed class PostgresServer() : LivechatServer(DatabaseProvider.Postgres);
 
 /// <summary>Log lines the service wrote, with their scopes, to check what a log reader would see.</summary>
 public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
