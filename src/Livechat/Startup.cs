@@ -35,6 +35,7 @@ public static class Startup
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<SessionStreams>();
         services.AddSingleton<AgentConnections>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentConnections>());
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MessageFanout>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageFanout>());

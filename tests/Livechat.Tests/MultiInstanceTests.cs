@@ -16,6 +16,7 @@ public sealed class TwoInstances : IAsyncLifetime
     {
         A.Settings["Livechat:Redis:Configuration"] = RedisServer.Configuration;
         A.Settings["Livechat:Redis:ChannelPrefix"] = $"livechat-test-{Guid.NewGuid():N}";
+        A.Settings["Livechat:Presence:GraceSeconds"] = "1";
         await A.InitializeAsync();
         B = LivechatServer.SecondInstanceOf(A);
         await B.InitializeAsync();
@@ -69,5 +70,63 @@ public sealed class MultiInstanceTests(TwoInstances instances) : IClassFixture<T
         var ready = (await B.SendAsync(HttpMethod.Get, "/health/ready")).AssertStatus(HttpStatusCode.OK);
         Assert.Equal("Healthy", ready.Data.GetProperty("checks").GetProperty("database").GetString());
         Assert.Equal("Healthy", ready.Data.GetProperty("checks").GetProperty("redis").GetString());
+    }
+
+    [Fact]
+    public async Task ConcurrentStartsForOneAgentOnBothInstancesOpenExactlyOneSession()
+    {
+        var tenant = await A.NewTenantAsync();
+        var onA = A.Agent(tenant);
+        var onB = B.Agent(tenant, onA.UserId);
+        var replies = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => (i % 2 == 0 ? onA : onB).PostAsync("/livechat/sessions", new { })));
+        var winner = Assert.Single(replies, r => r.Status == HttpStatusCode.Created);
+        var id = winner.Data.GetProperty("id").GetString();
+        Assert.All(replies.Where(r => r != winner), r =>
+        {
+            r.AssertError(HttpStatusCode.BadRequest, "agent_id");
+            Assert.Equal(id, r.Meta.GetProperty("session_id").GetString());
+        });
+    }
+
+    [Fact]
+    public async Task AnAgentConnectedOnlyToBIsOnlineForAStartIssuedOnA()
+    {
+        var tenant = await A.NewTenantAsync();
+        var agentOnB = B.Agent(tenant);
+        await using var connection = await HubClient.ConnectAsync(B, agentOnB);
+        // The handshake completes before the hub's OnConnected has recorded the connection: wait for it on A.
+        await WaitForPresenceAsync(A.Agent(tenant), agentOnB.UserId, "ONLINE");
+        var user = A.TenantUser(tenant);
+        var started = (await user.PostAsync("/livechat/sessions", new { agent_id = agentOnB.UserId })).AssertStatus(HttpStatusCode.Created);
+        Assert.Equal(agentOnB.UserId, started.Data.GetProperty("agent_id").GetInt64());
+    }
+
+    [Fact]
+    public async Task ClosingTheConnectionOnOneInstanceKeepsAnAgentConnectedOnTheOtherOnline()
+    {
+        var tenant = await A.NewTenantAsync();
+        var agentOnA = A.Agent(tenant);
+        var agentOnB = B.Agent(tenant, agentOnA.UserId);
+        await using var onA = await HubClient.ConnectAsync(A, agentOnA);
+        await WaitForPresenceAsync(agentOnA, agentOnA.UserId, "ONLINE");
+        var onB = await HubClient.ConnectAsync(B, agentOnB);
+        await Task.Delay(200); // let B record its connection before it closes
+        await onB.DisposeAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the 1 s grace
+        var listed = (await agentOnA.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal("ONLINE", listed.Data.EnumerateArray().Single(a => a.GetProperty("agent_id").GetInt64() == agentOnA.UserId).GetProperty("presence").GetString());
+        var user = B.TenantUser(tenant);
+        (await user.PostAsync("/livechat/sessions", new { agent_id = agentOnA.UserId })).AssertStatus(HttpStatusCode.Created);
+    }
+
+    private static async Task WaitForPresenceAsync(Caller viewer, long agentId, string presence)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var listed = (await viewer.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK);
+            if (listed.Data.EnumerateArray().Any(a => a.GetProperty("agent_id").GetInt64() == agentId && a.GetProperty("presence").GetString() == presence)) return;
+            await Task.Delay(50);
+        }
+        throw new Xunit.Sdk.XunitException($"Agent {agentId} never became {presence}.");
     }
 }

@@ -30,4 +30,8 @@ public sealed class PresenceOptions
     /// <summary>How long an agent stays ONLINE after its last realtime connection drops (a flaky mobile link).</summary>
     [Range(0, 3600)]
     public int GraceSeconds { get; set; } = 30;
+
+    /// <summary>How often an instance refreshes its agents' connection rows; rows four beats old are swept.</summary>
+    [Range(1, 300)]
+    public int HeartbeatSeconds { get; set; } = 15;
 }

@@ -72,14 +72,24 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
         }, cancellationToken, agent => publisher.Publish(new PresenceUpdated(agent)));
 
     /// <summary>
-    /// An agent opened its first realtime connection: ONLINE, unless it chose AWAY, which a reconnect (a page
-    /// reload) must not undo. Announced only when the presence others see changes.
+    /// An agent opened its first realtime connection on this instance: the instance's connection row says so,
+    /// and the agent is ONLINE, unless it chose AWAY, which a reconnect (a page reload) must not undo.
+    /// Announced only when the presence others see changes.
     /// </summary>
-    public Task ConnectedAsync(CurrentUser agent, CancellationToken cancellationToken) =>
+    public Task ConnectedAsync(CurrentUser agent, string instanceId, int connections, CancellationToken cancellationToken) =>
         database.WriteAsync(async (connection, transaction) =>
         {
             var before = await PresenceAsync(connection, transaction, agent.TenantId, agent.UserId, cancellationToken);
             var now = time.Now();
+            await using (var row = connection.Sql("""
+                INSERT INTO agent_connections (tenant_id, user_id, instance_id, connections, heartbeat_at)
+                VALUES (@tenant, @user, @instance, @connections, @now)
+                ON CONFLICT (tenant_id, user_id, instance_id) DO UPDATE SET connections = excluded.connections, heartbeat_at = excluded.heartbeat_at
+                """, transaction).With("tenant", agent.TenantId).With("user", agent.UserId).With("instance", instanceId)
+                .With("connections", connections).With("now", now))
+            {
+                await row.ExecuteNonQueryAsync(cancellationToken);
+            }
             await using var command = connection.Sql("""
                 UPDATE agents
                 SET presence = CASE WHEN presence = 'AWAY' THEN 'AWAY' ELSE 'ONLINE' END, offline_after = NULL,
@@ -92,16 +102,60 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
             return after is not null && after.Presence != before ? after : null;
         }, cancellationToken, changed => { if (changed is not null) publisher.Publish(new PresenceUpdated(changed)); });
 
-    /// <summary>The agent's last realtime connection closed: an ONLINE agent counts as OFFLINE once <paramref name="grace"/> has passed.</summary>
-    public Task LastConnectionClosedAsync(CurrentUser agent, TimeSpan grace, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The agent's last connection on this instance closed. If no live instance holds one either, an ONLINE
+    /// agent counts as OFFLINE once <paramref name="grace"/> has passed. One statement decides, so a connection
+    /// that another instance commits concurrently is either seen here or clears <c>offline_after</c> after us.
+    /// </summary>
+    public Task<bool> LastLocalConnectionClosedAsync(CurrentUser agent, string instanceId, TimeSpan grace, TimeSpan heartbeatTimeout, CancellationToken cancellationToken) =>
         database.WriteAsync(async (connection, transaction) =>
         {
             var now = time.Now();
+            await using (var row = connection.Sql("DELETE FROM agent_connections WHERE tenant_id = @tenant AND user_id = @user AND instance_id = @instance", transaction)
+                .With("tenant", agent.TenantId).With("user", agent.UserId).With("instance", instanceId))
+            {
+                await row.ExecuteNonQueryAsync(cancellationToken);
+            }
             await using var command = connection.Sql("""
                 UPDATE agents SET offline_after = @after, last_seen_at = @now
                 WHERE tenant_id = @tenant AND user_id = @user AND presence = 'ONLINE'
-                """, transaction).With("after", now + grace).With("now", now).With("tenant", agent.TenantId).With("user", agent.UserId);
-            return await command.ExecuteNonQueryAsync(cancellationToken);
+                  AND NOT EXISTS (SELECT 1 FROM agent_connections c
+                                  WHERE c.tenant_id = @tenant AND c.user_id = @user AND c.heartbeat_at >= @alive)
+                """, transaction)
+                .With("after", now + grace).With("now", now).With("alive", now - heartbeatTimeout).With("tenant", agent.TenantId).With("user", agent.UserId);
+            return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Refreshes this instance's connection rows, and sweeps those of instances that stopped refreshing (they
+    /// crashed): their agents, if connected nowhere else, count as OFFLINE from now. Returns the agents swept.
+    /// </summary>
+    public Task<List<CurrentUser>> HeartbeatAsync(string instanceId, TimeSpan heartbeatTimeout, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var now = time.Now();
+            await using (var beat = connection.Sql("UPDATE agent_connections SET heartbeat_at = @now WHERE instance_id = @instance", transaction)
+                .With("now", now).With("instance", instanceId))
+            {
+                await beat.ExecuteNonQueryAsync(cancellationToken);
+            }
+            var swept = new List<CurrentUser>();
+            await using (var stale = connection.Sql("DELETE FROM agent_connections WHERE heartbeat_at < @alive RETURNING tenant_id, user_id", transaction)
+                .With("alive", now - heartbeatTimeout))
+            await using (var reader = await stale.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken)) swept.Add(new CurrentUser(reader.GetInt64(1), reader.GetInt64(0), IsAgent: true));
+            }
+            foreach (var agent in swept.Distinct())
+            {
+                await using var offline = connection.Sql("""
+                    UPDATE agents SET offline_after = @now
+                    WHERE tenant_id = @tenant AND user_id = @user AND presence = 'ONLINE'
+                      AND NOT EXISTS (SELECT 1 FROM agent_connections c WHERE c.tenant_id = @tenant AND c.user_id = @user)
+                    """, transaction).With("now", now).With("tenant", agent.TenantId).With("user", agent.UserId);
+                await offline.ExecuteNonQueryAsync(cancellationToken);
+            }
+            return swept.Distinct().ToList();
         }, cancellationToken);
 
     /// <summary>Tells the tenant's agents what <paramref name="agent"/>'s presence is now.</summary>
