@@ -91,8 +91,24 @@ public abstract class EnvelopeTests(LivechatServer server)
         reply.AssertStatus(HttpStatusCode.OK);
         Assert.Equal(requestId, reply.Meta.GetProperty("request_id").GetString());
         Assert.Equal(requestId, reply.Headers.GetValues("X-Request-ID").Single());
-        var lines = server.Logs.Lines.Where(l => l.Scopes.Contains($"request_id:{requestId}")).ToList();
-        Assert.Contains(lines, l => l.Message.Contains("/livechat/sessions", StringComparison.Ordinal) && l.Message.Contains("200", StringComparison.Ordinal));
+        var access = Assert.Single(server.Logs.Lines, l => l.Message.StartsWith("GET /livechat/sessions", StringComparison.Ordinal)
+            && l.Scopes.Any(s => s.Contains($"request_id:{requestId}", StringComparison.Ordinal)));
+        Assert.Contains(access.Scopes, s => s.Contains($"tenant_id:{agent.TenantId}", StringComparison.Ordinal) && s.Contains($"user_id:{agent.UserId}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LogsNeverCarryATokenOrAMessageBody()
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var session = await agent.StartSessionAsync();
+        var secret = "secret-body-" + Guid.NewGuid().ToString("N");
+        await agent.SendMessageAsync(session, secret);
+        // A token in a query string (the hub's negotiate, as browsers send it) stays out of the access log too.
+        using (var negotiate = await server.Http.PostAsync($"/livechat/hub/negotiate?negotiateVersion=1&access_token={agent.Token}&tenant_id={agent.TenantId}", null))
+            Assert.Equal(HttpStatusCode.OK, negotiate.StatusCode);
+        var everything = string.Join('\n', server.Logs.Lines.Select(l => l.Message + " " + string.Join(' ', l.Scopes)));
+        Assert.DoesNotContain(secret, everything, StringComparison.Ordinal);
+        Assert.DoesNotContain(agent.Token, everything, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -75,7 +75,7 @@ public abstract class OperationsTests(LivechatServer server)
         foreach (var leak in new[] { "chat_messages", "SQLite", "Npgsql", "42P01", "Exception", "   at ", "INSERT" })
             Assert.DoesNotContain(leak, reply.Text, StringComparison.OrdinalIgnoreCase);
         var requestId = reply.Meta.GetProperty("request_id").GetString();
-        Assert.Contains(broken.Logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Error && l.Scopes.Contains($"request_id:{requestId}"));
+        Assert.Contains(broken.Logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Error && l.Scopes.Any(s => s.Contains($"request_id:{requestId}", StringComparison.Ordinal)));
     }
 
     [Fact]

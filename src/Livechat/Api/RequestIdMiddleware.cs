@@ -23,7 +23,9 @@ public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdM
             return Task.CompletedTask;
         }, context);
 
-        using var scope = logger.BeginScope(new RequestScope(requestId));
+        var fields = new RequestScope(requestId);
+        context.Features.Set(fields);
+        using var scope = logger.BeginScope(fields);
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -48,19 +50,30 @@ public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdM
     }
 }
 
-/// <summary>The log scope of a request: <c>request_id</c> as a field in JSON logs, <c>request_id:…</c> in plain ones.</summary>
-internal sealed class RequestScope(string requestId) : IReadOnlyList<KeyValuePair<string, object>>
+/// <summary>
+/// The log scope of a request: <c>request_id</c>, then <c>tenant_id</c> and <c>user_id</c> once the tenant
+/// filter has admitted the caller (it fills them in, so the access line carries them too). Fields in JSON
+/// logs, <c>request_id:… tenant_id:… user_id:…</c> in plain ones. Never a token, never a message body.
+/// </summary>
+public sealed class RequestScope(string requestId) : IReadOnlyList<KeyValuePair<string, object>>
 {
-    public KeyValuePair<string, object> this[int index] => index == 0 ? new("request_id", requestId) : throw new ArgumentOutOfRangeException(nameof(index));
+    public long? TenantId { get; set; }
+    public long? UserId { get; set; }
 
-    public int Count => 1;
-
-    public IEnumerator<KeyValuePair<string, object>> GetEnumerator()
+    private IEnumerable<KeyValuePair<string, object>> Fields()
     {
-        yield return this[0];
+        yield return new("request_id", requestId);
+        if (TenantId is { } tenant) yield return new("tenant_id", tenant);
+        if (UserId is { } user) yield return new("user_id", user);
     }
+
+    public KeyValuePair<string, object> this[int index] => Fields().ElementAt(index);
+
+    public int Count => Fields().Count();
+
+    public IEnumerator<KeyValuePair<string, object>> GetEnumerator() => Fields().GetEnumerator();
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
-    public override string ToString() => $"request_id:{requestId}";
+    public override string ToString() => string.Join(' ', Fields().Select(f => $"{f.Key}:{f.Value}"));
 }

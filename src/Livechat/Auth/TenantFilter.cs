@@ -46,6 +46,11 @@ public static class TenantFilter
             return;
         }
         http.Features.Set(user);
+        if (http.Features.Get<RequestScope>() is { } scope)
+        {
+            scope.TenantId = user!.TenantId;
+            scope.UserId = user.UserId;
+        }
         await next(http);
     });
 
