@@ -20,20 +20,37 @@ namespace Livechat.Tests.Infrastructure;
 public sealed class PostgresCluster
 {
     private const string FolderPrefix = "livechat-pg-";
-    private static readonly Lazy<PostgresCluster> Shared = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<PostgresCluster> Shared = new(() => Start(durable: false), LazyThreadSafetyMode.ExecutionAndPublication);
     private static int nextDatabase;
 
     private readonly string binaries;
     private readonly bool asPostgresUser;
     private int stopped;
 
-    private PostgresCluster(string binaries, bool asPostgresUser, string folder, int port)
+    private readonly string options;
+
+    private PostgresCluster(string binaries, bool asPostgresUser, string folder, int port, string options)
     {
         this.binaries = binaries;
         this.asPostgresUser = asPostgresUser;
+        this.options = options;
         Folder = folder;
         Port = port;
     }
+
+    /// <summary>
+    /// A cluster of its own, for a test that stops and restarts the server (a database outage). It commits
+    /// durably, as production does: the shared cluster's fsync=off would lose the last commits in an
+    /// immediate stop, which is the test harness's loss, not the service's.
+    /// </summary>
+    public static PostgresCluster StartPrivate() => Start(durable: true);
+
+    /// <summary>Stops the server as a crash would (immediate mode); <see cref="Resume"/> starts it again on the same port.</summary>
+    public void Pause() =>
+        RunPostgresTool(binaries, asPostgresUser, "pg_ctl", ["-D", DataFolder, "-m", "immediate", "-w", "-t", "30", "stop"]);
+
+    public void Resume() =>
+        RunPostgresTool(binaries, asPostgresUser, "pg_ctl", ["-D", DataFolder, "-l", Path.Combine(Folder, "postgres.log"), "-o", options, "-w", "-t", "60", "start"]);
 
     /// <summary>The cluster of this test process, started on first use; fails loudly when PostgreSQL is not installed.</summary>
     public static PostgresCluster Instance => Shared.Value;
@@ -66,7 +83,7 @@ public sealed class PostgresCluster
         await command.ExecuteNonQueryAsync();
     }
 
-    private static PostgresCluster Start()
+    private static PostgresCluster Start(bool durable)
     {
         var binaries = FindBinaries() ?? throw new InvalidOperationException(
             "The PostgreSQL tests need initdb and pg_ctl (on PATH or in /usr/lib/postgresql/*/bin). " +
@@ -85,7 +102,8 @@ public sealed class PostgresCluster
         {
             var port = FreePort();
             var options = string.Create(CultureInfo.InvariantCulture,
-                $"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300");
+                $"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c max_connections=300")
+                + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
             try
             {
                 RunPostgresTool(binaries, asPostgresUser, "pg_ctl", ["-D", data, "-l", Path.Combine(folder, "postgres.log"), "-o", options, "-w", "-t", "60", "start"]);
@@ -94,7 +112,7 @@ public sealed class PostgresCluster
             {
                 continue;
             }
-            var cluster = new PostgresCluster(binaries, asPostgresUser, folder, port);
+            var cluster = new PostgresCluster(binaries, asPostgresUser, folder, port, options);
             AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Stop();
             StartWatchdog(binaries, asPostgresUser, folder);
             return cluster;
