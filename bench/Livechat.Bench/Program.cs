@@ -29,6 +29,11 @@ var environment = new Dictionary<string, string>
     ["Livechat__Database__ConnectionString"] = postgres ?? $"Data Source={Path.Combine(folder, "bench.db")}",
     ["Livechat__Auth__SigningKey"] = Key,
     ["Logging__LogLevel__Default"] = "Warning",
+    // The benchmark measures the machine, not the per-user rate limits (which default to 20/s).
+    ["Livechat__RateLimits__UserPermitsPerSecond"] = "1000000",
+    ["Livechat__RateLimits__UserBurst"] = "1000000",
+    ["Livechat__RateLimits__TenantPermitsPerSecond"] = "1000000",
+    ["Livechat__RateLimits__TenantBurst"] = "1000000",
 };
 var dll = Path.Combine(AppContext.BaseDirectory, "Livechat.dll");
 

@@ -12,12 +12,12 @@ namespace Livechat.Data;
 /// The one door to storage. Feature stores write SQL that both providers understand (named <c>@</c>
 /// parameters, <c>ON CONFLICT</c>, <c>RETURNING</c>) and go through <see cref="ReadAsync{T}"/> and
 /// <see cref="WriteAsync{T}"/>, which hide the few provider differences: SQLite allows one writer at a time,
-/// so writes queue on an in-process lock instead of spinning on SQLITE_BUSY; PostgreSQL runs them
-/// concurrently and lets row locks and constraints decide.
+/// so writes queue for one in-process writer that commits them in groups (<see cref="SqliteWriter"/>) instead
+/// of spinning on SQLITE_BUSY; PostgreSQL runs them concurrently and lets row locks and constraints decide.
 /// </summary>
 public sealed class Database : IAsyncDisposable
 {
-    private readonly SemaphoreSlim sqliteWriteLock = new(1, 1);
+    private readonly SqliteWriter? sqliteWriter;
     // Striped, so memory stays bounded whatever the number of sessions; two sessions sharing a stripe only wait
     // for each other in this process. Taken before any connection or row lock, so it cannot join a deadlock.
     private readonly SemaphoreSlim[] orderGates = Enumerable.Range(0, 256).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
@@ -41,6 +41,7 @@ public sealed class Database : IAsyncDisposable
         else
         {
             sqliteConnectionString = SqliteConnectionString(o.ConnectionString);
+            sqliteWriter = new SqliteWriter(async token => (SqliteConnection)await OpenAsync(token), time);
         }
         StartupRetry = TimeSpan.FromSeconds(o.StartupRetrySeconds);
     }
@@ -164,24 +165,9 @@ public sealed class Database : IAsyncDisposable
             }
         }
 
-        await sqliteWriteLock.WaitAsync(cancellationToken);
-        try
-        {
-            await using var connection = (SqliteConnection)await OpenAsync(cancellationToken);
-            // IMMEDIATE takes the write lock up front, so a read-then-write never fails half-way.
-            await using var transaction = connection.BeginTransaction(deferred: false);
-            var claim = await ClaimIdempotencyKeyAsync(connection, transaction, cancellationToken);
-            var result = await work(connection, transaction);
-            // The caller's token does not stop a commit: once the work is done it must land or fail loudly.
-            await transaction.CommitAsync(CancellationToken.None);
-            if (claim is not null) claim.Committed = true;
-            afterCommit?.Invoke(result);
-            return result;
-        }
-        finally
-        {
-            sqliteWriteLock.Release();
-        }
+        // One writer for the file, committing in groups (see SqliteWriter). The claim travels with the write,
+        // since the write runs on the writer's loop, not in this request's async flow.
+        return await sqliteWriter!.WriteAsync(work, IdempotencyClaim.Current is { Committed: false } pending ? pending : null, afterCommit, cancellationToken);
     }
 
     /// <summary>
@@ -198,7 +184,7 @@ public sealed class Database : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (postgres is not null) await postgres.DisposeAsync();
-        sqliteWriteLock.Dispose();
+        if (sqliteWriter is not null) await sqliteWriter.DisposeAsync();
         foreach (var gate in orderGates) gate.Dispose();
         if (sqliteConnectionString is not null) SqliteConnection.ClearAllPools();
     }
