@@ -15,8 +15,19 @@ public static class AuthSetup
     /// the token as <c>access_token</c> and the tenant as <c>tenant_id</c> in the query. Nothing else does, and
     /// the access log writes paths without query strings, so tokens do not end up in logs.
     /// </summary>
-    public static bool AcceptsQueryCredentials(PathString path) =>
-        path.StartsWithSegments(HubPath) || (path.StartsWithSegments("/livechat/sessions") && path.Value!.EndsWith("/events", StringComparison.Ordinal));
+    public static bool AcceptsQueryCredentials(PathString path) => path.StartsWithSegments(HubPath) || IsSessionEvents(path);
+
+    /// <summary>
+    /// Exactly <c>/livechat/sessions/{id}/events</c>. "Starts with /livechat/sessions and ends with /events"
+    /// also matched <c>/livechat/sessions/events</c>, which routes to <c>GET/PATCH /livechat/sessions/{id}</c>:
+    /// a REST endpoint that then took a token from the query (found by the security suite).
+    /// </summary>
+    private static bool IsSessionEvents(PathString path)
+    {
+        if (!path.StartsWithSegments("/livechat/sessions", out var rest) || !rest.HasValue) return false;
+        var segments = rest.Value!.Split('/');
+        return segments.Length == 3 && segments[0].Length == 0 && segments[1].Length > 0 && segments[2] == "events";
+    }
 
     public static IServiceCollection AddLivechatAuth(this IServiceCollection services)
     {

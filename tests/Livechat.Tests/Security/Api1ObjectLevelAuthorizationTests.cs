@@ -1,0 +1,254 @@
+using System.Net;
+using System.Reflection;
+using Livechat.Realtime;
+using Livechat.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+using HubException = Microsoft.AspNetCore.SignalR.HubException;
+
+namespace Livechat.Tests.Security;
+
+/// <summary>
+/// OWASP API1:2023 Broken Object Level Authorization. For every operation of the OpenAPI document and every
+/// hub method, an object of another tenant (session, message cursor, ticket, notification, event stream,
+/// JoinSession) does not exist for the caller: a 404 (or, where the contract says so, the 400 an unknown
+/// cursor gets), never a 403, never its data, never its id or text in the reply, and nothing changes for its
+/// owner. Another user's notification in the same tenant is just as invisible. The inventory check makes a
+/// new endpoint or hub method without a probe fail the suite.
+/// </summary>
+public sealed class Api1ObjectLevelAuthorizationTests(LivechatServer server) : IClassFixture<LivechatServer>
+{
+    private delegate Task Attack(LivechatServer server, World world);
+
+    /// <summary>One cross-tenant probe per operation of the OpenAPI document.</summary>
+    private static readonly Dictionary<string, Attack> Probes = new(StringComparer.Ordinal)
+    {
+        ["POST /livechat/sessions"] = async (server, w) =>
+        {
+            // A body reference to another tenant's agent: the contract's answer for an unknown agent (400 agent_id),
+            // word for word the one a never-seen user id gets, and no session or ticket appears anywhere.
+            var never = LivechatServer.NewUserId();
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+            {
+                var foreign = (await attacker.PostAsync("/livechat/sessions", new { agent_id = w.VictimAgent.UserId })).AssertError(HttpStatusCode.BadRequest, "agent_id");
+                var unknown = (await attacker.PostAsync("/livechat/sessions", new { agent_id = never })).AssertError(HttpStatusCode.BadRequest, "agent_id");
+                Assert.Equal(unknown.Body.GetProperty("message").GetString()!.Replace(Probe.Id(never), "N", StringComparison.Ordinal),
+                    foreign.Body.GetProperty("message").GetString()!.Replace(Probe.Id(w.VictimAgent.UserId), "N", StringComparison.Ordinal));
+                Assert.False(foreign.Meta.TryGetProperty("ticket_id", out _));
+                Assert.False(foreign.Meta.TryGetProperty("session_id", out _));
+                foreign.AssertLeaksNothing(w.Secrets, "start with a foreign agent");
+            }
+        },
+        ["GET /livechat/sessions"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+            {
+                (await attacker.GetAsync("/livechat/sessions?limit=100")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "session list");
+                await AssertForeignCursorIsUnknownAsync(attacker, "/livechat/sessions?limit=10", w.Session, w);
+            }
+        },
+        ["GET /livechat/sessions/{id}"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+                (await attacker.GetAsync($"/livechat/sessions/{w.Session}")).AssertNotFound(w.Secrets, "get a foreign session");
+        },
+        ["PATCH /livechat/sessions/{id}"] = async (server, w) =>
+        {
+            (await w.AttackerAgent.PatchAsync($"/livechat/sessions/{w.Session}", new { status = "CLOSED" })).AssertNotFound(w.Secrets, "close a foreign session");
+            (await w.AttackerAgent.PatchAsync($"/livechat/sessions/{w.Session}", new { status = "OPEN" })).AssertNotFound(w.Secrets, "reopen a foreign session");
+        },
+        ["GET /livechat/sessions/{id}/messages"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+            {
+                (await attacker.GetAsync($"/livechat/sessions/{w.Session}/messages?limit=10")).AssertNotFound(w.Secrets, "read a foreign session");
+                (await attacker.GetAsync($"/livechat/sessions/{w.Session}/messages?limit=10&direction=backward")).AssertNotFound(w.Secrets, "read a foreign session backward");
+                (await attacker.GetAsync($"/livechat/sessions/{w.Session}/messages?limit=10&cursor={w.Message}")).AssertNotFound(w.Secrets, "read a foreign session from its cursor");
+                // A foreign message as the cursor of one's own session: the contract's unknown-cursor 400.
+                await AssertForeignCursorIsUnknownAsync(attacker, $"/livechat/sessions/{w.AttackerSession}/messages?limit=10", w.Message, w);
+                await AssertForeignCursorIsUnknownAsync(attacker, $"/livechat/sessions/{w.AttackerSession}/messages?limit=10&direction=backward", w.Message, w);
+            }
+        },
+        ["POST /livechat/sessions/{id}/messages"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+                (await attacker.PostAsync($"/livechat/sessions/{w.Session}/messages", new { message = "injected" })).AssertNotFound(w.Secrets, "write into a foreign session");
+        },
+        ["GET /livechat/sessions/{id}/events"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+            {
+                (await attacker.GetAsync($"/livechat/sessions/{w.Session}/events")).AssertNotFound(w.Secrets, "stream a foreign session");
+                // A foreign message as Last-Event-ID on one's own stream replays nothing: 400, as for any unknown id.
+                var refused = (await attacker.SendAsync(HttpMethod.Get, $"/livechat/sessions/{w.AttackerSession}/events", null,
+                    r => r.Headers.Add("Last-Event-ID", w.Message))).AssertError(HttpStatusCode.BadRequest, "last_event_id");
+                refused.AssertLeaksNothing(w.Secrets, "resume from a foreign message");
+            }
+        },
+        ["GET /livechat/agents"] = async (server, w) =>
+        {
+            var agents = (await w.AttackerAgent.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK);
+            Assert.DoesNotContain(agents.Data.EnumerateArray(), a => a.GetProperty("agent_id").GetInt64() == w.VictimAgent.UserId);
+            Assert.All(agents.Data.EnumerateArray(), a => Assert.Equal(w.AttackerAgent.TenantId, a.GetProperty("tenant_id").GetInt64()));
+        },
+        ["PUT /livechat/agents/me/presence"] = async (server, w) =>
+        {
+            // The same user id, granted the attacker's tenant only: its presence there is not the one in the victim's tenant.
+            var twin = server.Agent(w.AttackerAgent.TenantId, w.VictimAgent.UserId);
+            var set = (await twin.PutAsync("/livechat/agents/me/presence", new { status = "OFFLINE" })).AssertStatus(HttpStatusCode.OK);
+            Assert.Equal(w.AttackerAgent.TenantId, set.Data.GetProperty("tenant_id").GetInt64());
+            var victimView = (await w.VictimAgent.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK);
+            Assert.Equal("ONLINE", victimView.Data.EnumerateArray().Single(a => a.GetProperty("agent_id").GetInt64() == w.VictimAgent.UserId).GetProperty("presence").GetString());
+        },
+        ["GET /tickets"] = async (server, w) =>
+        {
+            (await w.AttackerAgent.GetAsync("/tickets?limit=100")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "ticket list");
+            await AssertForeignCursorIsUnknownAsync(w.AttackerAgent, "/tickets?limit=10", w.Ticket, w);
+        },
+        ["GET /tickets/{id}"] = async (server, w) =>
+            (await w.AttackerAgent.GetAsync($"/tickets/{w.Ticket}")).AssertNotFound(w.Secrets, "get a foreign ticket"),
+        ["PATCH /tickets/{id}"] = async (server, w) =>
+        {
+            (await w.AttackerAgent.PatchAsync($"/tickets/{w.Ticket}", new { status = "closed" })).AssertNotFound(w.Secrets, "close a foreign ticket");
+            (await w.AttackerAgent.PatchAsync($"/tickets/{w.Ticket}", new { agent_id = w.AttackerAgent.UserId })).AssertNotFound(w.Secrets, "take a foreign ticket");
+        },
+        ["GET /notifications"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser, w.Colleague })
+            {
+                (await attacker.GetAsync("/notifications?limit=100")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing([w.Notification], "notification list");
+                await AssertForeignCursorIsUnknownAsync(attacker, "/notifications?limit=10", w.Notification, w);
+            }
+        },
+        ["POST /notifications/{id}/read"] = async (server, w) =>
+        {
+            // Other tenants and the victim's own colleague alike.
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser, w.Colleague })
+                (await attacker.PostAsync($"/notifications/{w.Notification}/read", null)).AssertNotFound(w.Secrets, "read someone else's notification");
+        },
+        ["POST /notifications/read-all"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser, w.Colleague })
+            {
+                var reply = (await attacker.PostAsync("/notifications/read-all", null)).AssertStatus(HttpStatusCode.OK);
+                Assert.Equal(0, reply.Data.GetProperty("marked").GetInt32());
+            }
+        },
+    };
+
+    /// <summary>Routes outside the OpenAPI document that anyone may call: they must show no tenant's data.</summary>
+    private static readonly Dictionary<string, Attack> PublicProbes = new(StringComparer.Ordinal)
+    {
+        ["GET /health/live"] = async (server, w) =>
+            (await server.SendAsync(HttpMethod.Get, "/health/live")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "health"),
+        ["GET /health/ready"] = async (server, w) =>
+            (await server.SendAsync(HttpMethod.Get, "/health/ready")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "readiness"),
+    };
+
+    /// <summary>One cross-tenant probe per public hub method.</summary>
+    private static readonly Dictionary<string, Attack> HubProbes = new(StringComparer.Ordinal)
+    {
+        ["JoinSession"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+            {
+                await using var client = await HubClient.ConnectAsync(server, attacker);
+                var foreign = await Assert.ThrowsAsync<HubException>(() => client.Connection.InvokeAsync("JoinSession", w.Session));
+                var unknown = await Assert.ThrowsAsync<HubException>(() => client.Connection.InvokeAsync("JoinSession", Guid.CreateVersion7().ToString()));
+                Assert.Equal(unknown.Message, foreign.Message);
+                Assert.DoesNotContain(w.Session, foreign.Message, StringComparison.OrdinalIgnoreCase);
+
+                // Nothing of the victim's session arrives; the attacker's own message, pushed after it, proves the queue moved.
+                await client.Connection.InvokeAsync("JoinSession", w.AttackerSession);
+                await w.VictimAgent.SendMessageAsync(w.Session, "after the refused join");
+                await w.AttackerAgent.SendMessageAsync(w.AttackerSession, "sentinel");
+                var own = await client.NextAsync("messageCreated");
+                Assert.Equal(w.AttackerSession, own.GetProperty("session_id").GetString());
+                Assert.Empty(client.Drain("messageCreated"));
+                Assert.All(client.Drain("notificationCreated"), n => Assert.Equal(attacker.TenantId, n.GetProperty("tenant_id").GetInt64()));
+            }
+        },
+        ["LeaveSession"] = async (server, w) =>
+        {
+            // Leaving a foreign session is a no-op that says nothing either way.
+            await using var client = await HubClient.ConnectAsync(server, w.AttackerAgent);
+            await client.Connection.InvokeAsync("LeaveSession", w.Session);
+            await client.Connection.InvokeAsync("LeaveSession", Guid.CreateVersion7().ToString());
+        },
+    };
+
+    private static async Task AssertForeignCursorIsUnknownAsync(Caller attacker, string path, string foreignId, World w)
+    {
+        var foreign = (await attacker.GetAsync($"{path}&cursor={foreignId}")).AssertError(HttpStatusCode.BadRequest, "cursor");
+        var unknown = (await attacker.GetAsync($"{path}&cursor={Guid.CreateVersion7()}")).AssertError(HttpStatusCode.BadRequest, "cursor");
+        Assert.Equal(unknown.Body.GetProperty("errors").ToString(), foreign.Body.GetProperty("errors").ToString());
+        foreign.AssertLeaksNothing(w.Secrets, $"foreign cursor on {path}");
+    }
+
+    public static TheoryData<string> Operations() => new(Probes.Keys.Concat(PublicProbes.Keys).Order(StringComparer.Ordinal));
+
+    public static TheoryData<string> HubMethods() => new(HubProbes.Keys.Order(StringComparer.Ordinal));
+
+    [Fact]
+    public async Task EveryOperationOfTheOpenApiDocumentHasAnObjectLevelProbe()
+    {
+        var documented = await Probe.OpenApiOperationsAsync(server);
+        Assert.Equal(documented, new SortedSet<string>(Probes.Keys, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void EveryPublicHubMethodHasAnObjectLevelProbe()
+    {
+        var methods = typeof(LivechatHub).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .Where(m => !m.IsSpecialName && m.Name is not ("OnConnectedAsync" or "OnDisconnectedAsync"))
+            .Select(m => m.Name);
+        Assert.Equal(new SortedSet<string>(methods, StringComparer.Ordinal), new SortedSet<string>(HubProbes.Keys, StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Operations))]
+    public async Task AnotherTenantsObjectsDoNotExistForTheCallerOfEveryOperation(string operation)
+    {
+        var world = await World.CreateAsync(server);
+        var before = await world.VictimStateAsync();
+        await (Probes.TryGetValue(operation, out var probe) ? probe : PublicProbes[operation])(server, world);
+        Assert.Equal(before, await world.VictimStateAsync());
+    }
+
+    [Theory]
+    [MemberData(nameof(HubMethods))]
+    public async Task AnotherTenantsSessionsDoNotExistForEveryHubMethod(string method)
+    {
+        var world = await World.CreateAsync(server);
+        await HubProbes[method](server, world);
+    }
+
+    [Fact]
+    public async Task AnotherUsersNotificationInTheSameTenantIs404AndStaysUnread()
+    {
+        var w = await World.CreateAsync(server);
+        (await w.Colleague.PostAsync($"/notifications/{w.Notification}/read", null)).AssertNotFound([w.Notification, w.MessageText], "colleague reads");
+        (await w.Colleague.PostAsync("/notifications/read-all", null)).AssertStatus(HttpStatusCode.OK);
+        var mine = (await w.VictimUser.GetAsync("/notifications?unread=true&limit=10")).AssertStatus(HttpStatusCode.OK);
+        Assert.Contains(w.Notification, mine.Ids());
+        // The owner can: so the 404 above was about who asked, not about the id.
+        (await w.VictimUser.PostAsync($"/notifications/{w.Notification}/read", null)).AssertStatus(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task AForeignObjectAnswersExactlyLikeAnIdThatNeverExisted()
+    {
+        var w = await World.CreateAsync(server);
+        var never = Guid.CreateVersion7().ToString();
+        foreach (var (foreign, path) in new[]
+        {
+            (w.Session, "/livechat/sessions/{id}"), (w.Session, "/livechat/sessions/{id}/messages?limit=5"), (w.Ticket, "/tickets/{id}"),
+        })
+        {
+            var a = await w.AttackerAgent.GetAsync(path.Replace("{id}", foreign, StringComparison.Ordinal));
+            var b = await w.AttackerAgent.GetAsync(path.Replace("{id}", never, StringComparison.Ordinal));
+            Assert.Equal(b.Status, a.Status);
+            Assert.Equal(b.Body.GetProperty("message").GetString(), a.Body.GetProperty("message").GetString());
+            Assert.Equal(b.Body.GetProperty("errors").ToString(), a.Body.GetProperty("errors").ToString());
+        }
+    }
+}
