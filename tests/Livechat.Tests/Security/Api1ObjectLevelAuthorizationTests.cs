@@ -15,7 +15,7 @@ namespace Livechat.Tests.Security;
 /// owner. Another user's notification in the same tenant is just as invisible. The inventory check makes a
 /// new endpoint or hub method without a probe fail the suite.
 /// </summary>
-public sealed class Api1ObjectLevelAuthorizationTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
 {
     private delegate Task Attack(LivechatServer server, World world);
 
@@ -252,3 +252,7 @@ public sealed class Api1ObjectLevelAuthorizationTests(LivechatServer server) : I
         }
     }
 }
+
+public sealed class Api1ObjectLevelAuthorizationTestsOnSqlite(SqliteServer server) : Api1ObjectLevelAuthorizationTests(server), IClassFixture<SqliteServer>;
+
+public sealed class Api1ObjectLevelAuthorizationTestsOnPostgres(PostgresServer server) : Api1ObjectLevelAuthorizationTests(server), IClassFixture<PostgresServer>;

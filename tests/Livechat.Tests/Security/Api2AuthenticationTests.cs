@@ -13,7 +13,7 @@ namespace Livechat.Tests.Security;
 /// stream; a valid token for another tenant is a 403 on all three. A token in the query string is accepted
 /// only where browsers cannot send headers (the hub and the SSE stream), never on a REST endpoint.
 /// </summary>
-public sealed class Api2AuthenticationTests(LivechatServer server) : IClassFixture<LivechatServer>
+public sealed class Api2AuthenticationTests(SqliteServer server) : IClassFixture<SqliteServer>
 {
     private static readonly Dictionary<string, Func<long, long, string>> BadTokens = new(StringComparer.Ordinal)
     {

@@ -12,7 +12,7 @@ namespace Livechat.Tests.Security;
 /// no other object changes. Responses, hub events and SSE events carry exactly the contract's properties, so
 /// internal columns (seq, last_seq, created_by, origin) never leave the service.
 /// </summary>
-public sealed class Api3PropertyLevelAuthorizationTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class Api3PropertyLevelAuthorizationTests(LivechatServer server)
 {
     private static readonly string[] Internal = ["seq", "last_seq", "created_by", "origin", "offline_after", "user_ids", "participants", "password", "token"];
 
@@ -247,3 +247,7 @@ public sealed class Api3PropertyLevelAuthorizationTests(LivechatServer server) :
         Assert.Equal(sent.Data.Text("id"), id);
     }
 }
+
+public sealed class Api3PropertyLevelAuthorizationTestsOnSqlite(SqliteServer server) : Api3PropertyLevelAuthorizationTests(server), IClassFixture<SqliteServer>;
+
+public sealed class Api3PropertyLevelAuthorizationTestsOnPostgres(PostgresServer server) : Api3PropertyLevelAuthorizationTests(server), IClassFixture<PostgresServer>;

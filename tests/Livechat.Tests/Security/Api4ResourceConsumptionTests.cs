@@ -12,7 +12,7 @@ public sealed class FewSessionsPerConnectionServer : LivechatServer
 {
     public const int Cap = 3;
 
-    public FewSessionsPerConnectionServer() => Settings["Livechat:Realtime:MaxSessionsPerConnection"] = Cap.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public FewSessionsPerConnectionServer() : base(DatabaseProvider.Sqlite) => Settings["Livechat:Realtime:MaxSessionsPerConnection"] = Cap.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>

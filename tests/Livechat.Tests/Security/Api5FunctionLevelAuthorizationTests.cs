@@ -15,7 +15,7 @@ namespace Livechat.Tests.Security;
 /// user cannot make itself an agent, and the hub keeps agent-only events (every session's updates,
 /// presence) away from it.
 /// </summary>
-public sealed class Api5FunctionLevelAuthorizationTests(LivechatServer server) : IClassFixture<LivechatServer>
+public sealed class Api5FunctionLevelAuthorizationTests(SqliteServer server) : IClassFixture<SqliteServer>
 {
     private delegate Task<Reply> Call(Caller caller, World world);
 

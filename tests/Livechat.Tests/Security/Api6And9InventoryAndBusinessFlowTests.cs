@@ -11,7 +11,7 @@ namespace Livechat.Tests.Security;
 /// non-REST routes (the hub, its negotiate request, the SSE stream's documented route, metrics, the
 /// document itself, the docs page): no shadow endpoint exists that no security test knows about.
 /// </summary>
-public sealed class Api9InventoryTests(LivechatServer server) : IClassFixture<LivechatServer>
+public sealed class Api9InventoryTests(SqliteServer server) : IClassFixture<SqliteServer>
 {
     /// <summary>Routes that are not REST operations, each with the reason it is not in the document.</summary>
     private static readonly Dictionary<string, string> Undocumented = new(StringComparer.Ordinal)
@@ -41,7 +41,7 @@ public sealed class Api9InventoryTests(LivechatServer server) : IClassFixture<Li
 /// somebody else's work queue, "the agent is offline, open a ticket", cannot be used to flood the support
 /// team: repeated attempts, sequential or concurrent, reuse the one open ticket per agent.
 /// </summary>
-public sealed class Api6BusinessFlowTests(LivechatServer server) : IClassFixture<LivechatServer>
+public sealed class Api6BusinessFlowTests(SqliteServer server) : IClassFixture<SqliteServer>
 {
     [Fact]
     public async Task RepeatedStartsWithAnOfflineAgentOpenOneTicketOnly()

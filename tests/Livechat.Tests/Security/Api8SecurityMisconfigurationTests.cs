@@ -15,7 +15,7 @@ namespace Livechat.Tests.Security;
 /// CR/LF, bytes above ASCII, over 128 characters) is never echoed; only JSON bodies are read (415 otherwise);
 /// no CORS grant is given to a foreign origin; TRACE is not served.
 /// </summary>
-public sealed class Api8SecurityMisconfigurationTests(LivechatServer server) : IClassFixture<LivechatServer>
+public sealed class Api8SecurityMisconfigurationTests(SqliteServer server) : IClassFixture<SqliteServer>
 {
     /// <summary>Words of stack traces, exception names and storage internals (matched ignoring case).</summary>
     private static readonly string[] LeakyWords = ["exception", "stacktrace", "stack trace", "sqlite", "npgsql", "no such table", "tickets_hidden", ".cs:line", "kestrel"];

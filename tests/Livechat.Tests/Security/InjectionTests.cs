@@ -15,7 +15,7 @@ namespace Livechat.Tests.Security;
 /// invalid UTF-8, lone surrogates) is a 400. Ids, cursors, query values, <c>X-Tenant-ID</c>, token claims
 /// and hub arguments carrying SQL are refused before any query runs.
 /// </summary>
-public sealed class InjectionTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class InjectionTests(LivechatServer server)
 {
     public static TheoryData<string, string> Payloads() => new()
     {
@@ -189,3 +189,7 @@ public sealed class InjectionTests(LivechatServer server) : IClassFixture<Livech
         (await server.AsAsync(HttpMethod.Get, "/livechat/agents", badRole, tenant)).AssertError(HttpStatusCode.Forbidden, "request");
     }
 }
+
+public sealed class InjectionTestsOnSqlite(SqliteServer server) : InjectionTests(server), IClassFixture<SqliteServer>;
+
+public sealed class InjectionTestsOnPostgres(PostgresServer server) : InjectionTests(server), IClassFixture<PostgresServer>;

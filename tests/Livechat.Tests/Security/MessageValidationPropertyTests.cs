@@ -14,7 +14,7 @@ namespace Livechat.Tests.Security;
 /// character but tab, CR and LF, valid UTF-16) and 400 <c>errors.message</c> otherwise; every accepted text
 /// comes back verbatim from the 201 and from the list.
 /// </summary>
-public sealed class MessageValidationPropertyTests(LivechatServer server) : IClassFixture<LivechatServer>
+public sealed class MessageValidationPropertyTests(SqliteServer server) : IClassFixture<SqliteServer>
 {
     /// <summary>The rule, written independently of the service's code.</summary>
     private static bool Acceptable(string text)

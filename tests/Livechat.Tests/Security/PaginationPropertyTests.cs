@@ -13,7 +13,7 @@ namespace Livechat.Tests.Security;
 /// item's id iff <c>has_next</c>, <c>prev_cursor</c> the first item's id iff <c>has_prev</c>, items are
 /// ascending, and <c>limit</c> echoes the request.
 /// </summary>
-public sealed class PaginationPropertyTests(LivechatServer server) : IClassFixture<LivechatServer>
+public abstract class PaginationPropertyTests(LivechatServer server)
 {
     private static readonly Gen<(int Count, int[] Sizes)> Cases = Gen.Select(Gen.Int[0, 60], Gen.Int[1, 20].Array[1, 6]);
 
@@ -95,3 +95,7 @@ public sealed class PaginationPropertyTests(LivechatServer server) : IClassFixtu
         return ids;
     }
 }
+
+public sealed class PaginationPropertyTestsOnSqlite(SqliteServer server) : PaginationPropertyTests(server), IClassFixture<SqliteServer>;
+
+public sealed class PaginationPropertyTestsOnPostgres(PostgresServer server) : PaginationPropertyTests(server), IClassFixture<PostgresServer>;
