@@ -145,10 +145,7 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
     [Fact]
     public async Task MigrateWaitsForAnUnreachableDatabaseThenFailsWithAClearMessage()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop(); // nobody listens there now: connection refused, as while a database container starts
+        var port = Ports.Free(); // nobody listens there now: connection refused, as while a database container starts
 
         var env = Environment();
         env["Livechat__Database__Provider"] = "postgres";
@@ -189,10 +186,7 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
     [Fact]
     public async Task ServeListensOnTheGivenUrls()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = Ports.Free();
 
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Livechat.dll"));

@@ -100,7 +100,7 @@ public sealed class PostgresCluster
         // A free port can be taken between the probe and the start; try a few.
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePort();
+            var port = Ports.Free();
             var options = string.Create(CultureInfo.InvariantCulture,
                 $"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c max_connections=300")
                 + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
@@ -193,14 +193,6 @@ public sealed class PostgresCluster
         return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")));
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     private static void RunPostgresTool(string binaries, bool asPostgresUser, string tool, IEnumerable<string> args)
     {

@@ -16,7 +16,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public ServiceProcess(Dictionary<string, string> environment)
     {
         this.environment = environment;
-        Port = FreePort();
+        Port = Ports.Free();
         Http = new HttpClient { BaseAddress = BaseAddress };
     }
 
@@ -82,12 +82,4 @@ public sealed class ServiceProcess : IAsyncDisposable
         Http.Dispose();
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }
