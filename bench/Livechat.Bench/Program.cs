@@ -2,6 +2,7 @@
 // SQLite file or the PostgreSQL named by LIVECHAT_BENCH_POSTGRES), then measures
 //   1. push delay: POST a message, time until a joined SignalR client receives it (and until the 201),
 //   2. write throughput: concurrent senders, each in its own session, for a fixed time.
+//   3. the ceiling: the same load on an endpoint that does nothing.
 // Usage: dotnet run -c Release --project bench/Livechat.Bench -- [--messages 1000] [--senders 16] [--seconds 10]
 using System.Diagnostics;
 using System.Globalization;
@@ -50,6 +51,7 @@ try
     Console.WriteLine($"# Livechat benchmark ({(postgres is null ? "SQLite" : "PostgreSQL")}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd})");
     await PushDelayAsync();
     await ThroughputAsync();
+    await CeilingAsync();
 }
 finally
 {
@@ -123,6 +125,43 @@ async Task ThroughputAsync()
     Console.WriteLine("| measure | median ms | p90 ms | p99 ms | max ms |");
     Console.WriteLine("| --- | --- | --- | --- | --- |");
     Console.WriteLine(Row("POST message → 201", all));
+}
+
+// The same client and concurrency against an endpoint that does nothing: what HTTP alone costs on this
+// machine, so the write throughput above can be read as a fraction of it.
+async Task CeilingAsync()
+{
+    await CeilingOfAsync("GET /health/live (no auth, no database)", () => new HttpRequestMessage(HttpMethod.Get, "/health/live"));
+    var token = TokenFor(999);
+    var session = (await PostAsync(token, "/livechat/sessions", "{}")).GetProperty("id").GetString()!;
+    await CeilingOfAsync("GET /livechat/sessions/{id} (token, tenant, one indexed read)", () =>
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/livechat/sessions/{session}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Add("X-Tenant-ID", "1");
+        return request;
+    });
+}
+
+async Task CeilingOfAsync(string what, Func<HttpRequestMessage> makeRequest)
+{
+    var count = 0;
+    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, senders).Select(_ => Task.Run(async () =>
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            using var request = makeRequest();
+            using var response = await http.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+            Interlocked.Increment(ref count);
+        }
+    })));
+    Console.WriteLine();
+    Console.WriteLine($"## Reference: {what}, {senders} concurrent clients, {seconds} s");
+    Console.WriteLine();
+    Console.WriteLine($"**{count / clock.Elapsed.TotalSeconds:0} requests/s**");
 }
 
 static string Row(string name, List<double> values)
