@@ -37,7 +37,9 @@ public static class ApiResults
         if (status == StatusCodes.Status401Unauthorized && !context.Response.Headers.ContainsKey("WWW-Authenticate"))
             context.Response.Headers.WWWAuthenticate = "Bearer";
         context.Response.ContentType = "application/json; charset=utf-8";
-        await JsonSerializer.SerializeAsync(context.Response.Body, body, typeInfo, context.RequestAborted);
+        // No cancellation: an envelope is small, and a request timeout cancels RequestAborted before its own 503
+        // envelope is written.
+        await JsonSerializer.SerializeAsync(context.Response.Body, body, typeInfo, CancellationToken.None);
     }
 
     public static Task WriteErrorAsync(HttpContext context, ApiError error) =>

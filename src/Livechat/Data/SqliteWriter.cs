@@ -34,7 +34,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         var write = new Write<T>(work, claim, afterCommit, cancellationToken);
         ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(write), this);
-        return write.Completion.Task;
+        // The caller stops waiting when its request is cancelled (a timeout answers 503 on time); a write that
+        // has not started by then is skipped, one that has runs to its commit, as on PostgreSQL.
+        return write.Completion.Task.WaitAsync(cancellationToken);
     }
 
     private async Task RunAsync()
