@@ -38,64 +38,67 @@ public sealed class MessageStore(Database database, NotificationStore notificati
     /// </summary>
     public async Task<SendOutcome> SendAsync(CurrentUser sender, Guid sessionId, string text, string? clientMessageId, CancellationToken cancellationToken)
     {
+        Task<SendOutcome> Attempt() => database.WriteAsync(
+            (connection, transaction) => SendAsync(connection, transaction, sender, sessionId, text, clientMessageId, cancellationToken),
+            cancellationToken, Announce, orderKey: sessionId);
         try
         {
-            return await database.WriteAsync((connection, transaction) => SendAsync(connection, transaction, sender, sessionId, text, clientMessageId, cancellationToken), cancellationToken, Announce, orderKey: sessionId);
+            return await Attempt();
         }
         catch (DbException e) when (e.IsUniqueViolation() && clientMessageId is not null)
         {
             // A concurrent resend with the same client_message_id won: running again finds its message.
-            return await database.WriteAsync((connection, transaction) => SendAsync(connection, transaction, sender, sessionId, text, clientMessageId, cancellationToken), cancellationToken, Announce, orderKey: sessionId);
+            return await Attempt();
         }
     }
 
     private async Task<SendOutcome> SendAsync(DbConnection connection, DbTransaction transaction, CurrentUser sender, Guid sessionId, string text, string? clientMessageId, CancellationToken cancellationToken)
     {
-            if (clientMessageId is not null)
+        if (clientMessageId is not null)
+        {
+            await using var existing = connection.Sql($"""
+                SELECT {Columns} FROM chat_messages
+                WHERE tenant_id = @tenant AND session_id = @session AND client_message_id = @client
+                """, transaction).With("tenant", sender.TenantId).With("session", sessionId).With("client", clientMessageId);
+            await using var reader = await existing.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
             {
-                await using var existing = connection.Sql($"""
-                    SELECT {Columns} FROM chat_messages
-                    WHERE tenant_id = @tenant AND session_id = @session AND client_message_id = @client
-                    """, transaction).With("tenant", sender.TenantId).With("session", sessionId).With("client", clientMessageId);
-                await using var reader = await existing.ExecuteReaderAsync(cancellationToken);
-                if (await reader.ReadAsync(cancellationToken))
-                {
-                    var first = Read(reader);
-                    return first.SenderId == sender.UserId && first.Message == text ? new SendOutcome.Replayed(first) : new SendOutcome.ClientIdConflict();
-                }
+                var first = Read(reader);
+                return first.SenderId == sender.UserId && first.Message == text ? new SendOutcome.Replayed(first) : new SendOutcome.ClientIdConflict();
             }
+        }
 
-            long seq;
-            await using (var bump = connection.Sql("""
-                UPDATE chat_sessions SET last_seq = last_seq + 1
-                WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
-                RETURNING last_seq
-                """, transaction).With("tenant", sender.TenantId).With("session", sessionId))
-            {
-                var bumped = await bump.ExecuteScalarAsync(cancellationToken);
-                if (bumped is null) return await WhyNotOpenAsync(connection, transaction, sender.TenantId, sessionId, cancellationToken);
-                seq = Convert.ToInt64(bumped, System.Globalization.CultureInfo.InvariantCulture);
-            }
+        long seq;
+        await using (var bump = connection.Sql("""
+            UPDATE chat_sessions SET last_seq = last_seq + 1
+            WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
+            RETURNING last_seq
+            """, transaction).With("tenant", sender.TenantId).With("session", sessionId))
+        {
+            var bumped = await bump.ExecuteScalarAsync(cancellationToken);
+            if (bumped is null) return await WhyNotOpenAsync(connection, transaction, sender.TenantId, sessionId, cancellationToken);
+            seq = Convert.ToInt64(bumped, System.Globalization.CultureInfo.InvariantCulture);
+        }
 
-            var now = time.Now();
-            var message = new ChatMessage(Guid.CreateVersion7(now), sessionId, sender.UserId, text, now) { ClientMessageId = clientMessageId };
-            await using (var insert = connection.Sql("""
-                INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id)
-                VALUES (@tenant, @session, @seq, @id, @sender, @message, @now, @client)
-                """, transaction)
-                .With("tenant", sender.TenantId).With("session", sessionId).With("seq", seq).With("id", message.Id)
-                .With("sender", sender.UserId).With("message", text).With("now", now).With("client", clientMessageId))
-            {
-                await insert.ExecuteNonQueryAsync(cancellationToken);
-            }
+        var now = time.Now();
+        var message = new ChatMessage(Guid.CreateVersion7(now), sessionId, sender.UserId, text, now) { ClientMessageId = clientMessageId };
+        await using (var insert = connection.Sql("""
+            INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id)
+            VALUES (@tenant, @session, @seq, @id, @sender, @message, @now, @client)
+            """, transaction)
+            .With("tenant", sender.TenantId).With("session", sessionId).With("seq", seq).With("id", message.Id)
+            .With("sender", sender.UserId).With("message", text).With("now", now).With("client", clientMessageId))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
 
-            if (!sender.IsAgent)
-            {
-                await SessionStore.AddParticipantAsync(connection, transaction, sender, sessionId, cancellationToken);
-                return new SendOutcome.Sent(sender.TenantId, message, seq, false, []);
-            }
-            var notified = await notifications.CreateForReplyAsync(connection, transaction, sender.TenantId, message, cancellationToken);
-            return new SendOutcome.Sent(sender.TenantId, message, seq, true, notified);
+        if (!sender.IsAgent)
+        {
+            await SessionStore.AddParticipantAsync(connection, transaction, sender, sessionId, cancellationToken);
+            return new SendOutcome.Sent(sender.TenantId, message, seq, false, []);
+        }
+        var notified = await notifications.CreateForReplyAsync(connection, transaction, sender.TenantId, message, cancellationToken);
+        return new SendOutcome.Sent(sender.TenantId, message, seq, true, notified);
     }
 
     private void Announce(SendOutcome outcome)

@@ -27,14 +27,16 @@ public sealed class SessionStore(Database database, AgentStore agents, TicketSto
     /// </summary>
     public async Task<StartOutcome> StartAsync(CurrentUser caller, long agentId, CancellationToken cancellationToken)
     {
+        Task<StartOutcome> Attempt() => database.WriteAsync(
+            (connection, transaction) => StartAsync(connection, transaction, caller, agentId, cancellationToken), cancellationToken, Announce);
         try
         {
-            return await database.WriteAsync((connection, transaction) => StartAsync(connection, transaction, caller, agentId, cancellationToken), cancellationToken, Announce);
+            return await Attempt();
         }
         catch (DbException e) when (e.IsUniqueViolation())
         {
             // A concurrent start (or offline ticket) won the race; running again sees its row and answers accordingly.
-            return await database.WriteAsync((connection, transaction) => StartAsync(connection, transaction, caller, agentId, cancellationToken), cancellationToken, Announce);
+            return await Attempt();
         }
     }
 
