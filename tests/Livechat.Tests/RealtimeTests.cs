@@ -67,6 +67,19 @@ public abstract class RealtimeTests(RealtimeServer server)
     }
 
     [Fact]
+    public async Task AConnectionIsClosedWhenItsTokenExpires()
+    {
+        var tenant = await server.NewTenantAsync();
+        var token = LivechatServer.Token(LivechatServer.NewUserId(), [tenant], ["SUPPORT_AGENT"], TimeSpan.FromSeconds(2));
+        await using var client = await HubClient.ConnectAsync(server, token, tenant.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var closed = new TaskCompletionSource();
+        client.Connection.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
+        Assert.Equal(HubConnectionState.Connected, client.Connection.State);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(HubConnectionState.Disconnected, client.Connection.State);
+    }
+
+    [Fact]
     public async Task JoiningAMalformedOrUnknownSessionFailsClearly()
     {
         var agent = server.Agent(await server.NewTenantAsync());

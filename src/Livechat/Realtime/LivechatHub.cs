@@ -12,7 +12,7 @@ namespace Livechat.Realtime;
 /// connection's life. Clients are put in their tenant's groups only, and join a session's group only after
 /// the session was found in their tenant.
 /// </summary>
-public sealed class LivechatHub(SessionStore sessions, AgentConnections agentConnections, ConnectionLimits limits, HubShutdown shutdown, IOptions<RealtimeOptions> options) : Hub
+public sealed class LivechatHub(SessionStore sessions, AgentConnections agentConnections, ConnectionLimits limits, HubShutdown shutdown, TimeProvider time, IOptions<RealtimeOptions> options) : Hub
 {
     private const string UserKey = "livechat.user";
     private const string JoinedKey = "livechat.joined";
@@ -36,6 +36,7 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
         Context.Items[JoinedKey] = new HashSet<Guid>();
         LivechatMetrics.HubConnections.Inc();
         shutdown.Opened(Context);
+        CloseWhenTheTokenExpires();
         await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.User(user.TenantId, user.UserId));
         if (user.IsAgent)
         {
@@ -56,6 +57,21 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
             if (user.IsAgent) await agentConnections.DisconnectedAsync(user, CancellationToken.None);
         }
         await base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>
+    /// A token is checked once, at connect; a connection must not outlive it, or a user whose access ended
+    /// would keep receiving pushes. The client reconnects with a fresh token (the official clients call their
+    /// access token factory again) and passes every check anew.
+    /// </summary>
+    private void CloseWhenTheTokenExpires()
+    {
+        if (!long.TryParse(Context.User?.FindFirst("exp")?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var exp)) return;
+        var context = Context;
+        // Task.Delay stops at about 49 days; a longer-lived token just gets its connection renewed then.
+        var left = TimeSpan.FromTicks(Math.Clamp((DateTimeOffset.FromUnixTimeSeconds(exp) - time.GetUtcNow()).Ticks, 0, TimeSpan.FromDays(49).Ticks));
+        _ = Task.Delay(left, time, context.ConnectionAborted)
+            .ContinueWith(waited => { if (!waited.IsCanceled) context.Abort(); }, TaskScheduler.Default);
     }
 
     /// <summary>Starts the <c>messageCreated</c> (and <c>sessionUpdated</c>) stream of one of the tenant's sessions.</summary>
