@@ -41,7 +41,7 @@ public sealed class Database : IAsyncDisposable
         else
         {
             sqliteConnectionString = SqliteConnectionString(o.ConnectionString);
-            sqliteWriter = new SqliteWriter(async token => (SqliteConnection)await OpenAsync(token), time);
+            sqliteWriter = new SqliteWriter(OpenSqliteWriterAsync, time);
         }
         StartupRetry = TimeSpan.FromSeconds(o.StartupRetrySeconds);
     }
@@ -113,12 +113,22 @@ public sealed class Database : IAsyncDisposable
 
     public string ConnectionString => postgres?.ConnectionString ?? sqliteConnectionString!;
 
+    /// <summary>A connection for reading (on SQLite a pooled one; WAL readers never wait for the writer).</summary>
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         if (postgres is not null) return await postgres.OpenConnectionAsync(cancellationToken);
         var connection = new SqliteConnection(sqliteConnectionString);
         await connection.OpenAsync(cancellationToken);
-        // Per connection, not per file: FULL makes a commit survive a power cut, as PostgreSQL's does.
+        return connection;
+    }
+
+    /// <summary>The SQLite writer's one connection, opened once and kept by <see cref="SqliteWriter"/>.</summary>
+    private async Task<SqliteConnection> OpenSqliteWriterAsync(CancellationToken cancellationToken)
+    {
+        var connection = (SqliteConnection)await OpenAsync(cancellationToken);
+        // Per connection, not per file: FULL makes a commit survive a power cut, as PostgreSQL's does (it is
+        // SQLite's default too; stated here so no build option can weaken it). The busy timeout covers other
+        // processes that write to the file (the command-line verbs).
         await using var pragma = connection.CreateCommand();
         pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;";
         await pragma.ExecuteNonQueryAsync(cancellationToken);
