@@ -30,13 +30,22 @@ internal sealed class SqliteWriter : IAsyncDisposable
         loop = Task.Run(RunAsync);
     }
 
-    public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, IdempotencyClaim? claim, Action<T>? afterCommit, CancellationToken cancellationToken)
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, IdempotencyClaim? claim, Action<T>? afterCommit, CancellationToken cancellationToken)
     {
         var write = new Write<T>(work, claim, afterCommit, cancellationToken);
         ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(write), this);
-        // The caller stops waiting when its request is cancelled (a timeout answers 503 on time); a write that
-        // has not started by then is skipped, one that has runs to its commit, as on PostgreSQL.
-        return write.Completion.Task.WaitAsync(cancellationToken);
+        try
+        {
+            // A request that is cancelled (a timeout answers 503 on time) stops waiting while its write is
+            // still queued, and the writer skips it...
+            return await write.Completion.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (!write.TryAbandon())
+        {
+            // ...but a write the writer already started runs to its end, and its caller gets the outcome, late
+            // rather than never: a committed write must not be answered as if it had not happened.
+            return await write.Completion.Task;
+        }
     }
 
     private async Task RunAsync()
@@ -72,11 +81,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             for (var i = 0; i < batch.Count; i++)
             {
                 var write = batch[i];
-                if (write.Cancellation.IsCancellationRequested)
-                {
-                    write.Fail(new OperationCanceledException(write.Cancellation));
-                    continue;
-                }
+                if (!write.TryStart()) continue; // its caller gave up while it was queued
                 var savepoint = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await transaction.SaveAsync(savepoint);
                 IdempotencyClaim.Current = write.Claim;
@@ -128,8 +133,17 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private abstract class Write(IdempotencyClaim? claim, CancellationToken cancellation)
     {
+        private const int Queued = 0, Started = 1, Abandoned = 2;
+        private int state;
+
         public IdempotencyClaim? Claim { get; } = claim;
         public CancellationToken Cancellation { get; } = cancellation;
+
+        /// <summary>The writer takes the write; false when its caller abandoned it first.</summary>
+        public bool TryStart() => Interlocked.CompareExchange(ref state, Started, Queued) == Queued;
+
+        /// <summary>The caller gives up; false when the writer already started it.</summary>
+        public bool TryAbandon() => Interlocked.CompareExchange(ref state, Abandoned, Queued) == Queued;
 
         public abstract Task RunAsync(DbConnection connection, DbTransaction transaction);
 
