@@ -133,6 +133,43 @@ public abstract class PaginationTests(LivechatServer server)
     }
 
     [Fact]
+    public async Task WalkingBackwardWhileOthersWriteFindsEveryOlderMessageOnceInOrder()
+    {
+        var (agent, session, initial) = await SessionWithMessagesAsync(40);
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 3).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested && i < 30; i++) await agent.SendMessageAsync(session, $"late writer {w} message {i}");
+        })).ToArray();
+
+        // Open at the newest page, then scroll back page by page while the writers keep adding newer messages.
+        var walked = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=6&direction=backward{(cursor is null ? "" : "&cursor=" + cursor)}"))
+                .AssertStatus(HttpStatusCode.OK);
+            walked.InsertRange(0, Ids(reply));
+            cursor = Cursor(reply, "prev_cursor");
+        } while (cursor is not null);
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+
+        Assert.Equal(walked.Count, walked.Distinct().Count());
+        // Everything that existed before the walk began is there, oldest first, exactly as the session orders it.
+        Assert.Equal(initial, walked.Take(initial.Count));
+        var truth = new List<string>();
+        cursor = null;
+        do
+        {
+            var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=100{(cursor is null ? "" : "&cursor=" + cursor)}")).AssertStatus(HttpStatusCode.OK);
+            truth.AddRange(Ids(reply));
+            cursor = Cursor(reply, "next_cursor");
+        } while (cursor is not null);
+        Assert.Equal(truth.Take(walked.Count), walked);
+    }
+
+    [Fact]
     public async Task WalkingEveryPageWhileOthersWriteFindsEachMessageOnceInOrder()
     {
         var (agent, session, initial) = await SessionWithMessagesAsync(30);
