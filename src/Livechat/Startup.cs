@@ -40,8 +40,8 @@ public static class Startup
         services.AddSingleton<MessageFanout>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageFanout>());
         services.AddSingleton<RealtimePublisher>();
-        services.AddSingleton<HubShutdown>();
-        services.AddHostedService(sp => sp.GetRequiredService<HubShutdown>());
+        services.AddSingleton<OpenHubConnections>();
+        services.AddHostedService(sp => sp.GetRequiredService<OpenHubConnections>());
         services.AddHostedService(sp => sp.GetRequiredService<RealtimePublisher>());
         // The publisher sends through the hub context; the command-line verbs get it too and never start it.
         var signalR = services.AddSignalR(options =>

@@ -14,6 +14,7 @@ public abstract class RealtimeServer : LivechatServer
     {
         Settings["Livechat:Presence:GraceSeconds"] = "1";
         Settings["Livechat:Realtime:KeepAliveSeconds"] = "1";
+        Settings["Livechat:Realtime:TenantCheckSeconds"] = "1";
     }
 }
 
@@ -77,6 +78,26 @@ public abstract class RealtimeTests(RealtimeServer server)
         Assert.Equal(HubConnectionState.Connected, client.Connection.State);
         await closed.Task.WaitAsync(TimeSpan.FromSeconds(15));
         Assert.Equal(HubConnectionState.Disconnected, client.Connection.State);
+    }
+
+    [Fact]
+    public async Task DeactivatingATenantClosesItsOpenConnectionsAndTheDoorStaysShut()
+    {
+        var tenant = await server.NewTenantAsync();
+        var other = server.Agent(await server.NewTenantAsync());
+        var agent = server.Agent(tenant);
+        await using var client = await HubClient.ConnectAsync(server, agent);
+        await using var bystander = await HubClient.ConnectAsync(server, other);
+        var closed = new TaskCompletionSource();
+        client.Connection.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
+
+        await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<Livechat.Tenants.TenantStore>(server.Services).DeactivateAsync(tenant, CancellationToken.None);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(15));
+
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => HubClient.ConnectAsync(server, agent));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(HubConnectionState.Connected, bystander.Connection.State);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ namespace Livechat.Realtime;
 /// connection's life. Clients are put in their tenant's groups only, and join a session's group only after
 /// the session was found in their tenant.
 /// </summary>
-public sealed class LivechatHub(SessionStore sessions, AgentConnections agentConnections, ConnectionLimits limits, HubShutdown shutdown, TimeProvider time, IOptions<RealtimeOptions> options) : Hub
+public sealed class LivechatHub(SessionStore sessions, AgentConnections agentConnections, ConnectionLimits limits, OpenHubConnections connections, TimeProvider time, IOptions<RealtimeOptions> options) : Hub
 {
     private const string UserKey = "livechat.user";
     private const string JoinedKey = "livechat.joined";
@@ -35,7 +35,7 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
         Context.Items[UserKey] = user;
         Context.Items[JoinedKey] = new HashSet<Guid>();
         LivechatMetrics.HubConnections.Inc();
-        shutdown.Opened(Context);
+        connections.Opened(Context, user);
         CloseWhenTheTokenExpires();
         await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.User(user.TenantId, user.UserId));
         if (user.IsAgent)
@@ -52,7 +52,7 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
         if (Context.Items.TryGetValue(UserKey, out var value) && value is CurrentUser user)
         {
             LivechatMetrics.HubConnections.Dec();
-            shutdown.Closed(Context);
+            connections.Closed(Context);
             limits.ExitHub(user);
             if (user.IsAgent) await agentConnections.DisconnectedAsync(user, CancellationToken.None);
         }

@@ -51,4 +51,8 @@ public sealed class RealtimeOptions
     /// <summary>Sessions one hub connection may join at once.</summary>
     [Range(1, 10_000)]
     public int MaxSessionsPerConnection { get; set; } = 100;
+
+    /// <summary>Seconds between checks that the tenants of open hub connections are still active.</summary>
+    [Range(1, 3600)]
+    public int TenantCheckSeconds { get; set; } = 15;
 }
