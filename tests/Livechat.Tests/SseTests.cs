@@ -68,6 +68,25 @@ public abstract class SseTests(RealtimeServer server)
     }
 
     [Fact]
+    public async Task AStreamEndsWhenItsTokenExpires()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        var session = await agent.StartSessionAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/livechat/sessions/{session}/events");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+            LivechatServer.Token(agent.UserId, [tenant], ["SUPPORT_AGENT"], TimeSpan.FromSeconds(2)));
+        request.Headers.Add("X-Tenant-ID", tenant.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        using var reader = new StreamReader(body);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (await reader.ReadLineAsync(timeout.Token) is not null) { } // keep-alives, then the end of the stream
+        Assert.False(timeout.IsCancellationRequested);
+    }
+
+    [Fact]
     public async Task AnUnknownLastEventIdIs400()
     {
         var agent = server.Agent(await server.NewTenantAsync());

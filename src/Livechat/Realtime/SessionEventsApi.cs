@@ -103,6 +103,8 @@ public static class SessionEventsApi
                 }
                 catch (OperationCanceledException) when (!stop.IsCancellationRequested)
                 {
+                    // Like a hub connection, a stream lives no longer than its token and its tenant's access.
+                    if (!await StillAllowedAsync(http, user, stop.Token)) break;
                     await response.WriteAsync(": keep-alive\n\n", stop.Token);
                     await response.Body.FlushAsync(stop.Token);
                     continue;
@@ -125,6 +127,18 @@ public static class SessionEventsApi
             // Fell behind; see above.
         }
         return Results.Empty;
+    }
+
+    private static async Task<bool> StillAllowedAsync(HttpContext http, CurrentUser user, CancellationToken cancellationToken)
+    {
+        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (long.TryParse(http.User.FindFirst("exp")?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var exp)
+            && DateTimeOffset.FromUnixTimeSeconds(exp) <= now)
+        {
+            return false;
+        }
+        var tenant = await http.RequestServices.GetRequiredService<Tenants.TenantDirectory>().FindAsync(user.TenantId, cancellationToken);
+        return tenant is { Active: true };
     }
 
     private static async Task WriteAsync(HttpResponse response, ChatMessage message, CancellationToken cancellationToken)
