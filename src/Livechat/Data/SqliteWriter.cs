@@ -61,23 +61,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private async Task RunBatchAsync(List<Write> batch)
     {
-        SqliteTransaction transaction;
+        var done = new List<Write>(batch.Count);
         try
         {
             connection ??= await open(CancellationToken.None);
             // IMMEDIATE takes the write lock up front, so a read-then-write never fails half-way.
-            transaction = connection.BeginTransaction(deferred: false);
-        }
-        catch (Exception e)
-        {
-            await ResetConnectionAsync();
-            foreach (var write in batch) write.Fail(e);
-            return;
-        }
-
-        var done = new List<Write>(batch.Count);
-        await using (transaction)
-        {
+            await using var transaction = connection.BeginTransaction(deferred: false);
             for (var i = 0; i < batch.Count; i++)
             {
                 var write = batch[i];
@@ -94,6 +83,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 }
                 catch (Exception e)
                 {
+                    // This write alone is undone; the batch goes on.
                     await transaction.RollbackAsync(savepoint);
                     await transaction.ReleaseAsync(savepoint);
                     write.Fail(e);
@@ -103,24 +93,30 @@ internal sealed class SqliteWriter : IAsyncDisposable
                     IdempotencyClaim.Current = null;
                 }
             }
-
-            try
-            {
-                await transaction.CommitAsync(CancellationToken.None);
-            }
-            catch (Exception e)
-            {
-                await ResetConnectionAsync();
-                foreach (var write in done) write.Fail(e);
-                return;
-            }
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The batch as a whole failed (no connection, no lock, a savepoint or the commit): none of it is
+            // stored, every caller hears so (completing an already failed write again changes nothing), and the
+            // next batch starts on a fresh connection.
+            await ResetConnectionAsync();
+            foreach (var write in batch) write.Fail(e);
+            return;
         }
         foreach (var write in done) write.Succeed();
     }
 
     private async Task ResetConnectionAsync()
     {
-        if (connection is not null) await connection.DisposeAsync();
+        try
+        {
+            if (connection is not null) await connection.DisposeAsync();
+        }
+        catch (SqliteException)
+        {
+            // A connection that broke may fail to close too; it is dropped either way.
+        }
         connection = null;
     }
 

@@ -1,0 +1,68 @@
+using System.Net;
+using Livechat.Data;
+using Livechat.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Livechat.Tests;
+
+/// <summary>
+/// SQLite group commit (Data/SqliteWriter.cs): writes that share a batch must not share a fate. Faults are
+/// planted with triggers, so the failures are real database failures at the real points.
+/// </summary>
+public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<SqliteServer>
+{
+    private Task<int> ExecuteAsync(string sql) =>
+        server.Services.GetRequiredService<Database>().WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = connection.Sql(sql, transaction);
+            return await command.ExecuteNonQueryAsync();
+        }, CancellationToken.None);
+
+    private static async Task<List<string>> TextsAsync(Caller caller, string session) =>
+        (await caller.GetAsync($"/livechat/sessions/{session}/messages?limit=100")).AssertStatus(HttpStatusCode.OK)
+            .Data.EnumerateArray().Select(m => m.GetProperty("message").GetString()!).ToList();
+
+    [Fact]
+    public async Task AWriteThatFailsInABatchIsUndoneAloneAndTheOthersCommit()
+    {
+        await ExecuteAsync("""
+            CREATE TRIGGER IF NOT EXISTS test_poison BEFORE INSERT ON chat_messages
+            WHEN NEW.message LIKE 'poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END
+            """);
+        var agent = server.Agent(await server.NewTenantAsync());
+        var session = await agent.StartSessionAsync();
+
+        var texts = Enumerable.Range(0, 40).Select(i => i % 4 == 0 ? $"poison {i}" : $"fine {i}").ToList();
+        var replies = await Task.WhenAll(texts.Select(t => agent.PostAsync($"/livechat/sessions/{session}/messages", new { message = t })));
+
+        for (var i = 0; i < texts.Count; i++)
+        {
+            if (texts[i].StartsWith("poison", StringComparison.Ordinal)) replies[i].AssertError(HttpStatusCode.InternalServerError, "request");
+            else replies[i].AssertStatus(HttpStatusCode.Created);
+        }
+        var stored = await TextsAsync(agent, session);
+        Assert.Equal(texts.Where(t => t.StartsWith("fine", StringComparison.Ordinal)).Order(), stored.Order());
+    }
+
+    [Fact]
+    public async Task ABatchWhoseCommitFailsReportsEveryWriteAsFailedAndTheWriterCarriesOn()
+    {
+        // A deferred foreign key is checked at COMMIT: a 'doom' message makes the whole batch's commit fail.
+        await ExecuteAsync("CREATE TABLE IF NOT EXISTS test_parent (id INTEGER PRIMARY KEY)");
+        await ExecuteAsync("CREATE TABLE IF NOT EXISTS test_child (parent INTEGER REFERENCES test_parent (id) DEFERRABLE INITIALLY DEFERRED)");
+        await ExecuteAsync("""
+            CREATE TRIGGER IF NOT EXISTS test_doom AFTER INSERT ON chat_messages
+            WHEN NEW.message = 'doom' BEGIN INSERT INTO test_child (parent) VALUES (-1); END
+            """);
+        var agent = server.Agent(await server.NewTenantAsync());
+        var session = await agent.StartSessionAsync();
+
+        var doomed = await agent.PostAsync($"/livechat/sessions/{session}/messages", new { message = "doom" });
+        doomed.AssertError(HttpStatusCode.InternalServerError, "request");
+        Assert.Empty(await TextsAsync(agent, session));
+
+        // The writer took a fresh connection and goes on.
+        await agent.SendMessageAsync(session, "after the failed batch");
+        Assert.Equal(["after the failed batch"], await TextsAsync(agent, session));
+    }
+}
