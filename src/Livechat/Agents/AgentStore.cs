@@ -13,6 +13,9 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
     private static readonly TimeSpan RememberEvery = TimeSpan.FromSeconds(60);
     private readonly ConcurrentDictionary<(long Tenant, long User, bool Agent), DateTimeOffset> remembered = new();
 
+    /// <summary>The columns <see cref="Read"/> expects, in its order.</summary>
+    private const string Columns = "user_id, tenant_id, presence, offline_after, last_seen_at";
+
     /// <summary>
     /// Records that <paramref name="user"/> called in its tenant: a support agent becomes a known agent (and
     /// may be named in <c>agent_id</c>), a tenant user becomes a notification recipient.
@@ -43,8 +46,8 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
     public Task<IReadOnlyList<Agent>> ListAsync(long tenantId, CancellationToken cancellationToken) =>
         database.ReadAsync<IReadOnlyList<Agent>>(async connection =>
         {
-            await using var command = connection.Sql("""
-                SELECT user_id, tenant_id, presence, offline_after, last_seen_at FROM agents
+            await using var command = connection.Sql($"""
+                SELECT {Columns} FROM agents
                 WHERE tenant_id = @tenant ORDER BY user_id LIMIT 1000
                 """).With("tenant", tenantId);
             var agents = new List<Agent>();
@@ -57,13 +60,13 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
         database.WriteAsync(async (connection, transaction) =>
         {
             var now = time.Now();
-            await using var command = connection.Sql("""
+            await using var command = connection.Sql($"""
                 INSERT INTO agents (tenant_id, user_id, presence, presence_changed_at, last_seen_at)
                 VALUES (@tenant, @user, @presence, @now, @now)
                 ON CONFLICT (tenant_id, user_id) DO UPDATE
                     SET presence = excluded.presence, offline_after = NULL,
                         presence_changed_at = excluded.presence_changed_at, last_seen_at = excluded.last_seen_at
-                RETURNING user_id, tenant_id, presence, offline_after, last_seen_at
+                RETURNING {Columns}
                 """, transaction)
                 .With("tenant", agent.TenantId).With("user", agent.UserId).With("presence", presence).With("now", now);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -90,12 +93,12 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
             {
                 await row.ExecuteNonQueryAsync(cancellationToken);
             }
-            await using var command = connection.Sql("""
+            await using var command = connection.Sql($"""
                 UPDATE agents
                 SET presence = CASE WHEN presence = 'AWAY' THEN 'AWAY' ELSE 'ONLINE' END, offline_after = NULL,
                     presence_changed_at = CASE WHEN presence = 'OFFLINE' THEN @now ELSE presence_changed_at END, last_seen_at = @now
                 WHERE tenant_id = @tenant AND user_id = @user
-                RETURNING user_id, tenant_id, presence, offline_after, last_seen_at
+                RETURNING {Columns}
                 """, transaction).With("tenant", agent.TenantId).With("user", agent.UserId).With("now", now);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var after = await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
@@ -146,7 +149,8 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
             {
                 while (await reader.ReadAsync(cancellationToken)) swept.Add(new CurrentUser(reader.GetInt64(1), reader.GetInt64(0), IsAgent: true));
             }
-            foreach (var agent in swept.Distinct())
+            swept = swept.Distinct().ToList(); // one row per agent and crashed instance
+            foreach (var agent in swept)
             {
                 await using var offline = connection.Sql("""
                     UPDATE agents SET offline_after = @now
@@ -155,7 +159,7 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
                     """, transaction).With("now", now).With("tenant", agent.TenantId).With("user", agent.UserId);
                 await offline.ExecuteNonQueryAsync(cancellationToken);
             }
-            return swept.Distinct().ToList();
+            return swept;
         }, cancellationToken);
 
     /// <summary>Tells the tenant's agents what <paramref name="agent"/>'s presence is now.</summary>
@@ -163,8 +167,8 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
     {
         var current = await database.ReadAsync(async connection =>
         {
-            await using var command = connection.Sql("""
-                SELECT user_id, tenant_id, presence, offline_after, last_seen_at FROM agents WHERE tenant_id = @tenant AND user_id = @user
+            await using var command = connection.Sql($"""
+                SELECT {Columns} FROM agents WHERE tenant_id = @tenant AND user_id = @user
                 """).With("tenant", agent.TenantId).With("user", agent.UserId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;

@@ -16,6 +16,9 @@ public sealed class IdempotencyClaim(long tenantId, long userId, string key, str
 
     public static IdempotencyClaim? Current { get => current.Value; set => current.Value = value; }
 
+    /// <summary>The claim the next write of this request must record, if any (only the first write does).</summary>
+    public static IdempotencyClaim? Pending => Current is { Committed: false } claim ? claim : null;
+
     public long TenantId { get; } = tenantId;
     public long UserId { get; } = userId;
     public string Key { get; } = key;

@@ -177,7 +177,7 @@ public sealed class Database : IAsyncDisposable
 
         // One writer for the file, committing in groups (see SqliteWriter). The claim travels with the write,
         // since the write runs on the writer's loop, not in this request's async flow.
-        return await sqliteWriter!.WriteAsync(work, IdempotencyClaim.Current is { Committed: false } pending ? pending : null, afterCommit, cancellationToken);
+        return await sqliteWriter!.WriteAsync(work, IdempotencyClaim.Pending, afterCommit, cancellationToken);
     }
 
     /// <summary>
@@ -186,7 +186,7 @@ public sealed class Database : IAsyncDisposable
     /// </summary>
     private async Task<IdempotencyClaim?> ClaimIdempotencyKeyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        if (IdempotencyClaim.Current is not { Committed: false } claim) return null;
+        if (IdempotencyClaim.Pending is not { } claim) return null;
         await claim.ClaimAsync(connection, transaction, time.Now(), cancellationToken);
         return claim;
     }

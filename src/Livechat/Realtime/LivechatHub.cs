@@ -66,10 +66,10 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
     /// </summary>
     private void CloseWhenTheTokenExpires()
     {
-        if (!long.TryParse(Context.User?.FindFirst("exp")?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var exp)) return;
+        if (TokenLifetime.ExpiresAt(Context.User) is not { } expires) return;
         var context = Context;
         // Task.Delay stops at about 49 days; a longer-lived token just gets its connection renewed then.
-        var left = TimeSpan.FromTicks(Math.Clamp((DateTimeOffset.FromUnixTimeSeconds(exp) - time.GetUtcNow()).Ticks, 0, TimeSpan.FromDays(49).Ticks));
+        var left = TimeSpan.FromTicks(Math.Clamp((expires - time.GetUtcNow()).Ticks, 0, TimeSpan.FromDays(49).Ticks));
         _ = Task.Delay(left, time, context.ConnectionAborted)
             .ContinueWith(waited => { if (!waited.IsCanceled) context.Abort(); }, TaskScheduler.Default);
     }

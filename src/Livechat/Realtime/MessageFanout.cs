@@ -1,7 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Livechat.Api;
-using Livechat.Messages;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -25,9 +24,6 @@ public sealed class RedisOptions
     public bool Enabled => !string.IsNullOrWhiteSpace(Configuration);
 }
 
-/// <summary>What travels between instances for the SSE streams: the message and its place in the session.</summary>
-public sealed record StreamedMessage(long TenantId, long Seq, ChatMessage Message);
-
 /// <summary>
 /// Delivers new messages to the SSE streams of every instance: straight to this instance's
 /// <see cref="SessionStreams"/> without Redis, through a Redis channel with it (every instance, this one
@@ -48,8 +44,8 @@ public sealed class MessageFanout(SessionStreams streams, IOptions<RedisOptions>
         channel = RedisChannel.Literal($"{options.Value.ChannelPrefix}:messages");
         await redis.GetSubscriber().SubscribeAsync(channel, (_, value) =>
         {
-            var streamed = JsonSerializer.Deserialize<StreamedMessage>((string)value!, Json.Options);
-            if (streamed is not null) streams.Publish(new MessageCreated(streamed.TenantId, streamed.Message, streamed.Seq));
+            // The event itself travels, order key included: the SSE streams of every instance skip by it.
+            if (JsonSerializer.Deserialize<MessageCreated>((string)value!, Json.Options) is { } created) streams.Publish(created);
         });
     }
 
@@ -62,7 +58,7 @@ public sealed class MessageFanout(SessionStreams streams, IOptions<RedisOptions>
         }
         try
         {
-            var json = JsonSerializer.Serialize(new StreamedMessage(created.TenantId, created.Seq, created.Message), Json.Options);
+            var json = JsonSerializer.Serialize(created, Json.Options);
             await redis.GetSubscriber().PublishAsync(channel, json);
         }
         catch (RedisException e)

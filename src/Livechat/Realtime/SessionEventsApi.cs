@@ -131,12 +131,8 @@ public static class SessionEventsApi
 
     private static async Task<bool> StillAllowedAsync(HttpContext http, CurrentUser user, CancellationToken cancellationToken)
     {
-        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (long.TryParse(http.User.FindFirst("exp")?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var exp)
-            && DateTimeOffset.FromUnixTimeSeconds(exp) <= now)
-        {
+        if (TokenLifetime.ExpiresAt(http.User) is { } expires && expires <= http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow())
             return false;
-        }
         var tenant = await http.RequestServices.GetRequiredService<Tenants.TenantDirectory>().FindAsync(user.TenantId, cancellationToken);
         return tenant is { Active: true };
     }
