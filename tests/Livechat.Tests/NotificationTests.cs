@@ -7,16 +7,6 @@ namespace Livechat.Tests;
 /// <summary>Contract sections 5 and 7: an agent's reply notifies the tenant side; listing and marking notifications read.</summary>
 public abstract class NotificationTests(LivechatServer server)
 {
-    /// <summary>A tenant with an online agent and a tenant user who started a session with it.</summary>
-    private async Task<(Caller Agent, Caller User, string Session)> ConversationAsync()
-    {
-        var tenant = await server.NewTenantAsync();
-        var agent = server.Agent(tenant);
-        await agent.GoOnlineAsync();
-        var user = server.TenantUser(tenant);
-        return (agent, user, await user.StartSessionAsync(agent.UserId));
-    }
-
     /// <summary>A tenant user that has called the API in <paramref name="tenant"/>, so it is known there.</summary>
     private async Task<Caller> KnownUserAsync(long tenant)
     {
@@ -31,7 +21,7 @@ public abstract class NotificationTests(LivechatServer server)
     [Fact]
     public async Task AnAgentsReplyNotifiesTheTenantUserWhoStartedTheSession()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         var bystander = await KnownUserAsync(user.TenantId);
 
         var message = await agent.SendMessageAsync(session, "Halo, ada yang bisa dibantu?");
@@ -55,7 +45,7 @@ public abstract class NotificationTests(LivechatServer server)
     [Fact]
     public async Task EachReplyNotifiesEveryParticipant()
     {
-        var (agent, starter, session) = await ConversationAsync();
+        var (agent, starter, session) = await server.ConversationAsync();
         var writer = server.TenantUser(agent.TenantId);
         await writer.SendMessageAsync(session, "I have a question too");
 
@@ -109,7 +99,7 @@ public abstract class NotificationTests(LivechatServer server)
     [Fact]
     public async Task ATenantUsersOwnMessagesNotifyNobody()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         var colleague = await KnownUserAsync(user.TenantId);
         await user.SendMessageAsync(session, "my own words");
         await colleague.SendMessageAsync(session, "and mine");
@@ -137,7 +127,7 @@ public abstract class NotificationTests(LivechatServer server)
     public async Task ALongMessageGivesAPreviewOfAtMost141CharactersEndingWithAnEllipsis(string why, string text)
     {
         Assert.True(text.EnumerateRunes().Count() >= 300, why);
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
 
         var message = (await agent.SendMessageAsync(session, text)).Text("id");
 
@@ -159,7 +149,7 @@ public abstract class NotificationTests(LivechatServer server)
     [Fact]
     public async Task UnreadTrueListsOnlyUnreadNotifications()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         var first = (await agent.SendMessageAsync(session, "one")).Text("id");
         var second = (await agent.SendMessageAsync(session, "two")).Text("id");
         var all = await NotificationsAsync(user);
@@ -177,14 +167,14 @@ public abstract class NotificationTests(LivechatServer server)
     [InlineData("unread=yes")]
     public async Task AnUnreadThatIsNotABooleanIs400(string query)
     {
-        var (_, user, _) = await ConversationAsync();
+        var (_, user, _) = await server.ConversationAsync();
         (await user.GetAsync($"/notifications?{query}")).AssertError(HttpStatusCode.BadRequest, "unread");
     }
 
     [Fact]
     public async Task NotificationsAreNewestFirstWithCursorPagination()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         var messages = new List<string>();
         for (var i = 0; i < 5; i++) messages.Add((await agent.SendMessageAsync(session, $"reply {i}")).Text("id"));
         var newestFirst = Enumerable.Reverse(messages).ToList();
@@ -209,7 +199,7 @@ public abstract class NotificationTests(LivechatServer server)
     [Fact]
     public async Task AnotherUsersNotificationIsNotACursor()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         var colleague = server.TenantUser(user.TenantId);
         await colleague.SendMessageAsync(session, "me too");
         await agent.SendMessageAsync(session, "answer");
@@ -220,7 +210,7 @@ public abstract class NotificationTests(LivechatServer server)
     [Fact]
     public async Task MarkingReadSetsReadAtOnceAndAgainChangesNothing()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         await agent.SendMessageAsync(session, "ping");
         var notification = Assert.Single(await NotificationsAsync(user));
         var id = notification.Text("id");
@@ -240,7 +230,7 @@ public abstract class NotificationTests(LivechatServer server)
     [Fact]
     public async Task SomeoneElsesNotificationIs404AndAMalformedIdIs400()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         await agent.SendMessageAsync(session, "for you only");
         var id = Assert.Single(await NotificationsAsync(user)).Text("id");
 
@@ -259,7 +249,7 @@ public abstract class NotificationTests(LivechatServer server)
     [Fact]
     public async Task ReadAllMarksEveryUnreadNotificationAndCountsThem()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         for (var i = 0; i < 3; i++) await agent.SendMessageAsync(session, $"reply {i}");
         var first = (await NotificationsAsync(user)).Last().Text("id");
         var firstRead = (await user.PostAsync($"/notifications/{first}/read", null)).AssertStatus(HttpStatusCode.OK).Data.Text("read_at");

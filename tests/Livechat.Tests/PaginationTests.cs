@@ -15,11 +15,6 @@ public abstract class PaginationTests(LivechatServer server)
         return (agent, session, ids);
     }
 
-    private static List<string> Ids(Reply reply) => reply.Data.EnumerateArray().Select(m => m.GetProperty("id").GetString()!).ToList();
-
-    private static string? Cursor(Reply reply, string name) =>
-        reply.Pagination.TryGetProperty(name, out var value) ? value.GetString() : null;
-
     [Theory]
     [InlineData("")]
     [InlineData("limit=")]
@@ -71,8 +66,8 @@ public abstract class PaginationTests(LivechatServer server)
         Assert.Equal(0, reply.Data.GetArrayLength());
         Assert.False(reply.Pagination.GetProperty("has_next").GetBoolean());
         Assert.False(reply.Pagination.GetProperty("has_prev").GetBoolean());
-        Assert.Null(Cursor(reply, "next_cursor"));
-        Assert.Null(Cursor(reply, "prev_cursor"));
+        Assert.Null(reply.Cursor("next_cursor"));
+        Assert.Null(reply.Cursor("prev_cursor"));
     }
 
     [Fact]
@@ -81,28 +76,28 @@ public abstract class PaginationTests(LivechatServer server)
         var (agent, session, ids) = await SessionWithMessagesAsync(5);
 
         var first = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2")).AssertStatus(HttpStatusCode.OK);
-        Assert.Equal(ids[..2], Ids(first));
+        Assert.Equal(ids[..2], first.Ids());
         Assert.True(first.Pagination.GetProperty("has_next").GetBoolean());
         Assert.False(first.Pagination.GetProperty("has_prev").GetBoolean());
-        Assert.Equal(ids[1], Cursor(first, "next_cursor"));
-        Assert.Null(Cursor(first, "prev_cursor"));
+        Assert.Equal(ids[1], first.Cursor("next_cursor"));
+        Assert.Null(first.Cursor("prev_cursor"));
         Assert.Equal(2, first.Pagination.GetProperty("limit").GetInt32());
 
-        var second = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&cursor={Cursor(first, "next_cursor")}")).AssertStatus(HttpStatusCode.OK);
-        Assert.Equal(ids[2..4], Ids(second));
+        var second = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&cursor={first.Cursor("next_cursor")}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids[2..4], second.Ids());
         Assert.True(second.Pagination.GetProperty("has_next").GetBoolean());
         Assert.True(second.Pagination.GetProperty("has_prev").GetBoolean());
-        Assert.Equal(ids[2], Cursor(second, "prev_cursor"));
+        Assert.Equal(ids[2], second.Cursor("prev_cursor"));
 
-        var last = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&cursor={Cursor(second, "next_cursor")}")).AssertStatus(HttpStatusCode.OK);
-        Assert.Equal(ids[4..], Ids(last));
+        var last = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&cursor={second.Cursor("next_cursor")}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids[4..], last.Ids());
         Assert.False(last.Pagination.GetProperty("has_next").GetBoolean());
-        Assert.Null(Cursor(last, "next_cursor"));
+        Assert.Null(last.Cursor("next_cursor"));
         Assert.True(last.Pagination.GetProperty("has_prev").GetBoolean());
 
         // A page that ends exactly at the last message says there is nothing after it.
         var exact = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=5")).AssertStatus(HttpStatusCode.OK);
-        Assert.Equal(ids, Ids(exact));
+        Assert.Equal(ids, exact.Ids());
         Assert.False(exact.Pagination.GetProperty("has_next").GetBoolean());
     }
 
@@ -112,24 +107,24 @@ public abstract class PaginationTests(LivechatServer server)
         var (agent, session, ids) = await SessionWithMessagesAsync(5);
 
         var newest = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&direction=backward")).AssertStatus(HttpStatusCode.OK);
-        Assert.Equal(ids[3..], Ids(newest));
+        Assert.Equal(ids[3..], newest.Ids());
         Assert.False(newest.Pagination.GetProperty("has_next").GetBoolean());
         Assert.True(newest.Pagination.GetProperty("has_prev").GetBoolean());
-        Assert.Equal(ids[3], Cursor(newest, "prev_cursor"));
+        Assert.Equal(ids[3], newest.Cursor("prev_cursor"));
 
-        var older = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&direction=backward&cursor={Cursor(newest, "prev_cursor")}")).AssertStatus(HttpStatusCode.OK);
-        Assert.Equal(ids[1..3], Ids(older));
+        var older = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&direction=backward&cursor={newest.Cursor("prev_cursor")}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids[1..3], older.Ids());
         Assert.True(older.Pagination.GetProperty("has_next").GetBoolean());
-        Assert.Equal(ids[2], Cursor(older, "next_cursor"));
+        Assert.Equal(ids[2], older.Cursor("next_cursor"));
 
-        var oldest = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&direction=backward&cursor={Cursor(older, "prev_cursor")}")).AssertStatus(HttpStatusCode.OK);
-        Assert.Equal(ids[..1], Ids(oldest));
+        var oldest = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&direction=backward&cursor={older.Cursor("prev_cursor")}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids[..1], oldest.Ids());
         Assert.False(oldest.Pagination.GetProperty("has_prev").GetBoolean());
-        Assert.Null(Cursor(oldest, "prev_cursor"));
+        Assert.Null(oldest.Cursor("prev_cursor"));
 
         // Going forward again from a backward page's next_cursor continues where it left off.
-        var forward = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&cursor={Cursor(oldest, "next_cursor")}")).AssertStatus(HttpStatusCode.OK);
-        Assert.Equal(ids[1..3], Ids(forward));
+        var forward = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=2&cursor={oldest.Cursor("next_cursor")}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(ids[1..3], forward.Ids());
     }
 
     [Fact]
@@ -149,8 +144,8 @@ public abstract class PaginationTests(LivechatServer server)
         {
             var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=6&direction=backward{(cursor is null ? "" : "&cursor=" + cursor)}"))
                 .AssertStatus(HttpStatusCode.OK);
-            walked.InsertRange(0, Ids(reply));
-            cursor = Cursor(reply, "prev_cursor");
+            walked.InsertRange(0, reply.Ids());
+            cursor = reply.Cursor("prev_cursor");
         } while (cursor is not null);
         await stop.CancelAsync();
         await Task.WhenAll(writers);
@@ -163,8 +158,8 @@ public abstract class PaginationTests(LivechatServer server)
         do
         {
             var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=100{(cursor is null ? "" : "&cursor=" + cursor)}")).AssertStatus(HttpStatusCode.OK);
-            truth.AddRange(Ids(reply));
-            cursor = Cursor(reply, "next_cursor");
+            truth.AddRange(reply.Ids());
+            cursor = reply.Cursor("next_cursor");
         } while (cursor is not null);
         Assert.Equal(truth.Take(walked.Count), walked);
     }
@@ -190,7 +185,7 @@ public abstract class PaginationTests(LivechatServer server)
         while (true)
         {
             var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=7{(cursor is null ? "" : "&cursor=" + cursor)}")).AssertStatus(HttpStatusCode.OK);
-            var ids = Ids(reply);
+            var ids = reply.Ids();
             seen.AddRange(ids);
             if (ids.Count > 0) cursor = ids[^1];
             if (!reply.Pagination.GetProperty("has_next").GetBoolean())
@@ -217,7 +212,7 @@ public abstract class PaginationTests(LivechatServer server)
         do
         {
             var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=100{(cursor is null ? "" : "&cursor=" + cursor)}")).AssertStatus(HttpStatusCode.OK);
-            again.AddRange(Ids(reply));
+            again.AddRange(reply.Ids());
             cursor = reply.Pagination.TryGetProperty("next_cursor", out var next) ? next.GetString() : null;
         } while (cursor is not null);
         Assert.Equal(seen, again);
@@ -227,7 +222,7 @@ public abstract class PaginationTests(LivechatServer server)
         do
         {
             var reply = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=9&direction=backward{(cursor is null ? "" : "&cursor=" + cursor)}")).AssertStatus(HttpStatusCode.OK);
-            backward.InsertRange(0, Ids(reply));
+            backward.InsertRange(0, reply.Ids());
             cursor = reply.Pagination.TryGetProperty("prev_cursor", out var prev) ? prev.GetString() : null;
         } while (cursor is not null);
         Assert.Equal(seen, backward);

@@ -6,20 +6,10 @@ namespace Livechat.Tests;
 /// <summary>Contract section 7: what a tenant user (any role but SUPPORT_AGENT) may and may not do.</summary>
 public abstract class TenantSideTests(LivechatServer server)
 {
-    /// <summary>A tenant with an online agent, a tenant user, and a session the user started with that agent.</summary>
-    private async Task<(Caller Agent, Caller User, string Session)> ConversationAsync()
-    {
-        var tenant = await server.NewTenantAsync();
-        var agent = server.Agent(tenant);
-        await agent.GoOnlineAsync();
-        var user = server.TenantUser(tenant);
-        return (agent, user, await user.StartSessionAsync(agent.UserId));
-    }
-
     [Fact]
     public async Task ATenantUserListsItsTenantsSessionsOnly()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         var agentsOwn = await server.Agent(agent.TenantId).StartSessionAsync();
         var foreign = await server.Agent(await server.NewTenantAsync()).StartSessionAsync();
 
@@ -35,7 +25,7 @@ public abstract class TenantSideTests(LivechatServer server)
     [Fact]
     public async Task ATenantUserSendsMessagesAsItself()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         var reply = (await user.PostAsync($"/livechat/sessions/{session}/messages", new { message = "Selamat pagi", sender_id = agent.UserId }))
             .AssertStatus(HttpStatusCode.Created);
         Assert.Equal(user.UserId, reply.Data.GetProperty("sender_id").GetInt64());
@@ -49,7 +39,7 @@ public abstract class TenantSideTests(LivechatServer server)
     [Fact]
     public async Task ATenantUserReadsTheConversationWithPagination()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
         {
@@ -81,7 +71,7 @@ public abstract class TenantSideTests(LivechatServer server)
     [InlineData("{\"message\": 42}")]
     public async Task ATenantUsersInvalidMessageIs400AndStoresNothing(string json)
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         (await user.PostAsync($"/livechat/sessions/{session}/messages", json)).AssertError(HttpStatusCode.BadRequest, "message");
         (await user.PostAsync($"/livechat/sessions/{session}/messages", $"{{\"message\": \"{new string('x', 5001)}\"}}")).AssertError(HttpStatusCode.BadRequest, "message");
         var page = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).AssertStatus(HttpStatusCode.OK);
@@ -91,7 +81,7 @@ public abstract class TenantSideTests(LivechatServer server)
     [Fact]
     public async Task ATenantUserCannotCloseSessionsSetPresenceOrSeeTickets()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         (await user.PatchAsync($"/livechat/sessions/{session}", new { status = "CLOSED" })).AssertError(HttpStatusCode.Forbidden, "request");
         (await user.PutAsync("/livechat/agents/me/presence", new { status = "ONLINE" })).AssertError(HttpStatusCode.Forbidden, "request");
         (await user.GetAsync("/livechat/agents")).AssertError(HttpStatusCode.Forbidden, "request");
@@ -105,7 +95,7 @@ public abstract class TenantSideTests(LivechatServer server)
     [Fact]
     public async Task AnotherTenantsSessionIs404ForATenantUser()
     {
-        var (agent, _, session) = await ConversationAsync();
+        var (agent, _, session) = await server.ConversationAsync();
         var message = (await agent.SendMessageAsync(session, "private")).Text("id");
         var stranger = server.TenantUser(await server.NewTenantAsync());
 
@@ -122,7 +112,7 @@ public abstract class TenantSideTests(LivechatServer server)
     [Fact]
     public async Task ATenantUserGets409OnAClosedSession()
     {
-        var (agent, user, session) = await ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         (await agent.PatchAsync($"/livechat/sessions/{session}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
         (await user.PostAsync($"/livechat/sessions/{session}/messages", new { message = "hello?" })).AssertStatus(HttpStatusCode.Conflict);
         Assert.Equal(0, (await user.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());

@@ -155,6 +155,16 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
     /// <summary>A tenant user (no SUPPORT_AGENT role) of <paramref name="tenantId"/>.</summary>
     public Caller TenantUser(long tenantId, long? userId = null) => new(this, userId ?? NewUserId(), tenantId, ["TENANT_ADMIN"]);
 
+    /// <summary>A fresh tenant with an online agent, a tenant user, and a session the user started with that agent.</summary>
+    public async Task<(Caller Agent, Caller User, string Session)> ConversationAsync()
+    {
+        var tenant = await NewTenantAsync();
+        var agent = Agent(tenant);
+        await agent.GoOnlineAsync();
+        var user = TenantUser(tenant);
+        return (agent, user, await user.StartSessionAsync(agent.UserId));
+    }
+
     /// <summary>A raw request with no auth or tenant unless given.</summary>
     public async Task<Reply> SendAsync(HttpMethod method, string path, string? token = null, string? tenant = null, string? json = null,
         string contentType = "application/json", Action<HttpRequestMessage>? configure = null)
