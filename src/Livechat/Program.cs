@@ -5,6 +5,7 @@ using Livechat.Auth;
 using Livechat.Data;
 using Livechat.Messages;
 using Livechat.Notifications;
+using Livechat.Reading;
 using Livechat.Realtime;
 using Livechat.Sessions;
 using Livechat.Tenants;
@@ -84,6 +85,8 @@ public partial class Program
         app.MapNotifications();
         app.MapHub<LivechatHub>(AuthSetup.HubPath).RequireTenant().DisableRequestTimeout();
         app.MapSessionEvents();
+        app.MapReading();
+        app.MapUserStream();
 
         await Startup.PrepareAsync(app.Services, app.Environment, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Livechat.Startup"), CancellationToken.None);
         return app;

@@ -4,11 +4,13 @@ using Livechat.Data;
 using Livechat.Messages;
 using Livechat.Api;
 using Livechat.Notifications;
+using Livechat.Reading;
 using Livechat.Realtime;
 using Livechat.Sessions;
 using Livechat.Tenants;
 using Livechat.Tickets;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -39,6 +41,14 @@ public static class Startup
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MessageFanout>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageFanout>());
+        services.AddSingleton<UserStreams>();
+        services.AddSingleton<JoinedConnections>();
+        services.AddSingleton<LocalDelivery>();
+        services.AddHostedService(sp => sp.GetRequiredService<LocalDelivery>());
+        services.AddSingleton<ReadMarkers>();
+        // The typing clock is its own service so tests can fake it without faking the whole server's time.
+        services.TryAddKeyedSingleton<TimeProvider>(TypingIndicators.ClockKey, (sp, _) => sp.GetRequiredService<TimeProvider>());
+        services.AddSingleton<TypingIndicators>();
         services.AddSingleton<RealtimePublisher>();
         services.AddSingleton<OpenHubConnections>();
         services.AddHostedService(sp => sp.GetRequiredService<OpenHubConnections>());

@@ -14,6 +14,9 @@ public static class ApiResults
     public static IResult Created<T>(T data, string message = "Created") =>
         new EnvelopeResult<T>(StatusCodes.Status201Created, message, data, null, null);
 
+    public static IResult Accepted<T>(T data, string message = "Accepted") =>
+        new EnvelopeResult<T>(StatusCodes.Status202Accepted, message, data, null, null);
+
     public static IResult Error(ApiError error) => new EnvelopeResult<object>(error.Status, error.Message, null, null, error);
 
     public static IResult Page<T>(Page<T> page, string message = "OK") => Ok(page.Items, message, page.Pagination);

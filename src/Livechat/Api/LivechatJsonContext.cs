@@ -27,7 +27,11 @@ namespace Livechat.Api;
 [JsonSerializable(typeof(ChatSession))]
 [JsonSerializable(typeof(Notification))]
 [JsonSerializable(typeof(Agent))]
-[JsonSerializable(typeof(Livechat.Realtime.MessageCreated))]
+[JsonSerializable(typeof(ApiResponse<Livechat.Reading.ReadState>))]
+[JsonSerializable(typeof(ApiResponse<Livechat.Reading.TypingPayload>))]
+[JsonSerializable(typeof(Livechat.Reading.MessagesReadPayload))]
+[JsonSerializable(typeof(Livechat.Reading.TypingPayload))]
+[JsonSerializable(typeof(Livechat.Realtime.BusEvent))]
 internal sealed partial class LivechatJsonContext : JsonSerializerContext;
 
 /// <summary>The body of <c>/health/*</c>: overall status and each check's.</summary>

@@ -15,7 +15,10 @@ public static class AuthSetup
     /// the token as <c>access_token</c> and the tenant as <c>tenant_id</c> in the query. Nothing else does, and
     /// the access log writes paths without query strings, so tokens do not end up in logs.
     /// </summary>
-    public static bool AcceptsQueryCredentials(PathString path) => path.StartsWithSegments(HubPath) || IsSessionEvents(path);
+    public static bool AcceptsQueryCredentials(PathString path) => path.StartsWithSegments(HubPath) || path.Equals(UserStreamPath) || IsSessionEvents(path);
+
+    /// <summary>The per-user event stream, exactly this path.</summary>
+    public const string UserStreamPath = "/livechat/stream";
 
     /// <summary>
     /// Exactly <c>/livechat/sessions/{id}/events</c>. "Starts with /livechat/sessions and ends with /events"

@@ -4,13 +4,18 @@ using Livechat.Auth;
 using Livechat.Data;
 using Livechat.Realtime;
 using Livechat.Notifications;
+using Livechat.Reading;
 using Livechat.Sessions;
 
 namespace Livechat.Messages;
 
 public abstract record SendOutcome
 {
-    public sealed record Sent(long TenantId, ChatMessage Message, long Seq, bool ByAgent, IReadOnlyList<Notification> Notifications) : SendOutcome;
+    public sealed record Sent(long TenantId, ChatMessage Message, long Seq, bool ByAgent, IReadOnlyList<Notification> Notifications) : SendOutcome
+    {
+        /// <summary>Who hears of the message on their own streams, as of its transaction.</summary>
+        public SessionAudience? Audience { get; init; }
+    }
     public sealed record SessionNotFound : SendOutcome;
     public sealed record SessionClosed : SendOutcome;
     /// <summary>The session already has this sender's message with this <c>client_message_id</c>: nothing was written.</summary>
@@ -92,20 +97,21 @@ public sealed class MessageStore(Database database, NotificationStore notificati
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await ReadMarkers.MoveAsync(connection, transaction, sender.TenantId, sessionId, sender.UserId, message.Id, seq, now, cancellationToken);
         if (!sender.IsAgent)
         {
             await SessionStore.AddParticipantAsync(connection, transaction, sender, sessionId, cancellationToken);
-            return new SendOutcome.Sent(sender.TenantId, message, seq, false, []);
+            return new SendOutcome.Sent(sender.TenantId, message, seq, false, []) { Audience = await SessionAudience.LoadAsync(connection, transaction, sender.TenantId, sessionId, cancellationToken) };
         }
         var notified = await notifications.CreateForReplyAsync(connection, transaction, sender.TenantId, message, cancellationToken);
-        return new SendOutcome.Sent(sender.TenantId, message, seq, true, notified);
+        return new SendOutcome.Sent(sender.TenantId, message, seq, true, notified) { Audience = await SessionAudience.LoadAsync(connection, transaction, sender.TenantId, sessionId, cancellationToken) };
     }
 
     private void Announce(SendOutcome outcome)
     {
         if (outcome is not SendOutcome.Sent sent) return;
         LivechatMetrics.MessagesSent.WithLabels(sent.ByAgent ? "agent" : "tenant_user").Inc();
-        publisher.Publish(new MessageCreated(sent.TenantId, sent.Message, sent.Seq));
+        publisher.Publish(new MessageCreated(sent.TenantId, sent.Message, sent.Seq) { Audience = sent.Audience });
         foreach (var notification in sent.Notifications) publisher.Publish(new NotificationCreated(notification));
     }
 

@@ -12,7 +12,8 @@ namespace Livechat.Realtime;
 /// connection's life. Clients are put in their tenant's groups only, and join a session's group only after
 /// the session was found in their tenant.
 /// </summary>
-public sealed class LivechatHub(SessionStore sessions, AgentConnections agentConnections, ConnectionLimits limits, OpenHubConnections connections, TimeProvider time, IOptions<RealtimeOptions> options) : Hub
+public sealed class LivechatHub(SessionStore sessions, AgentConnections agentConnections, ConnectionLimits limits, OpenHubConnections connections,
+    JoinedConnections joined, Reading.TypingIndicators typing, TimeProvider time, IOptions<RealtimeOptions> options) : Hub
 {
     private const string UserKey = "livechat.user";
     private const string JoinedKey = "livechat.joined";
@@ -54,6 +55,7 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
             LivechatMetrics.HubConnections.Dec();
             connections.Closed(Context);
             limits.ExitHub(user);
+            foreach (var session in Joined) joined.Left(user.TenantId, session, Context.ConnectionId);
             if (user.IsAgent) await agentConnections.DisconnectedAsync(user, CancellationToken.None);
         }
         await base.OnDisconnectedAsync(exception);
@@ -87,6 +89,7 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
         await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Session(user.TenantId, id));
         if (!user.IsAgent) await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.SessionUsers(user.TenantId, id));
         Joined.Add(id);
+        joined.Joined(user.TenantId, id, Context.ConnectionId, user.UserId);
     }
 
     public async Task LeaveSession(string sessionId)
@@ -94,7 +97,20 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
         if (!RouteIds.TryParse(sessionId, out var id)) throw new HubException("sessionId must be a UUID.");
         if (!Joined.Remove(id)) return;
         var user = User;
+        joined.Left(user.TenantId, id, Context.ConnectionId);
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Session(user.TenantId, id));
         if (!user.IsAgent) await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.SessionUsers(user.TenantId, id));
+    }
+
+    /// <summary>
+    /// Says the caller is typing (or stopped) in a session of its tenant; the session's other connections get
+    /// <c>typing</c> (contract section 11). Needs no join; the hub's rate limit applies like to every call.
+    /// </summary>
+    public async Task Typing(string sessionId, bool isTyping)
+    {
+        if (!RouteIds.TryParse(sessionId, out var id)) throw new HubException("sessionId must be a UUID.");
+        var user = User;
+        if (!Joined.Contains(id) && await sessions.FindAsync(user.TenantId, id, Context.ConnectionAborted) is null) throw new HubException("Session not found.");
+        typing.Report(user.TenantId, id, user.UserId, isTyping);
     }
 }

@@ -25,12 +25,13 @@ public sealed class RedisOptions
 }
 
 /// <summary>
-/// Delivers new messages to the SSE streams of every instance: straight to this instance's
-/// <see cref="SessionStreams"/> without Redis, through a Redis channel with it (every instance, this one
-/// included, hears the channel). If Redis is down, the message still reaches this instance's streams, and
-/// clients elsewhere catch up with <c>Last-Event-ID</c>: pushes degrade, data does not.
+/// The event bus: carries every realtime event to every instance, to its SSE streams and (for typing) its
+/// hub connections (<see cref="LocalDelivery"/>): straight to this instance without Redis, through a Redis
+/// channel with it (every instance, this one included, hears the channel). The event travels with its
+/// audience, loaded here once per event when the write did not attach it. If Redis is down, the event still
+/// reaches this instance, and clients elsewhere catch up from the database: pushes degrade, data does not.
 /// </summary>
-public sealed class MessageFanout(SessionStreams streams, IOptions<RedisOptions> options, ILogger<MessageFanout> logger) : IHostedService, IAsyncDisposable
+public sealed class MessageFanout(LocalDelivery local, Data.Database database, IOptions<RedisOptions> options, ILogger<MessageFanout> logger) : IHostedService, IAsyncDisposable
 {
     private ConnectionMultiplexer? redis;
     private RedisChannel channel;
@@ -41,30 +42,37 @@ public sealed class MessageFanout(SessionStreams streams, IOptions<RedisOptions>
         var configuration = ConfigurationOptions.Parse(options.Value.Configuration!);
         configuration.AbortOnConnectFail = false; // start without Redis, connect when it comes
         redis = await ConnectionMultiplexer.ConnectAsync(configuration);
-        channel = RedisChannel.Literal($"{options.Value.ChannelPrefix}:messages");
+        channel = RedisChannel.Literal($"{options.Value.ChannelPrefix}:events");
         await redis.GetSubscriber().SubscribeAsync(channel, (_, value) =>
         {
-            // The event itself travels, order key included: the SSE streams of every instance skip by it.
-            if (JsonSerializer.Deserialize<MessageCreated>((string)value!, Json.Options) is { } created) streams.Publish(created);
+            // The event itself travels, order key and audience included.
+            if (JsonSerializer.Deserialize<BusEvent>((string)value!, Json.Options) is { } busEvent) local.Deliver(busEvent);
         });
     }
 
-    public async Task PublishAsync(MessageCreated created)
+    public async Task PublishAsync(RealtimeEvent realtimeEvent, CancellationToken cancellationToken)
     {
+        var audience = realtimeEvent.Audience;
+        if (audience is null && BusEvent.SessionOf(realtimeEvent) is { } sessionId)
+        {
+            audience = await database.ReadAsync(connection =>
+                SessionAudience.LoadAsync(connection, null, realtimeEvent.TenantId, sessionId, cancellationToken), cancellationToken);
+        }
+        if (BusEvent.From(realtimeEvent, audience ?? SessionAudience.Nobody) is not { } busEvent) return;
         if (redis is null)
         {
-            streams.Publish(created);
+            local.Deliver(busEvent);
             return;
         }
         try
         {
-            var json = JsonSerializer.Serialize(created, Json.Options);
+            var json = JsonSerializer.Serialize(busEvent, Json.Options);
             await redis.GetSubscriber().PublishAsync(channel, json);
         }
         catch (RedisException e)
         {
-            logger.LogWarning(e, "Redis is unavailable: message {MessageId} reaches this instance's streams only.", created.Message.Id);
-            streams.Publish(created);
+            logger.LogWarning(e, "Redis is unavailable: a {Event} event reaches this instance's streams only.", busEvent.Name);
+            local.Deliver(busEvent);
         }
     }
 

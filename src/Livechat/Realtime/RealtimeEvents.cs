@@ -7,7 +7,14 @@ using Livechat.Sessions;
 namespace Livechat.Realtime;
 
 /// <summary>What the service pushes after a commit. The payloads are the REST shapes.</summary>
-public abstract record RealtimeEvent(long TenantId);
+public abstract record RealtimeEvent(long TenantId)
+{
+    /// <summary>
+    /// Who takes part in the event's session (its agent and tenant-side participants), for the per-user streams.
+    /// A write that knows it sets it in its own transaction; otherwise the fan-out loads it once per event.
+    /// </summary>
+    public SessionAudience? Audience { get; init; }
+}
 
 /// <summary><paramref name="Seq"/> is the message's place in its session; it never goes on the wire.</summary>
 public sealed record MessageCreated(long TenantId, ChatMessage Message, long Seq) : RealtimeEvent(TenantId);
@@ -18,6 +25,11 @@ public sealed record NotificationCreated(Notification Notification) : RealtimeEv
 
 public sealed record PresenceUpdated(Agent Agent) : RealtimeEvent(Agent.TenantId);
 
+public sealed record MessagesRead(long TenantId, Reading.MessagesReadPayload Read) : RealtimeEvent(TenantId);
+
+/// <summary>Never stored, never replayed; never sent to the typist's own connections.</summary>
+public sealed record TypingChanged(long TenantId, Reading.TypingPayload Typing) : RealtimeEvent(TenantId);
+
 /// <summary>Hub method and event names (contract section 6).</summary>
 public static class HubEvents
 {
@@ -25,6 +37,8 @@ public static class HubEvents
     public const string SessionUpdated = "sessionUpdated";
     public const string NotificationCreated = "notificationCreated";
     public const string PresenceUpdated = "presenceUpdated";
+    public const string MessagesRead = "messagesRead";
+    public const string Typing = "typing";
 }
 
 /// <summary>

@@ -38,18 +38,18 @@ public sealed class RealtimePublisher(IHubContext<LivechatHub> hub, MessageFanou
 
     private async Task SendAsync(RealtimeEvent realtimeEvent, CancellationToken cancellationToken)
     {
+        // Both surfaces get it even if one fails: the hub send does not wait on the SSE fan-out's fate.
+        try
+        {
+            await fanout.PublishAsync(realtimeEvent, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "The SSE fan-out of a {Event} event failed.", realtimeEvent.GetType().Name);
+        }
         switch (realtimeEvent)
         {
             case MessageCreated created:
-                // Both surfaces get it even if one fails: the hub send does not wait on the SSE fan-out's fate.
-                try
-                {
-                    await fanout.PublishAsync(created);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    logger.LogWarning(e, "The SSE fan-out of message {MessageId} failed.", created.Message.Id);
-                }
                 await hub.Clients.Group(HubGroups.Session(created.TenantId, created.Message.SessionId))
                     .SendAsync(HubEvents.MessageCreated, created.Message, cancellationToken);
                 break;
@@ -61,6 +61,11 @@ public sealed class RealtimePublisher(IHubContext<LivechatHub> hub, MessageFanou
                 await hub.Clients.Group(HubGroups.User(notification.TenantId, notification.Notification.UserId))
                     .SendAsync(HubEvents.NotificationCreated, notification.Notification, cancellationToken);
                 break;
+            case MessagesRead read:
+                await hub.Clients.Group(HubGroups.Session(read.TenantId, read.Read.SessionId))
+                    .SendAsync(HubEvents.MessagesRead, read.Read, cancellationToken);
+                break;
+            // TypingChanged: not a group send; every instance sends it to its own connections (LocalDelivery).
             case PresenceUpdated presence:
                 await hub.Clients.Group(HubGroups.Agents(presence.TenantId))
                     .SendAsync(HubEvents.PresenceUpdated, presence.Agent, cancellationToken);

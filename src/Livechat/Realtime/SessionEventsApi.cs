@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 namespace Livechat.Realtime;
 
 /// <summary>
-/// <c>GET /livechat/sessions/{id}/events</c>: a Server-Sent Events stream of the session's new messages for
-/// clients without SignalR. Each event's <c>id:</c> is the message id and its <c>data:</c> the ChatMessage.
+/// <c>GET /livechat/sessions/{id}/events</c>: a Server-Sent Events stream of the session's new messages (and, named
+/// and without an id, its <c>messagesRead</c> and <c>typing</c> events) for clients without SignalR. Each event's <c>id:</c> is the message id and its <c>data:</c> the ChatMessage.
 /// A reconnect with <c>Last-Event-ID</c> first replays every message after that id from the database, then
 /// continues live, with no gap and no duplicate: the stream subscribes <em>before</em> it replays, and skips
 /// live events the replay already sent (by the session's order key).
@@ -84,7 +84,7 @@ public static class SessionEventsApi
                     var page = await messages.AfterAsync(user.TenantId, sessionId, sent, ReplayPage, stop.Token);
                     foreach (var (message, seq) in page)
                     {
-                        await WriteAsync(response, message, stop.Token);
+                        await WriteAsync(response, message.Id, JsonSerializer.Serialize(message, Json.Options), stop.Token);
                         sent = seq;
                     }
                     if (page.Count < ReplayPage) break;
@@ -110,11 +110,17 @@ public static class SessionEventsApi
                     continue;
                 }
                 if (!more) break; // fell behind: the client reconnects with Last-Event-ID
-                while (subscription.Reader.TryRead(out var created))
+                while (subscription.Reader.TryRead(out var next))
                 {
-                    if (created.Seq <= sent) continue;
-                    await WriteAsync(response, created.Message, stop.Token);
-                    sent = created.Seq;
+                    if (next.Seq is not { } seq)
+                    {
+                        // messagesRead and typing: named, without an id (not replayable); typing never to the typist.
+                        if (!(next.ExcludeActor && next.Actor == user.UserId)) await WriteNamedAsync(response, next, stop.Token);
+                        continue;
+                    }
+                    if (seq <= sent) continue;
+                    await WriteAsync(response, next.MessageId!.Value, next.Data.GetRawText(), stop.Token);
+                    sent = seq;
                 }
             }
         }
@@ -129,7 +135,8 @@ public static class SessionEventsApi
         return Results.Empty;
     }
 
-    private static async Task<bool> StillAllowedAsync(HttpContext http, CurrentUser user, CancellationToken cancellationToken)
+    /// <summary>Whether an open stream's token is still valid and its tenant still active (checked at each keep-alive).</summary>
+    internal static async Task<bool> StillAllowedAsync(HttpContext http, CurrentUser user, CancellationToken cancellationToken)
     {
         if (TokenLifetime.ExpiresAt(http.User) is { } expires && expires <= http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow())
             return false;
@@ -137,10 +144,18 @@ public static class SessionEventsApi
         return tenant is { Active: true };
     }
 
-    private static async Task WriteAsync(HttpResponse response, ChatMessage message, CancellationToken cancellationToken)
+    private static async Task WriteAsync(HttpResponse response, Guid id, string json, CancellationToken cancellationToken)
     {
-        var json = JsonSerializer.Serialize(message, Json.Options);
-        var frame = new StringBuilder(json.Length + 64).Append("id: ").Append(message.Id).Append('\n').Append("data: ").Append(json).Append("\n\n").ToString();
+        var frame = new StringBuilder(json.Length + 64).Append("id: ").Append(id).Append('\n').Append("data: ").Append(json).Append("\n\n").ToString();
+        await response.WriteAsync(frame, Encoding.UTF8, cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+
+    /// <summary><c>event: NAME</c> and <c>data: JSON</c>, no <c>id:</c>: for events that are not replayable.</summary>
+    internal static async Task WriteNamedAsync(HttpResponse response, BusEvent busEvent, CancellationToken cancellationToken)
+    {
+        var json = busEvent.Data.GetRawText();
+        var frame = new StringBuilder(json.Length + 64).Append("event: ").Append(busEvent.Name).Append('\n').Append("data: ").Append(json).Append("\n\n").ToString();
         await response.WriteAsync(frame, Encoding.UTF8, cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
     }

@@ -96,11 +96,44 @@ public sealed class SessionStore(Database database, AgentStore agents, TicketSto
             return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
         }, cancellationToken);
 
-    /// <summary>Newest first; <see cref="PageRequest.Cursor"/> must be a session of the tenant (else null).</summary>
-    public Task<Page<ChatSession>?> ListAsync(long tenantId, string? status, PageRequest page, CancellationToken cancellationToken) =>
-        database.ReadAsync(connection => NewestFirst.PageAsync(connection, "chat_sessions", Columns, "tenant_id = @tenant",
-            status is null ? "" : "AND status = @status", command => command.With("tenant", tenantId).With("status", status),
-            page, Read, s => s.Id, cancellationToken), cancellationToken);
+    /// <summary>One session with the caller's <c>unread_count</c> and its <c>last_message</c>.</summary>
+    public Task<ChatSession?> FindForAsync(CurrentUser caller, Guid id, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            await using var command = connection.Sql($"SELECT {CallerColumns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
+                .With("tenant", caller.TenantId).With("id", id).With("user", caller.UserId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? ReadForCaller(reader) : null;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Newest first, each with the caller's <c>unread_count</c> and its <c>last_message</c>, in the page's one
+    /// query; <see cref="PageRequest.Cursor"/> must be a session of the tenant (else null).
+    /// </summary>
+    public Task<Page<ChatSession>?> ListAsync(CurrentUser caller, string? status, PageRequest page, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => NewestFirst.PageAsync(connection, "chat_sessions", CallerColumns, "tenant_id = @tenant",
+            status is null ? "" : "AND status = @status", command => command.With("tenant", caller.TenantId).With("status", status).With("user", caller.UserId),
+            page, ReadForCaller, s => s.Id, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// <see cref="Columns"/>, the caller's (<c>@user</c>) unread count, and the newest message: correlated
+    /// subqueries on the messages' primary key <c>(tenant_id, session_id, seq)</c>, the newest being the one
+    /// at the session's <c>last_seq</c> (a point lookup per column), so a page costs one query whatever its size.
+    /// </summary>
+    private static readonly string CallerColumns = $"""
+        {Columns},
+        {Reading.ReadMarkers.UnreadCountSql("chat_sessions.tenant_id", "chat_sessions.id")} AS unread_count,
+        {string.Join(",\n", new[] { "id", "sender_id", "message", "created_at", "client_message_id" }.Select(column =>
+            $"(SELECT l.{column} FROM chat_messages l WHERE l.tenant_id = chat_sessions.tenant_id AND l.session_id = chat_sessions.id AND l.seq = chat_sessions.last_seq) AS last_{column}"))}
+        """;
+
+    private static ChatSession ReadForCaller(DbDataReader reader) => Read(reader) with
+    {
+        UnreadCount = reader.GetInt64(6),
+        LastMessage = reader.IsDBNull(7) ? null
+            : new Messages.ChatMessage(reader.GetId(7), reader.GetId(0), reader.GetInt64(8), reader.GetString(9), reader.GetTime(10))
+                { ClientMessageId = reader.IsDBNull(11) ? null : reader.GetString(11) },
+    };
 
     /// <summary>Closes a session; closing a closed one changes nothing. Null when the tenant has no such session.</summary>
     public Task<(ChatSession Session, bool Changed)?> CloseAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>

@@ -16,10 +16,10 @@ public static class SessionsApi
             .Produces<ApiResponse<ChatSession>>(StatusCodes.Status201Created)
             .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest);
         group.MapGet("/", ListAsync)
-            .WithSummary("The tenant's sessions, newest first, with cursor pagination; status filters OPEN or CLOSED.")
+            .WithSummary("The tenant's sessions, newest first, with cursor pagination; status filters OPEN or CLOSED. Each carries the caller's unread_count and its last_message.")
             .Produces<ApiResponse<ChatSession[]>>();
         group.MapGet("/{id}", GetAsync)
-            .WithSummary("One session of the tenant.")
+            .WithSummary("One session of the tenant, with the caller's unread_count and its last_message.")
             .Produces<ApiResponse<ChatSession>>()
             .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
         group.MapPatch("/{id}", UpdateAsync)
@@ -73,14 +73,14 @@ public static class SessionsApi
             return ApiResults.Error(ApiError.BadRequest("status", "status must be OPEN or CLOSED."));
         var (page, error) = PageRequest.Parse(request, defaultLimit: 20);
         if (error is not null) return ApiResults.Error(error);
-        var result = await sessions.ListAsync(user.TenantId, status.Length > 0 ? status : null, page!, cancellationToken);
+        var result = await sessions.ListAsync(user, status.Length > 0 ? status : null, page!, cancellationToken);
         return result is null ? ApiResults.Error(ApiError.BadRequest("cursor", "cursor is not a session of this tenant.")) : ApiResults.Page(result);
     }
 
     private static async Task<IResult> GetAsync(string id, CurrentUser user, SessionStore sessions, CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
-        var session = await sessions.FindAsync(user.TenantId, sessionId, cancellationToken);
+        var session = await sessions.FindForAsync(user, sessionId, cancellationToken);
         return session is null ? ApiResults.Error(ApiError.NotFound("Session")) : ApiResults.Ok(session);
     }
 

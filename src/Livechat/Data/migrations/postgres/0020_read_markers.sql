@@ -1,0 +1,13 @@
+-- Read markers (contract section 11): per session and participant, the last message it has read. The
+-- message's seq is kept beside its id, so "unread" is a range of the messages' primary key
+-- (tenant_id, session_id, seq > last_read_seq) and moving forward only is one comparison.
+CREATE TABLE read_markers (
+    tenant_id             bigint      NOT NULL,
+    session_id            uuid        NOT NULL,
+    user_id               bigint      NOT NULL,
+    last_read_seq         bigint      NOT NULL,
+    last_read_message_id  uuid        NOT NULL,
+    read_at               timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, session_id, user_id),
+    FOREIGN KEY (tenant_id, session_id) REFERENCES chat_sessions (tenant_id, id)
+);

@@ -1,0 +1,93 @@
+using System.Data.Common;
+using Livechat.Auth;
+using Livechat.Data;
+using Livechat.Realtime;
+
+namespace Livechat.Reading;
+
+public abstract record ReadOutcome
+{
+    /// <summary><paramref name="Moved"/> is null when the marker already was at or past the message.</summary>
+    public sealed record Done(ReadState State, MessagesRead? Moved) : ReadOutcome;
+    public sealed record SessionNotFound : ReadOutcome;
+    public sealed record NotAMessageOfTheSession : ReadOutcome;
+}
+
+/// <summary>
+/// Read markers: one row per session and participant, <c>(tenant_id, session_id, user_id)</c>, naming the
+/// last message read and its seq. Markers only move forward, decided by the upsert's own condition, so two
+/// concurrent reads (or a read racing a send) can never move one back.
+/// </summary>
+public sealed class ReadMarkers(Database database, RealtimePublisher publisher, TimeProvider time)
+{
+    /// <summary>
+    /// Moves the user's marker to the message with order key <paramref name="seq"/>, unless it already is at or
+    /// past it; runs inside the caller's transaction (a sent message moves its sender's marker in the message's
+    /// own transaction). True when the marker moved.
+    /// </summary>
+    public static async Task<bool> MoveAsync(DbConnection connection, DbTransaction transaction, long tenantId, Guid sessionId, long userId,
+        Guid messageId, long seq, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = connection.Sql("""
+            INSERT INTO read_markers (tenant_id, session_id, user_id, last_read_seq, last_read_message_id, read_at)
+            VALUES (@tenant, @session, @user, @seq, @message, @now)
+            ON CONFLICT (tenant_id, session_id, user_id) DO UPDATE
+                SET last_read_seq = excluded.last_read_seq, last_read_message_id = excluded.last_read_message_id, read_at = excluded.read_at
+                WHERE read_markers.last_read_seq < excluded.last_read_seq
+            RETURNING last_read_seq
+            """, transaction)
+            .With("tenant", tenantId).With("session", sessionId).With("user", userId).With("seq", seq).With("message", messageId).With("now", now);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary><c>POST /livechat/sessions/{id}/read</c>: moves the caller's marker forward and answers its state.</summary>
+    public Task<ReadOutcome> ReadAsync(CurrentUser user, Guid sessionId, Guid messageId, CancellationToken cancellationToken) =>
+        database.WriteAsync<ReadOutcome>(async (connection, transaction) =>
+        {
+            await using (var session = connection.Sql("SELECT 1 FROM chat_sessions WHERE tenant_id = @tenant AND id = @session", transaction)
+                .With("tenant", user.TenantId).With("session", sessionId))
+            {
+                if (await session.ExecuteScalarAsync(cancellationToken) is null) return new ReadOutcome.SessionNotFound();
+            }
+            long seq;
+            await using (var message = connection.Sql("SELECT seq FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND id = @id", transaction)
+                .With("tenant", user.TenantId).With("session", sessionId).With("id", messageId))
+            {
+                if (await message.ExecuteScalarAsync(cancellationToken) is not { } found) return new ReadOutcome.NotAMessageOfTheSession();
+                seq = Convert.ToInt64(found, System.Globalization.CultureInfo.InvariantCulture);
+            }
+            var now = time.GetUtcNow();
+            MessagesRead? moved = null;
+            if (await MoveAsync(connection, transaction, user.TenantId, sessionId, user.UserId, messageId, seq, now, cancellationToken))
+            {
+                // Who hears of it is decided here, in the transaction that moved the marker.
+                moved = new MessagesRead(user.TenantId, new MessagesReadPayload(sessionId, user.UserId, messageId, now))
+                {
+                    Audience = await SessionAudience.LoadAsync(connection, transaction, user.TenantId, sessionId, cancellationToken),
+                };
+            }
+            return new ReadOutcome.Done(await StateAsync(connection, transaction, user, sessionId, cancellationToken), moved);
+        }, cancellationToken, outcome => { if (outcome is ReadOutcome.Done { Moved: { } moved }) publisher.Publish(moved); }, orderKey: sessionId);
+
+    private static async Task<ReadState> StateAsync(DbConnection connection, DbTransaction transaction, CurrentUser user, Guid sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.Sql($"""
+            SELECT (SELECT last_read_message_id FROM read_markers WHERE tenant_id = @tenant AND session_id = @session AND user_id = @user),
+                   {UnreadCountSql("@tenant", "@session")}
+            """, transaction).With("tenant", user.TenantId).With("session", sessionId).With("user", user.UserId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new ReadState(sessionId, user.UserId, reader.IsDBNull(0) ? null : reader.GetId(0), reader.GetInt64(1));
+    }
+
+    /// <summary>
+    /// The caller's (<c>@user</c>) unread count in one session, as a scalar subquery: messages of other users
+    /// after the marker. One range of the messages' primary key <c>(tenant_id, session_id, seq)</c>.
+    /// </summary>
+    public static string UnreadCountSql(string tenant, string session) => $"""
+        (SELECT COUNT(*) FROM chat_messages m
+          WHERE m.tenant_id = {tenant} AND m.session_id = {session} AND m.sender_id <> @user
+            AND m.seq > COALESCE((SELECT r.last_read_seq FROM read_markers r
+                                   WHERE r.tenant_id = {tenant} AND r.session_id = {session} AND r.user_id = @user), 0))
+        """;
+}
