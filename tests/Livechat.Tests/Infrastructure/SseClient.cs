@@ -4,12 +4,16 @@ using System.Threading.Channels;
 
 namespace Livechat.Tests.Infrastructure;
 
-/// <summary>Reads a Server-Sent Events stream the way a browser's EventSource does.</summary>
+/// <summary>
+/// Reads a Server-Sent Events stream the way a browser's EventSource does. Unnamed events (messages, with
+/// their id) come from <see cref="NextAsync(int)"/>; named ones (<c>event: NAME</c>) from <see cref="NextNamedAsync"/>.
+/// </summary>
 public sealed class SseClient : IAsyncDisposable
 {
     private readonly HttpResponseMessage response;
     private readonly CancellationTokenSource stop = new();
     private readonly Channel<(string? Id, JsonElement Data)> events = Channel.CreateUnbounded<(string?, JsonElement)>();
+    private readonly Channel<(string Name, string? Id, JsonElement Data)> named = Channel.CreateUnbounded<(string, string?, JsonElement)>();
     private readonly Task reading;
     private int comments;
 
@@ -23,9 +27,15 @@ public sealed class SseClient : IAsyncDisposable
 
     public int Comments => Volatile.Read(ref comments);
 
-    public static async Task<SseClient> OpenAsync(LivechatServer server, Caller caller, string sessionId, string? lastEventId = null)
+    public static Task<SseClient> OpenAsync(LivechatServer server, Caller caller, string sessionId, string? lastEventId = null) =>
+        OpenPathAsync(server, caller, $"/livechat/sessions/{sessionId}/events", lastEventId);
+
+    /// <summary>The caller's own stream, <c>GET /livechat/stream</c>.</summary>
+    public static Task<SseClient> OpenUserStreamAsync(LivechatServer server, Caller caller) => OpenPathAsync(server, caller, "/livechat/stream");
+
+    public static async Task<SseClient> OpenPathAsync(LivechatServer server, Caller caller, string path, string? lastEventId = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, $"/livechat/sessions/{sessionId}/events");
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", caller.Token);
         request.Headers.Add("X-Tenant-ID", caller.TenantId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
@@ -41,16 +51,24 @@ public sealed class SseClient : IAsyncDisposable
             await using var stream = await response.Content.ReadAsStreamAsync(stop.Token);
             using var reader = new StreamReader(stream);
             string? id = null;
+            string? name = null;
             var data = new List<string>();
             while (await reader.ReadLineAsync(stop.Token) is { } line)
             {
                 if (line.Length == 0)
                 {
-                    if (data.Count > 0) events.Writer.TryWrite((id, JsonDocument.Parse(string.Join('\n', data)).RootElement.Clone()));
+                    if (data.Count > 0)
+                    {
+                        var json = JsonDocument.Parse(string.Join('\n', data)).RootElement.Clone();
+                        if (name is null) events.Writer.TryWrite((id, json));
+                        else named.Writer.TryWrite((name, id, json));
+                    }
                     id = null;
+                    name = null;
                     data.Clear();
                 }
                 else if (line.StartsWith(':')) Interlocked.Increment(ref comments);
+                else if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
                 else if (line.StartsWith("id: ", StringComparison.Ordinal)) id = line[4..];
                 else if (line.StartsWith("data: ", StringComparison.Ordinal)) data.Add(line[6..]);
             }
@@ -59,6 +77,7 @@ public sealed class SseClient : IAsyncDisposable
         finally
         {
             events.Writer.TryComplete();
+            named.Writer.TryComplete();
         }
     }
 
@@ -73,6 +92,42 @@ public sealed class SseClient : IAsyncDisposable
         {
             throw new Xunit.Sdk.XunitException($"No SSE event within {seconds} s.");
         }
+    }
+
+    /// <summary>The next named event (<c>event: NAME</c>), whatever its name, or a failure after <paramref name="seconds"/>.</summary>
+    public async Task<(string Name, string? Id, JsonElement Data)> NextNamedAsync(int seconds = 10)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        try
+        {
+            return await named.Reader.ReadAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new Xunit.Sdk.XunitException($"No named SSE event within {seconds} s.");
+        }
+        catch (ChannelClosedException)
+        {
+            throw new Xunit.Sdk.XunitException("The SSE stream ended.");
+        }
+    }
+
+    /// <summary>The next named event called <paramref name="name"/>, skipping others.</summary>
+    public async Task<JsonElement> NextNamedAsync(string name, int seconds = 10)
+    {
+        while (true)
+        {
+            var next = await NextNamedAsync(seconds);
+            if (next.Name == name) return next.Data;
+        }
+    }
+
+    /// <summary>The named events received so far and not yet read.</summary>
+    public List<(string Name, string? Id, JsonElement Data)> DrainNamed()
+    {
+        var list = new List<(string, string?, JsonElement)>();
+        while (named.Reader.TryRead(out var item)) list.Add(item);
+        return list;
     }
 
     public List<(string? Id, JsonElement Data)> Drain()

@@ -1,0 +1,214 @@
+using System.Net;
+using System.Text.Json;
+using Livechat.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Livechat.Tests;
+
+/// <summary>Contract section 11: read markers, unread counts, the list's last message, and messagesRead.</summary>
+public abstract class ReadStateTests(RealtimeServer server)
+{
+    private static string Id(JsonElement message) => message.GetProperty("id").GetString()!;
+
+    private static async Task<JsonElement> SessionAsync(Caller caller, string session) =>
+        (await caller.GetAsync($"/livechat/sessions/{session}")).AssertStatus(HttpStatusCode.OK).Data;
+
+    [Fact]
+    public async Task ReadingAMessageMovesTheCallersMarkerAndAnswersItsReadState()
+    {
+        var (agent, user, session) = await server.ConversationAsync();
+        var first = await agent.SendMessageAsync(session, "one");
+        await agent.SendMessageAsync(session, "two");
+        var third = await agent.SendMessageAsync(session, "three");
+        Assert.Equal(3, (await SessionAsync(user, session)).GetProperty("unread_count").GetInt64());
+
+        var read = (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(first) })).AssertStatus(HttpStatusCode.OK).Data;
+        Assert.Equal(session, read.Text("session_id"));
+        Assert.Equal(user.UserId, read.GetProperty("user_id").GetInt64());
+        Assert.Equal(Id(first), read.Text("last_read_message_id"));
+        Assert.Equal(2, read.GetProperty("unread_count").GetInt64());
+
+        read = (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(third) })).AssertStatus(HttpStatusCode.OK).Data;
+        Assert.Equal(0, read.GetProperty("unread_count").GetInt64());
+        Assert.Equal(0, (await SessionAsync(user, session)).GetProperty("unread_count").GetInt64());
+    }
+
+    [Fact]
+    public async Task AnOlderMessageLeavesTheMarkerWhereItIsAndIsStill200()
+    {
+        var (agent, user, session) = await server.ConversationAsync();
+        var first = await agent.SendMessageAsync(session, "one");
+        var second = await agent.SendMessageAsync(session, "two");
+        (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(second) })).AssertStatus(HttpStatusCode.OK);
+
+        var back = (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(first) })).AssertStatus(HttpStatusCode.OK).Data;
+        Assert.Equal(Id(second), back.Text("last_read_message_id"));
+        Assert.Equal(0, back.GetProperty("unread_count").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("{\"message_id\":null}")]
+    [InlineData("{\"message_id\":42}")]
+    [InlineData("{\"message_id\":\"not-a-uuid\"}")]
+    public async Task AMissingOrMalformedMessageIdIs400(string body)
+    {
+        var (_, user, session) = await server.ConversationAsync();
+        (await user.PostAsync($"/livechat/sessions/{session}/read", body)).AssertError(HttpStatusCode.BadRequest, "message_id");
+    }
+
+    [Fact]
+    public async Task AMessageOfAnotherSessionOrAnUnknownOneIs400AndMovesNothing()
+    {
+        var (agent, user, session) = await server.ConversationAsync();
+        await agent.SendMessageAsync(session, "unread");
+        var otherAgent = server.Agent(agent.TenantId);
+        var otherSession = await otherAgent.StartSessionAsync();
+        var elsewhere = await otherAgent.SendMessageAsync(otherSession, "elsewhere");
+
+        (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(elsewhere) })).AssertError(HttpStatusCode.BadRequest, "message_id");
+        (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Guid.CreateVersion7() })).AssertError(HttpStatusCode.BadRequest, "message_id");
+        Assert.Equal(1, (await SessionAsync(user, session)).GetProperty("unread_count").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("[1]")]
+    public async Task ABodyThatIsNotAJsonObjectIs400(string body)
+    {
+        var (_, user, session) = await server.ConversationAsync();
+        (await user.PostAsync($"/livechat/sessions/{session}/read", body)).AssertError(HttpStatusCode.BadRequest, "body");
+    }
+
+    [Fact]
+    public async Task AMalformedSessionIdIs400()
+    {
+        var (_, user, _) = await server.ConversationAsync();
+        (await user.PostAsync("/livechat/sessions/nope/read", new { message_id = Guid.CreateVersion7() })).AssertError(HttpStatusCode.BadRequest, "id");
+    }
+
+    [Fact]
+    public async Task AnotherTenantsSessionIs404()
+    {
+        var (agent, _, session) = await server.ConversationAsync();
+        var message = await agent.SendMessageAsync(session, "mine");
+        var stranger = server.Agent(await server.NewTenantAsync());
+        (await stranger.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(message) })).AssertError(HttpStatusCode.NotFound, "request");
+        (await stranger.GetAsync($"/livechat/sessions/{session}")).AssertError(HttpStatusCode.NotFound, "request");
+    }
+
+    [Fact]
+    public async Task SendingAMessageMovesTheSendersOwnMarkerAndCountsOnlyOtherUsersMessages()
+    {
+        var (agent, user, session) = await server.ConversationAsync();
+        await agent.SendMessageAsync(session, "agent one");
+        await agent.SendMessageAsync(session, "agent two");
+        Assert.Equal(2, (await SessionAsync(user, session)).GetProperty("unread_count").GetInt64());
+
+        // Answering means having read what came before.
+        await user.SendMessageAsync(session, "user answers");
+        Assert.Equal(0, (await SessionAsync(user, session)).GetProperty("unread_count").GetInt64());
+        Assert.Equal(1, (await SessionAsync(agent, session)).GetProperty("unread_count").GetInt64());
+        await agent.SendMessageAsync(session, "agent three");
+        Assert.Equal(0, (await SessionAsync(agent, session)).GetProperty("unread_count").GetInt64());
+        Assert.Equal(1, (await SessionAsync(user, session)).GetProperty("unread_count").GetInt64());
+    }
+
+    [Fact]
+    public async Task EveryListRowCarriesTheCallersUnreadCountAndItsLastMessage()
+    {
+        var tenant = await server.NewTenantAsync();
+        var user = server.TenantUser(tenant);
+        var sessions = new List<string>();
+        var agents = new List<Caller>();
+        for (var i = 0; i < 3; i++)
+        {
+            var agent = server.Agent(tenant);
+            await agent.GoOnlineAsync();
+            agents.Add(agent);
+            sessions.Add(await user.StartSessionAsync(agent.UserId));
+        }
+        await agents[0].SendMessageAsync(sessions[0], "a");
+        var last = await agents[0].SendMessageAsync(sessions[0], "b");
+        await user.SendMessageAsync(sessions[1], "mine only");
+        var rows = (await user.GetAsync("/livechat/sessions?limit=10")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray()
+            .ToDictionary(row => row.Text("id"));
+
+        Assert.Equal(2, rows[sessions[0]].GetProperty("unread_count").GetInt64());
+        Assert.Equal(last.ToString(), rows[sessions[0]].GetProperty("last_message").ToString());
+        Assert.Equal(0, rows[sessions[1]].GetProperty("unread_count").GetInt64());
+        Assert.Equal("mine only", rows[sessions[1]].GetProperty("last_message").Text("message"));
+        Assert.Equal(0, rows[sessions[2]].GetProperty("unread_count").GetInt64());
+        Assert.False(rows[sessions[2]].TryGetProperty("last_message", out _));
+
+        // Computed for the caller: the agent of the first session has read its own messages.
+        var agentRow = (await agents[0].GetAsync("/livechat/sessions?limit=10")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray()
+            .Single(row => row.Text("id") == sessions[0]);
+        Assert.Equal(0, agentRow.GetProperty("unread_count").GetInt64());
+    }
+
+    [Fact]
+    public async Task TheSeedsSessionShapesElsewhereCarryNoUnreadCount()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        var started = (await agent.PostAsync("/livechat/sessions", new { })).AssertStatus(HttpStatusCode.Created).Data;
+        Assert.False(started.TryGetProperty("unread_count", out _));
+        Assert.False(started.TryGetProperty("last_message", out _));
+        var closed = (await agent.PatchAsync($"/livechat/sessions/{started.Text("id")}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK).Data;
+        Assert.False(closed.TryGetProperty("unread_count", out _));
+    }
+
+    [Fact]
+    public async Task AMovedMarkerIsPushedAsMessagesReadToJoinedHubConnectionsAndTheSessionStreamWithoutAnId()
+    {
+        var (agent, user, session) = await server.ConversationAsync();
+        var message = await agent.SendMessageAsync(session, "read me");
+        await using var hub = await HubClient.ConnectAsync(server, agent);
+        await hub.Connection.InvokeAsync("JoinSession", session);
+        await using var stream = await SseClient.OpenAsync(server, agent, session);
+        await Task.Delay(200); // the stream subscribes once its response started
+
+        (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(message) })).AssertStatus(HttpStatusCode.OK);
+        var pushed = await hub.NextAsync("messagesRead");
+        Assert.Equal(session, pushed.Text("session_id"));
+        Assert.Equal(user.UserId, pushed.GetProperty("user_id").GetInt64());
+        Assert.Equal(Id(message), pushed.Text("last_read_message_id"));
+        Assert.Matches(Formats.Timestamp, pushed.Text("read_at"));
+
+        var (name, id, data) = await stream.NextNamedAsync();
+        Assert.Equal("messagesRead", name);
+        Assert.Null(id);
+        Assert.Equal(pushed.ToString(), data.ToString());
+
+        // Forward only: reading it again moves nothing and pushes nothing.
+        (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(message) })).AssertStatus(HttpStatusCode.OK);
+        await Task.Delay(500);
+        Assert.Empty(hub.Drain("messagesRead"));
+        Assert.Empty(stream.DrainNamed());
+    }
+
+    [Fact]
+    public async Task MessagesReadNeverReachesAnotherTenant()
+    {
+        var (agent, user, session) = await server.ConversationAsync();
+        var message = await agent.SendMessageAsync(session, "secret");
+        var strangerTenant = await server.NewTenantAsync();
+        var stranger = server.Agent(strangerTenant, agent.UserId); // even the same user id, in another tenant
+        await using var strangerHub = await HubClient.ConnectAsync(server, stranger);
+        await using var strangerStream = await SseClient.OpenUserStreamAsync(server, stranger);
+        await using var hub = await HubClient.ConnectAsync(server, agent);
+        await hub.Connection.InvokeAsync("JoinSession", session);
+        await Task.Delay(200);
+
+        (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(message) })).AssertStatus(HttpStatusCode.OK);
+        await hub.NextAsync("messagesRead");
+        await Task.Delay(300);
+        Assert.Empty(strangerHub.Drain("messagesRead"));
+        Assert.DoesNotContain(strangerStream.DrainNamed(), e => e.Name == "messagesRead");
+    }
+}
+
+public sealed class ReadStateTestsOnSqlite(RealtimeSqliteServer server) : ReadStateTests(server), IClassFixture<RealtimeSqliteServer>;
+
+public sealed class ReadStateTestsOnPostgres(RealtimePostgresServer server) : ReadStateTests(server), IClassFixture<RealtimePostgresServer>;
