@@ -84,6 +84,9 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
 
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>Runs on the builder before the service registers its own services (e.g. a fake clock for one feature).</summary>
+    public List<Action<WebApplicationBuilder>> Configure { get; } = new();
+
     public Uri BaseAddress { get; private set; } = null!;
 
     public IServiceProvider Services => app!.Services;
@@ -102,6 +105,7 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.AddProvider(Logs);
+            foreach (var configure in Configure) configure(builder);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
