@@ -36,7 +36,8 @@ public static class Json
 
     private static JsonSerializerOptions CreateOptions()
     {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        // As ASP.NET Core's own HTTP options: the SSE streams write the very bytes the REST endpoints do.
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         Configure(options);
         options.MakeReadOnly();
         return options;
