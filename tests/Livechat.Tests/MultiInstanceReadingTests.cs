@@ -1,0 +1,63 @@
+using System.Net;
+using Livechat.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Livechat.Tests;
+
+/// <summary>Contract section 11 and 12 across two instances sharing one PostgreSQL and one Redis.</summary>
+public sealed class MultiInstanceReadingTests(TwoInstances instances) : IClassFixture<TwoInstances>
+{
+    private LivechatServer A => instances.A;
+    private LivechatServer B => instances.B;
+
+    [Fact]
+    public async Task MessagesReadOnAReachesHubClientsAndStreamsOnB()
+    {
+        var tenant = await A.NewTenantAsync();
+        var agentOnA = A.Agent(tenant);
+        await agentOnA.GoOnlineAsync();
+        var userOnA = A.TenantUser(tenant);
+        var session = await userOnA.StartSessionAsync(agentOnA.UserId);
+        var message = await agentOnA.SendMessageAsync(session, "read me across instances");
+        var agentOnB = B.Agent(tenant, agentOnA.UserId);
+        await using var hub = await HubClient.ConnectAsync(B, agentOnB);
+        await hub.Connection.InvokeAsync("JoinSession", session);
+        await using var sessionStream = await SseClient.OpenAsync(B, agentOnB, session);
+        await using var userStream = await SseClient.OpenUserStreamAsync(B, agentOnB);
+        await Task.Delay(300);
+
+        (await userOnA.PostAsync($"/livechat/sessions/{session}/read", new { message_id = message.Text("id") })).AssertStatus(HttpStatusCode.OK);
+        var pushed = await hub.NextAsync("messagesRead");
+        Assert.Equal(userOnA.UserId, pushed.GetProperty("user_id").GetInt64());
+        Assert.Equal(pushed.ToString(), (await sessionStream.NextNamedAsync("messagesRead")).ToString());
+        Assert.Equal(pushed.ToString(), (await userStream.NextNamedAsync("messagesRead")).ToString());
+    }
+
+    [Fact]
+    public async Task TypingOnAReachesTheOthersOnBAndItsEndFollowsAMessageSentThroughB()
+    {
+        var tenant = await A.NewTenantAsync();
+        var agentOnA = A.Agent(tenant);
+        await agentOnA.GoOnlineAsync();
+        var userOnA = A.TenantUser(tenant);
+        var session = await userOnA.StartSessionAsync(agentOnA.UserId);
+        var agentOnB = B.Agent(tenant, agentOnA.UserId);
+        var userOnB = B.TenantUser(tenant, userOnA.UserId);
+        await using var agentHub = await HubClient.ConnectAsync(B, agentOnB);
+        await agentHub.Connection.InvokeAsync("JoinSession", session);
+        await using var agentStream = await SseClient.OpenUserStreamAsync(B, agentOnB);
+        await using var typistHubOnB = await HubClient.ConnectAsync(B, userOnB);
+        await typistHubOnB.Connection.InvokeAsync("JoinSession", session);
+        await Task.Delay(300);
+
+        (await userOnA.PostAsync($"/livechat/sessions/{session}/typing", new { is_typing = true })).AssertStatus(HttpStatusCode.Accepted);
+        Assert.True((await agentHub.NextAsync("typing")).GetProperty("is_typing").GetBoolean());
+        Assert.True((await agentStream.NextNamedAsync("typing")).GetProperty("is_typing").GetBoolean());
+
+        // The indicator lives on A; the message goes through B; A hears of it and ends the indicator.
+        await userOnB.SendMessageAsync(session, "sent through B");
+        Assert.False((await agentHub.NextAsync("typing")).GetProperty("is_typing").GetBoolean());
+        await Task.Delay(400);
+        Assert.Empty(typistHubOnB.Drain("typing")); // never the typist's own connections, on any instance
+    }
+}
