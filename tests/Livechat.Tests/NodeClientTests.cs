@@ -4,24 +4,30 @@ using Livechat.Tests.Infrastructure;
 
 namespace Livechat.Tests;
 
-/// <summary>The hub driven from Node with the npm <c>@microsoft/signalr</c> package, the client frontends use.</summary>
+/// <summary>
+/// The hub driven from Node with the npm <c>@microsoft/signalr</c> package, the client frontends use, and the
+/// per-user stream with the npm <c>eventsource</c> package, the browser's EventSource for Node.
+/// </summary>
 public sealed class NodeClientTests(RealtimeSqliteServer server) : IClassFixture<RealtimeSqliteServer>
 {
-    private static string NodeFolder()
+    private static string NodeFolder(string package)
     {
         var folder = new DirectoryInfo(AppContext.BaseDirectory);
         while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Livechat.slnx"))) folder = folder.Parent;
         var node = Path.Combine(folder?.FullName ?? throw new InvalidOperationException("Repository root not found."), "tests", "node");
-        Assert.True(Directory.Exists(Path.Combine(node, "node_modules", "@microsoft", "signalr")),
-            "Run `npm ci --prefix tests/node` (scripts/test does) to install @microsoft/signalr.");
+        Assert.True(Directory.Exists(Path.Combine(node, "node_modules", package)),
+            $"Run `npm ci --prefix tests/node` (scripts/test does) to install {package}.");
         return node;
     }
 
-    private static Process Start(string sessionId, Caller caller, LivechatServer server)
+    private static Process Start(string sessionId, Caller caller, LivechatServer server) =>
+        Run("@microsoft/signalr", "hub-client.mjs", server, caller, sessionId);
+
+    private static Process Run(string package, string script, LivechatServer server, Caller caller, string last, long? tenantOverride = null)
     {
-        var folder = NodeFolder();
+        var folder = NodeFolder(package);
         var start = new ProcessStartInfo("node") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "hub-client.mjs", server.BaseAddress.ToString().TrimEnd('/'), caller.Token, caller.TenantId.ToString(System.Globalization.CultureInfo.InvariantCulture), sessionId })
+        foreach (var arg in new[] { script, server.BaseAddress.ToString().TrimEnd('/'), caller.Token, (tenantOverride ?? caller.TenantId).ToString(System.Globalization.CultureInfo.InvariantCulture), last })
             start.ArgumentList.Add(arg);
         return Process.Start(start)!;
     }
@@ -68,6 +74,57 @@ public sealed class NodeClientTests(RealtimeSqliteServer server) : IClassFixture
             var result = await NextLineAsync(node);
             Assert.Equal("error", result.GetProperty("event").GetString());
             Assert.Contains("not found", result.GetProperty("message").GetString()!, StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            if (!node.HasExited) node.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
+    public async Task AnEventSourceClientGetsTheUsersEventsFromItsOwnStream()
+    {
+        var (agent, user, session) = await server.ConversationAsync();
+        using var node = Run("eventsource", "stream-client.mjs", server, user, "3");
+        try
+        {
+            Assert.Equal("open", (await NextLineAsync(node)).GetProperty("event").GetString());
+            await Task.Delay(200); // subscribed once the response has started
+            var sent = await agent.SendMessageAsync(session, "hello EventSource");
+            (await agent.PostAsync($"/livechat/sessions/{session}/typing", new { is_typing = true })).AssertStatus(System.Net.HttpStatusCode.Accepted);
+
+            var received = new List<JsonElement>();
+            for (var i = 0; i < 3; i++) received.Add(await NextLineAsync(node));
+            var message = Assert.Single(received, e => e.GetProperty("event").GetString() == "messageCreated");
+            Assert.Equal(sent.ToString(), message.GetProperty("data").ToString());
+            Assert.Equal(JsonValueKind.Null, message.GetProperty("id").ValueKind); // not replayable: no id
+            var notification = Assert.Single(received, e => e.GetProperty("event").GetString() == "notificationCreated");
+            Assert.Equal(sent.Text("id"), notification.GetProperty("data").Text("message_id"));
+            var typing = Assert.Single(received, e => e.GetProperty("event").GetString() == "typing");
+            Assert.Equal(agent.UserId, typing.GetProperty("data").GetProperty("user_id").GetInt64());
+            await node.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+            Assert.Equal(0, node.ExitCode);
+        }
+        finally
+        {
+            if (!node.HasExited) node.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
+    public async Task AnEventSourceClientForATenantItsTokenDoesNotGrantIsRefused()
+    {
+        var granted = await server.NewTenantAsync();
+        var other = await server.NewTenantAsync();
+        // The token grants one tenant; the query names another.
+        var caller = new Caller(server, LivechatServer.NewUserId(), granted, ["TENANT_ADMIN"]);
+        var asking = new Caller(server, caller.UserId, other, ["TENANT_ADMIN"]);
+        using var node = Run("eventsource", "stream-client.mjs", server, caller, "1", tenantOverride: asking.TenantId);
+        try
+        {
+            var result = await NextLineAsync(node);
+            Assert.Equal("error", result.GetProperty("event").GetString());
+            Assert.Equal(403, result.GetProperty("code").GetInt32());
         }
         finally
         {
