@@ -4,6 +4,8 @@
 //   2. write throughput: concurrent senders, each in its own session, for a fixed time.
 //   3. the ceiling: the same load on an endpoint that does nothing.
 // Usage: dotnet run -c Release --project bench/Livechat.Bench -- [--messages 1000] [--senders 16] [--seconds 10]
+// With --list-sessions N (and --list-messages M, default 1000) it measures only the session list instead:
+// N sessions of M messages each, then GET /livechat/sessions (unread_count and last_message on every row).
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -18,6 +20,8 @@ using Microsoft.AspNetCore.SignalR.Client;
 var messages = Option("--messages", 1000);
 var senders = Option("--senders", 16);
 var seconds = Option("--seconds", 10);
+var listSessions = Option("--list-sessions", 0);
+var listMessages = Option("--list-messages", 1000);
 const string Key = "benchmark-signing-key-of-at-least-32-bytes";
 var folder = Directory.CreateTempSubdirectory("livechat-bench-").FullName;
 var port = FreePort();
@@ -49,9 +53,16 @@ string TokenFor(long user) => TokenIssuer.Issue(auth, user, [1], [Roles.SupportA
 try
 {
     Console.WriteLine($"# Livechat benchmark ({(postgres is null ? "SQLite" : "PostgreSQL")}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd})");
-    await PushDelayAsync();
-    await ThroughputAsync();
-    await CeilingAsync();
+    if (listSessions > 0)
+    {
+        await SessionListAsync();
+    }
+    else
+    {
+        await PushDelayAsync();
+        await ThroughputAsync();
+        await CeilingAsync();
+    }
 }
 finally
 {
@@ -162,6 +173,46 @@ async Task CeilingOfAsync(string what, Func<HttpRequestMessage> makeRequest)
     Console.WriteLine($"## Reference: {what}, {senders} concurrent clients, {seconds} s");
     Console.WriteLine();
     Console.WriteLine($"**{count / clock.Elapsed.TotalSeconds:0} requests/s**");
+}
+
+// Seeds listSessions sessions, each with its own agent writing listMessages messages, then times the list for
+// another agent of the tenant: every message is unread for it, the worst case of the unread count.
+async Task SessionListAsync()
+{
+    var seeding = Stopwatch.StartNew();
+    await Parallel.ForEachAsync(Enumerable.Range(0, listSessions), new ParallelOptions { MaxDegreeOfParallelism = senders }, async (i, _) =>
+    {
+        var token = TokenFor(1000 + i);
+        var session = (await PostAsync(token, "/livechat/sessions", "{}")).GetProperty("id").GetString()!;
+        for (var m = 0; m < listMessages; m++)
+            await PostAsync(token, $"/livechat/sessions/{session}/messages", $"{{\"message\":\"message {m} of session {i}\"}}");
+    });
+    Console.WriteLine();
+    Console.WriteLine($"## Session list, {listSessions} sessions of {listMessages} messages (seeded in {seeding.Elapsed.TotalSeconds:0} s)");
+    Console.WriteLine();
+    Console.WriteLine("| measure | median ms | p90 ms | p99 ms | max ms |");
+    Console.WriteLine("| --- | --- | --- | --- | --- |");
+    var reader = TokenFor(1);
+    foreach (var limit in new[] { 20, 100 })
+    {
+        var times = new List<double>();
+        for (var i = 0; i < 220; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/livechat/sessions?limit={limit}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", reader);
+            request.Headers.Add("X-Tenant-ID", "1");
+            var started = Stopwatch.GetTimestamp();
+            using var response = await http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"list: {(int)response.StatusCode} {body}");
+            var rows = JsonDocument.Parse(body).RootElement.GetProperty("data");
+            if (rows.GetArrayLength() != Math.Min(limit, listSessions) || rows[0].GetProperty("unread_count").GetInt64() != listMessages)
+                throw new InvalidOperationException($"unexpected list: {body[..Math.Min(300, body.Length)]}");
+            if (i >= 20) times.Add(elapsed); // warm-up
+        }
+        Console.WriteLine(Row($"GET /livechat/sessions?limit={limit} (unread_count {listMessages} per row, last_message)", times));
+    }
 }
 
 static string Row(string name, List<double> values)

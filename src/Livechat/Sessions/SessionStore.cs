@@ -116,13 +116,14 @@ public sealed class SessionStore(Database database, AgentStore agents, TicketSto
             page, ReadForCaller, s => s.Id, cancellationToken), cancellationToken);
 
     /// <summary>
-    /// <see cref="Columns"/>, the caller's (<c>@user</c>) unread count, and the newest message: correlated
-    /// subqueries on the messages' primary key <c>(tenant_id, session_id, seq)</c>, the newest being the one
-    /// at the session's <c>last_seq</c> (a point lookup per column), so a page costs one query whatever its size.
+    /// <see cref="Columns"/>, the caller's (<c>@user</c>) unread count (arithmetic on seq, see ReadMarkers), and
+    /// the newest message: correlated subqueries on the messages' primary key <c>(tenant_id, session_id, seq)</c>,
+    /// the newest being the one at the session's <c>last_seq</c> (a point lookup per column), so a page costs one
+    /// query whatever its size and however many messages are unread.
     /// </summary>
     private static readonly string CallerColumns = $"""
         {Columns},
-        {Reading.ReadMarkers.UnreadCountSql("chat_sessions.tenant_id", "chat_sessions.id")} AS unread_count,
+        {Reading.ReadMarkers.UnreadCountSql("chat_sessions.tenant_id", "chat_sessions.id", "chat_sessions.last_seq")} AS unread_count,
         {string.Join(",\n", new[] { "id", "sender_id", "message", "created_at", "client_message_id" }.Select(column =>
             $"(SELECT l.{column} FROM chat_messages l WHERE l.tenant_id = chat_sessions.tenant_id AND l.session_id = chat_sessions.id AND l.seq = chat_sessions.last_seq) AS last_{column}"))}
         """;

@@ -11,3 +11,7 @@ CREATE TABLE read_markers (
     PRIMARY KEY (tenant_id, session_id, user_id),
     FOREIGN KEY (tenant_id, session_id) REFERENCES chat_sessions (tenant_id, id)
 );
+
+-- A caller's own messages after its marker, the one term of unread_count that is not arithmetic on seq
+-- (see Reading/ReadMarkers.cs): a range of this index, empty but for messages sent before markers existed.
+CREATE INDEX ix_chat_messages_sender ON chat_messages (tenant_id, session_id, sender_id, seq);
