@@ -1,5 +1,6 @@
 using Livechat.Agents;
 using Livechat.Auth;
+using Livechat.Changes;
 using Livechat.Data;
 using Livechat.Messages;
 using Livechat.Api;
@@ -23,7 +24,13 @@ public static class Startup
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TenantOptions>().BindConfiguration(TenantOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<Database>();
+        services.AddSingleton(sp => Database.Create(sp.GetRequiredService<IOptions<DatabaseOptions>>(), sp.GetRequiredService<TimeProvider>()));
+        // The write path: handlers that commit with a change (in this order), sinks that hear of it after the commit.
+        services.AddSingleton<WritePath>();
+        services.AddSingleton<IChangeHandler, NotifyTenantSide>();
+        services.AddSingleton<IChangeHandler, TicketForRefusedChat>();
+        services.AddSingleton<IEventSink, MessageMetrics>();
+        services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<RealtimePublisher>());
         services.AddSingleton<TenantStore>();
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<AgentStore>();

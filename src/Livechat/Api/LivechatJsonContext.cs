@@ -27,7 +27,7 @@ namespace Livechat.Api;
 [JsonSerializable(typeof(ChatSession))]
 [JsonSerializable(typeof(Notification))]
 [JsonSerializable(typeof(Agent))]
-[JsonSerializable(typeof(Livechat.Realtime.MessageCreated))]
+[JsonSerializable(typeof(Livechat.Messages.MessageCreated))]
 internal sealed partial class LivechatJsonContext : JsonSerializerContext;
 
 /// <summary>The body of <c>/health/*</c>: overall status and each check's.</summary>

@@ -1,3 +1,4 @@
+using Livechat.Messages;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Livechat.Api;

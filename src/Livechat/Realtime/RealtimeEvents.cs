@@ -6,18 +6,6 @@ using Livechat.Sessions;
 
 namespace Livechat.Realtime;
 
-/// <summary>What the service pushes after a commit. The payloads are the REST shapes.</summary>
-public abstract record RealtimeEvent(long TenantId);
-
-/// <summary><paramref name="Seq"/> is the message's place in its session; it never goes on the wire.</summary>
-public sealed record MessageCreated(long TenantId, ChatMessage Message, long Seq) : RealtimeEvent(TenantId);
-
-public sealed record SessionUpdated(ChatSession Session) : RealtimeEvent(Session.TenantId);
-
-public sealed record NotificationCreated(Notification Notification) : RealtimeEvent(Notification.TenantId);
-
-public sealed record PresenceUpdated(Agent Agent) : RealtimeEvent(Agent.TenantId);
-
 /// <summary>Hub method and event names (contract section 6).</summary>
 public static class HubEvents
 {

@@ -1,3 +1,4 @@
+using Livechat.Messages;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 

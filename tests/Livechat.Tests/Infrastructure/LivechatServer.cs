@@ -82,6 +82,9 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
 
     public IDictionary<string, string?> Settings => settings;
 
+    /// <summary>Extra services for this server (a fault to plant); handlers and sinks added here run before the service's own.</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; set; }
+
     public CapturedLogs Logs { get; } = new();
 
     public Uri BaseAddress { get; private set; } = null!;
@@ -102,6 +105,7 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.AddProvider(Logs);
+            ConfigureServices?.Invoke(builder.Services);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
