@@ -128,8 +128,73 @@ public static class HubDoor
             await ApiResults.WriteErrorAsync(http, ApiError.NotFound("Hub connection"));
             return;
         }
-        await next(http);
+        // SignalR's own refusals of the owner's mistakes (a send on a WebSocket connection, a second stream,
+        // another transport) are plain text or empty: make them envelopes too. A refusal's text is held back
+        // (a success streams through untouched) and replaced once SignalR is done.
+        if (http.WebSockets.IsWebSocketRequest)
+        {
+            await next(http);
+            if (!http.Response.HasStarted && http.Response.StatusCode >= 400) await WriteEnvelopeAsync(http);
+            return;
+        }
+        var original = http.Response.Body;
+        var guard = new RefusalGuard(http.Response, original);
+        http.Response.Body = guard;
+        try
+        {
+            await next(http);
+        }
+        finally
+        {
+            http.Response.Body = original;
+        }
+        if (!http.Response.HasStarted && http.Response.StatusCode >= 400) await WriteEnvelopeAsync(http);
     });
+
+    private static Task WriteEnvelopeAsync(HttpContext http)
+    {
+        http.Response.ContentLength = null;
+        return ApiResults.WriteErrorAsync(http, ApiError.ForStatus(http.Response.StatusCode));
+    }
+
+    /// <summary>
+    /// Passes a response through, unless its status is an error when the first byte (or flush) comes: then it
+    /// swallows the body, so the response has not started and the door can answer with an envelope.
+    /// </summary>
+    private sealed class RefusalGuard(HttpResponse response, Stream inner) : Stream
+    {
+        private bool? holding;
+
+        private bool Holding => holding ??= response.StatusCode >= 400;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+            if (!Holding) inner.Flush();
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Holding ? Task.CompletedTask : inner.FlushAsync(cancellationToken);
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (!Holding) inner.Write(buffer, offset, count);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Holding ? Task.CompletedTask : inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Holding ? ValueTask.CompletedTask : inner.WriteAsync(buffer, cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
 
     /// <summary>Checks the protocol version, lets SignalR negotiate, and records who the new token belongs to.</summary>
     private static async Task NegotiateAsync(HttpContext http, CurrentUser user, RequestDelegate next)

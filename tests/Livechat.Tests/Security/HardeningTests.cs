@@ -70,6 +70,31 @@ public abstract class HardeningTests(LivechatServer server)
         reply.AssertError(HttpStatusCode.BadRequest, "negotiateVersion");
     }
 
+    [Fact]
+    public async Task TheHubsRefusalsOfTheOwnersOwnMistakesAreEnvelopesToo()
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var tenant = Text(agent.TenantId);
+        await using (var socket = await SpiedHubClient.ConnectAsync(server, agent, Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets))
+        {
+            // A send on a WebSocket connection: SignalR's plain-text 405.
+            using var send = await HubProbe.SendAsync(server, HttpMethod.Post, agent.Token, tenant, socket.ConnectionToken, "x");
+            (await Reply.ReadAsync(send)).AssertError(HttpStatusCode.MethodNotAllowed, "request");
+        }
+        await using (var stream = await SpiedHubClient.ConnectAsync(server, agent, Microsoft.AspNetCore.Http.Connections.HttpTransportType.ServerSentEvents))
+        {
+            // A second stream on a connection that already has one: SignalR's empty 409.
+            using var second = await HubProbe.SendAsync(server, HttpMethod.Get, agent.Token, tenant, stream.ConnectionToken, accept: "text/event-stream");
+            (await Reply.ReadAsync(second)).AssertError(HttpStatusCode.Conflict, "request");
+        }
+        await using (var polling = await SpiedHubClient.ConnectAsync(server, agent, Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling))
+        {
+            // Another transport on a long polling connection: SignalR's plain-text 400.
+            using var other = await HubProbe.SendAsync(server, HttpMethod.Get, agent.Token, tenant, polling.ConnectionToken, accept: "text/event-stream");
+            (await Reply.ReadAsync(other)).AssertError(HttpStatusCode.BadRequest, "request");
+        }
+    }
+
     // 2. Route ids, cursors and last event ids with white space are malformed.
 
     [Theory]
