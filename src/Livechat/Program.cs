@@ -69,6 +69,7 @@ public partial class Program
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseTenants();
+        app.UseHubDoor();
         app.UseRateLimiter();
         app.UseRequestTimeouts();
         app.UseMiddleware<IdempotencyMiddleware>();
@@ -76,13 +77,13 @@ public partial class Program
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", options => options.WithTitle("Livechat API"));
         app.MapHealth();
-        app.MapMetrics("/metrics").DisableRateLimiting();
+        app.MapMetrics("/metrics").DisableRateLimiting().ReadOnly();
         app.MapSessions();
         app.MapMessages();
         app.MapAgents();
         app.MapTickets();
         app.MapNotifications();
-        app.MapHub<LivechatHub>(AuthSetup.HubPath).RequireTenant().DisableRequestTimeout();
+        app.MapHub<LivechatHub>(AuthSetup.HubPath).WithHubMethods().RequireTenant().DisableRequestTimeout();
         app.MapSessionEvents();
 
         await Startup.PrepareAsync(app.Services, app.Environment, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Livechat.Startup"), CancellationToken.None);

@@ -48,12 +48,15 @@ public static class Startup
         services.AddHostedService(sp => sp.GetRequiredService<MessageFanout>());
         services.AddSingleton<RealtimePublisher>();
         services.AddSingleton<OpenHubConnections>();
+        services.AddSingleton<HubConnectionOwners>();
         services.AddHostedService(sp => sp.GetRequiredService<OpenHubConnections>());
         services.AddHostedService(sp => sp.GetRequiredService<RealtimePublisher>());
         // The publisher sends through the hub context; the command-line verbs get it too and never start it.
+        services.AddLogging(logging => logging.AddFilter(HubCallLogging.DispatcherCategory, LogLevel.Critical));
         var signalR = services.AddSignalR(options =>
             {
                 options.MaximumReceiveMessageSize = 32 * 1024;
+                options.AddFilter<HubCallLogging>(); // first: it also logs the rate limit's refusals
                 options.AddFilter<HubRateLimitFilter>();
             })
             .AddJsonProtocol(options => Json.Configure(options.PayloadSerializerOptions));

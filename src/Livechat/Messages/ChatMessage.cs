@@ -40,6 +40,7 @@ public static class MessageRules
             else if (char.IsControl(c) && c is not ('\t' or '\n' or '\r')) return "message must not contain control characters.";
             if (++characters > MaxLength) return $"message must be at most {MaxLength} characters long.";
         }
+        if (!VisibleText.HasVisibleCharacter(text)) return "message must not be empty: it has no visible character.";
         return null;
     }
 
