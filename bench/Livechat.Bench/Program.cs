@@ -1,11 +1,16 @@
-// Livechat benchmark: starts the real service as its own process on loopback (Production settings, a fresh
-// SQLite file or the PostgreSQL named by LIVECHAT_BENCH_POSTGRES), then measures
-//   1. push delay: POST a message, time until a joined SignalR client receives it (and until the 201),
-//   2. write throughput: concurrent senders, each in its own session, for a fixed time.
-//   3. the ceiling: the same load on an endpoint that does nothing.
-// Usage: dotnet run -c Release --project bench/Livechat.Bench -- [--messages 1000] [--senders 16] [--seconds 10]
-// With --list-sessions N (and --list-messages M, default 1000) it measures only the session list instead:
-// N sessions of M messages each, then GET /livechat/sessions (unread_count and last_message on every row).
+// Livechat benchmark. Each mode starts what it measures itself; bench/run runs them all in one go, with
+// pgbench on a throwaway PostgreSQL, and prints the ratios.
+//   send           the real service as its own process (Production settings; a fresh SQLite file, or the
+//                  PostgreSQL of --postgres), --clients concurrent clients POSTing messages round-robin over
+//                  --sessions sessions (each one an agent's, with a tenant user taking part: both sides write).
+//   sqlite-commits SQLite's own ceiling: one connection, WAL, synchronous=FULL, one single-row INSERT per commit.
+//   realtime       --conversations conversations, an agent and a tenant user each on the hub (two connections
+//                  per conversation), --rate messages/s in total: POST sent → messageCreated at the other side.
+//   references     an endpoint that does nothing, and an authenticated read.
+//   session-list   --sessions sessions of --messages messages each, then GET /livechat/sessions (every row with
+//                  the caller's unread_count and its last_message) for an agent to whom every message is unread.
+// Every mode ends with one "RESULT key=value ..." line for bench/run.
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -13,270 +18,429 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 using Livechat.Auth;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Data.Sqlite;
 
-var messages = Option("--messages", 1000);
-var senders = Option("--senders", 16);
+var mode = args.FirstOrDefault() ?? "send";
 var seconds = Option("--seconds", 10);
-var listSessions = Option("--list-sessions", 0);
-var listMessages = Option("--list-messages", 1000);
-const string Key = "benchmark-signing-key-of-at-least-32-bytes";
-var folder = Directory.CreateTempSubdirectory("livechat-bench-").FullName;
-var port = FreePort();
-var baseUrl = $"http://127.0.0.1:{port}";
-var postgres = Environment.GetEnvironmentVariable("LIVECHAT_BENCH_POSTGRES");
-var environment = new Dictionary<string, string>
+var clients = Option("--clients", 64);
+var postgres = TextOption("--postgres");
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+
+switch (mode)
 {
-    ["ASPNETCORE_ENVIRONMENT"] = "Production",
-    ["Livechat__Database__Provider"] = postgres is null ? "sqlite" : "postgres",
-    ["Livechat__Database__ConnectionString"] = postgres ?? $"Data Source={Path.Combine(folder, "bench.db")}",
-    ["Livechat__Auth__SigningKey"] = Key,
-    ["Logging__LogLevel__Default"] = "Warning",
-    // The benchmark measures the machine, not the per-user rate limits (which default to 20/s).
-    ["Livechat__RateLimits__UserPermitsPerSecond"] = "1000000",
-    ["Livechat__RateLimits__UserBurst"] = "1000000",
-    ["Livechat__RateLimits__TenantPermitsPerSecond"] = "1000000",
-    ["Livechat__RateLimits__TenantBurst"] = "1000000",
-};
-var dll = Path.Combine(AppContext.BaseDirectory, "Livechat.dll");
-
-await RunToEndAsync("tenants", "add", "--id", "1", "--name", "Bench");
-using var service = Start("serve", "--urls", baseUrl);
-using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
-await WaitUntilReadyAsync();
-
-var auth = new AuthOptions { SigningKey = Key };
-string TokenFor(long user) => TokenIssuer.Issue(auth, user, [1], [Roles.SupportAgent], TimeSpan.FromHours(2), DateTimeOffset.UtcNow);
-
-try
-{
-    Console.WriteLine($"# Livechat benchmark ({(postgres is null ? "SQLite" : "PostgreSQL")}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd})");
-    if (listSessions > 0)
-    {
-        await SessionListAsync();
-    }
-    else
-    {
-        await PushDelayAsync();
-        await ThroughputAsync();
-        await CeilingAsync();
-    }
-}
-finally
-{
-    service.Kill(entireProcessTree: true);
-    await service.WaitForExitAsync();
-    try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
-}
-
-async Task PushDelayAsync()
-{
-    var token = TokenFor(1);
-    var session = (await PostAsync(token, "/livechat/sessions", "{}")).GetProperty("id").GetString()!;
-    var pushes = Channel.CreateUnbounded<(string Id, long At)>();
-    await using var hub = new HubConnectionBuilder()
-        .WithUrl($"{baseUrl}/livechat/hub?tenant_id=1", o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
-        .Build();
-    hub.On<JsonElement>("messageCreated", m => pushes.Writer.TryWrite((m.GetProperty("id").GetString()!, Stopwatch.GetTimestamp())));
-    await hub.StartAsync();
-    await hub.InvokeAsync("JoinSession", session);
-
-    var toPush = new List<double>();
-    var toCreated = new List<double>();
-    for (var i = 0; i < messages + 50; i++)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var sent = await PostAsync(token, $"/livechat/sessions/{session}/messages", $"{{\"message\":\"latency probe {i}\"}}");
-        var created = Stopwatch.GetTimestamp();
-        var (id, at) = await pushes.Reader.ReadAsync();
-        if (id != sent.GetProperty("id").GetString()) throw new InvalidOperationException("pushes out of order");
-        if (i < 50) continue; // warm-up
-        toPush.Add(Stopwatch.GetElapsedTime(started, at).TotalMilliseconds);
-        toCreated.Add(Stopwatch.GetElapsedTime(started, created).TotalMilliseconds);
-    }
-    Console.WriteLine();
-    Console.WriteLine($"## Push delay, one client, {messages} messages sent one after another");
-    Console.WriteLine();
-    Console.WriteLine("| measure | median ms | p90 ms | p99 ms | max ms |");
-    Console.WriteLine("| --- | --- | --- | --- | --- |");
-    Console.WriteLine(Row("POST sent → 201 received", toCreated));
-    Console.WriteLine(Row("POST sent → messageCreated received", toPush));
-}
-
-async Task ThroughputAsync()
-{
-    var sessions = new List<(string Token, string Session)>();
-    for (var s = 0; s < senders; s++)
-    {
-        var token = TokenFor(100 + s);
-        sessions.Add((token, (await PostAsync(token, "/livechat/sessions", "{}")).GetProperty("id").GetString()!));
-    }
-    var latencies = new List<double>[senders];
-    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-    var clock = Stopwatch.StartNew();
-    await Task.WhenAll(sessions.Select((pair, index) => Task.Run(async () =>
-    {
-        var mine = latencies[index] = new List<double>();
-        var n = 0;
-        while (!stop.IsCancellationRequested)
+    case "sqlite-commits":
+        SqliteCommits();
+        return 0;
+    case "send":
+    case "realtime":
+    case "references":
+    case "session-list":
+        await using (var service = await Service.StartAsync(postgres))
         {
-            var started = Stopwatch.GetTimestamp();
-            await PostAsync(pair.Token, $"/livechat/sessions/{pair.Session}/messages", $"{{\"message\":\"throughput {n++}\"}}");
-            mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (mode == "send") await SendAsync(service, Option("--sessions", 64));
+            else if (mode == "session-list") await SessionListAsync(service, Option("--sessions", 100), Option("--messages", 1000));
+            else if (mode == "realtime") await RealtimeAsync(service, Option("--conversations", 500), Option("--rate", 500));
+            else await ReferencesAsync(service);
         }
-    })));
-    var all = latencies.SelectMany(l => l).ToList();
-    Console.WriteLine();
-    Console.WriteLine($"## Write throughput, {senders} concurrent senders (one session each), {seconds} s");
-    Console.WriteLine();
-    Console.WriteLine($"{all.Count} messages in {clock.Elapsed.TotalSeconds:0.0} s = **{all.Count / clock.Elapsed.TotalSeconds:0} messages/s** (each durable before its 201)");
-    Console.WriteLine();
-    Console.WriteLine("| measure | median ms | p90 ms | p99 ms | max ms |");
-    Console.WriteLine("| --- | --- | --- | --- | --- |");
-    Console.WriteLine(Row("POST message → 201", all));
+        return 0;
+    default:
+        Console.Error.WriteLine($"unknown mode {mode}: send | sqlite-commits | realtime | references | session-list");
+        return 2;
 }
 
-// The same client and concurrency against an endpoint that does nothing: what HTTP alone costs on this
-// machine, so the write throughput above can be read as a fraction of it.
-async Task CeilingAsync()
+void SqliteCommits()
 {
-    await CeilingOfAsync("GET /health/live (no auth, no database)", () => new HttpRequestMessage(HttpMethod.Get, "/health/live"));
-    var token = TokenFor(999);
-    var session = (await PostAsync(token, "/livechat/sessions", "{}")).GetProperty("id").GetString()!;
-    await CeilingOfAsync("GET /livechat/sessions/{id} (token, tenant, one indexed read)", () =>
+    var folder = Directory.CreateTempSubdirectory("livechat-bench-sqlite-").FullName;
+    try
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, $"/livechat/sessions/{session}");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(folder, "commits.db")};Pooling=False");
+        connection.Open();
+        using (var setup = connection.CreateCommand())
+        {
+            setup.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE rows (id INTEGER PRIMARY KEY, v INTEGER NOT NULL, at TEXT NOT NULL);";
+            setup.ExecuteNonQuery();
+        }
+        using var insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO rows (v, at) VALUES (1, @at)";
+        var at = insert.Parameters.Add("@at", SqliteType.Text);
+        insert.Prepare();
+        var count = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            using var transaction = connection.BeginTransaction();
+            insert.Transaction = transaction;
+            at.Value = DateTime.UtcNow.ToString("O");
+            insert.ExecuteNonQuery();
+            transaction.Commit();
+            count++;
+        }
+        var rate = count / clock.Elapsed.TotalSeconds;
+        Console.WriteLine();
+        Console.WriteLine("## SQLite alone: one connection, synchronous=FULL, one single-row INSERT per commit");
+        Console.WriteLine();
+        Console.WriteLine($"**{rate:0} commits/s**");
+        Console.WriteLine($"RESULT rate={rate:0}");
+    }
+    finally
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+    }
+}
+
+async Task SendAsync(Service service, int sessionCount)
+{
+    var conversations = await service.ConversationsAsync(sessionCount);
+    var latencies = new ConcurrentBag<double>();
+    var next = -1;
+    // A short warm-up first: JIT, pools, prepared statements.
+    await LoadAsync(TimeSpan.FromSeconds(2), record: false);
+    var clock = Stopwatch.StartNew();
+    var count = await LoadAsync(TimeSpan.FromSeconds(seconds), record: true);
+    var elapsed = clock.Elapsed.TotalSeconds;
+    var rate = count / elapsed;
+    var sorted = latencies.Order().ToList();
+    Console.WriteLine();
+    Console.WriteLine($"## Send on {service.Name}: {clients} clients, {sessionCount} sessions round-robin, agents and tenant users alternating, {seconds} s");
+    Console.WriteLine();
+    Console.WriteLine($"{count} messages in {elapsed:0.0} s = **{rate:0} messages/s**, each durable before its 201");
+    Console.WriteLine();
+    Console.WriteLine(Table.Header);
+    Console.WriteLine(Table.Row("POST message → 201", sorted));
+    Console.WriteLine($"RESULT rate={rate:0} p50={Table.At(sorted, 0.5):0.00} p99={Table.At(sorted, 0.99):0.00}");
+
+    async Task<int> LoadAsync(TimeSpan duration, bool record)
+    {
+        var sent = 0;
+        using var stop = new CancellationTokenSource(duration);
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var n = Interlocked.Increment(ref next);
+                var conversation = conversations[n % conversations.Count];
+                var sender = n / conversations.Count % 2 == 0 ? conversation.Agent : conversation.User;
+                var started = Stopwatch.GetTimestamp();
+                await service.PostAsync(sender, $"/livechat/sessions/{conversation.Session}/messages", $"{{\"message\":\"message {n}\"}}");
+                if (!record) continue;
+                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Interlocked.Increment(ref sent);
+            }
+        })));
+        return sent;
+    }
+}
+
+async Task RealtimeAsync(Service service, int count, int rate)
+{
+    var conversations = await service.ConversationsAsync(count);
+    var pending = new ConcurrentDictionary<string, long>(); // message text → when its POST started
+    var latencies = new ConcurrentBag<double>();
+    var hubs = new List<HubConnection>();
+    try
+    {
+        // Every conversation: its agent and its tenant user on the hub, both joined to the session.
+        foreach (var chunk in conversations.Chunk(50))
+        {
+            hubs.AddRange(await Task.WhenAll(chunk.SelectMany(c => new[] { (c.Agent, c.Session), (c.User, c.Session) }).Select(async pair =>
+            {
+                var hub = new HubConnectionBuilder()
+                    .WithUrl($"{service.BaseUrl}/livechat/hub?tenant_id=1", o => o.AccessTokenProvider = () => Task.FromResult<string?>(pair.Item1.Token))
+                    .Build();
+                var me = pair.Item1.UserId;
+                hub.On<JsonElement>("messageCreated", m =>
+                {
+                    // Only the other participant's receipt counts: that is what a person waits for.
+                    if (m.GetProperty("sender_id").GetInt64() == me) return;
+                    if (pending.TryRemove(m.GetProperty("message").GetString()!, out var started))
+                        latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                });
+                await hub.StartAsync();
+                await hub.InvokeAsync("JoinSession", pair.Session);
+                return hub;
+            })));
+        }
+        await Task.Delay(TimeSpan.FromSeconds(3)); // let the connect-time presence pushes drain
+
+        var interval = TimeSpan.FromSeconds(1.0 / rate);
+        var sends = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        var n = 0;
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            // Open loop: messages leave on schedule whether or not earlier ones were answered.
+            var due = interval * n;
+            if (clock.Elapsed < due) await Task.Delay(due - clock.Elapsed);
+            var conversation = conversations[n % conversations.Count];
+            var sender = n / conversations.Count % 2 == 0 ? conversation.User : conversation.Agent;
+            var text = $"realtime {n}";
+            pending[text] = Stopwatch.GetTimestamp();
+            sends.Add(service.PostAsync(sender, $"/livechat/sessions/{conversation.Session}/messages", $"{{\"message\":\"{text}\"}}"));
+            n++;
+        }
+        await Task.WhenAll(sends);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var sorted = latencies.Order().ToList();
+        Console.WriteLine();
+        Console.WriteLine($"## Realtime on {service.Name}: {count} conversations ({hubs.Count} hub connections), {rate} messages/s for {seconds} s");
+        Console.WriteLine();
+        Console.WriteLine($"{n} messages sent, {sorted.Count} received by the other participant, {pending.Count} missing");
+        Console.WriteLine();
+        Console.WriteLine(Table.Header);
+        Console.WriteLine(Table.Row("POST sent → messageCreated at the other participant", sorted));
+        Console.WriteLine($"RESULT p50={Table.At(sorted, 0.5):0.00} p99={Table.At(sorted, 0.99):0.00} missing={pending.Count}");
+    }
+    finally
+    {
+        await Task.WhenAll(hubs.Select(h => h.DisposeAsync().AsTask()));
+    }
+}
+
+async Task ReferencesAsync(Service service)
+{
+    var reader = (await service.ConversationsAsync(1))[0];
+    var noop = await service.RateAsync(clients, seconds, () => new HttpRequestMessage(HttpMethod.Get, "/health/live"));
+    var read = await service.RateAsync(clients, seconds, () =>
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/livechat/sessions/{reader.Session}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", reader.Agent.Token);
         request.Headers.Add("X-Tenant-ID", "1");
         return request;
     });
+    Console.WriteLine();
+    Console.WriteLine($"## References on {service.Name}, {clients} clients, {seconds} s");
+    Console.WriteLine();
+    Console.WriteLine($"- GET /health/live (no auth, no database): **{noop:0} requests/s**");
+    Console.WriteLine($"- GET /livechat/sessions/{{id}} (token, tenant, one indexed read): **{read:0} requests/s**");
+    Console.WriteLine($"RESULT noop={noop:0} read={read:0}");
 }
 
-async Task CeilingOfAsync(string what, Func<HttpRequestMessage> makeRequest)
-{
-    var count = 0;
-    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-    var clock = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, senders).Select(_ => Task.Run(async () =>
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            using var request = makeRequest();
-            using var response = await http.SendAsync(request);
-            response.EnsureSuccessStatusCode();
-            Interlocked.Increment(ref count);
-        }
-    })));
-    Console.WriteLine();
-    Console.WriteLine($"## Reference: {what}, {senders} concurrent clients, {seconds} s");
-    Console.WriteLine();
-    Console.WriteLine($"**{count / clock.Elapsed.TotalSeconds:0} requests/s**");
-}
-
-// Seeds listSessions sessions, each with its own agent writing listMessages messages, then times the list for
-// another agent of the tenant: every message is unread for it, the worst case of the unread count.
-async Task SessionListAsync()
+async Task SessionListAsync(Service service, int sessionCount, int messageCount)
 {
     var seeding = Stopwatch.StartNew();
-    await Parallel.ForEachAsync(Enumerable.Range(0, listSessions), new ParallelOptions { MaxDegreeOfParallelism = senders }, async (i, _) =>
+    var conversations = await service.ConversationsAsync(sessionCount); // each has the tenant user's first message
+    await Parallel.ForEachAsync(conversations, new ParallelOptions { MaxDegreeOfParallelism = clients }, async (conversation, _) =>
     {
-        var token = TokenFor(1000 + i);
-        var session = (await PostAsync(token, "/livechat/sessions", "{}")).GetProperty("id").GetString()!;
-        for (var m = 0; m < listMessages; m++)
-            await PostAsync(token, $"/livechat/sessions/{session}/messages", $"{{\"message\":\"message {m} of session {i}\"}}");
+        for (var m = 1; m < messageCount; m++)
+            await service.PostAsync(conversation.Agent, $"/livechat/sessions/{conversation.Session}/messages", $"{{\"message\":\"message {m}\"}}");
     });
+    var reader = Service.Agent(1); // no session of its own: every message is unread for it, the worst case
     Console.WriteLine();
-    Console.WriteLine($"## Session list, {listSessions} sessions of {listMessages} messages (seeded in {seeding.Elapsed.TotalSeconds:0} s)");
+    Console.WriteLine($"## Session list on {service.Name}: {sessionCount} sessions of {messageCount} messages (seeded in {seeding.Elapsed.TotalSeconds:0} s), one client");
     Console.WriteLine();
-    Console.WriteLine("| measure | median ms | p90 ms | p99 ms | max ms |");
-    Console.WriteLine("| --- | --- | --- | --- | --- |");
-    var reader = TokenFor(1);
+    Console.WriteLine(Table.Header);
+    var results = new List<string>();
     foreach (var limit in new[] { 20, 100 })
     {
         var times = new List<double>();
         for (var i = 0; i < 220; i++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/livechat/sessions?limit={limit}");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", reader);
-            request.Headers.Add("X-Tenant-ID", "1");
-            var started = Stopwatch.GetTimestamp();
-            using var response = await http.SendAsync(request);
-            var body = await response.Content.ReadAsStringAsync();
-            var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"list: {(int)response.StatusCode} {body}");
-            var rows = JsonDocument.Parse(body).RootElement.GetProperty("data");
-            if (rows.GetArrayLength() != Math.Min(limit, listSessions) || rows[0].GetProperty("unread_count").GetInt64() != listMessages)
-                throw new InvalidOperationException($"unexpected list: {body[..Math.Min(300, body.Length)]}");
-            if (i >= 20) times.Add(elapsed); // warm-up
+            var (elapsed, rows) = await service.GetDataAsync(reader, $"/livechat/sessions?limit={limit}");
+            if (rows.GetArrayLength() != Math.Min(limit, sessionCount) || rows[0].GetProperty("unread_count").GetInt64() != messageCount)
+                throw new InvalidOperationException($"unexpected list: {rows.ToString()[..300]}");
+            if (i >= 20) times.Add(elapsed); // the first 20 warm up
         }
-        Console.WriteLine(Row($"GET /livechat/sessions?limit={limit} (unread_count {listMessages} per row, last_message)", times));
+        times.Sort();
+        Console.WriteLine(Table.Row($"GET /livechat/sessions?limit={limit}", times));
+        results.Add($"p50_{limit}={Table.At(times, 0.5):0.00} p99_{limit}={Table.At(times, 0.99):0.00}");
     }
+    Console.WriteLine($"RESULT {string.Join(' ', results)}");
 }
 
-static string Row(string name, List<double> values)
-{
-    var sorted = values.Order().ToList();
-    double At(double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
-    return string.Create(CultureInfo.InvariantCulture, $"| {name} | {At(0.5):0.00} | {At(0.9):0.00} | {At(0.99):0.00} | {sorted[^1]:0.00} |");
-}
+int Option(string name, int fallback) => TextOption(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 
-async Task<JsonElement> PostAsync(string token, string path, string json)
-{
-    using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-    request.Headers.Add("X-Tenant-ID", "1");
-    using var response = await http.SendAsync(request);
-    var body = await response.Content.ReadAsStringAsync();
-    if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {body}");
-    return JsonDocument.Parse(body).RootElement.GetProperty("data").Clone();
-}
-
-async Task WaitUntilReadyAsync()
-{
-    for (var attempt = 0; attempt < 300; attempt++)
-    {
-        try
-        {
-            if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode) return;
-        }
-        catch (HttpRequestException) { }
-        await Task.Delay(100);
-    }
-    throw new InvalidOperationException("The service did not become ready.");
-}
-
-Process Start(params string[] args)
-{
-    var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-    start.ArgumentList.Add(dll);
-    foreach (var arg in args) start.ArgumentList.Add(arg);
-    foreach (var (key, value) in environment) start.Environment[key] = value;
-    var process = Process.Start(start)!;
-    _ = process.StandardOutput.ReadToEndAsync();
-    _ = process.StandardError.ReadToEndAsync();
-    return process;
-}
-
-async Task RunToEndAsync(params string[] args)
-{
-    using var process = Start(args);
-    await process.WaitForExitAsync();
-    if (process.ExitCode != 0) throw new InvalidOperationException($"livechat {string.Join(' ', args)} failed");
-}
-
-static int FreePort()
-{
-    var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-    listener.Stop();
-    return port;
-}
-
-int Option(string name, int fallback)
+string? TextOption(string name)
 {
     var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
+
+internal sealed record Participant(long UserId, string Token);
+
+internal sealed record Conversation(Participant Agent, Participant User, string Session);
+
+internal static class Table
+{
+    public const string Header = "| measure | median ms | p90 ms | p99 ms | max ms |\n| --- | --- | --- | --- | --- |";
+
+    public static double At(List<double> sorted, double q) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, Math.Max(0, (int)Math.Ceiling(q * sorted.Count) - 1))];
+
+    public static string Row(string name, List<double> sorted) =>
+        $"| {name} | {At(sorted, 0.5):0.00} | {At(sorted, 0.9):0.00} | {At(sorted, 0.99):0.00} | {(sorted.Count == 0 ? double.NaN : sorted[^1]):0.00} |";
+}
+
+/// <summary>The real service as its own process on loopback, with tenant 1 and a fresh database.</summary>
+internal sealed class Service : IAsyncDisposable
+{
+    private const string Key = "benchmark-signing-key-of-at-least-32-bytes";
+    private static readonly AuthOptions Auth = new() { SigningKey = Key };
+    private readonly Process process;
+    private readonly string folder;
+    private readonly HttpClient http;
+
+    private Service(Process process, string folder, string baseUrl, string name)
+    {
+        this.process = process;
+        this.folder = folder;
+        BaseUrl = baseUrl;
+        Name = name;
+        http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan }) { BaseAddress = new Uri(baseUrl) };
+    }
+
+    public string BaseUrl { get; }
+
+    public string Name { get; }
+
+    public static async Task<Service> StartAsync(string? postgres)
+    {
+        var folder = Directory.CreateTempSubdirectory("livechat-bench-").FullName;
+        if (postgres is not null) await ResetPostgresAsync(postgres);
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Livechat__Database__Provider"] = postgres is null ? "sqlite" : "postgres",
+            ["Livechat__Database__ConnectionString"] = postgres ?? $"Data Source={Path.Combine(folder, "bench.db")}",
+            ["Livechat__Auth__SigningKey"] = Key,
+            ["Logging__LogLevel__Default"] = "Warning",
+            // The benchmark measures the machine, not the per-user rate limits or connection caps.
+            ["Livechat__RateLimits__UserPermitsPerSecond"] = "1000000",
+            ["Livechat__RateLimits__UserBurst"] = "1000000",
+            ["Livechat__RateLimits__TenantPermitsPerSecond"] = "1000000",
+            ["Livechat__RateLimits__TenantBurst"] = "1000000",
+        };
+        var port = FreePort();
+        var baseUrl = $"http://127.0.0.1:{port}";
+        using (var add = Run(environment, "tenants", "add", "--id", "1", "--name", "Bench"))
+        {
+            await add.WaitForExitAsync();
+            if (add.ExitCode != 0) throw new InvalidOperationException("livechat tenants add failed");
+        }
+        var service = new Service(Run(environment, "serve", "--urls", baseUrl), folder, baseUrl, postgres is null ? "SQLite" : "PostgreSQL");
+        await service.WaitUntilReadyAsync();
+        return service;
+    }
+
+    /// <summary>Each PostgreSQL run starts from an empty schema, so runs do not measure each other's leftovers.</summary>
+    private static async Task ResetPostgresAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("DROP SCHEMA public CASCADE; CREATE SCHEMA public;", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static Participant Agent(long userId) =>
+        new(userId, TokenIssuer.Issue(Auth, userId, [1], [Roles.SupportAgent], TimeSpan.FromHours(2), DateTimeOffset.UtcNow));
+
+    public static Participant TenantUser(long userId) =>
+        new(userId, TokenIssuer.Issue(Auth, userId, [1], ["TENANT_ADMIN"], TimeSpan.FromHours(2), DateTimeOffset.UtcNow));
+
+    /// <summary>Conversations that are already going: the agent opened the session, the tenant user wrote first.</summary>
+    public async Task<List<Conversation>> ConversationsAsync(int count)
+    {
+        var conversations = new List<Conversation>(count);
+        foreach (var chunk in Enumerable.Range(0, count).Chunk(50))
+        {
+            conversations.AddRange(await Task.WhenAll(chunk.Select(async i =>
+            {
+                var agent = Agent(10_000 + i);
+                var user = TenantUser(20_000 + i);
+                var session = (await PostAsync(agent, "/livechat/sessions", "{}")).GetProperty("id").GetString()!;
+                await PostAsync(user, $"/livechat/sessions/{session}/messages", "{\"message\":\"hello\"}");
+                return new Conversation(agent, user, session);
+            })));
+        }
+        return conversations;
+    }
+
+    public async Task<JsonElement> PostAsync(Participant caller, string path, string json)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", caller.Token);
+        request.Headers.Add("X-Tenant-ID", "1");
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("data").Clone();
+    }
+
+    /// <summary>A GET's time in milliseconds and the envelope's <c>data</c>.</summary>
+    public async Task<(double Milliseconds, JsonElement Data)> GetDataAsync(Participant caller, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", caller.Token);
+        request.Headers.Add("X-Tenant-ID", "1");
+        var started = Stopwatch.GetTimestamp();
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {body}");
+        return (elapsed, JsonDocument.Parse(body).RootElement.GetProperty("data").Clone());
+    }
+
+    public async Task<double> RateAsync(int concurrency, int seconds, Func<HttpRequestMessage> makeRequest)
+    {
+        var count = 0;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var request = makeRequest();
+                using var response = await http.SendAsync(request);
+                response.EnsureSuccessStatusCode();
+                Interlocked.Increment(ref count);
+            }
+        })));
+        return count / clock.Elapsed.TotalSeconds;
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            try
+            {
+                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(100);
+        }
+        throw new InvalidOperationException("The service did not become ready.");
+    }
+
+    private static Process Run(Dictionary<string, string> environment, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Livechat.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        var process = Process.Start(start)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        return process;
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        http.Dispose();
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        process.Dispose();
+        try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+    }
 }

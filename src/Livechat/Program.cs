@@ -70,6 +70,7 @@ public partial class Program
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseTenants();
+        app.UseHubDoor();
         app.UseRateLimiter();
         app.UseRequestTimeouts();
         app.UseMiddleware<IdempotencyMiddleware>();
@@ -77,13 +78,13 @@ public partial class Program
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", options => options.WithTitle("Livechat API"));
         app.MapHealth();
-        app.MapMetrics("/metrics").DisableRateLimiting();
+        app.MapMetrics("/metrics").DisableRateLimiting().ReadOnly();
         app.MapSessions();
         app.MapMessages();
         app.MapAgents();
         app.MapTickets();
         app.MapNotifications();
-        app.MapHub<LivechatHub>(AuthSetup.HubPath).RequireTenant().DisableRequestTimeout();
+        app.MapHub<LivechatHub>(AuthSetup.HubPath).WithHubMethods().RequireTenant().DisableRequestTimeout();
         app.MapSessionEvents();
         app.MapReading();
         app.MapUserStream();

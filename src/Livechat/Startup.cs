@@ -1,5 +1,6 @@
 using Livechat.Agents;
 using Livechat.Auth;
+using Livechat.Changes;
 using Livechat.Data;
 using Livechat.Messages;
 using Livechat.Api;
@@ -25,7 +26,14 @@ public static class Startup
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TenantOptions>().BindConfiguration(TenantOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<Database>();
+        services.AddSingleton(sp => Database.Create(sp.GetRequiredService<IOptions<DatabaseOptions>>(), sp.GetRequiredService<TimeProvider>()));
+        // The write path: handlers that commit with a change (in this order), sinks that hear of it after the commit.
+        services.AddSingleton<WritePath>();
+        services.AddSingleton<IChangeHandler, NotifyTenantSide>();
+        services.AddSingleton<IChangeHandler, TicketForRefusedChat>();
+        services.AddSingleton<IChangeHandler, MoveSendersMarker>();
+        services.AddSingleton<IEventSink, MessageMetrics>();
+        services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<RealtimePublisher>());
         services.AddSingleton<TenantStore>();
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<AgentStore>();
@@ -51,12 +59,15 @@ public static class Startup
         services.AddSingleton<TypingIndicators>();
         services.AddSingleton<RealtimePublisher>();
         services.AddSingleton<OpenHubConnections>();
+        services.AddSingleton<HubConnectionOwners>();
         services.AddHostedService(sp => sp.GetRequiredService<OpenHubConnections>());
         services.AddHostedService(sp => sp.GetRequiredService<RealtimePublisher>());
         // The publisher sends through the hub context; the command-line verbs get it too and never start it.
+        services.AddLogging(logging => logging.AddFilter(HubCallLogging.DispatcherCategory, LogLevel.Critical));
         var signalR = services.AddSignalR(options =>
             {
                 options.MaximumReceiveMessageSize = 32 * 1024;
+                options.AddFilter<HubCallLogging>(); // first: it also logs the rate limit's refusals
                 options.AddFilter<HubRateLimitFilter>();
             })
             .AddJsonProtocol(options => Json.Configure(options.PayloadSerializerOptions));

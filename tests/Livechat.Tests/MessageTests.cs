@@ -31,6 +31,7 @@ public abstract class MessageTests(LivechatServer server)
     {
         var (agent, session) = await OpenSessionAsync();
         var forgedId = Guid.NewGuid().ToString();
+        var sentAt = DateTimeOffset.UtcNow;
         var reply = (await agent.PostAsync($"/livechat/sessions/{session}/messages", new
         {
             message = "hi",
@@ -42,7 +43,9 @@ public abstract class MessageTests(LivechatServer server)
         Assert.NotEqual(forgedId, reply.Data.GetProperty("id").GetString());
         Assert.Equal(session, reply.Data.GetProperty("session_id").GetString());
         Assert.Equal(agent.UserId, reply.Data.GetProperty("sender_id").GetInt64());
-        Assert.StartsWith(DateTime.UtcNow.Year.ToString(System.Globalization.CultureInfo.InvariantCulture), reply.Data.GetProperty("created_at").GetString()!, StringComparison.Ordinal);
+        // The server's clock, not the forged 2000-01-01: within the request's own time (a second's slack for clocks).
+        var createdAt = DateTimeOffset.Parse(reply.Data.GetProperty("created_at").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(createdAt, sentAt.AddSeconds(-1), DateTimeOffset.UtcNow.AddSeconds(1));
     }
 
     public static TheoryData<string, string> InvalidMessages() => new()

@@ -264,11 +264,18 @@ public abstract class RealtimeTests(RealtimeServer server)
     {
         var tenant = await server.NewTenantAsync();
         var agent = server.Agent(tenant);
+        var watcher = server.Agent(tenant);
+        await using var watching = await HubClient.ConnectAsync(server, watcher);
         var first = await HubClient.ConnectAsync(server, agent);
+        await watching.NextAsync("presenceUpdated", p => p.GetProperty("agent_id").GetInt64() == agent.UserId);
         await first.DisposeAsync();
         await using var second = await HubClient.ConnectAsync(server, agent);
         await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the 1 s grace of the first connection
         Assert.Equal("ONLINE", await PresenceOfAsync(agent, agent.UserId));
+        // Without the grace period the drop would have been announced (OFFLINE, then ONLINE again): the
+        // watcher saw the agent stay ONLINE throughout.
+        Assert.DoesNotContain(watching.Drain("presenceUpdated"),
+            p => p.GetProperty("agent_id").GetInt64() == agent.UserId && p.GetProperty("presence").GetString() == "OFFLINE");
     }
 
     private static async Task<string?> PresenceOfAsync(Caller viewer, long agentId)

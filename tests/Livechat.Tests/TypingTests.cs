@@ -13,7 +13,7 @@ namespace Livechat.Tests;
 public abstract class TypingServer : RealtimeServer
 {
     protected TypingServer(DatabaseProvider provider) : base(provider) =>
-        Configure.Add(builder => builder.Services.AddKeyedSingleton<TimeProvider>(TypingIndicators.ClockKey, Clock));
+        ConfigureServices = services => services.AddKeyedSingleton<TimeProvider>(TypingIndicators.ClockKey, Clock);
 
     public FakeTimeProvider Clock { get; } = new();
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Livechat.Changes;
 
 namespace Livechat.Agents;
 
@@ -20,6 +21,8 @@ public static class Presence
 
 /// <summary>A support agent of a tenant as the API shows it (<c>GET /livechat/agents</c>).</summary>
 public sealed record Agent(long AgentId, long TenantId, string Presence, DateTimeOffset LastSeenAt);
+
+public sealed record PresenceUpdated(Agent Agent) : DomainEvent(Agent.TenantId);
 
 public sealed record SetPresenceRequest(string Status);
 

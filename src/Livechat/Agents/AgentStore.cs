@@ -1,13 +1,13 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using Livechat.Auth;
+using Livechat.Changes;
 using Livechat.Data;
-using Livechat.Realtime;
 
 namespace Livechat.Agents;
 
 /// <summary>Known agents and tenant users, and agent presence.</summary>
-public sealed class AgentStore(Database database, RealtimePublisher publisher, TimeProvider time)
+public sealed class AgentStore(Database database, WritePath writes, TimeProvider time)
 {
     // Remembering who called is a write; one per user and minute is plenty for last_seen_at.
     private static readonly TimeSpan RememberEvery = TimeSpan.FromSeconds(60);
@@ -57,22 +57,22 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
         }, cancellationToken);
 
     public Task<Agent> SetPresenceAsync(CurrentUser agent, string presence, CancellationToken cancellationToken) =>
-        database.WriteAsync(async (connection, transaction) =>
+        writes.RunAsync(async scope =>
         {
-            var now = time.Now();
-            await using var command = connection.Sql($"""
+            await using var command = scope.Sql($"""
                 INSERT INTO agents (tenant_id, user_id, presence, presence_changed_at, last_seen_at)
                 VALUES (@tenant, @user, @presence, @now, @now)
                 ON CONFLICT (tenant_id, user_id) DO UPDATE
                     SET presence = excluded.presence, offline_after = NULL,
                         presence_changed_at = excluded.presence_changed_at, last_seen_at = excluded.last_seen_at
                 RETURNING {Columns}
-                """, transaction)
-                .With("tenant", agent.TenantId).With("user", agent.UserId).With("presence", presence).With("now", now);
+                """)
+                .With("tenant", agent.TenantId).With("user", agent.UserId).With("presence", presence).With("now", scope.Now);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            return Read(reader);
-        }, cancellationToken, agent => publisher.Publish(new PresenceUpdated(agent)));
+            var updated = Read(reader);
+            return Change.Of(updated, new PresenceUpdated(updated));
+        }, cancellationToken);
 
     /// <summary>
     /// An agent opened its first realtime connection on this instance: the instance's connection row says so,
@@ -80,30 +80,29 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
     /// Announced only when the presence others see changes.
     /// </summary>
     public Task ConnectedAsync(CurrentUser agent, string instanceId, int connections, CancellationToken cancellationToken) =>
-        database.WriteAsync(async (connection, transaction) =>
+        writes.RunAsync(async scope =>
         {
-            var before = await PresenceAsync(connection, transaction, agent.TenantId, agent.UserId, cancellationToken);
-            var now = time.Now();
-            await using (var row = connection.Sql("""
+            var before = await PresenceAsync(scope.Connection, scope.Transaction, agent.TenantId, agent.UserId, cancellationToken);
+            await using (var row = scope.Sql("""
                 INSERT INTO agent_connections (tenant_id, user_id, instance_id, connections, heartbeat_at)
                 VALUES (@tenant, @user, @instance, @connections, @now)
                 ON CONFLICT (tenant_id, user_id, instance_id) DO UPDATE SET connections = excluded.connections, heartbeat_at = excluded.heartbeat_at
-                """, transaction).With("tenant", agent.TenantId).With("user", agent.UserId).With("instance", instanceId)
-                .With("connections", connections).With("now", now))
+                """).With("tenant", agent.TenantId).With("user", agent.UserId).With("instance", instanceId)
+                .With("connections", connections).With("now", scope.Now))
             {
                 await row.ExecuteNonQueryAsync(cancellationToken);
             }
-            await using var command = connection.Sql($"""
+            await using var command = scope.Sql($"""
                 UPDATE agents
                 SET presence = CASE WHEN presence = 'AWAY' THEN 'AWAY' ELSE 'ONLINE' END, offline_after = NULL,
                     presence_changed_at = CASE WHEN presence = 'OFFLINE' THEN @now ELSE presence_changed_at END, last_seen_at = @now
                 WHERE tenant_id = @tenant AND user_id = @user
                 RETURNING {Columns}
-                """, transaction).With("tenant", agent.TenantId).With("user", agent.UserId).With("now", now);
+                """).With("tenant", agent.TenantId).With("user", agent.UserId).With("now", scope.Now);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var after = await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
-            return after is not null && after.Presence != before ? after : null;
-        }, cancellationToken, changed => { if (changed is not null) publisher.Publish(new PresenceUpdated(changed)); });
+            return after is not null && after.Presence != before ? Change.Of(0, new PresenceUpdated(after)) : Change.Of(0);
+        }, cancellationToken);
 
     /// <summary>
     /// The agent's last connection on this instance closed. If no live instance holds one either, an ONLINE
@@ -162,10 +161,9 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
             return swept;
         }, cancellationToken);
 
-    /// <summary>Tells the tenant's agents what <paramref name="agent"/>'s presence is now.</summary>
-    public async Task AnnounceAsync(CurrentUser agent, CancellationToken cancellationToken)
-    {
-        var current = await database.ReadAsync(async connection =>
+    /// <summary>What <paramref name="agent"/>'s presence is now (to tell the tenant's agents), or null when it is not a known agent.</summary>
+    public Task<Agent?> FindAsync(CurrentUser agent, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
         {
             await using var command = connection.Sql($"""
                 SELECT {Columns} FROM agents WHERE tenant_id = @tenant AND user_id = @user
@@ -173,8 +171,6 @@ public sealed class AgentStore(Database database, RealtimePublisher publisher, T
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
         }, cancellationToken);
-        if (current is not null) publisher.Publish(new PresenceUpdated(current));
-    }
 
     /// <summary>The agent's presence now, or null when the user is not a known agent of the tenant. Runs inside a caller's transaction.</summary>
     public async Task<string?> PresenceAsync(DbConnection connection, DbTransaction? transaction, long tenantId, long agentId, CancellationToken cancellationToken)

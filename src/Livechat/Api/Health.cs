@@ -11,10 +11,17 @@ public static class Health
     public static void MapHealth(this IEndpointRouteBuilder routes)
     {
         routes.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
-            .WithTags("Health").DisableRateLimiting();
+            .WithTags("Health").DisableRateLimiting().ReadOnly();
         routes.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
-            .WithTags("Health").DisableRateLimiting();
+            .WithTags("Health").DisableRateLimiting().ReadOnly();
     }
+
+    /// <summary>
+    /// GET and HEAD only. The health checks and metrics middlewares answer any method (TRACE, PUT, made-up
+    /// ones) unless routing narrows them; then the others get the routing's 405, as an envelope.
+    /// </summary>
+    public static TBuilder ReadOnly<TBuilder>(this TBuilder endpoint) where TBuilder : IEndpointConventionBuilder =>
+        endpoint.WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
 
     private static Task WriteAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
     {

@@ -2,52 +2,22 @@ using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using Livechat.Auth;
+using Livechat.Changes;
 using Livechat.Data;
 
 namespace Livechat.Api;
 
-/// <summary>
-/// The key of the POST being served, claimed inside the first write transaction of the request (see
-/// <see cref="Database.WriteAsync{T}"/>), so the record and the write commit together or not at all.
-/// </summary>
-public sealed class IdempotencyClaim(long tenantId, long userId, string key, string requestHash)
+/// <summary>How endpoints take part in idempotency: they hand the request's claim to their one write.</summary>
+public static class Idempotency
 {
-    private static readonly AsyncLocal<IdempotencyClaim?> current = new();
+    /// <summary>The claim of this request's <c>Idempotency-Key</c>, for its write; null without a key.</summary>
+    public static IdempotencyClaim? ClaimOf(HttpRequest request) => request.HttpContext.Features.Get<IdempotencyClaim>();
 
-    public static IdempotencyClaim? Current { get => current.Value; set => current.Value = value; }
+    /// <summary>The outcome of a write, or null when its key was held by another request.</summary>
+    public static T? OutcomeOrNull<T>(this Written<T> written) where T : class => written is Written<T>.Done done ? done.Outcome : null;
 
-    /// <summary>The claim the next write of this request must record, if any (only the first write does).</summary>
-    public static IdempotencyClaim? Pending => Current is { Committed: false } claim ? claim : null;
-
-    public long TenantId { get; } = tenantId;
-    public long UserId { get; } = userId;
-    public string Key { get; } = key;
-    public string RequestHash { get; } = requestHash;
-
-    /// <summary>True once a transaction holding the claim has committed.</summary>
-    public bool Committed { get; set; }
-
-    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
-
-    /// <summary>Inserts the in-flight record in <paramref name="transaction"/>; throws <see cref="IdempotencyKeyTakenException"/> when a live one exists.</summary>
-    public async Task ClaimAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var command = connection.Sql("""
-            INSERT INTO idempotency_keys (tenant_id, user_id, key, request_hash, status_code, response_body, created_at)
-            VALUES (@tenant, @user, @key, @hash, NULL, NULL, @now)
-            ON CONFLICT (tenant_id, user_id, key) DO UPDATE
-                SET request_hash = excluded.request_hash, status_code = NULL, response_body = NULL, created_at = excluded.created_at
-                WHERE idempotency_keys.created_at < @expired
-            """, transaction)
-            .With("tenant", TenantId).With("user", UserId).With("key", Key).With("hash", RequestHash).With("now", now).With("expired", now - Lifetime);
-        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0) throw new IdempotencyKeyTakenException();
-    }
-}
-
-/// <summary>Another request holds (or held, within 24 h) this key: the middleware answers from its record.</summary>
-public sealed class IdempotencyKeyTakenException : Exception
-{
-    public IdempotencyKeyTakenException() : base("The idempotency key is taken.") { }
+    /// <summary>What an endpoint returns when its key was taken: nothing, the middleware answers from the record.</summary>
+    public static IResult AnsweredFromRecord { get; } = Results.Empty;
 }
 
 /// <summary>
@@ -56,7 +26,7 @@ public sealed class IdempotencyKeyTakenException : Exception
 /// another request: 422. The first request still in flight: 409. Requests that wrote nothing (a validation
 /// error) leave no record: repeating them is harmless and gives the same answer.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, Database database, TimeProvider time)
+public sealed class IdempotencyMiddleware(RequestDelegate next, Database database, TimeProvider time, ILogger<IdempotencyMiddleware> logger)
 {
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -79,29 +49,41 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, Database databas
         if (await AnswerFromRecordAsync(context, user, key, hash)) return;
 
         var claim = new IdempotencyClaim(user.TenantId, user.UserId, key, hash);
+        context.Features.Set(claim);
         var original = context.Response.Body;
         await using var buffer = new MemoryStream();
         context.Response.Body = buffer;
-        IdempotencyClaim.Current = claim;
         try
         {
             await next(context);
         }
-        catch (IdempotencyKeyTakenException)
+        catch (Exception e) when (claim.Committed && !context.RequestAborted.IsCancellationRequested)
+        {
+            // The write committed, then the request failed. Like any first response, the failure is what this
+            // key answers from now on: a retry must neither write again nor wait 24 h on an "in flight" record.
+            logger.LogError(e, "The request failed after its write committed; its Idempotency-Key keeps the error response.");
+            context.Response.Clear();
+            await using var failure = new MemoryStream();
+            context.Response.Body = failure;
+            await ApiResults.WriteErrorAsync(context, ApiError.ForStatus(StatusCodes.Status500InternalServerError));
+            await CompleteAsync(claim, StatusCodes.Status500InternalServerError, Encoding.UTF8.GetString(failure.ToArray()));
+            failure.Position = 0;
+            await failure.CopyToAsync(original, context.RequestAborted);
+            return;
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+
+        if (claim.Taken)
         {
             // A concurrent request with this key won the claim; answer from its record.
-            context.Response.Body = original;
             context.Response.Clear();
             if (!await AnswerFromRecordAsync(context, user, key, hash))
                 await ApiResults.WriteErrorAsync(context, ApiError.Conflict("idempotency_key", "A request with this Idempotency-Key is still in progress: retry shortly."));
             return;
         }
-        finally
-        {
-            IdempotencyClaim.Current = null;
-            context.Response.Body = original;
-        }
-
         if (claim.Committed) await CompleteAsync(claim, context.Response.StatusCode, Encoding.UTF8.GetString(buffer.ToArray()));
         buffer.Position = 0;
         await buffer.CopyToAsync(original, context.RequestAborted);

@@ -9,7 +9,8 @@ namespace Livechat.Api;
 /// </summary>
 public static class JsonBody
 {
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 32 };
+    // A property named twice is ambiguous (which one counts depends on the reader): refuse it.
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 32, AllowDuplicateProperties = false };
 
     public static bool IsJson(string? contentType)
     {
@@ -19,11 +20,24 @@ public static class JsonBody
             || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
     }
 
+    /// <summary>
+    /// JSON is UTF-8 (RFC 8259) and is read as UTF-8: a body declared as another charset would be read as
+    /// something it says it is not, so only <c>charset=utf-8</c> (or none) is accepted.
+    /// </summary>
+    public static bool IsUtf8(string contentType)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed)) return false;
+        return parsed.Parameters.Where(p => p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase))
+            .All(p => Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(p.Value).Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+    }
+
     /// <summary>The body as a JSON object, or the envelope error (415, 400) that explains why not.</summary>
     public static async Task<(JsonDocument? Document, ApiError? Error)> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!IsJson(request.ContentType))
             return (null, ApiError.ForStatus(StatusCodes.Status415UnsupportedMediaType));
+        if (!IsUtf8(request.ContentType!))
+            return (null, ApiError.Field(StatusCodes.Status415UnsupportedMediaType, "body", "The request body must be JSON in UTF-8: send charset=utf-8 or no charset."));
         JsonDocument document;
         try
         {
@@ -31,7 +45,7 @@ public static class JsonBody
         }
         catch (JsonException)
         {
-            return (null, ApiError.BadRequest("body", "The request body is not valid JSON."));
+            return (null, ApiError.BadRequest("body", "The request body is not valid JSON, or names a property more than once."));
         }
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {

@@ -29,7 +29,7 @@ public sealed record PageRequest(int Limit, Guid? Cursor, bool Backward)
         var cursorText = query["cursor"].ToString();
         if (cursorText.Length > 0)
         {
-            if (!Guid.TryParseExact(cursorText, "D", out var id))
+            if (!RouteIds.TryParse(cursorText, out var id))
                 return (null, ApiError.BadRequest("cursor", "cursor must be an id taken from meta.pagination."));
             cursor = id;
         }

@@ -91,6 +91,18 @@ public static class AuthSetup
                 }
                 return Task.CompletedTask;
             },
+            // SignalR knows a connection's user by the name identifier claim, which claim mapping would make of
+            // 'sub': give it exactly the token's 'sub', never a name identifier the token brings itself. (The
+            // tenant binding of hub connections is HubDoor's.)
+            OnTokenValidated = context =>
+            {
+                if (context.Principal?.Identity is System.Security.Claims.ClaimsIdentity identity)
+                {
+                    foreach (var claim in identity.FindAll(System.Security.Claims.ClaimTypes.NameIdentifier).ToList()) identity.TryRemoveClaim(claim);
+                    if (identity.FindFirst("sub") is { } sub) identity.AddClaim(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, sub.Value));
+                }
+                return Task.CompletedTask;
+            },
         };
     }
 }

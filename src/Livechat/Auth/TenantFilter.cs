@@ -61,27 +61,32 @@ public static class TenantFilter
             return (null, ApiError.Field(401, "request", "The token's 'sub' claim must be a positive integer user id."));
 
         var tenants = http.RequestServices.GetRequiredService<TenantDirectory>();
-        Tenant? tenant;
+        Tenant? tenant = null;
+        long tenantId;
         var header = http.Request.Headers[Header].ToString();
         if (header.Length == 0 && AuthSetup.AcceptsQueryCredentials(http.Request.Path))
             header = http.Request.Query["tenant_id"].ToString();
         if (header.Length > 0)
         {
-            if (!long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var tenantId) || tenantId <= 0)
+            if (!long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out tenantId) || tenantId <= 0)
                 return (null, ApiError.BadRequest("x_tenant_id", "X-Tenant-ID must be a positive integer."));
-            tenant = await tenants.FindAsync(tenantId, cancellationToken);
         }
         else
         {
             tenant = await tenants.FindByDomainAsync(http.Request.Host.Host, cancellationToken);
             if (tenant is null)
                 return (null, ApiError.BadRequest("x_tenant_id", "Send X-Tenant-ID: this host name belongs to no tenant."));
+            tenantId = tenant.Id;
         }
 
+        // The grant first, from the token alone: a caller the token does not admit gets the same answer for an
+        // active, an inactive and a never-existing tenant, and learns nothing about which tenants exist.
+        var granted = tenantId.ToString(CultureInfo.InvariantCulture);
+        if (!principal.FindAll("tenant_id").Any(claim => claim.Value == granted))
+            return (null, ApiError.Forbidden("Your token does not grant access to this tenant."));
+        tenant ??= await tenants.FindAsync(tenantId, cancellationToken);
         if (tenant is null || !tenant.Active)
             return (null, ApiError.Forbidden("This tenant is unknown or inactive."));
-        if (!principal.FindAll("tenant_id").Any(claim => claim.Value == tenant.Id.ToString(CultureInfo.InvariantCulture)))
-            return (null, ApiError.Forbidden("Your token does not grant access to this tenant."));
 
         var user = new CurrentUser(userId, tenant.Id, principal.IsInRole(Roles.SupportAgent));
         await http.RequestServices.GetRequiredService<AgentStore>().RememberAsync(user, cancellationToken);

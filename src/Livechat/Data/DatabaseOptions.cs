@@ -20,5 +20,12 @@ public sealed class DatabaseOptions
     [Range(0, 3600, ErrorMessage = "Livechat:Database:StartupRetrySeconds must be between 0 and 3600.")]
     public int StartupRetrySeconds { get; set; } = 60;
 
+    /// <summary>
+    /// PostgreSQL only: how many writer loops (each with one connection) commit writes in groups. A few let
+    /// one loop's commit wait for the disk while another runs; one session's writes always share one loop.
+    /// </summary>
+    [Range(1, 64, ErrorMessage = "Livechat:Database:Writers must be between 1 and 64.")]
+    public int Writers { get; set; } = 4;
+
     public bool IsPostgres => Provider.Equals("postgres", StringComparison.OrdinalIgnoreCase);
 }

@@ -12,7 +12,6 @@ namespace Livechat.Data;
 /// </summary>
 public static class Migrations
 {
-    private const long PostgresLockKey = 0x4C69766563686174; // "Livechat"
     private static readonly TimeSpan FirstWait = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(5);
 
@@ -24,7 +23,7 @@ public static class Migrations
         {
             try
             {
-                await ApplyOnceAsync(database, logger, cancellationToken);
+                await database.MigrateOnceAsync(logger, cancellationToken);
                 return;
             }
             catch (Exception e) when (IsNotUpYet(e) && !cancellationToken.IsCancellationRequested)
@@ -58,32 +57,7 @@ public static class Migrations
 
     private static Exception Innermost(Exception e) => e is NpgsqlException || e.InnerException is not { } inner ? e : Innermost(inner);
 
-    private static async Task ApplyOnceAsync(Database database, ILogger logger, CancellationToken cancellationToken)
-    {
-        if (database.IsPostgres)
-        {
-            await using var connection = (NpgsqlConnection)await database.OpenAsync(cancellationToken);
-            await using (var lockCommand = connection.Sql("SELECT pg_advisory_lock(@key)").With("key", PostgresLockKey))
-                await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-            try
-            {
-                Run(DeployChanges.To.PostgresqlDatabase(database.PostgresConnectionString), "postgres", logger);
-            }
-            finally
-            {
-                await using var unlock = connection.Sql("SELECT pg_advisory_unlock(@key)").With("key", PostgresLockKey);
-                await unlock.ExecuteNonQueryAsync(CancellationToken.None);
-            }
-            return;
-        }
-
-        await using (var connection = await database.OpenAsync(cancellationToken))
-        await using (var wal = connection.Sql("PRAGMA journal_mode = WAL;"))
-            await wal.ExecuteNonQueryAsync(cancellationToken); // persistent: readers never block the writer
-        Run(DeployChanges.To.SqliteDatabase(database.ConnectionString), "sqlite", logger);
-    }
-
-    private static void Run(DbUp.Builder.UpgradeEngineBuilder builder, string provider, ILogger logger)
+    internal static void Run(DbUp.Builder.UpgradeEngineBuilder builder, string provider, ILogger logger)
     {
         var result = builder
             .WithScriptsEmbeddedInAssembly(typeof(Migrations).Assembly, name => name.Contains($".migrations.{provider}.", StringComparison.Ordinal))

@@ -1,4 +1,5 @@
 using System.Text;
+using Livechat.Changes;
 using System.Text.Json.Serialization;
 
 namespace Livechat.Messages;
@@ -9,6 +10,9 @@ public sealed record ChatMessage(Guid Id, Guid SessionId, long SenderId, string 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ClientMessageId { get; init; }
 }
+
+/// <summary>A message was stored. <paramref name="Seq"/> is its place in its session; it never goes on the wire.</summary>
+public sealed record MessageCreated(long TenantId, ChatMessage Message, long Seq, bool ByAgent) : DomainEvent(TenantId);
 
 /// <summary><c>client_message_id</c> (optional, 1 to 100 printable characters) makes a resend return the first message instead of a copy.</summary>
 public sealed record SendMessageRequest(string Message, string? ClientMessageId);
@@ -36,6 +40,7 @@ public static class MessageRules
             else if (char.IsControl(c) && c is not ('\t' or '\n' or '\r')) return "message must not contain control characters.";
             if (++characters > MaxLength) return $"message must be at most {MaxLength} characters long.";
         }
+        if (!VisibleText.HasVisibleCharacter(text)) return "message must not be empty: it has no visible character.";
         return null;
     }
 

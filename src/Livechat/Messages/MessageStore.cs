@@ -1,21 +1,14 @@
 using System.Data.Common;
 using Livechat.Api;
 using Livechat.Auth;
+using Livechat.Changes;
 using Livechat.Data;
-using Livechat.Realtime;
-using Livechat.Notifications;
-using Livechat.Reading;
-using Livechat.Sessions;
 
 namespace Livechat.Messages;
 
 public abstract record SendOutcome
 {
-    public sealed record Sent(long TenantId, ChatMessage Message, long Seq, bool ByAgent, IReadOnlyList<Notification> Notifications) : SendOutcome
-    {
-        /// <summary>Who hears of the message on their own streams, as of its transaction.</summary>
-        public SessionAudience? Audience { get; init; }
-    }
+    public sealed record Sent(ChatMessage Message) : SendOutcome;
     public sealed record SessionNotFound : SendOutcome;
     public sealed record SessionClosed : SendOutcome;
     /// <summary>The session already has this sender's message with this <c>client_message_id</c>: nothing was written.</summary>
@@ -31,21 +24,21 @@ public abstract record PageOutcome
     public sealed record UnknownCursor : PageOutcome;
 }
 
-public sealed class MessageStore(Database database, NotificationStore notifications, RealtimePublisher publisher, TimeProvider time)
+public sealed class MessageStore(Database database, WritePath writes)
 {
     private const string Columns = "id, session_id, sender_id, message, created_at, client_message_id";
 
     /// <summary>
-    /// Stores a message, and for an agent's message the tenant side's notifications, in one transaction.
-    /// The session row is the lock: bumping <c>last_seq</c> (only while OPEN) both assigns the message's
-    /// order key and makes concurrent senders to one session queue, so seq order is commit order. The
-    /// session's order key makes the pushes follow that order on PostgreSQL as well (see Database.WriteAsync).
+    /// Stores a message and announces it (<see cref="MessageCreated"/>: notifications and pushes follow from
+    /// it). The session row is the lock: bumping <c>last_seq</c> (only while OPEN) both assigns the message's
+    /// order key and makes concurrent senders to one session queue, so seq order is commit order; the session
+    /// id as order key keeps the pushes in that order too.
     /// </summary>
-    public async Task<SendOutcome> SendAsync(CurrentUser sender, Guid sessionId, string text, string? clientMessageId, CancellationToken cancellationToken)
+    public async Task<Written<SendOutcome>> SendAsync(CurrentUser sender, Guid sessionId, string text, string? clientMessageId, IdempotencyClaim? claim,
+        CancellationToken cancellationToken)
     {
-        Task<SendOutcome> Attempt() => database.WriteAsync(
-            (connection, transaction) => SendAsync(connection, transaction, sender, sessionId, text, clientMessageId, cancellationToken),
-            cancellationToken, Announce, orderKey: sessionId);
+        Task<Written<SendOutcome>> Attempt() =>
+            writes.RunAsync(scope => SendAsync(scope, sender, sessionId, text, clientMessageId, cancellationToken), claim, cancellationToken, orderKey: sessionId);
         try
         {
             return await Attempt();
@@ -57,67 +50,58 @@ public sealed class MessageStore(Database database, NotificationStore notificati
         }
     }
 
-    private async Task<SendOutcome> SendAsync(DbConnection connection, DbTransaction transaction, CurrentUser sender, Guid sessionId, string text, string? clientMessageId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The bump, the tenant user's participation and the insert are one command: one round trip. Each statement
+    /// repeats "this session, while OPEN", so on a closed session none of them writes anything.
+    /// </summary>
+    private const string SendSql = """
+        UPDATE chat_sessions SET last_seq = last_seq + 1 WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN';
+        INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id)
+        SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client FROM chat_sessions
+        WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
+        RETURNING seq;
+        """;
+
+    /// <summary>Tenant users who write in a session take part in it: they are notified of agent replies there.</summary>
+    private const string JoinSql = """
+        INSERT INTO session_participants (tenant_id, session_id, user_id)
+        SELECT tenant_id, id, @sender FROM chat_sessions WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
+        ON CONFLICT DO NOTHING;
+        """;
+
+    private static async Task<Change<SendOutcome>> SendAsync(ChangeScope scope, CurrentUser sender, Guid sessionId, string text, string? clientMessageId,
+        CancellationToken cancellationToken)
     {
         if (clientMessageId is not null)
         {
-            await using var existing = connection.Sql($"""
+            await using var existing = scope.Sql($"""
                 SELECT {Columns} FROM chat_messages
                 WHERE tenant_id = @tenant AND session_id = @session AND client_message_id = @client
-                """, transaction).With("tenant", sender.TenantId).With("session", sessionId).With("client", clientMessageId);
+                """).With("tenant", sender.TenantId).With("session", sessionId).With("client", clientMessageId);
             await using var reader = await existing.ExecuteReaderAsync(cancellationToken);
             if (await reader.ReadAsync(cancellationToken))
             {
                 var first = Read(reader);
-                return first.SenderId == sender.UserId && first.Message == text ? new SendOutcome.Replayed(first) : new SendOutcome.ClientIdConflict();
+                return Change.Of<SendOutcome>(first.SenderId == sender.UserId && first.Message == text ? new SendOutcome.Replayed(first) : new SendOutcome.ClientIdConflict());
             }
         }
 
-        long seq;
-        await using (var bump = connection.Sql("""
-            UPDATE chat_sessions SET last_seq = last_seq + 1
-            WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
-            RETURNING last_seq
-            """, transaction).With("tenant", sender.TenantId).With("session", sessionId))
+        var message = new ChatMessage(Guid.CreateVersion7(scope.Now), sessionId, sender.UserId, text, scope.Now) { ClientMessageId = clientMessageId };
+        object? seq;
+        await using (var insert = scope.Sql(sender.IsAgent ? SendSql : JoinSql + SendSql)
+            .With("tenant", sender.TenantId).With("session", sessionId).With("id", message.Id)
+            .With("sender", sender.UserId).With("message", text).With("now", message.CreatedAt).With("client", clientMessageId))
         {
-            var bumped = await bump.ExecuteScalarAsync(cancellationToken);
-            if (bumped is null) return await WhyNotOpenAsync(connection, transaction, sender.TenantId, sessionId, cancellationToken);
-            seq = Convert.ToInt64(bumped, System.Globalization.CultureInfo.InvariantCulture);
+            seq = await insert.ExecuteScalarAsync(cancellationToken);
         }
-
-        var now = time.Now();
-        var message = new ChatMessage(Guid.CreateVersion7(now), sessionId, sender.UserId, text, now) { ClientMessageId = clientMessageId };
-        await using (var insert = connection.Sql("""
-            INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id)
-            VALUES (@tenant, @session, @seq, @id, @sender, @message, @now, @client)
-            """, transaction)
-            .With("tenant", sender.TenantId).With("session", sessionId).With("seq", seq).With("id", message.Id)
-            .With("sender", sender.UserId).With("message", text).With("now", now).With("client", clientMessageId))
-        {
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await ReadMarkers.MoveAsync(connection, transaction, sender.TenantId, sessionId, sender.UserId, message.Id, seq, now, cancellationToken);
-        if (!sender.IsAgent)
-        {
-            await SessionStore.AddParticipantAsync(connection, transaction, sender, sessionId, cancellationToken);
-            return new SendOutcome.Sent(sender.TenantId, message, seq, false, []) { Audience = await SessionAudience.LoadAsync(connection, transaction, sender.TenantId, sessionId, cancellationToken) };
-        }
-        var notified = await notifications.CreateForReplyAsync(connection, transaction, sender.TenantId, message, cancellationToken);
-        return new SendOutcome.Sent(sender.TenantId, message, seq, true, notified) { Audience = await SessionAudience.LoadAsync(connection, transaction, sender.TenantId, sessionId, cancellationToken) };
+        if (seq is null) return Change.Of(await WhyNotOpenAsync(scope, sender.TenantId, sessionId, cancellationToken));
+        return Change.Of<SendOutcome>(new SendOutcome.Sent(message),
+            new MessageCreated(sender.TenantId, message, Convert.ToInt64(seq, System.Globalization.CultureInfo.InvariantCulture), sender.IsAgent));
     }
 
-    private void Announce(SendOutcome outcome)
+    private static async Task<SendOutcome> WhyNotOpenAsync(ChangeScope scope, long tenantId, Guid sessionId, CancellationToken cancellationToken)
     {
-        if (outcome is not SendOutcome.Sent sent) return;
-        LivechatMetrics.MessagesSent.WithLabels(sent.ByAgent ? "agent" : "tenant_user").Inc();
-        publisher.Publish(new MessageCreated(sent.TenantId, sent.Message, sent.Seq) { Audience = sent.Audience });
-        foreach (var notification in sent.Notifications) publisher.Publish(new NotificationCreated(notification));
-    }
-
-    private static async Task<SendOutcome> WhyNotOpenAsync(DbConnection connection, DbTransaction transaction, long tenantId, Guid sessionId, CancellationToken cancellationToken)
-    {
-        await using var command = connection.Sql("SELECT status FROM chat_sessions WHERE tenant_id = @tenant AND id = @session", transaction)
+        await using var command = scope.Sql("SELECT status FROM chat_sessions WHERE tenant_id = @tenant AND id = @session")
             .With("tenant", tenantId).With("session", sessionId);
         return await command.ExecuteScalarAsync(cancellationToken) is null ? new SendOutcome.SessionNotFound() : new SendOutcome.SessionClosed();
     }

@@ -46,8 +46,10 @@ public static class MessagesApi
         }
         if (MessageRules.Problem(text) is { } problem) return ApiResults.Error(ApiError.BadRequest("message", problem));
 
-        return await messages.SendAsync(user, sessionId, text, clientMessageId, cancellationToken) switch
+        var written = await messages.SendAsync(user, sessionId, text, clientMessageId, Idempotency.ClaimOf(request), cancellationToken);
+        return written.OutcomeOrNull() switch
         {
+            null => Idempotency.AnsweredFromRecord,
             SendOutcome.Sent sent => ApiResults.Created(sent.Message, "Message sent."),
             SendOutcome.Replayed replayed => Replayed(request.HttpContext, replayed.Message),
             SendOutcome.ClientIdConflict => ApiResults.Error(ApiError.Field(StatusCodes.Status422UnprocessableEntity, "client_message_id",

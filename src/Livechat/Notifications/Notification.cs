@@ -1,3 +1,5 @@
+using Livechat.Changes;
+
 namespace Livechat.Notifications;
 
 public static class NotificationTypes
@@ -18,3 +20,5 @@ public sealed record Notification(
     DateTimeOffset? ReadAt);
 
 public sealed record ReadAllResult(int Marked);
+
+public sealed record NotificationCreated(Notification Notification) : DomainEvent(Notification.TenantId);

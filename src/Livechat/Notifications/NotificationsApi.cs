@@ -1,6 +1,7 @@
 using System.Globalization;
 using Livechat.Api;
 using Livechat.Auth;
+using Livechat.Changes;
 
 namespace Livechat.Notifications;
 
@@ -35,16 +36,21 @@ public static class NotificationsApi
         return result is null ? ApiResults.Error(ApiError.BadRequest("cursor", "cursor is not one of your notifications.")) : ApiResults.Page(result);
     }
 
-    private static async Task<IResult> MarkReadAsync(string id, CurrentUser user, NotificationStore notifications, CancellationToken cancellationToken)
+    private static async Task<IResult> MarkReadAsync(string id, HttpRequest request, CurrentUser user, NotificationStore notifications, CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var notificationId)) return ApiResults.Error(RouteIds.Malformed());
-        var notification = await notifications.MarkReadAsync(user, notificationId, cancellationToken);
-        return notification is null ? ApiResults.Error(ApiError.NotFound("Notification")) : ApiResults.Ok(notification, "Notification read.");
+        return await notifications.MarkReadAsync(user, notificationId, Idempotency.ClaimOf(request), cancellationToken) switch
+        {
+            Written<Notification?>.Done { Outcome: { } notification } => ApiResults.Ok(notification, "Notification read."),
+            Written<Notification?>.Done => ApiResults.Error(ApiError.NotFound("Notification")),
+            _ => Idempotency.AnsweredFromRecord,
+        };
     }
 
-    private static async Task<IResult> MarkAllReadAsync(CurrentUser user, NotificationStore notifications, CancellationToken cancellationToken)
+    private static async Task<IResult> MarkAllReadAsync(HttpRequest request, CurrentUser user, NotificationStore notifications, CancellationToken cancellationToken)
     {
-        var marked = await notifications.MarkAllReadAsync(user, cancellationToken);
-        return ApiResults.Ok(new ReadAllResult(marked), string.Create(CultureInfo.InvariantCulture, $"{marked} notification(s) marked read."));
+        if ((await notifications.MarkAllReadAsync(user, Idempotency.ClaimOf(request), cancellationToken)).OutcomeOrNull() is not { } result)
+            return Idempotency.AnsweredFromRecord;
+        return ApiResults.Ok(result, string.Create(CultureInfo.InvariantCulture, $"{result.Marked} notification(s) marked read."));
     }
 }

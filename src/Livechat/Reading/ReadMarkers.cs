@@ -1,14 +1,14 @@
 using System.Data.Common;
 using Livechat.Auth;
 using Livechat.Data;
-using Livechat.Realtime;
+using Livechat.Changes;
 
 namespace Livechat.Reading;
 
 public abstract record ReadOutcome
 {
-    /// <summary><paramref name="Moved"/> is null when the marker already was at or past the message.</summary>
-    public sealed record Done(ReadState State, MessagesRead? Moved) : ReadOutcome;
+    /// <summary><paramref name="Moved"/> is false when the marker already was at or past the message.</summary>
+    public sealed record Done(ReadState State, bool Moved) : ReadOutcome;
     public sealed record SessionNotFound : ReadOutcome;
     public sealed record NotAMessageOfTheSession : ReadOutcome;
 }
@@ -18,12 +18,11 @@ public abstract record ReadOutcome
 /// last message read and its seq. Markers only move forward, decided by the upsert's own condition, so two
 /// concurrent reads (or a read racing a send) can never move one back.
 /// </summary>
-public sealed class ReadMarkers(Database database, RealtimePublisher publisher, TimeProvider time)
+public sealed class ReadMarkers(WritePath writes)
 {
     /// <summary>
     /// Moves the user's marker to the message with order key <paramref name="seq"/>, unless it already is at or
-    /// past it; runs inside the caller's transaction (a sent message moves its sender's marker in the message's
-    /// own transaction). True when the marker moved.
+    /// past it, inside the caller's transaction. True when the marker moved.
     /// </summary>
     public static async Task<bool> MoveAsync(DbConnection connection, DbTransaction transaction, long tenantId, Guid sessionId, long userId,
         Guid messageId, long seq, DateTimeOffset now, CancellationToken cancellationToken)
@@ -42,32 +41,28 @@ public sealed class ReadMarkers(Database database, RealtimePublisher publisher, 
 
     /// <summary><c>POST /livechat/sessions/{id}/read</c>: moves the caller's marker forward and answers its state.</summary>
     public Task<ReadOutcome> ReadAsync(CurrentUser user, Guid sessionId, Guid messageId, CancellationToken cancellationToken) =>
-        database.WriteAsync<ReadOutcome>(async (connection, transaction) =>
+        writes.RunAsync(scope => ReadAsync(scope, user, sessionId, messageId, cancellationToken), cancellationToken, orderKey: sessionId);
+
+    private static async Task<Change<ReadOutcome>> ReadAsync(ChangeScope scope, CurrentUser user, Guid sessionId, Guid messageId, CancellationToken cancellationToken)
+    {
+        await using (var session = scope.Sql("SELECT 1 FROM chat_sessions WHERE tenant_id = @tenant AND id = @session")
+            .With("tenant", user.TenantId).With("session", sessionId))
         {
-            await using (var session = connection.Sql("SELECT 1 FROM chat_sessions WHERE tenant_id = @tenant AND id = @session", transaction)
-                .With("tenant", user.TenantId).With("session", sessionId))
-            {
-                if (await session.ExecuteScalarAsync(cancellationToken) is null) return new ReadOutcome.SessionNotFound();
-            }
-            long seq;
-            await using (var message = connection.Sql("SELECT seq FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND id = @id", transaction)
-                .With("tenant", user.TenantId).With("session", sessionId).With("id", messageId))
-            {
-                if (await message.ExecuteScalarAsync(cancellationToken) is not { } found) return new ReadOutcome.NotAMessageOfTheSession();
-                seq = Convert.ToInt64(found, System.Globalization.CultureInfo.InvariantCulture);
-            }
-            var now = time.GetUtcNow();
-            MessagesRead? moved = null;
-            if (await MoveAsync(connection, transaction, user.TenantId, sessionId, user.UserId, messageId, seq, now, cancellationToken))
-            {
-                // Who hears of it is decided here, in the transaction that moved the marker.
-                moved = new MessagesRead(user.TenantId, new MessagesReadPayload(sessionId, user.UserId, messageId, now))
-                {
-                    Audience = await SessionAudience.LoadAsync(connection, transaction, user.TenantId, sessionId, cancellationToken),
-                };
-            }
-            return new ReadOutcome.Done(await StateAsync(connection, transaction, user, sessionId, cancellationToken), moved);
-        }, cancellationToken, outcome => { if (outcome is ReadOutcome.Done { Moved: { } moved }) publisher.Publish(moved); }, orderKey: sessionId);
+            if (await session.ExecuteScalarAsync(cancellationToken) is null) return Change.Of<ReadOutcome>(new ReadOutcome.SessionNotFound());
+        }
+        long seq;
+        await using (var message = scope.Sql("SELECT seq FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND id = @id")
+            .With("tenant", user.TenantId).With("session", sessionId).With("id", messageId))
+        {
+            if (await message.ExecuteScalarAsync(cancellationToken) is not { } found) return Change.Of<ReadOutcome>(new ReadOutcome.NotAMessageOfTheSession());
+            seq = Convert.ToInt64(found, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var moved = await MoveAsync(scope.Connection, scope.Transaction, user.TenantId, sessionId, user.UserId, messageId, seq, scope.Now, cancellationToken);
+        var state = await StateAsync(scope.Connection, scope.Transaction, user, sessionId, cancellationToken);
+        return moved
+            ? Change.Of<ReadOutcome>(new ReadOutcome.Done(state, true), new MessagesRead(user.TenantId, new MessagesReadPayload(sessionId, user.UserId, messageId, scope.Now)))
+            : Change.Of<ReadOutcome>(new ReadOutcome.Done(state, false));
+    }
 
     private static async Task<ReadState> StateAsync(DbConnection connection, DbTransaction transaction, CurrentUser user, Guid sessionId, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using Livechat.Changes;
+
 namespace Livechat.Reading;
 
 /// <summary>A participant's read marker in a session (contract section 11), for the caller of <c>POST .../read</c>.</summary>
@@ -8,3 +10,9 @@ public sealed record MessagesReadPayload(Guid SessionId, long UserId, Guid LastR
 
 /// <summary>The payload of <c>typing</c>. Never stored, never replayed.</summary>
 public sealed record TypingPayload(Guid SessionId, long UserId, bool IsTyping);
+
+/// <summary>A read marker moved forward (<c>POST .../read</c>); pushed as <c>messagesRead</c>.</summary>
+public sealed record MessagesRead(long TenantId, MessagesReadPayload Read) : DomainEvent(TenantId);
+
+/// <summary>A typing indicator changed. Never stored, never replayed: it goes straight to the publisher, not through the write path.</summary>
+public sealed record TypingChanged(long TenantId, TypingPayload Typing) : DomainEvent(TenantId);

@@ -40,7 +40,7 @@ public static class ReadingApi
         }
         return await markers.ReadAsync(user, sessionId, messageId, cancellationToken) switch
         {
-            ReadOutcome.Done done => ApiResults.Ok(done.State, done.Moved is null ? "The read marker already was at or past this message." : "Read marker moved."),
+            ReadOutcome.Done done => ApiResults.Ok(done.State, !done.Moved ? "The read marker already was at or past this message." : "Read marker moved."),
             ReadOutcome.SessionNotFound => ApiResults.Error(ApiError.NotFound("Session")),
             ReadOutcome.NotAMessageOfTheSession => ApiResults.Error(ApiError.BadRequest("message_id", "message_id is not a message of this session.")),
             _ => throw new InvalidOperationException("Unhandled read outcome."),

@@ -13,7 +13,7 @@ namespace Livechat.Realtime;
 /// instance's rows expire. The database keeps the truth (<c>offline_after</c>), so a start-session check needs
 /// no timer; the timers here only announce changes with <c>presenceUpdated</c>.
 /// </summary>
-public sealed class AgentConnections(AgentStore agents, IOptions<PresenceOptions> options, TimeProvider time, ILogger<AgentConnections> logger) : BackgroundService
+public sealed class AgentConnections(AgentStore agents, RealtimePublisher publisher, IOptions<PresenceOptions> options, TimeProvider time, ILogger<AgentConnections> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<(long Tenant, long User), int> open = new();
 
@@ -59,7 +59,7 @@ public sealed class AgentConnections(AgentStore agents, IOptions<PresenceOptions
             try
             {
                 foreach (var agent in await agents.HeartbeatAsync(InstanceId, HeartbeatTimeout, stoppingToken))
-                    await agents.AnnounceAsync(agent, stoppingToken);
+                    await AnnounceAsync(agent, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -74,11 +74,17 @@ public sealed class AgentConnections(AgentStore agents, IOptions<PresenceOptions
         {
             // A little past the deadline: timers may fire a hair early, and the database must agree it passed.
             await Task.Delay(delay, time);
-            if (OpenConnections(agent.TenantId, agent.UserId) == 0) await agents.AnnounceAsync(agent, CancellationToken.None);
+            if (OpenConnections(agent.TenantId, agent.UserId) == 0) await AnnounceAsync(agent, CancellationToken.None);
         }
         catch (Exception e)
         {
             logger.LogWarning(e, "Could not announce that agent {Agent} of tenant {Tenant} went offline.", agent.UserId, agent.TenantId);
         }
+    }
+
+    /// <summary>Tells the tenant's agents what <paramref name="agent"/>'s presence is now (a grace period ran out: no write to wait for).</summary>
+    private async Task AnnounceAsync(CurrentUser agent, CancellationToken cancellationToken)
+    {
+        if (await agents.FindAsync(agent, cancellationToken) is { } current) publisher.Publish(new PresenceUpdated(current));
     }
 }

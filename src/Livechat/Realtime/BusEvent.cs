@@ -1,5 +1,11 @@
 using System.Text.Json;
+using Livechat.Agents;
 using Livechat.Api;
+using Livechat.Changes;
+using Livechat.Messages;
+using Livechat.Notifications;
+using Livechat.Reading;
+using Livechat.Sessions;
 
 namespace Livechat.Realtime;
 
@@ -39,10 +45,11 @@ public sealed record BusEvent(string Name, long TenantId, Guid? SessionId, JsonE
     /// The wire form of a realtime event, or null for one no stream carries. One line per event kind: a new event
     /// reaches the per-user streams by saying here who hears it (mirroring the hub's groups).
     /// </summary>
-    public static BusEvent? From(RealtimeEvent realtimeEvent, SessionAudience audience) => realtimeEvent switch
+    public static BusEvent? From(DomainEvent domainEvent, SessionAudience audience) => domainEvent switch
     {
         MessageCreated e => new BusEvent(HubEvents.MessageCreated, e.TenantId, e.Message.SessionId, Serialize(e.Message))
             { MessageId = e.Message.Id, Seq = e.Seq, Users = audience.Users, Actor = e.Message.SenderId },
+        SessionStarted e => new BusEvent(HubEvents.SessionUpdated, e.TenantId, e.Session.Id, Serialize(e.Session)) { Agents = true, Users = audience.Users },
         SessionUpdated e => new BusEvent(HubEvents.SessionUpdated, e.TenantId, e.Session.Id, Serialize(e.Session)) { Agents = true, Users = audience.Users },
         NotificationCreated e => new BusEvent(HubEvents.NotificationCreated, e.TenantId, null, Serialize(e.Notification)) { Users = [e.Notification.UserId] },
         PresenceUpdated e => new BusEvent(HubEvents.PresenceUpdated, e.TenantId, null, Serialize(e.Agent)) { Agents = true },
@@ -53,9 +60,10 @@ public sealed record BusEvent(string Name, long TenantId, Guid? SessionId, JsonE
     };
 
     /// <summary>The session whose audience the event needs, if any.</summary>
-    public static Guid? SessionOf(RealtimeEvent realtimeEvent) => realtimeEvent switch
+    public static Guid? SessionOf(DomainEvent domainEvent) => domainEvent switch
     {
         MessageCreated e => e.Message.SessionId,
+        SessionStarted e => e.Session.Id,
         SessionUpdated e => e.Session.Id,
         MessagesRead e => e.Read.SessionId,
         TypingChanged e => e.Typing.SessionId,

@@ -13,7 +13,7 @@ namespace Livechat.Realtime;
 /// the session was found in their tenant.
 /// </summary>
 public sealed class LivechatHub(SessionStore sessions, AgentConnections agentConnections, ConnectionLimits limits, OpenHubConnections connections,
-    JoinedConnections joined, Reading.TypingIndicators typing, TimeProvider time, IOptions<RealtimeOptions> options) : Hub
+    HubConnectionOwners owners, JoinedConnections joined, Reading.TypingIndicators typing, TimeProvider time, IOptions<RealtimeOptions> options) : Hub
 {
     private const string UserKey = "livechat.user";
     private const string JoinedKey = "livechat.joined";
@@ -45,11 +45,13 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
             // Not the connection's token: a client that leaves at once must still be counted in and then out.
             await agentConnections.ConnectedAsync(user, CancellationToken.None);
         }
+        owners.Connected(Context.ConnectionId);
         await base.OnConnectedAsync();
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        owners.Closed(Context.ConnectionId);
         if (Context.Items.TryGetValue(UserKey, out var value) && value is CurrentUser user)
         {
             LivechatMetrics.HubConnections.Dec();

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Livechat.Api;
+using Livechat.Changes;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -28,7 +29,7 @@ public sealed class RedisOptions
 /// The event bus: carries every realtime event to every instance, to its SSE streams and (for typing) its
 /// hub connections (<see cref="LocalDelivery"/>): straight to this instance without Redis, through a Redis
 /// channel with it (every instance, this one included, hears the channel). The event travels with its
-/// audience, loaded here once per event when the write did not attach it. If Redis is down, the event still
+/// audience, loaded here once per event. If Redis is down, the event still
 /// reaches this instance, and clients elsewhere catch up from the database: pushes degrade, data does not.
 /// </summary>
 public sealed class MessageFanout(LocalDelivery local, Data.Database database, IOptions<RedisOptions> options, ILogger<MessageFanout> logger) : IHostedService, IAsyncDisposable
@@ -50,15 +51,26 @@ public sealed class MessageFanout(LocalDelivery local, Data.Database database, I
         });
     }
 
-    public async Task PublishAsync(RealtimeEvent realtimeEvent, CancellationToken cancellationToken)
+    public async Task PublishAsync(DomainEvent domainEvent, CancellationToken cancellationToken)
     {
-        var audience = realtimeEvent.Audience;
-        if (audience is null && BusEvent.SessionOf(realtimeEvent) is { } sessionId)
+        try
         {
-            audience = await database.ReadAsync(connection =>
-                SessionAudience.LoadAsync(connection, null, realtimeEvent.TenantId, sessionId, cancellationToken), cancellationToken);
+            await PublishOrThrowAsync(domainEvent, cancellationToken);
         }
-        if (BusEvent.From(realtimeEvent, audience ?? SessionAudience.Nobody) is not { } busEvent) return;
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "The event bus could not carry a {Event} event (SSE clients catch up from the database).", domainEvent.GetType().Name);
+        }
+    }
+
+    private async Task PublishOrThrowAsync(DomainEvent domainEvent, CancellationToken cancellationToken)
+    {
+        // One read per session event, on a reader connection after the commit (not in the write's transaction:
+        // on SQLite that would lengthen the one writer's work), never one per stream.
+        var audience = BusEvent.SessionOf(domainEvent) is { } sessionId
+            ? await database.ReadAsync(connection => SessionAudience.LoadAsync(connection, domainEvent.TenantId, sessionId, cancellationToken), cancellationToken)
+            : SessionAudience.Nobody;
+        if (BusEvent.From(domainEvent, audience) is not { } busEvent) return;
         if (redis is null)
         {
             local.Deliver(busEvent);

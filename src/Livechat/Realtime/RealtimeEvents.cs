@@ -6,30 +6,6 @@ using Livechat.Sessions;
 
 namespace Livechat.Realtime;
 
-/// <summary>What the service pushes after a commit. The payloads are the REST shapes.</summary>
-public abstract record RealtimeEvent(long TenantId)
-{
-    /// <summary>
-    /// Who takes part in the event's session (its agent and tenant-side participants), for the per-user streams.
-    /// A write that knows it sets it in its own transaction; otherwise the fan-out loads it once per event.
-    /// </summary>
-    public SessionAudience? Audience { get; init; }
-}
-
-/// <summary><paramref name="Seq"/> is the message's place in its session; it never goes on the wire.</summary>
-public sealed record MessageCreated(long TenantId, ChatMessage Message, long Seq) : RealtimeEvent(TenantId);
-
-public sealed record SessionUpdated(ChatSession Session) : RealtimeEvent(Session.TenantId);
-
-public sealed record NotificationCreated(Notification Notification) : RealtimeEvent(Notification.TenantId);
-
-public sealed record PresenceUpdated(Agent Agent) : RealtimeEvent(Agent.TenantId);
-
-public sealed record MessagesRead(long TenantId, Reading.MessagesReadPayload Read) : RealtimeEvent(TenantId);
-
-/// <summary>Never stored, never replayed; never sent to the typist's own connections.</summary>
-public sealed record TypingChanged(long TenantId, Reading.TypingPayload Typing) : RealtimeEvent(TenantId);
-
 /// <summary>Hub method and event names (contract section 6).</summary>
 public static class HubEvents
 {

@@ -1,25 +1,35 @@
 using System.Threading.Channels;
+using Livechat.Agents;
+using Livechat.Changes;
+using Livechat.Messages;
+using Livechat.Notifications;
+using Livechat.Sessions;
 using Microsoft.AspNetCore.SignalR;
 
 namespace Livechat.Realtime;
 
 /// <summary>
-/// Pushes committed changes to hub clients and SSE streams. Stores call <see cref="Publish"/> from
-/// <c>Database.WriteAsync</c>'s after-commit hook, so events are queued in commit order; one loop sends them
+/// Pushes committed changes to hub clients and, through the event bus (<see cref="MessageFanout"/>), to the
+/// SSE streams of every instance. The write path hands it every committed event
+/// (it is an <see cref="IEventSink"/>) on the writer loop, so events are queued in commit order; one loop sends them
 /// in that order, so pushes for one session arrive in the session's order. A push is only an optimisation:
 /// every event carries the ids a client needs to catch up from the list endpoints.
 /// </summary>
-public sealed class RealtimePublisher(IHubContext<LivechatHub> hub, MessageFanout fanout, ILogger<RealtimePublisher> logger) : BackgroundService
+public sealed class RealtimePublisher(IHubContext<LivechatHub> hub, MessageFanout fanout, ILogger<RealtimePublisher> logger) : BackgroundService, IEventSink
 {
-    private readonly Channel<RealtimeEvent> queue = Channel.CreateBounded<RealtimeEvent>(
+    private readonly Channel<DomainEvent> queue = Channel.CreateBounded<DomainEvent>(
         new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
 
-    public void Publish(RealtimeEvent realtimeEvent)
+    public void Publish(DomainEvent domainEvent)
     {
-        if (queue.Writer.TryWrite(realtimeEvent)) return;
+        if (!IsPushed(domainEvent) || queue.Writer.TryWrite(domainEvent)) return;
         Api.LivechatMetrics.PushesDropped.Inc();
-        logger.LogWarning("Realtime queue full: a {Event} push was dropped (clients catch up from the database).", realtimeEvent.GetType().Name);
+        logger.LogWarning("Realtime queue full: a {Event} push was dropped (clients catch up from the database).", domainEvent.GetType().Name);
     }
+
+    private static bool IsPushed(DomainEvent domainEvent) =>
+        domainEvent is MessageCreated or SessionStarted or SessionUpdated or NotificationCreated or PresenceUpdated
+            or Reading.MessagesRead or Reading.TypingChanged;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,22 +46,30 @@ public sealed class RealtimePublisher(IHubContext<LivechatHub> hub, MessageFanou
         }
     }
 
-    private async Task SendAsync(RealtimeEvent realtimeEvent, CancellationToken cancellationToken)
+    private async Task SendAsync(DomainEvent domainEvent, CancellationToken cancellationToken)
     {
-        // Both surfaces get it even if one fails: the hub send does not wait on the SSE fan-out's fate.
+        // Both surfaces get it even if one fails: the hub send does not wait on the event bus's fate.
         try
         {
-            await fanout.PublishAsync(realtimeEvent, cancellationToken);
+            await SendToHubAsync(domainEvent, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        finally
         {
-            logger.LogWarning(e, "The SSE fan-out of a {Event} event failed.", realtimeEvent.GetType().Name);
+            await fanout.PublishAsync(domainEvent, cancellationToken);
         }
-        switch (realtimeEvent)
+    }
+
+    private async Task SendToHubAsync(DomainEvent domainEvent, CancellationToken cancellationToken)
+    {
+        switch (domainEvent)
         {
             case MessageCreated created:
                 await hub.Clients.Group(HubGroups.Session(created.TenantId, created.Message.SessionId))
                     .SendAsync(HubEvents.MessageCreated, created.Message, cancellationToken);
+                break;
+            case SessionStarted started:
+                await hub.Clients.Groups(HubGroups.Agents(started.TenantId), HubGroups.SessionUsers(started.TenantId, started.Session.Id))
+                    .SendAsync(HubEvents.SessionUpdated, started.Session, cancellationToken);
                 break;
             case SessionUpdated updated:
                 await hub.Clients.Groups(HubGroups.Agents(updated.TenantId), HubGroups.SessionUsers(updated.TenantId, updated.Session.Id))
@@ -61,7 +79,7 @@ public sealed class RealtimePublisher(IHubContext<LivechatHub> hub, MessageFanou
                 await hub.Clients.Group(HubGroups.User(notification.TenantId, notification.Notification.UserId))
                     .SendAsync(HubEvents.NotificationCreated, notification.Notification, cancellationToken);
                 break;
-            case MessagesRead read:
+            case Reading.MessagesRead read:
                 await hub.Clients.Group(HubGroups.Session(read.TenantId, read.Read.SessionId))
                     .SendAsync(HubEvents.MessagesRead, read.Read, cancellationToken);
                 break;

@@ -11,14 +11,13 @@ public sealed record SessionAudience(IReadOnlyList<long> Users)
 {
     public static readonly SessionAudience Nobody = new([]);
 
-    /// <summary>In the caller's transaction (or a read of its own when <paramref name="transaction"/> is null).</summary>
-    public static async Task<SessionAudience> LoadAsync(DbConnection connection, DbTransaction? transaction, long tenantId, Guid sessionId, CancellationToken cancellationToken)
+    public static async Task<SessionAudience> LoadAsync(DbConnection connection, long tenantId, Guid sessionId, CancellationToken cancellationToken)
     {
         await using var command = connection.Sql("""
             SELECT agent_id FROM chat_sessions WHERE tenant_id = @tenant AND id = @session AND agent_id IS NOT NULL
             UNION
             SELECT user_id FROM session_participants WHERE tenant_id = @tenant AND session_id = @session
-            """, transaction).With("tenant", tenantId).With("session", sessionId);
+            """).With("tenant", tenantId).With("session", sessionId);
         var users = new List<long>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) users.Add(reader.GetInt64(0));

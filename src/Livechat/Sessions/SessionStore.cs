@@ -2,8 +2,8 @@ using System.Data.Common;
 using Livechat.Agents;
 using Livechat.Api;
 using Livechat.Auth;
+using Livechat.Changes;
 using Livechat.Data;
-using Livechat.Realtime;
 using Livechat.Tickets;
 
 namespace Livechat.Sessions;
@@ -16,74 +16,75 @@ public abstract record StartOutcome
     public sealed record AlreadyOpen(Guid SessionId) : StartOutcome;
 }
 
-public sealed class SessionStore(Database database, AgentStore agents, TicketStore tickets, RealtimePublisher publisher, TimeProvider time)
+public sealed class SessionStore(Database database, WritePath writes)
 {
     private const string Columns = "id, tenant_id, agent_id, status, created_at, updated_at";
 
     /// <summary>
-    /// Starts a session for <paramref name="agentId"/> in one transaction: the agent must be known, available
-    /// (ONLINE, or the caller itself) and without an OPEN session. An unavailable agent gets a support ticket
-    /// instead, in the same transaction, and the refusal names it.
+    /// Starts a session for <paramref name="agentId"/>: the agent must be known, available (ONLINE, or the
+    /// caller itself) and without an OPEN session. A refusal for an unavailable agent raises
+    /// <see cref="ChatRefused"/>, and the ticket that stands for it (opened in the same transaction) is named in
+    /// the outcome.
     /// </summary>
-    public async Task<StartOutcome> StartAsync(CurrentUser caller, long agentId, CancellationToken cancellationToken)
+    public async Task<Written<StartOutcome>> StartAsync(CurrentUser caller, long agentId, IdempotencyClaim? claim, CancellationToken cancellationToken)
     {
-        Task<StartOutcome> Attempt() => database.WriteAsync(
-            (connection, transaction) => StartAsync(connection, transaction, caller, agentId, cancellationToken), cancellationToken, Announce);
+        Task<Written<StartOutcome>> Attempt() => writes.RunAsync(scope => StartAsync(scope, caller, agentId, cancellationToken), claim, cancellationToken);
+        Written<StartOutcome> written;
         try
         {
-            return await Attempt();
+            written = await Attempt();
         }
         catch (DbException e) when (e.IsUniqueViolation())
         {
             // A concurrent start (or offline ticket) won the race; running again sees its row and answers accordingly.
-            return await Attempt();
+            written = await Attempt();
         }
+        if (written is Written<StartOutcome>.Done { Outcome: StartOutcome.AgentUnavailable refused } done)
+            return done with { Outcome = refused with { TicketId = done.Events.OfType<TicketOpened>().Single().Ticket.Id } };
+        return written;
     }
 
-    private void Announce(StartOutcome outcome)
+    private async Task<Change<StartOutcome>> StartAsync(ChangeScope scope, CurrentUser caller, long agentId, CancellationToken cancellationToken)
     {
-        if (outcome is StartOutcome.Started started) publisher.Publish(new SessionUpdated(started.Session));
-    }
-
-    private async Task<StartOutcome> StartAsync(DbConnection connection, DbTransaction transaction, CurrentUser caller, long agentId, CancellationToken cancellationToken)
-    {
-        var presence = await agents.PresenceAsync(connection, transaction, caller.TenantId, agentId, cancellationToken);
-        if (presence is null) return new StartOutcome.UnknownAgent();
+        string? presence;
+        await using (var find = scope.Sql("SELECT presence, offline_after FROM agents WHERE tenant_id = @tenant AND user_id = @user")
+            .With("tenant", caller.TenantId).With("user", agentId))
+        await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
+        {
+            presence = await reader.ReadAsync(cancellationToken) ? Presence.Effective(reader.GetString(0), reader.GetTimeOrNull(1), scope.Now) : null;
+        }
+        if (presence is null) return Change.Of<StartOutcome>(new StartOutcome.UnknownAgent());
         var isSelf = caller.IsAgent && caller.UserId == agentId;
         if (!isSelf && presence != Presence.Online)
-        {
-            var ticketId = await tickets.OpenForUnavailableAgentAsync(connection, transaction, caller, agentId, presence, cancellationToken);
-            return new StartOutcome.AgentUnavailable(presence, ticketId);
-        }
+            return Change.Of<StartOutcome>(new StartOutcome.AgentUnavailable(presence, Guid.Empty), new ChatRefused(caller.TenantId, caller.UserId, agentId, presence));
 
-        await using (var open = connection.Sql("SELECT id FROM chat_sessions WHERE tenant_id = @tenant AND agent_id = @agent AND status = 'OPEN'", transaction)
+        await using (var open = scope.Sql("SELECT id FROM chat_sessions WHERE tenant_id = @tenant AND agent_id = @agent AND status = 'OPEN'")
             .With("tenant", caller.TenantId).With("agent", agentId))
         {
             if (await open.ExecuteScalarAsync(cancellationToken) is { } existing)
-                return new StartOutcome.AlreadyOpen(DbCommandExtensions.ToId(existing));
+                return Change.Of<StartOutcome>(new StartOutcome.AlreadyOpen(DbCommandExtensions.ToId(existing)));
         }
 
-        var now = time.Now();
-        var session = new ChatSession(Guid.CreateVersion7(now), caller.TenantId, agentId, SessionStatus.Open, now, now);
-        await using (var insert = connection.Sql("""
+        var session = new ChatSession(Guid.CreateVersion7(scope.Now), caller.TenantId, agentId, SessionStatus.Open, scope.Now, scope.Now);
+        await using (var insert = scope.Sql("""
             INSERT INTO chat_sessions (tenant_id, id, agent_id, status, created_by, last_seq, created_at, updated_at)
             VALUES (@tenant, @id, @agent, 'OPEN', @creator, 0, @now, @now)
-            """, transaction)
-            .With("tenant", session.TenantId).With("id", session.Id).With("agent", agentId).With("creator", caller.UserId).With("now", now))
+            """)
+            .With("tenant", session.TenantId).With("id", session.Id).With("agent", agentId).With("creator", caller.UserId).With("now", scope.Now))
         {
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
-        if (!caller.IsAgent) await AddParticipantAsync(connection, transaction, caller, session.Id, cancellationToken);
-        return new StartOutcome.Started(session);
+        if (!caller.IsAgent) await AddParticipantAsync(scope, caller, session.Id, cancellationToken);
+        return Change.Of<StartOutcome>(new StartOutcome.Started(session), new SessionStarted(session));
     }
 
     /// <summary>Remembers that a tenant user takes part in a session: it will be notified of agent replies there.</summary>
-    public static async Task AddParticipantAsync(DbConnection connection, DbTransaction transaction, CurrentUser user, Guid sessionId, CancellationToken cancellationToken)
+    private static async Task AddParticipantAsync(ChangeScope scope, CurrentUser user, Guid sessionId, CancellationToken cancellationToken)
     {
-        await using var command = connection.Sql("""
+        await using var command = scope.Sql("""
             INSERT INTO session_participants (tenant_id, session_id, user_id) VALUES (@tenant, @session, @user)
             ON CONFLICT DO NOTHING
-            """, transaction).With("tenant", user.TenantId).With("session", sessionId).With("user", user.UserId);
+            """).With("tenant", user.TenantId).With("session", sessionId).With("user", user.UserId);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -138,22 +139,26 @@ public sealed class SessionStore(Database database, AgentStore agents, TicketSto
 
     /// <summary>Closes a session; closing a closed one changes nothing. Null when the tenant has no such session.</summary>
     public Task<(ChatSession Session, bool Changed)?> CloseAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>
-        database.WriteAsync<(ChatSession Session, bool Changed)?>(async (connection, transaction) =>
+        writes.RunAsync<(ChatSession Session, bool Changed)?>(async scope =>
         {
-            await using (var close = connection.Sql($"""
+            await using (var close = scope.Sql($"""
                 UPDATE chat_sessions SET status = 'CLOSED', updated_at = @now
                 WHERE tenant_id = @tenant AND id = @id AND status = 'OPEN'
                 RETURNING {Columns}
-                """, transaction).With("tenant", tenantId).With("id", id).With("now", time.Now()))
+                """).With("tenant", tenantId).With("id", id).With("now", scope.Now))
             await using (var reader = await close.ExecuteReaderAsync(cancellationToken))
             {
-                if (await reader.ReadAsync(cancellationToken)) return (Read(reader), true);
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    var closed = Read(reader);
+                    return Change.Of<(ChatSession, bool)?>((closed, true), new SessionUpdated(closed));
+                }
             }
-            await using var find = connection.Sql($"SELECT {Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id", transaction)
+            await using var find = scope.Sql($"SELECT {Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
                 .With("tenant", tenantId).With("id", id);
             await using var existing = await find.ExecuteReaderAsync(cancellationToken);
-            return await existing.ReadAsync(cancellationToken) ? (Read(existing), false) : null;
-        }, cancellationToken, closed => { if (closed is { Changed: true } c) publisher.Publish(new SessionUpdated(c.Session)); }, orderKey: id);
+            return Change.Of<(ChatSession, bool)?>(await existing.ReadAsync(cancellationToken) ? (Read(existing), false) : null);
+        }, cancellationToken, orderKey: id);
 
     private static ChatSession Read(DbDataReader reader) =>
         new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64OrNull(2), reader.GetString(3), reader.GetTime(4), reader.GetTime(5));

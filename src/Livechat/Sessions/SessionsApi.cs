@@ -52,8 +52,10 @@ public static class SessionsApi
             }
         }
 
-        return await sessions.StartAsync(user, agentId, cancellationToken) switch
+        var written = await sessions.StartAsync(user, agentId, Idempotency.ClaimOf(request), cancellationToken);
+        return written.OutcomeOrNull() switch
         {
+            null => Idempotency.AnsweredFromRecord,
             StartOutcome.Started started => ApiResults.Created(started.Session, "Session started."),
             StartOutcome.UnknownAgent => ApiResults.Error(ApiError.BadRequest("agent_id", $"User {agentId} is not a known support agent of this tenant.")),
             StartOutcome.AgentUnavailable unavailable => ApiResults.Error(

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Livechat.Changes;
 
 namespace Livechat.Tickets;
 
@@ -27,3 +28,6 @@ public sealed record Ticket(
 
 /// <summary><c>PATCH /tickets/{id}</c>: either field may be left out; <c>agent_id: null</c> unassigns.</summary>
 public sealed record UpdateTicketRequest(string? Status, long? AgentId);
+
+/// <summary>A ticket stands for a refused chat: a new one, or the unresolved one <paramref name="Reused"/>.</summary>
+public sealed record TicketOpened(Ticket Ticket, bool Reused) : DomainEvent(Ticket.TenantId);

@@ -16,41 +16,7 @@ public abstract record TicketUpdateOutcome
 public sealed class TicketStore(Database database, TimeProvider time)
 {
     public const string OriginAgentOffline = "agent_offline";
-    private const string Columns = "id, tenant_id, agent_id, title, category, priority, status, description, created_at, updated_at";
-
-    /// <summary>
-    /// The unresolved ticket for an agent that could not take a chat, opened now if there is none. Runs in the
-    /// caller's transaction, so the refusal and its ticket commit together; a unique index keeps it to one.
-    /// </summary>
-    public async Task<Guid> OpenForUnavailableAgentAsync(DbConnection connection, DbTransaction transaction, CurrentUser requester, long agentId, string presence, CancellationToken cancellationToken)
-    {
-        await using (var existing = connection.Sql($"""
-            SELECT id FROM tickets
-            WHERE tenant_id = @tenant AND agent_id = @agent AND origin = '{OriginAgentOffline}' AND status IN ('open', 'in_progress')
-            """, transaction).With("tenant", requester.TenantId).With("agent", agentId))
-        {
-            if (await existing.ExecuteScalarAsync(cancellationToken) is { } id) return DbCommandExtensions.ToId(id);
-        }
-
-        string tenantName;
-        await using (var tenant = connection.Sql("SELECT name FROM tenants WHERE id = @tenant", transaction).With("tenant", requester.TenantId))
-            tenantName = (string)(await tenant.ExecuteScalarAsync(cancellationToken))!;
-
-        var now = time.Now();
-        var ticketId = Guid.CreateVersion7(now);
-        var state = presence.ToLowerInvariant();
-        await using var insert = connection.Sql($"""
-            INSERT INTO tickets (tenant_id, id, agent_id, title, category, priority, status, description, origin, created_at, updated_at)
-            VALUES (@tenant, @id, @agent, @title, 'livechat', 'normal', 'open', @description, '{OriginAgentOffline}', @now, @now)
-            """, transaction)
-            .With("tenant", requester.TenantId).With("id", ticketId).With("agent", agentId)
-            .With("title", $"Live chat request for agent {agentId} of {tenantName} while the agent was {state}")
-            .With("description", $"User {requester.UserId} of tenant \"{tenantName}\" (id {requester.TenantId}) asked to chat with support agent {agentId}, " +
-                $"who was {state}. No session was opened. Contact the tenant, then resolve this ticket; until then, further refused requests for this agent reuse it.")
-            .With("now", now);
-        await insert.ExecuteNonQueryAsync(cancellationToken);
-        return ticketId;
-    }
+    internal const string Columns = "id, tenant_id, agent_id, title, category, priority, status, description, created_at, updated_at";
 
     public Task<Ticket?> FindAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>
         database.ReadAsync(connection => FindAsync(connection, null, tenantId, id, cancellationToken), cancellationToken);
@@ -115,7 +81,7 @@ public sealed class TicketStore(Database database, TimeProvider time)
         }
     }
 
-    private static Ticket Read(DbDataReader reader) =>
+    internal static Ticket Read(DbDataReader reader) =>
         new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64OrNull(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
             reader.GetString(6), reader.GetString(7), reader.GetTime(8), reader.GetTime(9));
 }

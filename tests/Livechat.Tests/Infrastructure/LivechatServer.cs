@@ -82,10 +82,10 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
 
     public IDictionary<string, string?> Settings => settings;
 
-    public CapturedLogs Logs { get; } = new();
+    /// <summary>Extra services for this server (a fault to plant); handlers and sinks added here run before the service's own.</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; set; }
 
-    /// <summary>Runs on the builder before the service registers its own services (e.g. a fake clock for one feature).</summary>
-    public List<Action<WebApplicationBuilder>> Configure { get; } = new();
+    public CapturedLogs Logs { get; } = new();
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -105,7 +105,7 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.AddProvider(Logs);
-            foreach (var configure in Configure) configure(builder);
+            ConfigureServices?.Invoke(builder.Services);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -10,7 +10,7 @@ namespace Livechat.Tests.Security;
 /// Property-based input validation (API4/API8: what the service accepts is exactly what the rule says).
 /// For generated strings, deliberately rich in the edge cases (white space of every kind, control
 /// characters, lone and reversed surrogates, emoji, lengths around 5,000 Unicode scalar values), the service
-/// answers 201 exactly when the contract's rule holds (not blank, at most 5,000 scalar values, no control
+/// answers 201 exactly when the contract's rule holds (at least one visible character, at most 5,000 scalar values, no control
 /// character but tab, CR and LF, valid UTF-16) and 400 <c>errors.message</c> otherwise; every accepted text
 /// comes back verbatim from the 201 and from the list.
 /// </summary>
@@ -19,23 +19,40 @@ public sealed class MessageValidationPropertyTests(SqliteServer server) : IClass
     /// <summary>The rule, written independently of the service's code.</summary>
     private static bool Acceptable(string text)
     {
-        if (text.All(char.IsWhiteSpace)) return false;
         var scalars = 0;
         var index = 0;
+        var visible = false;
         while (index < text.Length)
         {
             if (Rune.DecodeFromUtf16(text.AsSpan(index), out var rune, out var used) != System.Buffers.OperationStatus.Done) return false;
             if (Rune.GetUnicodeCategory(rune) == UnicodeCategory.Control && rune.Value is not ('\t' or '\r' or '\n')) return false;
+            visible |= Shows(rune);
             scalars++;
             index += used;
         }
-        return scalars <= 5000;
+        return visible && scalars <= 5000;
+    }
+
+    /// <summary>
+    /// Not white space, not a control or format character, not one of Unicode's default-ignorable code
+    /// points (fillers, variation selectors, tags...), not the blank braille pattern.
+    /// </summary>
+    private static bool Shows(Rune rune)
+    {
+        if (Rune.IsWhiteSpace(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format) return false;
+        int[][] ignorable =
+        [
+            [0x00AD, 0x00AD], [0x034F, 0x034F], [0x061C, 0x061C], [0x115F, 0x1160], [0x17B4, 0x17B5], [0x180B, 0x180F], [0x200B, 0x200F],
+            [0x202A, 0x202E], [0x2060, 0x206F], [0x2800, 0x2800], [0x3164, 0x3164], [0xFE00, 0xFE0F], [0xFEFF, 0xFEFF], [0xFFA0, 0xFFA0],
+            [0xFFF0, 0xFFF8], [0x1BCA0, 0x1BCA3], [0x1D173, 0x1D17A], [0xE0000, 0xE0FFF],
+        ];
+        return !ignorable.Any(range => rune.Value >= range[0] && rune.Value <= range[1]);
     }
 
     /// <summary>Pieces chosen to hit every clause of the rule, in any mix.</summary>
     private static readonly string[] Pieces =
     [
-        "a", "Z", "0", " ", "  ", "\t", "\r", "\n", "\r\n", "\u00A0", "\u2003", "\u3000", "\u2028", "\u0085", "\u200B", "\uFEFF",
+        "a", "Z", "0", " ", "  ", "\t", "\r", "\n", "\r\n", "\u00A0", "\u2003", "\u3000", "\u2028", "\u0085", "\u200B", "\uFEFF", "\u2060", "\u3164", "\uFFA0", "\u034F",
         "\u0000", "\u0001", "\u001B", "\u007F", "\u009F", "\uD800", "\uDBFF", "\uDC00", "\uDFFF", "😀", "👩‍👩‍👧", "é", "e\u0301", "\u202E",
         "中", "'", "\"", "\\", "<", "%", "{", "}",
     ];

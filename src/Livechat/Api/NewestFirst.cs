@@ -1,7 +1,7 @@
 using System.Data.Common;
-using Livechat.Api;
+using Livechat.Data;
 
-namespace Livechat.Data;
+namespace Livechat.Api;
 
 /// <summary>
 /// Keyset pagination for the lists shown newest first (sessions, tickets, notifications), ordered by

@@ -1,0 +1,123 @@
+using System.Data.Common;
+using Livechat.Data;
+
+namespace Livechat.Changes;
+
+/// <summary>Something that happened to a tenant's data; published only after the change that caused it committed.</summary>
+public abstract record DomainEvent(long TenantId);
+
+/// <summary>What a feature's write returns: its outcome and the events it caused (none when nothing changed).</summary>
+public readonly record struct Change<T>(T Outcome, IReadOnlyList<DomainEvent> Events);
+
+public static class Change
+{
+    public static Change<T> Of<T>(T outcome, params DomainEvent[] events) => new(outcome, events);
+}
+
+/// <summary>The transaction a change runs in, and the events its handlers raise in turn.</summary>
+public sealed class ChangeScope(DbConnection connection, DbTransaction transaction, DateTimeOffset now)
+{
+    internal readonly List<DomainEvent> Events = [];
+
+    public DbConnection Connection { get; } = connection;
+    public DbTransaction Transaction { get; } = transaction;
+
+    /// <summary>One clock reading for the whole change, so every row it writes carries the same time.</summary>
+    public DateTimeOffset Now { get; } = now;
+
+    public DbCommand Sql(string sql) => Connection.Sql(sql, Transaction);
+
+    /// <summary>A follow-up event (a notification a reply caused): handled in this transaction, published after it.</summary>
+    public void Raise(DomainEvent domainEvent) => Events.Add(domainEvent);
+}
+
+/// <summary>Runs in the change's transaction for each of its events: what must commit with it, or not at all.</summary>
+public interface IChangeHandler
+{
+    Task HandleAsync(DomainEvent domainEvent, ChangeScope scope, CancellationToken cancellationToken);
+}
+
+/// <summary>Hears each committed event, in commit order, on the writer loop: it must be quick and not block (queue work).</summary>
+public interface IEventSink
+{
+    void Publish(DomainEvent domainEvent);
+}
+
+/// <summary>The outcome of a write, or the news that its idempotency key is held by another request.</summary>
+public abstract record Written<T>
+{
+    public sealed record Done(T Outcome, IReadOnlyList<DomainEvent> Events) : Written<T>;
+
+    /// <summary>Nothing was written: another request holds the key (the middleware answers from its record).</summary>
+    public sealed record KeyTaken : Written<T>;
+}
+
+/// <summary>
+/// The one write path (docs/decisions/0005-one-write-path.md). A feature's change runs in a transaction of
+/// the database engine; then, in that same transaction, every <see cref="IChangeHandler"/> sees every event
+/// (and the events handlers raise, in turn); the engine commits; and only then the events go to every
+/// <see cref="IEventSink"/> in commit order. Features never call each other: they meet at events.
+/// </summary>
+public sealed class WritePath(Database database, IEnumerable<IChangeHandler> handlers, IEnumerable<IEventSink> sinks, TimeProvider time,
+    ILogger<WritePath> logger)
+{
+    private readonly IChangeHandler[] handlers = handlers.ToArray();
+    private readonly IEventSink[] sinks = sinks.ToArray();
+
+    /// <summary>Runs a change without an idempotency key and returns its outcome.</summary>
+    public async Task<T> RunAsync<T>(Func<ChangeScope, Task<Change<T>>> change, CancellationToken cancellationToken, Guid? orderKey = null) =>
+        ((Written<T>.Done)await RunAsync(change, null, cancellationToken, orderKey)).Outcome;
+
+    /// <summary>
+    /// Runs a change; with a <paramref name="claim"/>, records the key in the same transaction first, and when
+    /// another request holds it writes nothing and answers <see cref="Written{T}.KeyTaken"/>.
+    /// <paramref name="orderKey"/> (a session id) keeps the events of one session in commit order.
+    /// </summary>
+    public Task<Written<T>> RunAsync<T>(Func<ChangeScope, Task<Change<T>>> change, IdempotencyClaim? claim, CancellationToken cancellationToken,
+        Guid? orderKey = null) =>
+        database.WriteAsync<Written<T>>(async (connection, transaction) =>
+        {
+            var scope = new ChangeScope(connection, transaction, time.Now());
+            if (claim is not null && !await claim.TryClaimAsync(connection, transaction, scope.Now, cancellationToken))
+                return new Written<T>.KeyTaken();
+            var result = await change(scope);
+            scope.Events.AddRange(result.Events);
+            // Handlers may raise more events; those are handled too, in order (a plain loop over a growing list).
+            for (var i = 0; i < scope.Events.Count; i++)
+            {
+                foreach (var handler in handlers) await handler.HandleAsync(scope.Events[i], scope, cancellationToken);
+            }
+            return new Written<T>.Done(result.Outcome, scope.Events.ToArray());
+        }, cancellationToken, written =>
+        {
+            if (written is not Written<T>.Done done)
+            {
+                claim?.MarkTaken();
+                return;
+            }
+            claim?.MarkCommitted();
+            Publish(done.Events);
+        }, orderKey);
+
+    private void Publish(IReadOnlyList<DomainEvent> events)
+    {
+        List<Exception>? failures = null;
+        foreach (var domainEvent in events)
+        {
+            foreach (var sink in sinks)
+            {
+                try
+                {
+                    sink.Publish(domainEvent);
+                }
+                catch (Exception e)
+                {
+                    // Every other sink still hears of it; the caller learns that something after the commit failed.
+                    logger.LogError(e, "Publishing a committed {Event} to {Sink} failed.", domainEvent.GetType().Name, sink.GetType().Name);
+                    (failures ??= []).Add(e);
+                }
+            }
+        }
+        if (failures is not null) throw new AggregateException("A committed change could not be published.", failures);
+    }
+}

@@ -1,0 +1,125 @@
+using System.Data.Common;
+using System.Threading.Channels;
+
+namespace Livechat.Data;
+
+/// <summary>
+/// One writer loop of group commit: writes queue up here and the loop hands them to its engine in batches of
+/// up to <see cref="MaxBatch"/>. Under light load a batch is one write and nothing waits for company; under
+/// load a batch is whatever queued while the previous one committed, so the commit's sync is shared.
+/// </summary>
+internal sealed class WriteQueue : IAsyncDisposable
+{
+    public const int MaxBatch = 128;
+    private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Func<List<PendingWrite>, Task> runBatch;
+    private readonly Task loop;
+
+    public WriteQueue(Func<List<PendingWrite>, Task> runBatch)
+    {
+        this.runBatch = runBatch;
+        loop = Task.Run(RunAsync);
+    }
+
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, Action<T>? afterCommit, Guid? orderKey, CancellationToken cancellationToken)
+    {
+        var write = new PendingWrite<T>(work, afterCommit, orderKey, cancellationToken);
+        ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(write), this);
+        try
+        {
+            // A request that is cancelled (a timeout answers 503 on time) stops waiting while its write is
+            // still queued, and the writer skips it...
+            return await write.Completion.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (!write.TryAbandon())
+        {
+            // ...but a write the writer already started runs to its end, and its caller gets the outcome, late
+            // rather than never: a committed write must not be answered as if it had not happened.
+            return await write.Completion.Task;
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<PendingWrite>(MaxBatch);
+        while (await queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            // The engine starts each write just before running it (PendingWrite.TryStart), so a caller may still
+            // give up while the batch waits for a connection or a lock.
+            while (batch.Count < MaxBatch && queue.Reader.TryRead(out var next)) batch.Add(next);
+            try
+            {
+                await runBatch(batch);
+            }
+            catch (Exception e)
+            {
+                // The engine answers every write itself; this is the last guard that keeps the loop alive.
+                foreach (var write in batch) write.Fail(e);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
+        await loop;
+    }
+}
+
+/// <summary>A queued write: its work, its after-commit hook, and the caller waiting for the outcome.</summary>
+internal abstract class PendingWrite(Guid? orderKey, CancellationToken cancellation)
+{
+    private const int Queued = 0, Started = 1, Abandoned = 2;
+    private int state;
+
+    public Guid? OrderKey { get; } = orderKey;
+    public CancellationToken Cancellation { get; } = cancellation;
+
+    /// <summary>The writer takes the write; false when its caller abandoned it first.</summary>
+    public bool TryStart() => Interlocked.CompareExchange(ref state, Started, Queued) == Queued;
+
+    /// <summary>The caller gives up; false when the writer already started it.</summary>
+    public bool TryAbandon() => Interlocked.CompareExchange(ref state, Abandoned, Queued) == Queued;
+
+    /// <summary>Runs the work in <paramref name="transaction"/> and keeps its result for <see cref="Succeed"/>.</summary>
+    public abstract Task RunAsync(DbConnection connection, DbTransaction transaction);
+
+    /// <summary>After the commit: runs the after-commit hook, then completes the caller. Never throws.</summary>
+    public abstract void Succeed();
+
+    public abstract void Fail(Exception exception);
+}
+
+internal sealed class PendingWrite<T>(Func<DbConnection, DbTransaction, Task<T>> work, Action<T>? afterCommit, Guid? orderKey, CancellationToken cancellation)
+    : PendingWrite(orderKey, cancellation)
+{
+    private T result = default!;
+
+    // The caller continues on the thread pool, never inline on the writer loop.
+    public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public override async Task RunAsync(DbConnection connection, DbTransaction transaction) => result = await work(connection, transaction);
+
+    public override void Succeed()
+    {
+        try
+        {
+            afterCommit?.Invoke(result);
+        }
+        catch (Exception e)
+        {
+            // Committed, but what had to follow the commit failed: the caller hears of it (its request fails,
+            // and an idempotency record keeps that answer), and the writer loop goes on.
+            Completion.TrySetException(e);
+            return;
+        }
+        Completion.TrySetResult(result);
+    }
+
+    public override void Fail(Exception exception)
+    {
+        if (exception is OperationCanceledException canceled) Completion.TrySetCanceled(canceled.CancellationToken);
+        else Completion.TrySetException(exception);
+    }
+}

@@ -1,0 +1,198 @@
+using System.Data;
+using System.Data.Common;
+using DbUp;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Livechat.Data;
+
+/// <summary>
+/// PostgreSQL, for several instances. Writes go through <see cref="DatabaseOptions.Writers"/> writer loops,
+/// each with its own connection; a write goes to the loop its order key (a session id) hashes to, so one
+/// session's writes commit, and are published, in order on one loop. A loop runs a batch optimistically in one
+/// transaction with one commit, which PostgreSQL makes durable with one WAL flush: the round trips of a write
+/// are its own statements and nothing else (no connect, no <c>BEGIN</c>, no <c>COMMIT</c> of its own). A
+/// statement that fails aborts a PostgreSQL transaction, so then the batch is rolled back and every write of it
+/// runs again alone, and only the one at fault fails. Writes are run in order-key order (stable), so batches on
+/// several instances lock the same sessions in the same order and do not deadlock each other.
+/// </summary>
+public sealed class PostgresDatabase : Database
+{
+    private const long MigrationLockKey = 0x4C69766563686174; // "Livechat"
+    private readonly NpgsqlDataSource dataSource;
+    private readonly string connectionString;
+    private readonly Writer[] writers;
+    private int nextWriter;
+
+    public PostgresDatabase(DatabaseOptions options, TimeProvider time) : base(TimeSpan.FromSeconds(options.StartupRetrySeconds))
+    {
+        _ = time;
+        connectionString = ConnectionString(options.ConnectionString!);
+        dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
+        writers = Enumerable.Range(0, options.Writers).Select(_ => new Writer(dataSource)).ToArray();
+    }
+
+    public override string Describe => "postgres";
+
+    public override string Where
+    {
+        get
+        {
+            var b = new NpgsqlConnectionStringBuilder(connectionString);
+            return $"postgres at {b.Host}:{b.Port}/{b.Database ?? b.Username}";
+        }
+    }
+
+    /// <summary>
+    /// The Npgsql connection string with the defaults we rely on, unless the operator set them: automatic
+    /// preparation of the statements that repeat (insert a message, read a page), so PostgreSQL plans them once
+    /// per connection instead of once per call.
+    /// </summary>
+    public static string ConnectionString(string configured)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(configured);
+        }
+        catch (ArgumentException e)
+        {
+            throw new OptionsValidationException(DatabaseOptions.Section, typeof(DatabaseOptions),
+                [$"Livechat:Database:ConnectionString is not a PostgreSQL (Npgsql) connection string ({e.Message}); " +
+                 "with the postgres provider set it, e.g. Host=db;Port=5432;Database=livechat;Username=livechat;Password=..."]);
+        }
+        if (!configured.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase) &&
+            !configured.Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+            builder.MaxAutoPrepare = 64;
+        return builder.ConnectionString;
+    }
+
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        await dataSource.OpenConnectionAsync(cancellationToken);
+
+    public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken,
+        Action<T>? afterCommit = null, Guid? orderKey = null)
+    {
+        // Writes without an order key need no order among themselves: spread them over the loops.
+        var index = orderKey is { } key
+            ? (int)((uint)key.GetHashCode() % (uint)writers.Length)
+            : (int)((uint)Interlocked.Increment(ref nextWriter) % (uint)writers.Length);
+        return writers[index].Queue.WriteAsync(work, afterCommit, orderKey, cancellationToken);
+    }
+
+    internal override async Task MigrateOnceAsync(ILogger logger, CancellationToken cancellationToken)
+    {
+        // Instances that start (or run `migrate`) at the same moment take turns.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var lockCommand = connection.Sql("SELECT pg_advisory_lock(@key)").With("key", MigrationLockKey))
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        try
+        {
+            Migrations.Run(DeployChanges.To.PostgresqlDatabase(connectionString), "postgres", logger);
+        }
+        finally
+        {
+            await using var unlock = connection.Sql("SELECT pg_advisory_unlock(@key)").With("key", MigrationLockKey);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        foreach (var writer in writers) await writer.DisposeAsync();
+        await dataSource.DisposeAsync();
+    }
+
+    /// <summary>One writer loop and the connection it keeps.</summary>
+    private sealed class Writer : IAsyncDisposable
+    {
+        private readonly NpgsqlDataSource dataSource;
+        private NpgsqlConnection? connection;
+
+        public Writer(NpgsqlDataSource dataSource)
+        {
+            this.dataSource = dataSource;
+            Queue = new WriteQueue(RunBatchAsync);
+        }
+
+        public WriteQueue Queue { get; }
+
+        private async Task RunBatchAsync(List<PendingWrite> batch)
+        {
+            if (batch.Count == 1)
+            {
+                if (batch[0].TryStart()) await RunAloneAsync(batch[0]);
+                return;
+            }
+            // OrderBy is stable: writes of one session keep their queue order.
+            var ordered = batch.OrderBy(w => w.OrderKey).ToList();
+            var started = new List<PendingWrite>(ordered.Count);
+            try
+            {
+                connection ??= await dataSource.OpenConnectionAsync(CancellationToken.None);
+                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, CancellationToken.None);
+                foreach (var write in ordered)
+                {
+                    if (!write.TryStart()) continue; // its caller gave up while it was queued
+                    started.Add(write);
+                    await write.RunAsync(connection, transaction);
+                }
+                // Once the work is done the commit must land or fail loudly, not be cancelled half-way.
+                await transaction.CommitAsync(CancellationToken.None);
+            }
+            catch (Exception)
+            {
+                // Someone's statement failed (or the connection did): nothing of the batch is stored. Each write
+                // runs again alone, so only the one at fault fails.
+                await ResetIfBrokenAsync();
+                foreach (var write in started) await RunAloneAsync(write);
+                return;
+            }
+            foreach (var write in started) write.Succeed();
+        }
+
+        private async Task RunAloneAsync(PendingWrite write)
+        {
+            try
+            {
+                connection ??= await dataSource.OpenConnectionAsync(CancellationToken.None);
+                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, CancellationToken.None);
+                await write.RunAsync(connection, transaction);
+                await transaction.CommitAsync(CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                await ResetIfBrokenAsync();
+                write.Fail(e);
+                return;
+            }
+            write.Succeed();
+        }
+
+        /// <summary>A failed statement leaves the connection usable (its transaction was rolled back); a broken one is dropped.</summary>
+        private async Task ResetIfBrokenAsync()
+        {
+            if (connection is { State: ConnectionState.Open }) return;
+            await ResetAsync();
+        }
+
+        private async Task ResetAsync()
+        {
+            try
+            {
+                if (connection is not null) await connection.DisposeAsync();
+            }
+            catch (NpgsqlException)
+            {
+                // A broken connection may fail to close too; it is dropped either way.
+            }
+            connection = null;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Queue.DisposeAsync();
+            await ResetAsync();
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Livechat.Data;
+
+/// <summary>Small helpers that keep SQL call sites short and provider-neutral.</summary>
+public static class DbCommandExtensions
+{
+    public static DbCommand Sql(this DbConnection connection, string sql, DbTransaction? transaction = null)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    /// <summary>
+    /// Adds a named parameter. SQLite keeps ids and timestamps as text (see the schema), so they are
+    /// converted here, once, for every statement; PostgreSQL takes them as <c>uuid</c> and <c>timestamptz</c>.
+    /// A null is sent to PostgreSQL with the type of <typeparamref name="T"/> (a <c>long?</c> is a null
+    /// <c>bigint</c>), so the server never has to guess the type of an untyped null.
+    /// </summary>
+    public static DbCommand With<T>(this DbCommand command, string name, T value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        if (command is SqliteCommand)
+        {
+            parameter.Value = ForSqlite(value) ?? DBNull.Value;
+        }
+        else
+        {
+            parameter.Value = (object?)value ?? DBNull.Value;
+            if (value is null && parameter is NpgsqlParameter typed && PostgresTypeOf(typeof(T)) is { } type) typed.NpgsqlDbType = type;
+        }
+        command.Parameters.Add(parameter);
+        return command;
+    }
+
+    private static NpgsqlTypes.NpgsqlDbType? PostgresTypeOf(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
+    {
+        var t when t == typeof(Guid) => NpgsqlTypes.NpgsqlDbType.Uuid,
+        var t when t == typeof(string) => NpgsqlTypes.NpgsqlDbType.Text,
+        var t when t == typeof(long) => NpgsqlTypes.NpgsqlDbType.Bigint,
+        var t when t == typeof(int) => NpgsqlTypes.NpgsqlDbType.Integer,
+        var t when t == typeof(bool) => NpgsqlTypes.NpgsqlDbType.Boolean,
+        var t when t == typeof(DateTimeOffset) || t == typeof(DateTime) => NpgsqlTypes.NpgsqlDbType.TimestampTz,
+        _ => null,
+    };
+
+    /// <summary>An id read with ExecuteScalar: PostgreSQL returns a <see cref="Guid"/>, SQLite its text.</summary>
+    public static Guid ToId(object value) => value is Guid id ? id : Guid.Parse((string)value);
+
+    public static string SqliteTimestamp(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static object? ForSqlite<T>(T value) => value switch
+    {
+        Guid id => id.ToString("D"),
+        DateTimeOffset time => SqliteTimestamp(time),
+        _ => value,
+    };
+
+    public static Guid GetId(this DbDataReader reader, int ordinal) => reader.GetGuid(ordinal);
+
+    public static DateTimeOffset GetTime(this DbDataReader reader, int ordinal) =>
+        reader.GetFieldValue<DateTimeOffset>(ordinal).ToUniversalTime();
+
+    public static DateTimeOffset? GetTimeOrNull(this DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetTime(ordinal);
+
+    public static long? GetInt64OrNull(this DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
+}

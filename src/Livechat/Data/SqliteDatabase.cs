@@ -1,0 +1,144 @@
+using System.Data.Common;
+using System.Globalization;
+using DbUp;
+using Microsoft.Data.Sqlite;
+
+namespace Livechat.Data;
+
+/// <summary>
+/// SQLite in WAL mode, for one machine. SQLite has one writer, and with <c>synchronous=FULL</c> every commit
+/// waits for the disk, so one transaction per request would cap the service at the disk's sync rate. One loop
+/// runs the writes in batches instead: one <c>BEGIN IMMEDIATE</c>, each write in its own savepoint (a write
+/// that fails rolls back alone, and its caller gets the exception), one <c>COMMIT</c>, one sync for the batch.
+/// One loop also means commit order is queue order, whatever the order key.
+/// </summary>
+public sealed class SqliteDatabase : Database
+{
+    private readonly string connectionString;
+    private readonly WriteQueue writer;
+    private SqliteConnection? connection;
+
+    public SqliteDatabase(DatabaseOptions options, TimeProvider time) : base(TimeSpan.FromSeconds(options.StartupRetrySeconds))
+    {
+        _ = time;
+        connectionString = ConnectionString(options.ConnectionString);
+        writer = new WriteQueue(RunBatchAsync);
+    }
+
+    public override string Describe => "sqlite";
+
+    public override string Where => $"sqlite at {new SqliteConnectionStringBuilder(connectionString).DataSource}";
+
+    /// <summary>The SQLite connection string with the defaults we rely on; creates the file's folder.</summary>
+    public static string ConnectionString(string? configured)
+    {
+        var builder = new SqliteConnectionStringBuilder(string.IsNullOrWhiteSpace(configured) ? "Data Source=data/livechat.db" : configured)
+        {
+            Pooling = true,
+            ForeignKeys = true,
+            DefaultTimeout = 30,
+        };
+        var folder = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+        return builder.ToString();
+    }
+
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var opened = new SqliteConnection(connectionString);
+        await opened.OpenAsync(cancellationToken);
+        return opened;
+    }
+
+    public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken,
+        Action<T>? afterCommit = null, Guid? orderKey = null) =>
+        writer.WriteAsync(work, afterCommit, orderKey, cancellationToken);
+
+    /// <summary>The writer's one connection, opened once and kept until a batch fails.</summary>
+    private async Task<SqliteConnection> OpenWriterAsync()
+    {
+        var opened = (SqliteConnection)await OpenAsync(CancellationToken.None);
+        // Per connection, not per file: FULL makes a commit survive a power cut, as PostgreSQL's does (it is
+        // SQLite's default too; stated here so no build option can weaken it). The busy timeout covers other
+        // processes that write to the file (the command-line verbs).
+        await using (var pragma = opened.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;";
+            await pragma.ExecuteNonQueryAsync();
+        }
+        // The same function PostgreSQL gets from its migrations, so set-based inserts make UUIDv7 ids in SQL.
+        opened.CreateFunction("livechat_uuidv7", (string at) =>
+            Guid.CreateVersion7(DateTimeOffset.Parse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)).ToString("D"), isDeterministic: false);
+        return opened;
+    }
+
+    private async Task RunBatchAsync(List<PendingWrite> batch)
+    {
+        var done = new List<PendingWrite>(batch.Count);
+        try
+        {
+            connection ??= await OpenWriterAsync();
+            // IMMEDIATE takes the write lock up front, so a read-then-write never fails half-way.
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var write = batch[i];
+                if (!write.TryStart()) continue; // its caller gave up while it was queued
+                var savepoint = "w" + i.ToString(CultureInfo.InvariantCulture);
+                await transaction.SaveAsync(savepoint);
+                try
+                {
+                    await write.RunAsync(connection, transaction);
+                    await transaction.ReleaseAsync(savepoint);
+                    done.Add(write);
+                }
+                catch (Exception e)
+                {
+                    // This write alone is undone; the batch goes on.
+                    await transaction.RollbackAsync(savepoint);
+                    await transaction.ReleaseAsync(savepoint);
+                    write.Fail(e);
+                }
+            }
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The batch as a whole failed (no connection, no lock, a savepoint or the commit): none of it is
+            // stored, every caller hears so (completing an already failed write again changes nothing), and the
+            // next batch starts on a fresh connection.
+            await ResetConnectionAsync();
+            foreach (var write in batch) write.Fail(e);
+            return;
+        }
+        foreach (var write in done) write.Succeed();
+    }
+
+    private async Task ResetConnectionAsync()
+    {
+        try
+        {
+            if (connection is not null) await connection.DisposeAsync();
+        }
+        catch (SqliteException)
+        {
+            // A connection that broke may fail to close too; it is dropped either way.
+        }
+        connection = null;
+    }
+
+    internal override async Task MigrateOnceAsync(ILogger logger, CancellationToken cancellationToken)
+    {
+        await using (var opened = await OpenAsync(cancellationToken))
+        await using (var wal = opened.Sql("PRAGMA journal_mode = WAL;"))
+            await wal.ExecuteNonQueryAsync(cancellationToken); // persistent: readers never block the writer
+        Migrations.Run(DeployChanges.To.SqliteDatabase(connectionString), "sqlite", logger);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await writer.DisposeAsync();
+        await ResetConnectionAsync();
+        SqliteConnection.ClearAllPools();
+    }
+}

@@ -1,0 +1,49 @@
+using Livechat.Changes;
+using Livechat.Data;
+using Livechat.Messages;
+
+namespace Livechat.Notifications;
+
+/// <summary>
+/// An agent's reply notifies the tenant side, in the reply's transaction, with one set-based insert.
+/// Recipients: the tenant users who take part in the session (started it or wrote in it); while none has,
+/// the tenant's most recently seen users, at most <see cref="MaxFallbackRecipients"/>, so the first reply to
+/// a session an agent opened still reaches someone without writing a row for every user of a large tenant.
+/// </summary>
+public sealed class NotifyTenantSide : IChangeHandler
+{
+    public const int MaxFallbackRecipients = 50;
+
+    private static readonly string Sql = $"""
+        INSERT INTO notifications ({NotificationStore.Columns})
+        SELECT livechat_uuidv7(@now), @tenant, recipient.user_id, '{NotificationTypes.LivechatReply}', @session, @message, @preview, @now, NULL
+        FROM (
+            SELECT user_id FROM session_participants WHERE tenant_id = @tenant AND session_id = @session
+            UNION ALL
+            SELECT user_id FROM (
+                SELECT user_id FROM tenant_users
+                WHERE tenant_id = @tenant
+                  AND NOT EXISTS (SELECT 1 FROM session_participants WHERE tenant_id = @tenant AND session_id = @session)
+                ORDER BY last_seen_at DESC, user_id
+                LIMIT {MaxFallbackRecipients}
+            ) fallback
+        ) recipient
+        RETURNING id, user_id
+        """;
+
+    public async Task HandleAsync(DomainEvent domainEvent, ChangeScope scope, CancellationToken cancellationToken)
+    {
+        if (domainEvent is not MessageCreated { ByAgent: true } reply) return;
+        var message = reply.Message;
+        var preview = MessageRules.Preview(message.Message);
+        await using var insert = scope.Sql(Sql)
+            .With("now", message.CreatedAt).With("tenant", reply.TenantId).With("session", message.SessionId)
+            .With("message", message.Id).With("preview", preview);
+        await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            scope.Raise(new NotificationCreated(new Notification(reader.GetId(0), reply.TenantId, reader.GetInt64(1), NotificationTypes.LivechatReply,
+                message.SessionId, message.Id, preview, message.CreatedAt, null)));
+        }
+    }
+}
