@@ -32,7 +32,6 @@ namespace Livechat.Api;
 [JsonSerializable(typeof(Livechat.Reading.MessagesReadPayload))]
 [JsonSerializable(typeof(Livechat.Reading.TypingPayload))]
 [JsonSerializable(typeof(Livechat.Realtime.BusEvent))]
-[JsonSerializable(typeof(Livechat.Messages.MessageCreated))]
 internal sealed partial class LivechatJsonContext : JsonSerializerContext;
 
 /// <summary>The body of <c>/health/*</c>: overall status and each check's.</summary>
