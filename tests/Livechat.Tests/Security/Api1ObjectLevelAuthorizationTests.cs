@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using System.Reflection;
 using Livechat.Realtime;
@@ -84,6 +85,45 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
                 refused.AssertLeaksNothing(w.Secrets, "resume from a foreign message");
             }
         },
+        ["POST /livechat/sessions/{id}/read"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+            {
+                (await attacker.PostAsync($"/livechat/sessions/{w.Session}/read", new { message_id = w.Message })).AssertNotFound(w.Secrets, "read a foreign session");
+                // A foreign message on one's own session: the same 400 as a message that does not exist.
+                var foreign = (await attacker.PostAsync($"/livechat/sessions/{w.AttackerSession}/read", new { message_id = w.Message }))
+                    .AssertError(HttpStatusCode.BadRequest, "message_id");
+                var unknown = (await attacker.PostAsync($"/livechat/sessions/{w.AttackerSession}/read", new { message_id = Guid.CreateVersion7() }))
+                    .AssertError(HttpStatusCode.BadRequest, "message_id");
+                Assert.Equal(unknown.Body.GetProperty("errors").ToString(), foreign.Body.GetProperty("errors").ToString());
+                foreign.AssertLeaksNothing(w.Secrets, "mark a foreign message read");
+            }
+        },
+        ["POST /livechat/sessions/{id}/typing"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+                (await attacker.PostAsync($"/livechat/sessions/{w.Session}/typing", new { is_typing = true })).AssertNotFound(w.Secrets, "type into a foreign session");
+        },
+        ["GET /livechat/stream"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+            {
+                // The same user id as the victim's agent, in the attacker's tenant: it hears nothing of the victim's tenant.
+                var twin = attacker == w.AttackerAgent ? server.Agent(attacker.TenantId, w.VictimAgent.UserId) : attacker;
+                await using var stream = await SseClient.OpenUserStreamAsync(server, twin);
+                await Task.Delay(200);
+                // Events that change none of the victim's state (the test compares it before and after).
+                (await w.VictimAgent.PostAsync($"/livechat/sessions/{w.Session}/typing", new { is_typing = true })).AssertStatus(HttpStatusCode.Accepted);
+                (await w.VictimAgent.PostAsync($"/livechat/sessions/{w.Session}/typing", new { is_typing = false })).AssertStatus(HttpStatusCode.Accepted);
+                await Task.Delay(400);
+                Assert.All(stream.DrainNamed(), e =>
+                {
+                    Assert.Equal(JsonValueKind.Object, e.Data.ValueKind);
+                    Assert.DoesNotContain(w.Session, e.Data.ToString(), StringComparison.OrdinalIgnoreCase);
+                    if (e.Data.TryGetProperty("tenant_id", out var tenant)) Assert.Equal(attacker.TenantId, tenant.GetInt64());
+                });
+            }
+        },
         ["GET /livechat/agents"] = async (server, w) =>
         {
             var agents = (await w.AttackerAgent.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK);
@@ -165,6 +205,17 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
                 Assert.Equal(w.AttackerSession, own.GetProperty("session_id").GetString());
                 Assert.Empty(client.Drain("messageCreated"));
                 Assert.All(client.Drain("notificationCreated"), n => Assert.Equal(attacker.TenantId, n.GetProperty("tenant_id").GetInt64()));
+            }
+        },
+        ["Typing"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+            {
+                await using var client = await HubClient.ConnectAsync(server, attacker);
+                var foreign = await Assert.ThrowsAsync<HubException>(() => client.Connection.InvokeAsync("Typing", w.Session, true));
+                var unknown = await Assert.ThrowsAsync<HubException>(() => client.Connection.InvokeAsync("Typing", Guid.CreateVersion7().ToString(), true));
+                Assert.Equal(unknown.Message, foreign.Message);
+                Assert.DoesNotContain(w.Session, foreign.Message, StringComparison.OrdinalIgnoreCase);
             }
         },
         ["LeaveSession"] = async (server, w) =>
