@@ -32,6 +32,9 @@ public static class Startup
         services.AddSingleton<IChangeHandler, NotifyTenantSide>();
         services.AddSingleton<IChangeHandler, TicketForRefusedChat>();
         services.AddSingleton<IChangeHandler, MoveSendersMarker>();
+        // Last: who hears of a session's event, once the other handlers have run.
+        services.AddSingleton<SessionAudiences>();
+        services.AddSingleton<IChangeHandler>(sp => sp.GetRequiredService<SessionAudiences>());
         services.AddSingleton<IEventSink, MessageMetrics>();
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<RealtimePublisher>());
         services.AddSingleton<TenantStore>();

@@ -29,10 +29,10 @@ public sealed class RedisOptions
 /// The event bus: carries every realtime event to every instance, to its SSE streams and (for typing) its
 /// hub connections (<see cref="LocalDelivery"/>): straight to this instance without Redis, through a Redis
 /// channel with it (every instance, this one included, hears the channel). The event travels with its
-/// audience, loaded here once per event. If Redis is down, the event still
+/// audience, found once per event in the write's transaction (<see cref="SessionAudiences"/>). If Redis is down, the event still
 /// reaches this instance, and clients elsewhere catch up from the database: pushes degrade, data does not.
 /// </summary>
-public sealed class MessageFanout(LocalDelivery local, Data.Database database, IOptions<RedisOptions> options, ILogger<MessageFanout> logger) : IHostedService, IAsyncDisposable
+public sealed class MessageFanout(LocalDelivery local, SessionAudiences audiences, Data.Database database, IOptions<RedisOptions> options, ILogger<MessageFanout> logger) : IHostedService, IAsyncDisposable
 {
     private ConnectionMultiplexer? redis;
     private RedisChannel channel;
@@ -65,11 +65,14 @@ public sealed class MessageFanout(LocalDelivery local, Data.Database database, I
 
     private async Task PublishOrThrowAsync(DomainEvent domainEvent, CancellationToken cancellationToken)
     {
-        // One read per session event, on a reader connection after the commit (not in the write's transaction:
-        // on SQLite that would lengthen the one writer's work), never one per stream.
-        var audience = BusEvent.SessionOf(domainEvent) is { } sessionId
-            ? await database.ReadAsync(connection => SessionAudience.LoadAsync(connection, domainEvent.TenantId, sessionId, cancellationToken), cancellationToken)
-            : SessionAudience.Nobody;
+        // Found in the write's transaction; typing, which is not a write, reads it here (at most one per 2 s per typist).
+        var audience = audiences.Of(domainEvent);
+        if (audience is null && BusEvent.SessionOf(domainEvent) is { } sessionId)
+        {
+            audience = await database.ReadAsync(connection =>
+                SessionAudience.LoadAsync(connection, null, domainEvent.TenantId, sessionId, cancellationToken), cancellationToken);
+        }
+        audience ??= SessionAudience.Nobody;
         if (BusEvent.From(domainEvent, audience) is not { } busEvent) return;
         if (redis is null)
         {

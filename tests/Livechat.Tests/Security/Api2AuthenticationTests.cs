@@ -163,7 +163,9 @@ public sealed class Api2AuthenticationTests(SqliteServer server) : IClassFixture
         var agent = server.Agent(await server.NewTenantAsync());
         var session = await agent.StartSessionAsync();
         var token = Uri.EscapeDataString(agent.Token);
-        var rest = (await AuthenticatedOperationsAsync()).Where(o => !o.Operation.EndsWith("/events", StringComparison.Ordinal)).ToList();
+        // The event streams take it (EventSource cannot send headers): the per-session one and the per-user one.
+        var rest = (await AuthenticatedOperationsAsync())
+            .Where(o => !o.Operation.EndsWith("/events", StringComparison.Ordinal) && o.Operation != "GET /livechat/stream").ToList();
         Assert.NotEmpty(rest);
         foreach (var (operation, method, path) in rest)
         {
@@ -178,7 +180,8 @@ public sealed class Api2AuthenticationTests(SqliteServer server) : IClassFixture
         }
 
         // Paths that merely end like the event stream are REST endpoints too.
-        foreach (var path in new[] { "/livechat/sessions/events", $"/livechat/sessions/{session}/messages/events", "/tickets/events", "/notifications/events" })
+        foreach (var path in new[] { "/livechat/sessions/events", $"/livechat/sessions/{session}/messages/events", "/tickets/events", "/notifications/events",
+            "/livechat/stream/x", "/livechat/streams", $"/livechat/sessions/{session}/stream" })
         {
             var reply = await server.AsAsync(HttpMethod.Get, $"{path}?limit=5&access_token={token}&tenant_id={agent.TenantId}", null, agent.TenantId);
             Assert.True(reply.Status is HttpStatusCode.Unauthorized or HttpStatusCode.NotFound, $"{path}: {(int)reply.Status} {reply.Text}");
@@ -189,6 +192,9 @@ public sealed class Api2AuthenticationTests(SqliteServer server) : IClassFixture
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/livechat/sessions/{session}/events?tenant_id={agent.TenantId}&access_token={token}");
         using var stream = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        using var userStreamRequest = new HttpRequestMessage(HttpMethod.Get, $"/livechat/stream?tenant_id={agent.TenantId}&access_token={token}");
+        using var userStream = await server.Http.SendAsync(userStreamRequest, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, userStream.StatusCode);
     }
 
     [Fact]
