@@ -25,8 +25,10 @@ public abstract class OperationsTests(LivechatServer server)
         static string[] Required(JsonElement schema) =>
             schema.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()!).ToArray() : [];
 
-        Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at"], Names(schemas.GetProperty("ChatSession")));
+        // The contract's six fields, plus the optional queue_position extension (section 10).
+        Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at", "queue_position"], Names(schemas.GetProperty("ChatSession")));
         Assert.DoesNotContain("agent_id", Required(schemas.GetProperty("ChatSession")));
+        Assert.DoesNotContain("queue_position", Required(schemas.GetProperty("ChatSession")));
         // The contract's five fields, plus the optional client_message_id extension.
         Assert.Equal(["id", "session_id", "sender_id", "message", "created_at", "client_message_id"], Names(schemas.GetProperty("ChatMessage")));
         Assert.Equal(["id", "session_id", "sender_id", "message", "created_at"], Required(schemas.GetProperty("ChatMessage")));
