@@ -37,16 +37,18 @@ switch (mode)
     case "realtime":
     case "references":
     case "session-list":
+    case "routing":
         await using (var service = await Service.StartAsync(postgres))
         {
             if (mode == "send") await SendAsync(service, Option("--sessions", 64));
             else if (mode == "session-list") await SessionListAsync(service, Option("--sessions", 100), Option("--messages", 1000));
             else if (mode == "realtime") await RealtimeAsync(service, Option("--conversations", 500), Option("--rate", 500));
+            else if (mode == "routing") await RoutingAsync(service, Option("--users", 1000));
             else await ReferencesAsync(service);
         }
         return 0;
     default:
-        Console.Error.WriteLine($"unknown mode {mode}: send | sqlite-commits | realtime | references | session-list");
+        Console.Error.WriteLine($"unknown mode {mode}: send | sqlite-commits | realtime | references | routing | session-list");
         return 2;
 }
 
@@ -197,6 +199,70 @@ async Task RealtimeAsync(Service service, int count, int rate)
     {
         await Task.WhenAll(hubs.Select(h => h.DisposeAsync().AsTask()));
     }
+}
+
+// Routing: how long a freed slot takes to reach the next agent, and how fast routed starts queue up.
+async Task RoutingAsync(Service service, int users)
+{
+    // 1. Close → sessionAssigned: one agent of capacity 1 with a chat, one chat queued behind it; the close
+    //    that frees the slot assigns the queued chat, and the agent's hub connection hears it.
+    var agent = Service.Agent(30_000);
+    await service.SendAsync(agent, HttpMethod.Put, "/livechat/agents/me/presence", "{\"status\":\"ONLINE\"}");
+    await using var hub = new HubConnectionBuilder()
+        .WithUrl($"{service.BaseUrl}/livechat/hub?tenant_id=1", o => o.AccessTokenProvider = () => Task.FromResult<string?>(agent.Token))
+        .Build();
+    var assigned = System.Threading.Channels.Channel.CreateUnbounded<(string Id, long At)>();
+    hub.On<JsonElement>("sessionAssigned", s => assigned.Writer.TryWrite((s.GetProperty("id").GetString()!, Stopwatch.GetTimestamp())));
+    await hub.StartAsync();
+    var current = (await service.PostAsync(Service.TenantUser(40_000), "/livechat/sessions", "{}")).GetProperty("id").GetString()!;
+    while (assigned.Reader.TryRead(out _)) { }
+    var handovers = new List<double>();
+    for (var i = 0; i < 250; i++)
+    {
+        var queued = (await service.PostAsync(Service.TenantUser(40_001 + i), "/livechat/sessions", "{}")).GetProperty("id").GetString()!;
+        var started = Stopwatch.GetTimestamp();
+        await service.SendAsync(agent, HttpMethod.Patch, $"/livechat/sessions/{current}", "{\"status\":\"CLOSED\"}");
+        var (id, at) = await assigned.Reader.ReadAsync();
+        if (id != queued) throw new InvalidOperationException("the freed slot went to another chat");
+        if (i >= 50) handovers.Add(Stopwatch.GetElapsedTime(started, at).TotalMilliseconds); // after a warm-up
+        current = queued;
+    }
+    await service.SendAsync(agent, HttpMethod.Patch, $"/livechat/sessions/{current}", "{\"status\":\"CLOSED\"}");
+
+    // 2. Routed starts with two agents at capacity: every start queues, the queue grows to `users`.
+    var busy = new[] { Service.Agent(30_001), Service.Agent(30_002) };
+    foreach (var b in busy)
+    {
+        await service.SendAsync(b, HttpMethod.Put, "/livechat/agents/me/presence", "{\"status\":\"ONLINE\"}");
+        await service.PostAsync(Service.TenantUser(b.UserId + 20_000), "/livechat/sessions", $"{{\"agent_id\":{b.UserId}}}");
+    }
+    await service.SendAsync(agent, HttpMethod.Put, "/livechat/agents/me/presence", "{\"status\":\"OFFLINE\"}");
+    var starts = new List<double>();
+    var next = -1;
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
+    {
+        int n;
+        while ((n = Interlocked.Increment(ref next)) < users)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var session = await service.PostAsync(Service.TenantUser(50_000 + n), "/livechat/sessions", "{}");
+            if (!session.TryGetProperty("queue_position", out _)) throw new InvalidOperationException("a start was not queued");
+            lock (starts) starts.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    })));
+    var rate = users / clock.Elapsed.TotalSeconds;
+    var sortedHandovers = handovers.Order().ToList();
+    var sortedStarts = starts.Order().ToList();
+    Console.WriteLine();
+    Console.WriteLine($"## Routing on {service.Name}");
+    Console.WriteLine();
+    Console.WriteLine($"Routed starts with 2 agents at capacity, {users} users queued by {clients} clients: **{rate:0} starts/s**");
+    Console.WriteLine();
+    Console.WriteLine(Table.Header);
+    Console.WriteLine(Table.Row("PATCH close sent → sessionAssigned of the next queued chat received", sortedHandovers));
+    Console.WriteLine(Table.Row("POST routed start (queued) → 201", sortedStarts));
+    Console.WriteLine($"RESULT starts={rate:0} handover_p50={Table.At(sortedHandovers, 0.5):0.00} handover_p99={Table.At(sortedHandovers, 0.99):0.00}");
 }
 
 async Task ReferencesAsync(Service service)
@@ -380,6 +446,15 @@ internal sealed class Service : IAsyncDisposable
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {body}");
         return (elapsed, JsonDocument.Parse(body).RootElement.GetProperty("data").Clone());
+    }
+
+    public async Task SendAsync(Participant caller, HttpMethod method, string path, string json)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", caller.Token);
+        request.Headers.Add("X-Tenant-ID", "1");
+        using var response = await http.SendAsync(request);
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
     public async Task<double> RateAsync(int concurrency, int seconds, Func<HttpRequestMessage> makeRequest)

@@ -7,6 +7,7 @@ using Livechat.Messages;
 using Livechat.Notifications;
 using Livechat.Reading;
 using Livechat.Realtime;
+using Livechat.Routing;
 using Livechat.Sessions;
 using Livechat.Tenants;
 using Livechat.Tickets;
@@ -82,6 +83,7 @@ public partial class Program
         app.MapSessions();
         app.MapMessages();
         app.MapAgents();
+        app.MapRouting();
         app.MapTickets();
         app.MapNotifications();
         app.MapHub<LivechatHub>(AuthSetup.HubPath).WithHubMethods().RequireTenant().DisableRequestTimeout();

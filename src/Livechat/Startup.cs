@@ -7,6 +7,7 @@ using Livechat.Api;
 using Livechat.Notifications;
 using Livechat.Reading;
 using Livechat.Realtime;
+using Livechat.Routing;
 using Livechat.Sessions;
 using Livechat.Tenants;
 using Livechat.Tickets;
@@ -31,6 +32,7 @@ public static class Startup
         services.AddSingleton<WritePath>();
         services.AddSingleton<IChangeHandler, NotifyTenantSide>();
         services.AddSingleton<IChangeHandler, TicketForRefusedChat>();
+        services.AddSingleton<IChangeHandler, QueueRouting>();
         services.AddSingleton<IChangeHandler, MoveSendersMarker>();
         // Last: who hears of a session's event, once the other handlers have run.
         services.AddSingleton<SessionAudiences>();
@@ -41,6 +43,9 @@ public static class Startup
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<AgentStore>();
         services.AddSingleton<SessionStore>();
+        services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<DeskStore>();
+        services.AddHostedService<RequeueService>();
         services.AddSingleton<MessageStore>();
         services.AddSingleton<TicketStore>();
         services.AddSingleton<NotificationStore>();

@@ -35,6 +35,29 @@ public sealed class MultiInstanceTests(TwoInstances instances) : IClassFixture<T
     private LivechatServer B => instances.B;
 
     [Fact]
+    public async Task RoutedStartsAndClosesRacingOnTwoInstancesNeverOverfillAnAgentNorGiveAChatTwoOwners()
+    {
+        var tenant = await A.NewTenantAsync();
+        var a = A.Agent(tenant);
+        var b = B.Agent(tenant);
+        foreach (var (agent, max) in new[] { (a, 3), (b, 2) })
+        {
+            await agent.GoOnlineAsync();
+            (await agent.PatchAsync("/livechat/agents/me", new { max_sessions = max })).AssertStatus(HttpStatusCode.OK);
+        }
+        var starts = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
+            (i % 2 == 0 ? A : B).TenantUser(tenant).PostAsync("/livechat/sessions", new { })));
+        Assert.All(starts, r => r.AssertStatus(HttpStatusCode.Created));
+        await Invariant.AssertAsync(a, new() { [a.UserId] = 3, [b.UserId] = 2 }, expectedOpen: 40);
+
+        // Every assigned chat closes at once, half through each instance: each freed slot takes one queued chat.
+        var assigned = starts.Where(r => r.Data.TryGetProperty("agent_id", out _)).Select(r => r.Data.Text("id")).ToList();
+        var closes = await Task.WhenAll(assigned.Select((id, i) => (i % 2 == 0 ? a : B.Agent(tenant, a.UserId)).PatchAsync($"/livechat/sessions/{id}", new { status = "CLOSED" })));
+        Assert.All(closes, r => r.AssertStatus(HttpStatusCode.OK));
+        await Invariant.AssertAsync(a, new() { [a.UserId] = 3, [b.UserId] = 2 }, expectedOpen: 35);
+    }
+
+    [Fact]
     public async Task AMessagePostedToAReachesAHubClientOnB()
     {
         var tenant = await A.NewTenantAsync();

@@ -25,8 +25,12 @@ public abstract class OperationsTests(LivechatServer server)
         static string[] Required(JsonElement schema) =>
             schema.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()!).ToArray() : [];
 
-        Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at", "unread_count", "last_message"], Names(schemas.GetProperty("ChatSession")));
+        // The contract's six fields, plus the optional extensions: queue_position (section 10), the caller's
+        // unread_count and the last_message (section 11).
+        Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at", "queue_position", "unread_count", "last_message"],
+            Names(schemas.GetProperty("ChatSession")));
         Assert.DoesNotContain("agent_id", Required(schemas.GetProperty("ChatSession")));
+        Assert.DoesNotContain("queue_position", Required(schemas.GetProperty("ChatSession")));
         Assert.DoesNotContain("unread_count", Required(schemas.GetProperty("ChatSession")));
         Assert.DoesNotContain("last_message", Required(schemas.GetProperty("ChatSession")));
         // The contract's five fields, plus the optional client_message_id extension.

@@ -23,7 +23,9 @@ public abstract class PresenceTests(LivechatServer server)
         var reply = (await agent.PutAsync("/livechat/agents/me/presence", new { status })).AssertStatus(HttpStatusCode.OK);
 
         var names = reply.Data.EnumerateObject().Select(p => p.Name).ToHashSet();
-        Assert.True(names.SetEquals(["agent_id", "tenant_id", "presence", "last_seen_at"]), $"Agent members: {string.Join(",", names)}");
+        Assert.True(names.SetEquals(["agent_id", "tenant_id", "presence", "last_seen_at", "max_sessions", "open_sessions"]), $"Agent members: {string.Join(",", names)}");
+        Assert.Equal(1, reply.Data.GetProperty("max_sessions").GetInt32());
+        Assert.Equal(0, reply.Data.GetProperty("open_sessions").GetInt32());
         Assert.Equal(agent.UserId, reply.Data.GetProperty("agent_id").GetInt64());
         Assert.Equal(tenant, reply.Data.GetProperty("tenant_id").GetInt64());
         Assert.Equal(status, reply.Data.Text("presence"));

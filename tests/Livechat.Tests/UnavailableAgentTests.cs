@@ -175,14 +175,20 @@ public abstract class UnavailableAgentTests(LivechatServer server)
     [Theory]
     [InlineData("{}")]
     [InlineData("{\"agent_id\": null}")]
-    public async Task ATenantUserStartingWithoutAgentIdIs400(string json)
+    public async Task ARoutedStartWithNoAgentOnlineIs400WithATicketReusedForThatUser(string json)
     {
         var tenant = await server.NewTenantAsync();
+        await KnownAgentAsync(tenant, "AWAY"); // AWAY is not ONLINE: nobody can take the chat
         var user = server.TenantUser(tenant);
         var reply = await user.PostAsync("/livechat/sessions", json);
         reply.AssertError(HttpStatusCode.BadRequest, "agent_id");
-        Assert.False(reply.Meta.TryGetProperty("ticket_id", out _));
+        var ticket = reply.Meta.GetProperty("ticket_id").GetString();
         Assert.Equal(0, (await user.GetAsync("/livechat/sessions")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
+
+        // The same user again: the same unresolved ticket. Another user: a ticket of its own.
+        Assert.Equal(ticket, (await user.PostAsync("/livechat/sessions", json)).AssertError(HttpStatusCode.BadRequest, "agent_id").Meta.GetProperty("ticket_id").GetString());
+        var other = (await server.TenantUser(tenant).PostAsync("/livechat/sessions", json)).AssertError(HttpStatusCode.BadRequest, "agent_id");
+        Assert.NotEqual(ticket, other.Meta.GetProperty("ticket_id").GetString());
     }
 
     [Fact]

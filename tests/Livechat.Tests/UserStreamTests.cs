@@ -84,6 +84,24 @@ public abstract class UserStreamTests(RealtimeServer server)
     }
 
     [Fact]
+    public async Task AnAgentsStreamCarriesTheSessionsAssignedToIt()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        await using var stream = await OpenAsync(server, agent);
+        var user = server.TenantUser(tenant);
+        await using var userStream = await OpenAsync(server, user);
+
+        var routed = (await user.PostAsync("/livechat/sessions", new { })).AssertStatus(HttpStatusCode.Created).Data; // routed to the one agent
+        Assert.Equal(agent.UserId, routed.GetProperty("agent_id").GetInt64());
+        var assigned = await stream.NextNamedAsync("sessionAssigned");
+        Assert.Equal(routed.Text("id"), assigned.Text("id"));
+        await Task.Delay(Quiet);
+        Assert.DoesNotContain(userStream.DrainNamed(), e => e.Name == "sessionAssigned");
+    }
+
+    [Fact]
     public async Task EventsOfAnotherTenantNeverArriveEvenForTheSameUserId()
     {
         var (agent, user, session) = await server.ConversationAsync();

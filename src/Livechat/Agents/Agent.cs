@@ -20,11 +20,21 @@ public static class Presence
 }
 
 /// <summary>A support agent of a tenant as the API shows it (<c>GET /livechat/agents</c>).</summary>
-public sealed record Agent(long AgentId, long TenantId, string Presence, DateTimeOffset LastSeenAt);
+public sealed record Agent(long AgentId, long TenantId, string Presence, DateTimeOffset LastSeenAt)
+{
+    /// <summary>How many OPEN sessions the agent may hold at once (extension, contract section 10).</summary>
+    public int MaxSessions { get; init; }
+
+    /// <summary>How many OPEN sessions the agent holds now.</summary>
+    public int OpenSessions { get; init; }
+}
 
 public sealed record PresenceUpdated(Agent Agent) : DomainEvent(Agent.TenantId);
 
 public sealed record SetPresenceRequest(string Status);
+
+/// <summary><c>PATCH /livechat/agents/me</c>.</summary>
+public sealed record UpdateAgentRequest(int MaxSessions);
 
 public sealed class PresenceOptions
 {

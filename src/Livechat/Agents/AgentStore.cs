@@ -3,18 +3,20 @@ using System.Data.Common;
 using Livechat.Auth;
 using Livechat.Changes;
 using Livechat.Data;
+using Livechat.Routing;
+using Microsoft.Extensions.Options;
 
 namespace Livechat.Agents;
 
 /// <summary>Known agents and tenant users, and agent presence.</summary>
-public sealed class AgentStore(Database database, WritePath writes, TimeProvider time)
+public sealed class AgentStore(Database database, WritePath writes, TimeProvider time, IOptions<RoutingOptions> routing)
 {
     // Remembering who called is a write; one per user and minute is plenty for last_seen_at.
     private static readonly TimeSpan RememberEvery = TimeSpan.FromSeconds(60);
     private readonly ConcurrentDictionary<(long Tenant, long User, bool Agent), DateTimeOffset> remembered = new();
 
     /// <summary>The columns <see cref="Read"/> expects, in its order.</summary>
-    private const string Columns = "user_id, tenant_id, presence, offline_after, last_seen_at";
+    private const string Columns = "user_id, tenant_id, presence, offline_after, last_seen_at, max_sessions, open_sessions";
 
     /// <summary>
     /// Records that <paramref name="user"/> called in its tenant: a support agent becomes a known agent (and
@@ -183,5 +185,28 @@ public sealed class AgentStore(Database database, WritePath writes, TimeProvider
     }
 
     private Agent Read(DbDataReader reader) =>
-        new(reader.GetInt64(0), reader.GetInt64(1), Presence.Effective(reader.GetString(2), reader.GetTimeOrNull(3), time.Now()), reader.GetTime(4));
+        new(reader.GetInt64(0), reader.GetInt64(1), Presence.Effective(reader.GetString(2), reader.GetTimeOrNull(3), time.Now()), reader.GetTime(4))
+        {
+            MaxSessions = reader.IsDBNull(5) ? routing.Value.DefaultMaxSessions : reader.GetInt32(5),
+            OpenSessions = reader.GetInt32(6),
+        };
+
+    /// <summary>
+    /// Sets the calling agent's capacity. Raising it is capacity that appears: the oldest queued chats may be
+    /// assigned to the agent in the same transaction. Lowering it takes nothing away; it only stops new ones.
+    /// </summary>
+    public Task<Agent> SetMaxSessionsAsync(CurrentUser agent, int maxSessions, CancellationToken cancellationToken) =>
+        writes.RunAsync(async scope =>
+        {
+            await using var command = scope.Sql($"""
+                INSERT INTO agents (tenant_id, user_id, presence, presence_changed_at, last_seen_at, max_sessions)
+                VALUES (@tenant, @user, 'OFFLINE', @now, @now, @max)
+                ON CONFLICT (tenant_id, user_id) DO UPDATE SET max_sessions = excluded.max_sessions, last_seen_at = excluded.last_seen_at
+                RETURNING {Columns}
+                """).With("tenant", agent.TenantId).With("user", agent.UserId).With("now", scope.Now).With("max", maxSessions);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var updated = Read(reader);
+            return Change.Of(updated, new CapacityFreed(agent.TenantId));
+        }, cancellationToken);
 }

@@ -51,6 +51,7 @@ public sealed record BusEvent(string Name, long TenantId, Guid? SessionId, JsonE
             { MessageId = e.Message.Id, Seq = e.Seq, Users = audience.Users, Actor = e.Message.SenderId },
         SessionStarted e => new BusEvent(HubEvents.SessionUpdated, e.TenantId, e.Session.Id, Serialize(e.Session)) { Agents = true, Users = audience.Users },
         SessionUpdated e => new BusEvent(HubEvents.SessionUpdated, e.TenantId, e.Session.Id, Serialize(e.Session)) { Agents = true, Users = audience.Users },
+        SessionAssigned e => new BusEvent(HubEvents.SessionAssigned, e.TenantId, e.Session.Id, Serialize(e.Session)) { Users = e.Session.AgentId is { } agent ? [agent] : [] },
         NotificationCreated e => new BusEvent(HubEvents.NotificationCreated, e.TenantId, null, Serialize(e.Notification)) { Users = [e.Notification.UserId] },
         PresenceUpdated e => new BusEvent(HubEvents.PresenceUpdated, e.TenantId, null, Serialize(e.Agent)) { Agents = true },
         MessagesRead e => new BusEvent(HubEvents.MessagesRead, e.TenantId, e.Read.SessionId, Serialize(e.Read)) { Users = audience.Users, Actor = e.Read.UserId },

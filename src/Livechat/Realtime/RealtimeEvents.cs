@@ -11,6 +11,7 @@ public static class HubEvents
 {
     public const string MessageCreated = "messageCreated";
     public const string SessionUpdated = "sessionUpdated";
+    public const string SessionAssigned = "sessionAssigned";
     public const string NotificationCreated = "notificationCreated";
     public const string PresenceUpdated = "presenceUpdated";
     public const string MessagesRead = "messagesRead";

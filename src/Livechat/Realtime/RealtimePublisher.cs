@@ -28,7 +28,7 @@ public sealed class RealtimePublisher(IHubContext<LivechatHub> hub, MessageFanou
     }
 
     private static bool IsPushed(DomainEvent domainEvent) =>
-        domainEvent is MessageCreated or SessionStarted or SessionUpdated or NotificationCreated or PresenceUpdated
+        domainEvent is MessageCreated or SessionStarted or SessionUpdated or SessionAssigned or NotificationCreated or PresenceUpdated
             or Reading.MessagesRead or Reading.TypingChanged;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -74,6 +74,10 @@ public sealed class RealtimePublisher(IHubContext<LivechatHub> hub, MessageFanou
             case SessionUpdated updated:
                 await hub.Clients.Groups(HubGroups.Agents(updated.TenantId), HubGroups.SessionUsers(updated.TenantId, updated.Session.Id))
                     .SendAsync(HubEvents.SessionUpdated, updated.Session, cancellationToken);
+                break;
+            case SessionAssigned assigned when assigned.Session.AgentId is { } agentId:
+                await hub.Clients.Group(HubGroups.User(assigned.TenantId, agentId))
+                    .SendAsync(HubEvents.SessionAssigned, assigned.Session, cancellationToken);
                 break;
             case NotificationCreated notification:
                 await hub.Clients.Group(HubGroups.User(notification.TenantId, notification.Notification.UserId))

@@ -17,6 +17,10 @@ public sealed record ChatSession(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
+    /// <summary>1-based place in the tenant's queue; present only while the session waits for an agent (extension).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? QueuePosition { get; init; }
+
     /// <summary>Messages of other users after the caller's read marker (GET of one session and of the list only).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? UnreadCount { get; init; }
@@ -28,6 +32,9 @@ public sealed record ChatSession(
 
 public sealed record StartSessionRequest(long? AgentId);
 
+/// <summary><c>POST /livechat/sessions/{id}/transfer</c>: an agent, or null to hand the session back to the queue.</summary>
+public sealed record TransferSessionRequest(long? AgentId);
+
 public sealed record UpdateSessionRequest(string Status);
 
 /// <summary>A session was opened.</summary>
@@ -36,8 +43,12 @@ public sealed record SessionStarted(ChatSession Session) : DomainEvent(Session.T
 /// <summary>A session's status or agent changed.</summary>
 public sealed record SessionUpdated(ChatSession Session) : DomainEvent(Session.TenantId);
 
+/// <summary>An agent just received a session (a start, the queue, a transfer): it goes to that agent's connections.</summary>
+public sealed record SessionAssigned(ChatSession Session) : DomainEvent(Session.TenantId);
+
 /// <summary>
-/// A start was refused because the agent asked for is not available: a support ticket must stand for the
-/// request (the Tickets feature opens or reuses it, in the same transaction, and answers with <c>TicketOpened</c>).
+/// A start was refused because the agent asked for (or, for a routed start, every agent: <paramref name="AgentId"/>
+/// null) is not available: a support ticket must stand for the request (the Tickets feature opens or reuses it,
+/// in the same transaction, and answers with <c>TicketOpened</c>).
 /// </summary>
-public sealed record ChatRefused(long TenantId, long RequesterId, long AgentId, string Presence) : DomainEvent(TenantId);
+public sealed record ChatRefused(long TenantId, long RequesterId, long? AgentId, string Presence) : DomainEvent(TenantId);

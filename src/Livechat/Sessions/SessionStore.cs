@@ -4,7 +4,9 @@ using Livechat.Api;
 using Livechat.Auth;
 using Livechat.Changes;
 using Livechat.Data;
+using Livechat.Routing;
 using Livechat.Tickets;
+using Microsoft.Extensions.Options;
 
 namespace Livechat.Sessions;
 
@@ -12,23 +14,39 @@ public abstract record StartOutcome
 {
     public sealed record Started(ChatSession Session) : StartOutcome;
     public sealed record UnknownAgent : StartOutcome;
-    public sealed record AgentUnavailable(string Presence, Guid TicketId) : StartOutcome;
-    public sealed record AlreadyOpen(Guid SessionId) : StartOutcome;
+    /// <summary>The agent (or, for a routed start, every agent: <paramref name="AgentId"/> null) is not available; a ticket stands for the request.</summary>
+    public sealed record AgentUnavailable(long? AgentId, string Presence, Guid TicketId) : StartOutcome;
+    /// <summary>The agent holds as many OPEN sessions as it may; <paramref name="SessionId"/> is its most recent one.</summary>
+    public sealed record AtCapacity(Guid SessionId) : StartOutcome;
 }
 
-public sealed class SessionStore(Database database, WritePath writes)
+public sealed class SessionStore(Database database, WritePath writes, IOptions<RoutingOptions> routing)
 {
-    private const string Columns = "id, tenant_id, agent_id, status, created_at, updated_at";
+    /// <summary>What <see cref="Read"/> reads, the queue position last: one count over the queue's index, only for a queued session.</summary>
+    internal const string Columns = """
+        id, tenant_id, agent_id, status, created_at, updated_at,
+        CASE WHEN chat_sessions.queued_at IS NULL THEN NULL ELSE (
+            SELECT COUNT(*) + 1 FROM chat_sessions q
+            WHERE q.tenant_id = chat_sessions.tenant_id AND q.queued_at IS NOT NULL
+              AND (q.queue_rank, q.queued_at, q.id) < (chat_sessions.queue_rank, chat_sessions.queued_at, chat_sessions.id)) END
+        """;
+
+    /// <summary>The same columns where the queue position is not wanted (a row just assigned, closed, or read in queue order).</summary>
+    internal const string ReturningColumns = "id, tenant_id, agent_id, status, created_at, updated_at, NULL";
+
+    private int DefaultMax => routing.Value.DefaultMaxSessions;
 
     /// <summary>
-    /// Starts a session for <paramref name="agentId"/>: the agent must be known, available (ONLINE, or the
-    /// caller itself) and without an OPEN session. A refusal for an unavailable agent raises
-    /// <see cref="ChatRefused"/>, and the ticket that stands for it (opened in the same transaction) is named in
-    /// the outcome.
+    /// Starts a session. With <paramref name="agentId"/>: for that agent, which must be known, available (ONLINE,
+    /// or the caller itself) and below its capacity. Without (a tenant user's routed start): for the routed agent,
+    /// or queued when every ONLINE agent is at capacity. A refusal because nobody is available raises
+    /// <see cref="ChatRefused"/>, and the ticket that stands for it (opened in the same transaction) is named.
     /// </summary>
-    public async Task<Written<StartOutcome>> StartAsync(CurrentUser caller, long agentId, IdempotencyClaim? claim, CancellationToken cancellationToken)
+    public async Task<Written<StartOutcome>> StartAsync(CurrentUser caller, long? agentId, IdempotencyClaim? claim, CancellationToken cancellationToken)
     {
-        Task<Written<StartOutcome>> Attempt() => writes.RunAsync(scope => StartAsync(scope, caller, agentId, cancellationToken), claim, cancellationToken);
+        Task<Written<StartOutcome>> Attempt() => writes.RunAsync(
+            scope => agentId is { } named ? StartWithAsync(scope, caller, named, cancellationToken) : StartRoutedAsync(scope, caller, cancellationToken),
+            claim, cancellationToken);
         Written<StartOutcome> written;
         try
         {
@@ -36,7 +54,7 @@ public sealed class SessionStore(Database database, WritePath writes)
         }
         catch (DbException e) when (e.IsUniqueViolation())
         {
-            // A concurrent start (or offline ticket) won the race; running again sees its row and answers accordingly.
+            // A concurrent refusal opened the ticket first; running again reuses it.
             written = await Attempt();
         }
         if (written is Written<StartOutcome>.Done { Outcome: StartOutcome.AgentUnavailable refused } done)
@@ -44,7 +62,7 @@ public sealed class SessionStore(Database database, WritePath writes)
         return written;
     }
 
-    private async Task<Change<StartOutcome>> StartAsync(ChangeScope scope, CurrentUser caller, long agentId, CancellationToken cancellationToken)
+    private async Task<Change<StartOutcome>> StartWithAsync(ChangeScope scope, CurrentUser caller, long agentId, CancellationToken cancellationToken)
     {
         string? presence;
         await using (var find = scope.Sql("SELECT presence, offline_after FROM agents WHERE tenant_id = @tenant AND user_id = @user")
@@ -56,26 +74,58 @@ public sealed class SessionStore(Database database, WritePath writes)
         if (presence is null) return Change.Of<StartOutcome>(new StartOutcome.UnknownAgent());
         var isSelf = caller.IsAgent && caller.UserId == agentId;
         if (!isSelf && presence != Presence.Online)
-            return Change.Of<StartOutcome>(new StartOutcome.AgentUnavailable(presence, Guid.Empty), new ChatRefused(caller.TenantId, caller.UserId, agentId, presence));
+            return Change.Of<StartOutcome>(new StartOutcome.AgentUnavailable(agentId, presence, Guid.Empty), new ChatRefused(caller.TenantId, caller.UserId, agentId, presence));
 
-        await using (var open = scope.Sql("SELECT id FROM chat_sessions WHERE tenant_id = @tenant AND agent_id = @agent AND status = 'OPEN'")
-            .With("tenant", caller.TenantId).With("agent", agentId))
+        if (!await Router.TakeSlotOfAsync(scope, caller.TenantId, agentId, DefaultMax, cancellationToken))
         {
-            if (await open.ExecuteScalarAsync(cancellationToken) is { } existing)
-                return Change.Of<StartOutcome>(new StartOutcome.AlreadyOpen(DbCommandExtensions.ToId(existing)));
+            await using var newest = scope.Sql("""
+                SELECT id FROM chat_sessions WHERE tenant_id = @tenant AND agent_id = @agent AND status = 'OPEN'
+                ORDER BY created_at DESC, id DESC LIMIT 1
+                """).With("tenant", caller.TenantId).With("agent", agentId);
+            var open = await newest.ExecuteScalarAsync(cancellationToken);
+            return Change.Of<StartOutcome>(new StartOutcome.AtCapacity(open is null ? Guid.Empty : DbCommandExtensions.ToId(open)));
         }
+        var session = await InsertAsync(scope, caller, agentId, cancellationToken);
+        return Change.Of<StartOutcome>(new StartOutcome.Started(session), new SessionStarted(session), new SessionAssigned(session));
+    }
 
+    private async Task<Change<StartOutcome>> StartRoutedAsync(ChangeScope scope, CurrentUser caller, CancellationToken cancellationToken)
+    {
+        if (!await Router.AnyOnlineAsync(scope, caller.TenantId, cancellationToken))
+            return Change.Of<StartOutcome>(new StartOutcome.AgentUnavailable(null, Presence.Offline, Guid.Empty),
+                new ChatRefused(caller.TenantId, caller.UserId, null, Presence.Offline));
+        var previous = await Router.PreviousAgentAsync(scope, caller.TenantId, caller.UserId, cancellationToken);
+        if (await Router.TakeSlotAsync(scope, caller.TenantId, previous, null, DefaultMax, cancellationToken) is { } agentId)
+        {
+            var assigned = await InsertAsync(scope, caller, agentId, cancellationToken);
+            return Change.Of<StartOutcome>(new StartOutcome.Started(assigned), new SessionStarted(assigned), new SessionAssigned(assigned));
+        }
+        // Everyone ONLINE is at capacity: the chat waits at the end of the queue (nobody else's position moves).
+        var queued = await InsertAsync(scope, caller, null, cancellationToken);
+        await using (var position = scope.Sql("""
+            SELECT COUNT(*) FROM chat_sessions WHERE tenant_id = @tenant AND queued_at IS NOT NULL
+            """).With("tenant", caller.TenantId))
+        {
+            queued = queued with { QueuePosition = Convert.ToInt32(await position.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) };
+        }
+        return Change.Of<StartOutcome>(new StartOutcome.Started(queued), new SessionStarted(queued));
+    }
+
+    /// <summary>Inserts an OPEN session for <paramref name="agentId"/>, or queued (at the end) without one.</summary>
+    private static async Task<ChatSession> InsertAsync(ChangeScope scope, CurrentUser caller, long? agentId, CancellationToken cancellationToken)
+    {
         var session = new ChatSession(Guid.CreateVersion7(scope.Now), caller.TenantId, agentId, SessionStatus.Open, scope.Now, scope.Now);
         await using (var insert = scope.Sql("""
-            INSERT INTO chat_sessions (tenant_id, id, agent_id, status, created_by, last_seq, created_at, updated_at)
-            VALUES (@tenant, @id, @agent, 'OPEN', @creator, 0, @now, @now)
+            INSERT INTO chat_sessions (tenant_id, id, agent_id, status, created_by, last_seq, created_at, updated_at, queue_rank, queued_at)
+            VALUES (@tenant, @id, @agent, 'OPEN', @creator, 0, @now, @now, @rank, @queued_at)
             """)
-            .With("tenant", session.TenantId).With("id", session.Id).With("agent", agentId).With("creator", caller.UserId).With("now", scope.Now))
+            .With("tenant", session.TenantId).With("id", session.Id).With("agent", agentId).With("creator", caller.UserId).With("now", scope.Now)
+            .With("rank", agentId is null ? 1 : (int?)null).With("queued_at", agentId is null ? scope.Now : (DateTimeOffset?)null))
         {
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
         if (!caller.IsAgent) await AddParticipantAsync(scope, caller, session.Id, cancellationToken);
-        return Change.Of<StartOutcome>(new StartOutcome.Started(session), new SessionStarted(session));
+        return session;
     }
 
     /// <summary>Remembers that a tenant user takes part in a session: it will be notified of agent replies there.</summary>
@@ -129,30 +179,43 @@ public sealed class SessionStore(Database database, WritePath writes)
             $"(SELECT l.{column} FROM chat_messages l WHERE l.tenant_id = chat_sessions.tenant_id AND l.session_id = chat_sessions.id AND l.seq = chat_sessions.last_seq) AS last_{column}"))}
         """;
 
-    private static ChatSession ReadForCaller(DbDataReader reader) => Read(reader) with
+    private static ChatSession ReadForCaller(DbDataReader reader)
     {
-        UnreadCount = reader.GetInt64(6),
-        LastMessage = reader.IsDBNull(7) ? null
-            : new Messages.ChatMessage(reader.GetId(7), reader.GetId(0), reader.GetInt64(8), reader.GetString(9), reader.GetTime(10))
-                { ClientMessageId = reader.IsDBNull(11) ? null : reader.GetString(11) },
-    };
+        // By name: the caller's columns follow Columns, whatever that list holds.
+        var unread = reader.GetOrdinal("unread_count");
+        var last = reader.GetOrdinal("last_id");
+        return Read(reader) with
+        {
+            UnreadCount = reader.GetInt64(unread),
+            LastMessage = reader.IsDBNull(last) ? null
+                : new Messages.ChatMessage(reader.GetId(last), reader.GetId(0), reader.GetInt64(last + 1), reader.GetString(last + 2), reader.GetTime(last + 3))
+                    { ClientMessageId = reader.IsDBNull(last + 4) ? null : reader.GetString(last + 4) },
+        };
+    }
 
-    /// <summary>Closes a session; closing a closed one changes nothing. Null when the tenant has no such session.</summary>
+    /// <summary>
+    /// Closes a session; closing a closed one changes nothing. Null when the tenant has no such session. The
+    /// agent's slot is freed in the same transaction, and with it the oldest queued chat may be assigned.
+    /// </summary>
     public Task<(ChatSession Session, bool Changed)?> CloseAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>
         writes.RunAsync<(ChatSession Session, bool Changed)?>(async scope =>
         {
+            ChatSession? closed = null;
             await using (var close = scope.Sql($"""
-                UPDATE chat_sessions SET status = 'CLOSED', updated_at = @now
+                UPDATE chat_sessions SET status = 'CLOSED', updated_at = @now, queue_rank = NULL, queued_at = NULL, excluded_agent_id = NULL
                 WHERE tenant_id = @tenant AND id = @id AND status = 'OPEN'
-                RETURNING {Columns}
+                RETURNING {ReturningColumns}
                 """).With("tenant", tenantId).With("id", id).With("now", scope.Now))
             await using (var reader = await close.ExecuteReaderAsync(cancellationToken))
             {
-                if (await reader.ReadAsync(cancellationToken))
-                {
-                    var closed = Read(reader);
-                    return Change.Of<(ChatSession, bool)?>((closed, true), new SessionUpdated(closed));
-                }
+                if (await reader.ReadAsync(cancellationToken)) closed = Read(reader);
+            }
+            if (closed is not null)
+            {
+                scope.Raise(new SessionUpdated(closed));
+                if (closed.AgentId is { } agent) await Router.ReleaseSlotsAsync(scope, tenantId, agent, 1, cancellationToken);
+                else scope.Raise(new QueueChanged(tenantId)); // an OPEN session without an agent was queued: those behind it moved up
+                return Change.Of<(ChatSession, bool)?>((closed, true));
             }
             await using var find = scope.Sql($"SELECT {Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
                 .With("tenant", tenantId).With("id", id);
@@ -160,6 +223,9 @@ public sealed class SessionStore(Database database, WritePath writes)
             return Change.Of<(ChatSession, bool)?>(await existing.ReadAsync(cancellationToken) ? (Read(existing), false) : null);
         }, cancellationToken, orderKey: id);
 
-    private static ChatSession Read(DbDataReader reader) =>
-        new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64OrNull(2), reader.GetString(3), reader.GetTime(4), reader.GetTime(5));
+    internal static ChatSession Read(DbDataReader reader) =>
+        new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64OrNull(2), reader.GetString(3), reader.GetTime(4), reader.GetTime(5))
+        {
+            QueuePosition = reader.IsDBNull(6) ? null : Convert.ToInt32(reader.GetValue(6), System.Globalization.CultureInfo.InvariantCulture),
+        };
 }

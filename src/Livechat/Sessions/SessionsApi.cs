@@ -11,7 +11,7 @@ public static class SessionsApi
         var group = routes.MapGroup("/livechat/sessions").WithTags("Sessions").RequireTenant();
 
         group.MapPost("/", StartAsync)
-            .WithSummary("Start a chat session with a support agent (the caller when agent_id is omitted).")
+            .WithSummary("Start a chat session: with the named agent, the calling agent, or (a tenant user without agent_id) routed or queued.")
             .Accepts<StartSessionRequest>("application/json")
             .Produces<ApiResponse<ChatSession>>(StatusCodes.Status201Created)
             .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest);
@@ -37,18 +37,21 @@ public static class SessionsApi
     {
         var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
         if (error is not null) return ApiResults.Error(error);
-        long agentId;
+        long? agentId = null;
         using (body)
         {
             if (!body!.RootElement.TryGetProperty("agent_id", out var agent) || agent.ValueKind == JsonValueKind.Null)
             {
-                if (!user.IsAgent)
-                    return ApiResults.Error(ApiError.BadRequest("agent_id", "agent_id is required: name the support agent to chat with."));
-                agentId = user.UserId;
+                // An agent without agent_id starts a session for itself; a tenant user's start is routed (contract 10).
+                if (user.IsAgent) agentId = user.UserId;
             }
-            else if (agent.ValueKind != JsonValueKind.Number || !agent.TryGetInt64(out agentId) || agentId <= 0)
+            else if (agent.ValueKind != JsonValueKind.Number || !agent.TryGetInt64(out var named) || named <= 0)
             {
                 return ApiResults.Error(ApiError.BadRequest("agent_id", "agent_id must be a positive integer."));
+            }
+            else
+            {
+                agentId = named;
             }
         }
 
@@ -56,14 +59,18 @@ public static class SessionsApi
         return written.OutcomeOrNull() switch
         {
             null => Idempotency.AnsweredFromRecord,
+            StartOutcome.Started { Session.QueuePosition: { } position } queued =>
+                ApiResults.Created(queued.Session, $"Every support agent is busy: the chat waits in the queue at position {position}."),
             StartOutcome.Started started => ApiResults.Created(started.Session, "Session started."),
             StartOutcome.UnknownAgent => ApiResults.Error(ApiError.BadRequest("agent_id", $"User {agentId} is not a known support agent of this tenant.")),
+            StartOutcome.AgentUnavailable { AgentId: null } unavailable => ApiResults.Error(
+                ApiError.BadRequest("agent_id", "No support agent is online: a support ticket was opened instead.") with { TicketId = unavailable.TicketId }),
             StartOutcome.AgentUnavailable unavailable => ApiResults.Error(
                 ApiError.BadRequest("agent_id", $"Agent {agentId} is {unavailable.Presence.ToLowerInvariant()}: a support ticket was opened instead.")
                     with { TicketId = unavailable.TicketId }),
-            StartOutcome.AlreadyOpen open => ApiResults.Error(
-                ApiError.BadRequest("agent_id", $"Agent {agentId} already has an open session: close it before starting another.")
-                    with { SessionId = open.SessionId }),
+            StartOutcome.AtCapacity full => ApiResults.Error(
+                ApiError.BadRequest("agent_id", $"Agent {agentId} is at capacity (its maximum of open sessions): close one, or raise max_sessions.")
+                    with { SessionId = full.SessionId }),
             _ => throw new InvalidOperationException("Unhandled start outcome."),
         };
     }

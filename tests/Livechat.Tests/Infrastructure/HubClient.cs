@@ -9,7 +9,7 @@ namespace Livechat.Tests.Infrastructure;
 /// <summary>A hub connection made with the official .NET SignalR client, recording every event it receives.</summary>
 public sealed class HubClient : IAsyncDisposable
 {
-    private static readonly string[] Events = ["messageCreated", "sessionUpdated", "notificationCreated", "presenceUpdated", "messagesRead", "typing", "sessionAssigned"];
+    private static readonly string[] Events = ["messageCreated", "sessionUpdated", "sessionAssigned", "notificationCreated", "presenceUpdated", "messagesRead", "typing"];
     private readonly ConcurrentDictionary<string, Channel<JsonElement>> received = new();
 
     private HubClient(HubConnection connection)

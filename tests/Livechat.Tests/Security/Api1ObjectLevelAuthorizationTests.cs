@@ -139,6 +139,28 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
             var victimView = (await w.VictimAgent.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK);
             Assert.Equal("ONLINE", victimView.Data.EnumerateArray().Single(a => a.GetProperty("agent_id").GetInt64() == w.VictimAgent.UserId).GetProperty("presence").GetString());
         },
+        ["PATCH /livechat/agents/me"] = async (server, w) =>
+        {
+            // The same user id in the attacker's tenant: its capacity there is not the one in the victim's tenant.
+            var twin = server.Agent(w.AttackerAgent.TenantId, w.VictimAgent.UserId);
+            var set = (await twin.PatchAsync("/livechat/agents/me", new { max_sessions = 7 })).AssertStatus(HttpStatusCode.OK);
+            Assert.Equal(w.AttackerAgent.TenantId, set.Data.GetProperty("tenant_id").GetInt64());
+            var victimView = (await w.VictimAgent.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK);
+            Assert.Equal(1, victimView.Data.EnumerateArray().Single(a => a.GetProperty("agent_id").GetInt64() == w.VictimAgent.UserId).GetProperty("max_sessions").GetInt32());
+        },
+        ["GET /livechat/queue"] = async (server, w) =>
+            (await w.AttackerAgent.GetAsync("/livechat/queue")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "queue"),
+        ["POST /livechat/sessions/{id}/transfer"] = async (server, w) =>
+        {
+            // Claiming, handing back or giving away another tenant's session: it does not exist for the attacker.
+            (await w.AttackerAgent.PostAsync($"/livechat/sessions/{w.Session}/transfer", new { agent_id = w.AttackerAgent.UserId })).AssertNotFound(w.Secrets, "claim a foreign session");
+            (await w.AttackerAgent.PostAsync($"/livechat/sessions/{w.Session}/transfer", new { agent_id = (long?)null })).AssertNotFound(w.Secrets, "hand back a foreign session");
+            // Giving one's own session to the victim's agent: unknown in the attacker's tenant (409 agent_id), nothing moves.
+            (await w.AttackerAgent.PostAsync($"/livechat/sessions/{w.AttackerSession}/transfer", new { agent_id = w.VictimAgent.UserId }))
+                .AssertError(HttpStatusCode.Conflict, "agent_id").AssertLeaksNothing(w.Secrets, "transfer to a foreign agent");
+            var victim = (await w.VictimAgent.GetAsync($"/livechat/sessions/{w.Session}")).AssertStatus(HttpStatusCode.OK);
+            Assert.Equal(w.VictimAgent.UserId, victim.Data.GetProperty("agent_id").GetInt64());
+        },
         ["GET /tickets"] = async (server, w) =>
         {
             (await w.AttackerAgent.GetAsync("/tickets?limit=100")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "ticket list");

@@ -24,6 +24,9 @@ public sealed class Api5FunctionLevelAuthorizationTests(SqliteServer server) : I
         ["PATCH /livechat/sessions/{id}"] = (c, w) => c.PatchAsync($"/livechat/sessions/{w.Session}", new { status = "CLOSED" }),
         ["GET /livechat/agents"] = (c, w) => c.GetAsync("/livechat/agents"),
         ["PUT /livechat/agents/me/presence"] = (c, w) => c.PutAsync("/livechat/agents/me/presence", new { status = "ONLINE" }),
+        ["PATCH /livechat/agents/me"] = (c, w) => c.PatchAsync("/livechat/agents/me", new { max_sessions = 50 }),
+        ["GET /livechat/queue"] = (c, w) => c.GetAsync("/livechat/queue"),
+        ["POST /livechat/sessions/{id}/transfer"] = (c, w) => c.PostAsync($"/livechat/sessions/{w.Session}/transfer", new { agent_id = (long?)null }),
         ["GET /tickets"] = (c, w) => c.GetAsync("/tickets?limit=100"),
         ["GET /tickets/{id}"] = (c, w) => c.GetAsync($"/tickets/{w.Ticket}"),
         ["PATCH /tickets/{id}"] = (c, w) => c.PatchAsync($"/tickets/{w.Ticket}", new { status = "closed", agent_id = w.VictimAgent.UserId }),
@@ -117,7 +120,7 @@ public sealed class Api5FunctionLevelAuthorizationTests(SqliteServer server) : I
         var user = server.TenantUser(tenant);
         (await user.PutAsync("/livechat/agents/me/presence", new { status = "ONLINE" })).AssertError(HttpStatusCode.Forbidden, "request");
         (await user.PostAsync("/livechat/sessions", new { agent_id = user.UserId })).AssertError(HttpStatusCode.BadRequest, "agent_id");
-        (await user.PostAsync("/livechat/sessions", new { })).AssertError(HttpStatusCode.BadRequest, "agent_id");
+        (await user.PatchAsync("/livechat/agents/me", new { max_sessions = 5 })).AssertError(HttpStatusCode.Forbidden, "request");
         var agents = (await agent.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK);
         Assert.DoesNotContain(agents.Data.EnumerateArray(), a => a.GetProperty("agent_id").GetInt64() == user.UserId);
         Assert.Empty((await agent.GetAsync("/tickets?limit=10")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray());
