@@ -73,7 +73,9 @@ public sealed class SseClient : IAsyncDisposable
                 else if (line.StartsWith("data: ", StringComparison.Ordinal)) data.Add(line[6..]);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException or ObjectDisposedException or ArgumentException) { }
+        // InvalidOperationException: disposed before the reading task got to the body (a quick dispose on a busy machine).
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException or ObjectDisposedException or ArgumentException
+            or InvalidOperationException) { }
         finally
         {
             events.Writer.TryComplete();
