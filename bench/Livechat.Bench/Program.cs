@@ -215,7 +215,7 @@ async Task RoutingAsync(Service service, int users)
     hub.On<JsonElement>("sessionAssigned", s => assigned.Writer.TryWrite((s.GetProperty("id").GetString()!, Stopwatch.GetTimestamp())));
     await hub.StartAsync();
     var current = (await service.PostAsync(Service.TenantUser(40_000), "/livechat/sessions", "{}")).GetProperty("id").GetString()!;
-    while (assigned.Reader.TryRead(out _)) { }
+    while ((await assigned.Reader.ReadAsync()).Id != current) { } // its own assignment, pushed after the 201
     var handovers = new List<double>();
     for (var i = 0; i < 250; i++)
     {

@@ -27,6 +27,20 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
 
     public DbCommand Sql(string sql) => Connection.Sql(sql, Transaction);
 
+    internal readonly List<DbCommand> Deferred = [];
+
+    /// <summary>
+    /// A statement whose result nobody waits for (a read marker, an outbox row): bind its parameters and it runs
+    /// with the change's other deferred statements in one round trip (one batch on PostgreSQL), after every
+    /// handler and before the commit. It still commits, or rolls back, with the change.
+    /// </summary>
+    public DbCommand Defer(string sql)
+    {
+        var command = Connection.Sql(sql, Transaction);
+        Deferred.Add(command);
+        return command;
+    }
+
     /// <summary>A follow-up event (a notification a reply caused): handled in this transaction, published after it.</summary>
     public void Raise(DomainEvent domainEvent) => Events.Add(domainEvent);
 }
@@ -87,6 +101,7 @@ public sealed class WritePath(Database database, IEnumerable<IChangeHandler> han
             {
                 foreach (var handler in handlers) await handler.HandleAsync(scope.Events[i], scope, cancellationToken);
             }
+            if (scope.Deferred.Count > 0) await database.ExecuteAllAsync(scope.Deferred, transaction, cancellationToken);
             return new Written<T>.Done(result.Outcome, scope.Events.ToArray());
         }, cancellationToken, written =>
         {

@@ -59,6 +59,18 @@ public abstract class Database : IAsyncDisposable
     public abstract Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken,
         Action<T>? afterCommit = null, Guid? orderKey = null);
 
+    /// <summary>
+    /// Runs <paramref name="commands"/> (made on one connection, in <paramref name="transaction"/>) in order and
+    /// disposes them. One round trip where the provider can batch (PostgreSQL); one after the other otherwise.
+    /// </summary>
+    public virtual async Task ExecuteAllAsync(IReadOnlyList<DbCommand> commands, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        foreach (var command in commands)
+        {
+            await using (command) await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
     /// <summary>Applies this provider's numbered migrations once (see <see cref="Migrations"/> for the retry around it).</summary>
     internal abstract Task MigrateOnceAsync(ILogger logger, CancellationToken cancellationToken);
 

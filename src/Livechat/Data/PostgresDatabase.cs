@@ -80,6 +80,27 @@ public sealed class PostgresDatabase : Database
         return writers[index].Queue.WriteAsync(work, afterCommit, orderKey, cancellationToken);
     }
 
+    public override async Task ExecuteAllAsync(IReadOnlyList<DbCommand> commands, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (commands.Count == 1)
+        {
+            await base.ExecuteAllAsync(commands, transaction, cancellationToken);
+            return;
+        }
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)transaction.Connection!, (NpgsqlTransaction)transaction);
+        foreach (var command in commands)
+        {
+            // A parameter belongs to one collection at a time: it moves from the command to the batch's command.
+            var parameters = command.Parameters.Cast<NpgsqlParameter>().ToArray();
+            command.Parameters.Clear();
+            var batched = new NpgsqlBatchCommand(command.CommandText);
+            batched.Parameters.AddRange(parameters);
+            batch.BatchCommands.Add(batched);
+            await command.DisposeAsync();
+        }
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     internal override async Task MigrateOnceAsync(ILogger logger, CancellationToken cancellationToken)
     {
         // Instances that start (or run `migrate`) at the same moment take turns.
