@@ -9,11 +9,11 @@ namespace Livechat.Reading;
 /// </summary>
 public sealed class MoveSendersMarker : IChangeHandler
 {
-    public async Task HandleAsync(DomainEvent domainEvent, ChangeScope scope, CancellationToken cancellationToken)
+    public Task HandleAsync(DomainEvent domainEvent, ChangeScope scope, CancellationToken cancellationToken)
     {
-        if (domainEvent is not MessageCreated created) return;
-        var message = created.Message;
-        await ReadMarkers.MoveAsync(scope.Connection, scope.Transaction, created.TenantId, message.SessionId, message.SenderId, message.Id, created.Seq,
-            scope.Now, cancellationToken);
+        // Nobody waits for its result: it joins the change's deferred statements (one round trip before the commit).
+        if (domainEvent is MessageCreated created)
+            ReadMarkers.DeferMove(scope, created.TenantId, created.Message.SessionId, created.Message.SenderId, created.Message.Id, created.Seq);
+        return Task.CompletedTask;
     }
 }
