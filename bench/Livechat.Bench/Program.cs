@@ -9,6 +9,8 @@
 //   references     an endpoint that does nothing, and an authenticated read.
 //   session-list   --sessions sessions of --messages messages each, then GET /livechat/sessions (every row with
 //                  the caller's unread_count and its last_message) for an agent to whom every message is unread.
+//   webhooks       --messages messages from --senders agents while 1, then 8 webhooks subscribe to message.created;
+//                  a receiver on loopback answers 200: deliveries/s and the delay from 201 to delivery.
 // Every mode ends with one "RESULT key=value ..." line for bench/run.
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -38,17 +40,19 @@ switch (mode)
     case "references":
     case "session-list":
     case "routing":
+    case "webhooks":
         await using (var service = await Service.StartAsync(postgres))
         {
             if (mode == "send") await SendAsync(service, Option("--sessions", 64));
             else if (mode == "session-list") await SessionListAsync(service, Option("--sessions", 100), Option("--messages", 1000));
             else if (mode == "realtime") await RealtimeAsync(service, Option("--conversations", 500), Option("--rate", 500));
             else if (mode == "routing") await RoutingAsync(service, Option("--users", 1000));
+            else if (mode == "webhooks") await WebhookThroughput.RunAsync(service, Option("--messages", 1000), Option("--senders", 16));
             else await ReferencesAsync(service);
         }
         return 0;
     default:
-        Console.Error.WriteLine($"unknown mode {mode}: send | sqlite-commits | realtime | references | routing | session-list");
+        Console.Error.WriteLine($"unknown mode {mode}: send | sqlite-commits | realtime | references | routing | session-list | webhooks");
         return 2;
 }
 
@@ -377,6 +381,7 @@ internal sealed class Service : IAsyncDisposable
             ["Livechat__RateLimits__UserBurst"] = "1000000",
             ["Livechat__RateLimits__TenantPermitsPerSecond"] = "1000000",
             ["Livechat__RateLimits__TenantBurst"] = "1000000",
+            ["Livechat__Webhooks__AllowPrivateNetworks"] = "true", // the webhook receiver runs on loopback
         };
         var port = FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
@@ -401,6 +406,9 @@ internal sealed class Service : IAsyncDisposable
 
     public static Participant Agent(long userId) =>
         new(userId, TokenIssuer.Issue(Auth, userId, [1], [Roles.SupportAgent], TimeSpan.FromHours(2), DateTimeOffset.UtcNow));
+
+    public static Participant Admin(long userId) =>
+        new(userId, TokenIssuer.Issue(Auth, userId, [1], [Roles.SupportAdmin], TimeSpan.FromHours(2), DateTimeOffset.UtcNow));
 
     public static Participant TenantUser(long userId) =>
         new(userId, TokenIssuer.Issue(Auth, userId, [1], ["TENANT_ADMIN"], TimeSpan.FromHours(2), DateTimeOffset.UtcNow));

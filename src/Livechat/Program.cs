@@ -11,6 +11,7 @@ using Livechat.Routing;
 using Livechat.Sessions;
 using Livechat.Tenants;
 using Livechat.Tickets;
+using Livechat.Webhooks;
 using Prometheus;
 using Scalar.AspNetCore;
 
@@ -57,6 +58,7 @@ public partial class Program
         builder.Services.AddLivechatRateLimits();
         builder.Services.AddLivechatLimits();
         builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
+        builder.Services.AddWebhooks();
         builder.Services.AddOpenApi(options => options.AddLivechatDocument());
         var health = builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [Health.ReadyTag]);
         if (builder.Configuration.GetSection(RedisOptions.Section).Get<RedisOptions>()?.Enabled == true)
@@ -86,6 +88,7 @@ public partial class Program
         app.MapRouting();
         app.MapTickets();
         app.MapNotifications();
+        app.MapWebhooks();
         app.MapHub<LivechatHub>(AuthSetup.HubPath).WithHubMethods().RequireTenant().DisableRequestTimeout();
         app.MapSessionEvents();
         app.MapReading();

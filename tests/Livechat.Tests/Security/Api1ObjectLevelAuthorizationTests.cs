@@ -195,6 +195,25 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
                 Assert.Equal(0, reply.Data.GetProperty("marked").GetInt32());
             }
         },
+        // Webhooks (SUPPORT_ADMIN only): an admin of the attacker's tenant names the victim tenant's webhook and delivery.
+        ["POST /webhooks"] = (server, w) => Webhooks.WebhookProbes.ProbeAsync(server, w.VictimAgent.TenantId, w.AttackerAgent.TenantId, async (a, id, d, secrets) =>
+            (await a.PostAsync("/webhooks", new { url = "https://93.184.215.14/mine", events = new[] { "webhook.ping" } })).AssertStatus(HttpStatusCode.Created).AssertLeaksNothing(secrets, "create a webhook")),
+        ["GET /webhooks"] = (server, w) => Webhooks.WebhookProbes.ProbeAsync(server, w.VictimAgent.TenantId, w.AttackerAgent.TenantId, async (a, id, d, secrets) =>
+            (await a.GetAsync("/webhooks")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(secrets, "webhook list")),
+        ["GET /webhooks/{id}"] = (server, w) => Webhooks.WebhookProbes.ProbeAsync(server, w.VictimAgent.TenantId, w.AttackerAgent.TenantId, async (a, id, d, secrets) =>
+            (await a.GetAsync($"/webhooks/{id}")).AssertNotFound(secrets, "get a foreign webhook")),
+        ["PATCH /webhooks/{id}"] = (server, w) => Webhooks.WebhookProbes.ProbeAsync(server, w.VictimAgent.TenantId, w.AttackerAgent.TenantId, async (a, id, d, secrets) =>
+            (await a.PatchAsync($"/webhooks/{id}", new { url = "https://93.184.215.14/stolen", enabled = true })).AssertNotFound(secrets, "redirect a foreign webhook")),
+        ["DELETE /webhooks/{id}"] = (server, w) => Webhooks.WebhookProbes.ProbeAsync(server, w.VictimAgent.TenantId, w.AttackerAgent.TenantId, async (a, id, d, secrets) =>
+            (await a.SendAsync(HttpMethod.Delete, $"/webhooks/{id}", null)).AssertNotFound(secrets, "delete a foreign webhook")),
+        ["POST /webhooks/{id}/rotate-secret"] = (server, w) => Webhooks.WebhookProbes.ProbeAsync(server, w.VictimAgent.TenantId, w.AttackerAgent.TenantId, async (a, id, d, secrets) =>
+            (await a.PostAsync($"/webhooks/{id}/rotate-secret", null)).AssertNotFound(secrets, "rotate a foreign webhook's secret")),
+        ["POST /webhooks/{id}/ping"] = (server, w) => Webhooks.WebhookProbes.ProbeAsync(server, w.VictimAgent.TenantId, w.AttackerAgent.TenantId, async (a, id, d, secrets) =>
+            (await a.PostAsync($"/webhooks/{id}/ping", null)).AssertNotFound(secrets, "ping a foreign webhook")),
+        ["GET /webhooks/{id}/deliveries"] = (server, w) => Webhooks.WebhookProbes.ProbeAsync(server, w.VictimAgent.TenantId, w.AttackerAgent.TenantId, async (a, id, d, secrets) =>
+            (await a.GetAsync($"/webhooks/{id}/deliveries?limit=10")).AssertNotFound(secrets, "read a foreign delivery log")),
+        ["POST /webhooks/{id}/deliveries/{deliveryId}/redeliver"] = (server, w) => Webhooks.WebhookProbes.ProbeAsync(server, w.VictimAgent.TenantId, w.AttackerAgent.TenantId, async (a, id, d, secrets) =>
+            (await a.PostAsync($"/webhooks/{id}/deliveries/{d}/redeliver", null)).AssertNotFound(secrets, "redeliver a foreign delivery")),
     };
 
     /// <summary>Routes outside the OpenAPI document that anyone may call: they must show no tenant's data.</summary>

@@ -1,0 +1,108 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+
+namespace Livechat.Webhooks;
+
+/// <summary>The event catalogue of contract section 13.</summary>
+public static class WebhookEventTypes
+{
+    public const string SessionCreated = "session.created";
+    public const string SessionUpdated = "session.updated";
+    public const string MessageCreated = "message.created";
+    /// <summary>A read marker moved; data is the <c>messagesRead</c> payload <c>{session_id, user_id, last_read_message_id, read_at}</c>.</summary>
+    public const string MessagesRead = "messages.read";
+    public const string TicketCreated = "ticket.created";
+    public const string Ping = "webhook.ping";
+    public const string All = "*";
+
+    public static readonly IReadOnlyList<string> Catalogue = [SessionCreated, SessionUpdated, MessageCreated, MessagesRead, TicketCreated, Ping];
+}
+
+public static class DeliveryStatus
+{
+    public const string Pending = "pending";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+}
+
+/// <summary>A tenant's webhook. <see cref="Secret"/> is only set in the answers that create it (create, rotate).</summary>
+public sealed record Webhook(
+    Guid Id,
+    string Url,
+    IReadOnlyList<string> Events,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description,
+    bool Enabled,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    /// <summary>Why the service disabled it (410 Gone, or three days of failures); absent when enabled or disabled by hand.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DisabledReason { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Secret { get; init; }
+}
+
+/// <summary>One entry of a webhook's delivery log.</summary>
+public sealed record WebhookDelivery(
+    Guid Id,
+    Guid EventId,
+    string EventType,
+    string Status,
+    int Attempts,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? LastStatusCode,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NextAttemptAt,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>The body of <c>POST /webhooks</c> (for the OpenAPI document; the handler reads the JSON by hand).</summary>
+public sealed record CreateWebhookRequest(string Url, IReadOnlyList<string> Events, string? Description);
+
+/// <summary>The body of <c>PATCH /webhooks/{id}</c>: any of the fields.</summary>
+public sealed record UpdateWebhookRequest(string? Url, IReadOnlyList<string>? Events, string? Description, bool? Enabled);
+
+/// <summary>The <c>data</c> of a <c>webhook.ping</c> event.</summary>
+public sealed record WebhookPing(Guid WebhookId);
+
+public sealed class WebhookOptions
+{
+    public const string Section = "Livechat:Webhooks";
+
+    /// <summary>Lets webhooks call loopback, private and link-local addresses (development, tests, an internal network).</summary>
+    public bool AllowPrivateNetworks { get; set; }
+
+    /// <summary>
+    /// The first retry's delay; the whole schedule (5 s, 30 s, 2 min ... every 8 h to 3 days) scales with it.
+    /// 0 retries at once (tests).
+    /// </summary>
+    [Range(0, 600_000, ErrorMessage = "Livechat:Webhooks:FirstRetryMilliseconds must be between 0 and 600000.")]
+    public int FirstRetryMilliseconds { get; set; } = 5000;
+
+    /// <summary>How long one attempt may take, connection included.</summary>
+    [Range(1, 60, ErrorMessage = "Livechat:Webhooks:TimeoutSeconds must be between 1 and 60.")]
+    public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>How long an instance holds a claimed delivery; must exceed the timeout. A crashed instance's claims run out after it.</summary>
+    [Range(2, 3600, ErrorMessage = "Livechat:Webhooks:LeaseSeconds must be between 2 and 3600.")]
+    public int LeaseSeconds { get; set; } = 60;
+
+    /// <summary>How often the worker looks for due deliveries when it found none.</summary>
+    [Range(10, 60_000, ErrorMessage = "Livechat:Webhooks:PollMilliseconds must be between 10 and 60000.")]
+    public int PollMilliseconds { get; set; } = 1000;
+
+    /// <summary>Attempts in flight per instance, all webhooks together.</summary>
+    [Range(1, 1024, ErrorMessage = "Livechat:Webhooks:MaxConcurrency must be between 1 and 1024.")]
+    public int MaxConcurrency { get; set; } = 64;
+
+    /// <summary>Attempts in flight to one webhook: a slow receiver holds at most this many of the worker's slots.</summary>
+    [Range(1, 64, ErrorMessage = "Livechat:Webhooks:MaxConcurrencyPerWebhook must be between 1 and 64.")]
+    public int MaxConcurrencyPerWebhook { get; set; } = 4;
+
+    /// <summary>Finished deliveries and their events are deleted after this many days.</summary>
+    [Range(1, 3650, ErrorMessage = "Livechat:Webhooks:RetentionDays must be between 1 and 3650.")]
+    public int RetentionDays { get; set; } = 14;
+
+    /// <summary>Whether this instance runs the delivery worker (every instance may; leases keep them apart).</summary>
+    public bool DeliveryEnabled { get; set; } = true;
+}

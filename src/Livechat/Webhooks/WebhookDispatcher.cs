@@ -1,0 +1,209 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace Livechat.Webhooks;
+
+/// <summary>
+/// The delivery worker: claims due deliveries (a lease in the database, so each is attempted by one instance at
+/// a time), sends them concurrently with a 10 s timeout, and records the outcome. Up to
+/// <see cref="WebhookOptions.MaxConcurrency"/> attempts run at once, at most
+/// <see cref="WebhookOptions.MaxConcurrencyPerWebhook"/> per webhook, so a slow receiver holds a few slots and
+/// never the worker, the API or another tenant's deliveries.
+/// </summary>
+public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory httpClients, IOptions<WebhookOptions> options, TimeProvider time,
+    ILogger<WebhookDispatcher> logger) : BackgroundService
+{
+    public const string HttpClientName = "webhooks";
+    private static readonly TimeSpan Housekeeping = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan CleanUpEvery = TimeSpan.FromHours(1);
+
+    private readonly WebhookOptions settings = options.Value;
+    private readonly RetrySchedule schedule = new(options.Value.FirstRetryMilliseconds);
+    // Released when an attempt ends, so its slot is refilled at once rather than at the next poll.
+    private readonly SemaphoreSlim wake = new(0, 1);
+    private int inFlight;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!settings.DeliveryEnabled) return;
+        var poll = TimeSpan.FromMilliseconds(settings.PollMilliseconds);
+        var lease = TimeSpan.FromSeconds(settings.LeaseSeconds);
+        var nextHousekeeping = DateTimeOffset.MinValue;
+        var nextCleanUp = DateTimeOffset.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var full = false;
+            try
+            {
+                var free = settings.MaxConcurrency - Volatile.Read(ref inFlight);
+                if (free > 0)
+                {
+                    var claimed = await store.ClaimAsync(free, settings.MaxConcurrencyPerWebhook, lease, stoppingToken);
+                    foreach (var delivery in claimed)
+                    {
+                        Interlocked.Increment(ref inFlight);
+                        _ = Task.Run(() => AttemptAsync(delivery, stoppingToken), CancellationToken.None);
+                    }
+                    full = claimed.Count == free; // more may be due right now
+                }
+                var now = time.GetUtcNow();
+                if (now >= nextHousekeeping)
+                {
+                    nextHousekeeping = now + Housekeeping;
+                    var oldest = await store.OldestPendingAsync(stoppingToken);
+                    WebhookMetrics.OldestPendingSeconds.Set(oldest is { } at ? Math.Max(0, (now - at).TotalSeconds) : 0);
+                }
+                if (now >= nextCleanUp)
+                {
+                    nextCleanUp = now + CleanUpEvery;
+                    var deleted = await store.CleanUpAsync(now - TimeSpan.FromDays(settings.RetentionDays), stoppingToken);
+                    if (deleted > 0) logger.LogInformation("Deleted {Count} webhook deliveries older than {Days} days.", deleted, settings.RetentionDays);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "The webhook worker could not claim deliveries; trying again shortly.");
+            }
+            if (full) continue;
+            try
+            {
+                await wake.WaitAsync(poll, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // stopping: attempts in flight end with the token; their leases run out and they are retried
+            }
+        }
+    }
+
+    /// <summary>
+    /// Attempts <paramref name="first"/>, then, in the same slot, the webhook's next due delivery, which the
+    /// transaction that records an outcome also claims: a busy webhook is served without a claim per attempt.
+    /// </summary>
+    private async Task AttemptAsync(ClaimedDelivery first, CancellationToken stoppingToken)
+    {
+        var next = (settings.MaxConcurrencyPerWebhook, TimeSpan.FromSeconds(settings.LeaseSeconds));
+        try
+        {
+            for (ClaimedDelivery? delivery = first; delivery is not null && !stoppingToken.IsCancellationRequested;)
+                delivery = await AttemptOneAsync(delivery, next, stoppingToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref inFlight);
+            try
+            {
+                if (wake.CurrentCount == 0) wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // another attempt woke the loop first
+            }
+            catch (ObjectDisposedException)
+            {
+                // the service stopped
+            }
+        }
+    }
+
+    /// <returns>The webhook's next delivery, already claimed, or null.</returns>
+    private async Task<ClaimedDelivery?> AttemptOneAsync(ClaimedDelivery delivery, (int PerWebhook, TimeSpan Lease) claimNext, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var result = await SendAsync(delivery, stoppingToken);
+            if (result is null) return null; // stopping: the lease runs out and the delivery is retried
+            WebhookMetrics.Deliveries.WithLabels(result.Status == DeliveryStatus.Pending ? "retry" : result.Status).Inc();
+            var (recorded, next) = await store.RecordAsync(delivery, result, claimNext, CancellationToken.None);
+            if (!recorded)
+                logger.LogWarning("Webhook delivery {DeliveryId}: the lease ran out before the attempt ended; its outcome was not recorded.", delivery.Id);
+            else if (result.DisableWebhook is not null)
+                logger.LogWarning("Webhook {WebhookId} of tenant {TenantId}: {Reason}", delivery.WebhookId, delivery.TenantId, result.DisableWebhook);
+            return next;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Webhook delivery {DeliveryId} could not be recorded; it is retried when its lease runs out.", delivery.Id);
+            return null;
+        }
+    }
+
+    /// <summary>One attempt; null when the service is stopping (the delivery is left to its lease).</summary>
+    private async Task<AttemptResult?> SendAsync(ClaimedDelivery delivery, CancellationToken stoppingToken)
+    {
+        var attempt = delivery.AttemptsMade + 1;
+        var eventId = delivery.EventId.ToString();
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
+        {
+            Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("webhook-id", eventId);
+        request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-signature", WebhookSigner.Sign(eventId, timestamp, delivery.Payload, delivery.Secrets));
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
+        try
+        {
+            var client = httpClients.CreateClient(HttpClientName);
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var code = (int)response.StatusCode;
+            if (code is >= 200 and < 300) return new AttemptResult(DeliveryStatus.Succeeded, code, null, null, null);
+            if (code == 410)
+                return new AttemptResult(DeliveryStatus.Failed, code, "HTTP 410 Gone: the webhook was disabled.", null, "the receiver answered 410 Gone: disabled.");
+            if (code is 408 or 429 or >= 500) return Retry(delivery, attempt, code, $"HTTP {code}", RetryAfter(response));
+            return new AttemptResult(DeliveryStatus.Failed, code, $"HTTP {code}: not retried (only 408, 429 and 5xx are).", null, null);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            return Retry(delivery, attempt, null, $"No answer within {settings.TimeoutSeconds} s.", null);
+        }
+        catch (HttpRequestException e) when (e.InnerException is RefusedAddressException refused)
+        {
+            return new AttemptResult(DeliveryStatus.Failed, null, refused.Message, null, null);
+        }
+        catch (HttpRequestException e)
+        {
+            return Retry(delivery, attempt, null, Shorten(e.Message), null);
+        }
+    }
+
+    private AttemptResult Retry(ClaimedDelivery delivery, int attempt, int? code, string error, TimeSpan? retryAfter)
+    {
+        if (schedule.Next(attempt, retryAfter) is { } delay)
+            return new AttemptResult(DeliveryStatus.Pending, code, error, time.Now() + delay, null);
+        return new AttemptResult(DeliveryStatus.Failed, code, $"{error} Gave up after {attempt} attempts.", null,
+            "no delivery succeeded during a whole retry schedule (about 3 days): disabled.");
+    }
+
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        if (response.Headers.RetryAfter is not { } header) return null;
+        if (header.Delta is { } delta) return delta;
+        return header.Date is { } date ? date - time.GetUtcNow() : null;
+    }
+
+    private static string Shorten(string text) => text.Length <= 300 ? text : text[..300];
+
+    public override void Dispose()
+    {
+        wake.Dispose();
+        base.Dispose();
+    }
+}
+
+public static class WebhookMetrics
+{
+    public static readonly Counter Deliveries = Metrics.CreateCounter(
+        "livechat_webhook_deliveries_total", "Webhook delivery attempts by outcome: succeeded, retry (failed, will be retried), failed (for good).", "outcome");
+
+    public static readonly Gauge OldestPendingSeconds = Metrics.CreateGauge(
+        "livechat_webhook_oldest_pending_seconds", "Age of the oldest pending webhook delivery (0 when none is pending), refreshed every 15 s.");
+}

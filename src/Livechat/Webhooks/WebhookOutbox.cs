@@ -1,0 +1,123 @@
+using System.Data.Common;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Livechat.Api;
+using Livechat.Changes;
+using Livechat.Data;
+using Livechat.Messages;
+using Livechat.Sessions;
+using Livechat.Tickets;
+
+namespace Livechat.Webhooks;
+
+/// <summary>
+/// The outbox (contract section 13, "never lost, never invented"): an event is written in the transaction of
+/// the change it describes, with one delivery per enabled webhook of the tenant that subscribed to it. The
+/// worker (<see cref="WebhookDispatcher"/>) only ever sees committed rows.
+/// </summary>
+public static class WebhookOutbox
+{
+    /// <summary>
+    /// Records event <paramref name="type"/> with <paramref name="data"/> (its REST shape) and its deliveries, in
+    /// the caller's transaction, set-based. A tenant without a matching webhook costs one index probe and
+    /// writes nothing. <paramref name="onlyWebhook"/> addresses one webhook whatever it subscribed to (ping).
+    /// </summary>
+    /// <returns>The event id, or null when no webhook wanted it.</returns>
+    public static async Task<Guid?> EnqueueAsync(DbConnection connection, DbTransaction transaction, long tenantId, string type, object data,
+        DateTimeOffset now, CancellationToken cancellationToken, Guid? onlyWebhook = null)
+    {
+        var eventId = Guid.CreateVersion7(now);
+        await using (var insertEvent = Bind(connection.Sql(InsertEventSql(onlyWebhook is not null), transaction), tenantId, eventId, type, data, now, onlyWebhook))
+        {
+            if (await insertEvent.ExecuteNonQueryAsync(cancellationToken) == 0) return null;
+        }
+        await using var insertDeliveries = Bind(connection.Sql(InsertDeliveriesSql(onlyWebhook is not null), transaction), tenantId, eventId, type, data, now, onlyWebhook);
+        await insertDeliveries.ExecuteNonQueryAsync(cancellationToken);
+        return eventId;
+    }
+
+    /// <summary>
+    /// The same inside a change of the write path: both statements are deferred, so they travel with the
+    /// change's other deferred statements in one round trip just before the commit (nobody waits for their result).
+    /// </summary>
+    public static void Defer(ChangeScope scope, long tenantId, string type, object data)
+    {
+        var eventId = Guid.CreateVersion7(scope.Now);
+        Bind(scope.Defer(InsertEventSql(false)), tenantId, eventId, type, data, scope.Now, null);
+        Bind(scope.Defer(InsertDeliveriesSql(false)), tenantId, eventId, type, data, scope.Now, null);
+    }
+
+    // Which webhooks want it: enabled, of this tenant, subscribed to the type or to everything. Event types
+    // contain no LIKE wildcard ('%' or '_'), so matching " type " in " events " is exact.
+    private static string Wanted(bool onlyOne) => onlyOne
+        ? "w.tenant_id = @tenant AND w.id = @webhook"
+        : "w.tenant_id = @tenant AND w.enabled = TRUE AND (w.events = '*' OR ' ' || w.events || ' ' LIKE '% ' || @type || ' %')";
+
+    private static string InsertEventSql(bool onlyOne) => $"""
+        INSERT INTO webhook_events (tenant_id, id, type, payload, created_at)
+        SELECT @tenant, @id, @type, @payload, @now
+        WHERE EXISTS (SELECT 1 FROM webhooks w WHERE {Wanted(onlyOne)})
+        """;
+
+    private static string InsertDeliveriesSql(bool onlyOne) => $"""
+        INSERT INTO webhook_deliveries (tenant_id, id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
+        SELECT w.tenant_id, livechat_uuidv7(@now), w.id, @id, @type, 'pending', 0, @now, @now, @now
+        FROM webhooks w WHERE {Wanted(onlyOne)}
+        """;
+
+    private static DbCommand Bind(DbCommand command, long tenantId, Guid eventId, string type, object data, DateTimeOffset now, Guid? onlyWebhook)
+    {
+        command.With("tenant", tenantId).With("id", eventId).With("type", type).With("now", now).With("webhook", onlyWebhook);
+        if (command.CommandText.Contains("@payload", StringComparison.Ordinal)) command.With("payload", Payload(eventId, type, tenantId, now, data));
+        return command;
+    }
+
+    /// <summary>The body every delivery of the event sends, byte for byte: <c>{id, type, tenant_id, created_at, data}</c>.</summary>
+    public static string Payload(Guid eventId, string type, long tenantId, DateTimeOffset createdAt, object data)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = WebhookJson.Options.Encoder }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", eventId);
+            writer.WriteString("type", type);
+            writer.WriteNumber("tenant_id", tenantId);
+            writer.WritePropertyName("created_at");
+            JsonSerializer.Serialize(writer, createdAt, WebhookJson.Options);
+            writer.WritePropertyName("data");
+            JsonSerializer.Serialize(writer, data, data.GetType(), WebhookJson.Options);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}
+
+/// <summary>The wire format of the API (snake_case, UTC timestamps) for webhook bodies and answers.</summary>
+public static class WebhookJson
+{
+    public static JsonSerializerOptions Options { get; } = Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        // Escaped as the API escapes (only what JSON requires), so data is the REST answer's text exactly.
+        var options = new JsonSerializerOptions(Json.Options) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        options.TypeInfoResolverChain.Add(WebhookJsonContext.Default);
+        options.MakeReadOnly();
+        return options;
+    }
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(ApiResponse<Webhook>))]
+[JsonSerializable(typeof(ApiResponse<IReadOnlyList<Webhook>>))]
+[JsonSerializable(typeof(ApiResponse<WebhookDelivery>))]
+[JsonSerializable(typeof(ApiResponse<IReadOnlyList<WebhookDelivery>>))]
+[JsonSerializable(typeof(WebhookPing))]
+[JsonSerializable(typeof(ApiResponse<PingQueued>))]
+[JsonSerializable(typeof(ChatSession))]
+[JsonSerializable(typeof(ChatMessage))]
+[JsonSerializable(typeof(Ticket))]
+[JsonSerializable(typeof(Livechat.Reading.MessagesReadPayload))]
+[JsonSerializable(typeof(DateTimeOffset))]
+internal sealed partial class WebhookJsonContext : JsonSerializerContext;
