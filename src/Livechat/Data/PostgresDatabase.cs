@@ -127,6 +127,9 @@ public sealed class PostgresDatabase : Database
     /// <summary>One writer loop and the connection it keeps.</summary>
     private sealed class Writer : IAsyncDisposable
     {
+        /// <summary>How often a write runs alone before a deadlock fails it (the batch it came from was the first).</summary>
+        private const int DeadlockAttempts = 5;
+
         private readonly NpgsqlDataSource dataSource;
         private NpgsqlConnection? connection;
 
@@ -164,9 +167,13 @@ public sealed class PostgresDatabase : Database
             catch (Exception)
             {
                 // Someone's statement failed (or the connection did): nothing of the batch is stored. Each write
-                // runs again alone, so only the one at fault fails.
+                // runs again alone, so only the one at fault fails: those that ran, and those the failure kept
+                // from running (their callers would otherwise wait until their requests time out).
                 await ResetIfBrokenAsync();
-                foreach (var write in started) await RunAloneAsync(write);
+                foreach (var write in ordered)
+                {
+                    if (started.Contains(write) || write.TryStart()) await RunAloneAsync(write);
+                }
                 return;
             }
             foreach (var write in started) write.Succeed();
@@ -174,20 +181,30 @@ public sealed class PostgresDatabase : Database
 
         private async Task RunAloneAsync(PendingWrite write)
         {
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                connection ??= await dataSource.OpenConnectionAsync(CancellationToken.None);
-                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, CancellationToken.None);
-                await write.RunAsync(connection, transaction);
-                await transaction.CommitAsync(CancellationToken.None);
-            }
-            catch (Exception e)
-            {
-                await ResetIfBrokenAsync();
-                write.Fail(e);
+                try
+                {
+                    connection ??= await dataSource.OpenConnectionAsync(CancellationToken.None);
+                    await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, CancellationToken.None);
+                    await write.RunAsync(connection, transaction);
+                    await transaction.CommitAsync(CancellationToken.None);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < DeadlockAttempts)
+                {
+                    // Chosen as a deadlock's victim: nothing of it was stored and the other side has gone on, so
+                    // it runs again (routing changes lock agents' rows in whatever order capacity dictates).
+                    continue;
+                }
+                catch (Exception e)
+                {
+                    await ResetIfBrokenAsync();
+                    write.Fail(e);
+                    return;
+                }
+                write.Succeed();
                 return;
             }
-            write.Succeed();
         }
 
         /// <summary>A failed statement leaves the connection usable (its transaction was rolled back); a broken one is dropped.</summary>

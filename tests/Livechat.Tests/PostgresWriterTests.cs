@@ -1,0 +1,115 @@
+using System.Net;
+using Livechat.Data;
+using Livechat.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Livechat.Tests;
+
+/// <summary>
+/// PostgreSQL group commit (Data/PostgresDatabase.cs): a batch runs without savepoints, so a failed statement
+/// fails the batch and its writes run again alone. Every write of the batch must be answered, including those
+/// the failure kept from running. Faults are planted with triggers, so they are real database failures.
+/// </summary>
+public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFixture<PostgresWriterServer>
+{
+    private Task<int> ExecuteAsync(string sql) =>
+        server.Services.GetRequiredService<Database>().WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = connection.Sql(sql, transaction);
+            return await command.ExecuteNonQueryAsync();
+        }, CancellationToken.None);
+
+    [Fact]
+    public async Task WritesQueuedBehindAFailedWriteInItsBatchAreAllAnsweredAndCommitted()
+    {
+        // 'slow' holds the one writer loop while the rest queue up into the next batch; 'poison' fails there.
+        await ExecuteAsync("""
+            CREATE OR REPLACE FUNCTION test_writer_faults() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.message = 'slow' THEN PERFORM pg_sleep(0.5); END IF;
+                IF NEW.message = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF;
+                RETURN NEW;
+            END $$;
+            DROP TRIGGER IF EXISTS test_writer_faults ON chat_messages;
+            CREATE TRIGGER test_writer_faults BEFORE INSERT ON chat_messages FOR EACH ROW EXECUTE FUNCTION test_writer_faults();
+            """);
+        var tenant = await server.NewTenantAsync();
+        var agents = Enumerable.Range(0, 12).Select(_ => server.Agent(tenant)).ToList();
+        // Sessions are UUIDv7, so the first one sorts first in its batch: the poisoned write runs before all the others.
+        var sessions = new List<string>();
+        foreach (var agent in agents) sessions.Add(await agent.StartSessionAsync());
+
+        var slow = agents[^1].PostAsync($"/livechat/sessions/{sessions[^1]}/messages", new { message = "slow" });
+        await Task.Delay(150);
+        var poisoned = agents[0].PostAsync($"/livechat/sessions/{sessions[0]}/messages", new { message = "poison" });
+        var fine = Enumerable.Range(1, 10).Select(i => agents[i].PostAsync($"/livechat/sessions/{sessions[i]}/messages", new { message = $"fine {i}" })).ToList();
+
+        (await slow).AssertStatus(HttpStatusCode.Created);
+        (await poisoned).AssertError(HttpStatusCode.InternalServerError, "request");
+        foreach (var reply in await Task.WhenAll(fine)) reply.AssertStatus(HttpStatusCode.Created);
+        for (var i = 1; i <= 10; i++)
+        {
+            var stored = (await agents[i].GetAsync($"/livechat/sessions/{sessions[i]}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data;
+            Assert.Equal([$"fine {i}"], stored.EnumerateArray().Select(m => m.GetProperty("message").GetString()));
+        }
+        Assert.Equal(0, (await agents[0].GetAsync($"/livechat/sessions/{sessions[0]}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
+    }
+}
+
+/// <summary>
+/// Two writes whose transactions lock the same rows in opposite orders: PostgreSQL aborts one as a deadlock's
+/// victim. Nothing of the victim was stored, so the engine runs it again and both requests succeed.
+/// </summary>
+public sealed class PostgresDeadlockTests(PostgresDeadlockServer server) : IClassFixture<PostgresDeadlockServer>
+{
+    [Fact]
+    public async Task ADeadlocksVictimRunsAgainAndBothWritesSucceed()
+    {
+        await using (var setup = await server.Services.GetRequiredService<Database>().OpenAsync(CancellationToken.None))
+        await using (var command = setup.Sql("""
+            CREATE OR REPLACE FUNCTION test_deadlock() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.message = 'one-two' THEN PERFORM pg_advisory_xact_lock(1); PERFORM pg_sleep(0.3); PERFORM pg_advisory_xact_lock(2); END IF;
+                IF NEW.message = 'two-one' THEN PERFORM pg_advisory_xact_lock(2); PERFORM pg_sleep(0.3); PERFORM pg_advisory_xact_lock(1); END IF;
+                RETURN NEW;
+            END $$;
+            DROP TRIGGER IF EXISTS test_deadlock ON chat_messages;
+            CREATE TRIGGER test_deadlock BEFORE INSERT ON chat_messages FOR EACH ROW EXECUTE FUNCTION test_deadlock();
+            """))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+        var tenant = await server.NewTenantAsync();
+        // A write goes to the writer loop its session id hashes to: one session for each of the two loops.
+        var byLoop = new Dictionary<uint, (Caller Agent, string Session)>();
+        while (byLoop.Count < 2)
+        {
+            var agent = server.Agent(tenant);
+            var session = await agent.StartSessionAsync();
+            byLoop.TryAdd((uint)Guid.Parse(session).GetHashCode() % 2, (agent, session));
+        }
+
+        var replies = await Task.WhenAll(
+            byLoop[0].Agent.PostAsync($"/livechat/sessions/{byLoop[0].Session}/messages", new { message = "one-two" }),
+            byLoop[1].Agent.PostAsync($"/livechat/sessions/{byLoop[1].Session}/messages", new { message = "two-one" }));
+
+        foreach (var reply in replies) reply.AssertStatus(HttpStatusCode.Created);
+        foreach (var (agent, session) in byLoop.Values)
+            Assert.Equal(1, (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
+    }
+}
+
+public sealed class PostgresDeadlockServer : LivechatServer
+{
+    public PostgresDeadlockServer() : base(DatabaseProvider.Postgres) => Settings["Livechat:Database:Writers"] = "2";
+}
+
+/// <summary>One writer loop, so the test decides what shares a batch; a short request timeout, so a write nobody answers shows as a 503 at once.</summary>
+public sealed class PostgresWriterServer : LivechatServer
+{
+    public PostgresWriterServer() : base(DatabaseProvider.Postgres)
+    {
+        Settings["Livechat:Database:Writers"] = "1";
+        Settings["Livechat:Limits:RequestTimeoutSeconds"] = "5";
+    }
+}
