@@ -27,17 +27,25 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
 
     public DbCommand Sql(string sql) => Connection.Sql(sql, Transaction);
 
-    internal readonly List<DbCommand> Deferred = [];
+    internal readonly List<DeferredStatement> Deferred = [];
 
     /// <summary>
     /// A statement whose result nobody waits for (a read marker, an outbox row): bind its parameters and it runs
     /// with the change's other deferred statements in one round trip (one batch on PostgreSQL), after every
     /// handler and before the commit. It still commits, or rolls back, with the change.
     /// </summary>
-    public DbCommand Defer(string sql)
+    public DbCommand Defer(string sql) => Defer(sql, null);
+
+    /// <summary>
+    /// A query that runs with the deferred statements, after every handler (so it sees all they wrote), whose
+    /// rows go to <paramref name="read"/> before the commit. It may not raise events: the handlers are done.
+    /// </summary>
+    public DbCommand DeferQuery(string sql, Func<DbDataReader, CancellationToken, Task> read) => Defer(sql, read);
+
+    private DbCommand Defer(string sql, Func<DbDataReader, CancellationToken, Task>? read)
     {
         var command = Connection.Sql(sql, Transaction);
-        Deferred.Add(command);
+        Deferred.Add(new DeferredStatement(command, read));
         return command;
     }
 

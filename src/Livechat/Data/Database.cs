@@ -60,14 +60,24 @@ public abstract class Database : IAsyncDisposable
         Action<T>? afterCommit = null, Guid? orderKey = null);
 
     /// <summary>
-    /// Runs <paramref name="commands"/> (made on one connection, in <paramref name="transaction"/>) in order and
-    /// disposes them. One round trip where the provider can batch (PostgreSQL); one after the other otherwise.
+    /// Runs <paramref name="statements"/> (made on one connection, in <paramref name="transaction"/>) in order,
+    /// hands each reading statement's rows to its reader, and disposes them. One round trip where the provider
+    /// can batch (PostgreSQL); one after the other otherwise. A statement without a reader returns no rows.
     /// </summary>
-    public virtual async Task ExecuteAllAsync(IReadOnlyList<DbCommand> commands, DbTransaction transaction, CancellationToken cancellationToken)
+    public virtual async Task ExecuteAllAsync(IReadOnlyList<DeferredStatement> statements, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        foreach (var command in commands)
+        foreach (var (command, read) in statements)
         {
-            await using (command) await command.ExecuteNonQueryAsync(cancellationToken);
+            await using (command)
+            {
+                if (read is null)
+                {
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                    continue;
+                }
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                await read(reader, cancellationToken);
+            }
         }
     }
 
@@ -76,3 +86,6 @@ public abstract class Database : IAsyncDisposable
 
     public abstract ValueTask DisposeAsync();
 }
+
+/// <summary>A statement that runs with others just before a commit; <paramref name="Read"/>, if any, gets its rows.</summary>
+public sealed record DeferredStatement(DbCommand Command, Func<DbDataReader, CancellationToken, Task>? Read = null);

@@ -80,15 +80,15 @@ public sealed class PostgresDatabase : Database
         return writers[index].Queue.WriteAsync(work, afterCommit, orderKey, cancellationToken);
     }
 
-    public override async Task ExecuteAllAsync(IReadOnlyList<DbCommand> commands, DbTransaction transaction, CancellationToken cancellationToken)
+    public override async Task ExecuteAllAsync(IReadOnlyList<DeferredStatement> statements, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        if (commands.Count == 1)
+        if (statements.Count == 1)
         {
-            await base.ExecuteAllAsync(commands, transaction, cancellationToken);
+            await base.ExecuteAllAsync(statements, transaction, cancellationToken);
             return;
         }
         await using var batch = new NpgsqlBatch((NpgsqlConnection)transaction.Connection!, (NpgsqlTransaction)transaction);
-        foreach (var command in commands)
+        foreach (var (command, _) in statements)
         {
             // A parameter belongs to one collection at a time: it moves from the command to the batch's command.
             var parameters = command.Parameters.Cast<NpgsqlParameter>().ToArray();
@@ -98,7 +98,24 @@ public sealed class PostgresDatabase : Database
             batch.BatchCommands.Add(batched);
             await command.DisposeAsync();
         }
-        await batch.ExecuteNonQueryAsync(cancellationToken);
+        var readers = statements.Where(s => s.Read is not null).Select(s => s.Read!).ToList();
+        if (readers.Count == 0)
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
+        // Only statements that return rows give the reader a result set, so the i-th one is the i-th reading statement's.
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        for (var i = 0; i < readers.Count; i++)
+        {
+            if (i > 0 && !await reader.NextResultAsync(cancellationToken))
+                throw new InvalidOperationException("A deferred statement with a reader returned no rows to read.");
+            await readers[i](reader, cancellationToken);
+        }
+        while (await reader.NextResultAsync(cancellationToken))
+        {
+            // The statements after the last reading one have run too (their errors surface here).
+        }
     }
 
     internal override async Task MigrateOnceAsync(ILogger logger, CancellationToken cancellationToken)

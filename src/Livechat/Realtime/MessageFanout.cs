@@ -70,7 +70,7 @@ public sealed class MessageFanout(LocalDelivery local, SessionAudiences audience
         if (audience is null && BusEvent.SessionOf(domainEvent) is { } sessionId)
         {
             audience = await database.ReadAsync(connection =>
-                SessionAudience.LoadAsync(connection, null, domainEvent.TenantId, sessionId, cancellationToken), cancellationToken);
+                SessionAudience.LoadAsync(connection, domainEvent.TenantId, sessionId, cancellationToken), cancellationToken);
         }
         audience ??= SessionAudience.Nobody;
         if (BusEvent.From(domainEvent, audience) is not { } busEvent) return;

@@ -88,10 +88,10 @@ public sealed class DeskStore(Database database, WritePath writes, IOptions<Rout
 
     private static async Task<ChatSession?> FindAsync(ChangeScope scope, long tenantId, Guid sessionId, CancellationToken cancellationToken)
     {
-        await using var command = scope.Sql($"SELECT {SessionStore.Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
+        await using var command = scope.Sql($"SELECT {SessionRows.Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
             .With("tenant", tenantId).With("id", sessionId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? SessionStore.Read(reader) : null;
+        return await reader.ReadAsync(cancellationToken) ? SessionRows.Read(reader) : null;
     }
 
     /// <summary>
@@ -122,11 +122,11 @@ public sealed class DeskStore(Database database, WritePath writes, IOptions<Rout
                 await using (var queue = scope.Sql($"""
                     UPDATE chat_sessions SET agent_id = NULL, queue_rank = 0, queued_at = created_at, excluded_agent_id = NULL, updated_at = @now
                     WHERE tenant_id = @tenant AND agent_id = @agent AND status = 'OPEN'
-                    RETURNING {SessionStore.ReturningColumns}
+                    RETURNING {SessionRows.ReturningColumns}
                     """).With("tenant", tenant).With("agent", agent).With("now", scope.Now))
                 await using (var reader = await queue.ExecuteReaderAsync(cancellationToken))
                 {
-                    while (await reader.ReadAsync(cancellationToken)) sessions.Add(SessionStore.Read(reader));
+                    while (await reader.ReadAsync(cancellationToken)) sessions.Add(SessionRows.Read(reader));
                 }
                 // The count is what this change moved: another instance that requeued some first moved the rest.
                 await using (var reset = scope.Sql("UPDATE agents SET open_sessions = 0 WHERE tenant_id = @tenant AND user_id = @agent")

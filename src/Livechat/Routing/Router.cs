@@ -17,8 +17,8 @@ public static class Router
     private const string Online = "presence = 'ONLINE' AND (offline_after IS NULL OR offline_after > @now)";
     private const string HasRoom = "open_sessions < COALESCE(max_sessions, @default_max)";
 
-    /// <summary>The columns of <see cref="ChatSession"/> without its queue position, read by <see cref="SessionStore.Read"/>.</summary>
-    public const string SessionColumns = SessionStore.ReturningColumns;
+    /// <summary>The columns of <see cref="ChatSession"/> without its queue position, read by <see cref="SessionRows.Read"/>.</summary>
+    public const string SessionColumns = SessionRows.ReturningColumns;
 
     /// <summary>True when at least one agent of the tenant is ONLINE, whatever its load.</summary>
     public static async Task<bool> AnyOnlineAsync(ChangeScope scope, long tenantId, CancellationToken cancellationToken)
@@ -158,7 +158,7 @@ public static class Router
             """).With("tenant", tenantId).With("session", sessionId).With("agent", agentId).With("now", scope.Now);
         await using var reader = await assign.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return null;
-        var session = SessionStore.Read(reader);
+        var session = SessionRows.Read(reader);
         scope.Raise(new SessionUpdated(session));
         scope.Raise(new SessionAssigned(session));
         return session;
@@ -190,7 +190,7 @@ public static class Router
             """, transaction).With("tenant", tenantId).With("limit", limit);
         var sessions = new List<ChatSession>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) sessions.Add(SessionStore.Read(reader) with { QueuePosition = sessions.Count + 1 });
+        while (await reader.ReadAsync(cancellationToken)) sessions.Add(SessionRows.Read(reader) with { QueuePosition = sessions.Count + 1 });
         return sessions;
     }
 }

@@ -22,18 +22,6 @@ public abstract record StartOutcome
 
 public sealed class SessionStore(Database database, WritePath writes, IOptions<RoutingOptions> routing)
 {
-    /// <summary>What <see cref="Read"/> reads, the queue position last: one count over the queue's index, only for a queued session.</summary>
-    internal const string Columns = """
-        id, tenant_id, agent_id, status, created_at, updated_at,
-        CASE WHEN chat_sessions.queued_at IS NULL THEN NULL ELSE (
-            SELECT COUNT(*) + 1 FROM chat_sessions q
-            WHERE q.tenant_id = chat_sessions.tenant_id AND q.queued_at IS NOT NULL
-              AND (q.queue_rank, q.queued_at, q.id) < (chat_sessions.queue_rank, chat_sessions.queued_at, chat_sessions.id)) END
-        """;
-
-    /// <summary>The same columns where the queue position is not wanted (a row just assigned, closed, or read in queue order).</summary>
-    internal const string ReturningColumns = "id, tenant_id, agent_id, status, created_at, updated_at, NULL";
-
     private int DefaultMax => routing.Value.DefaultMaxSessions;
 
     /// <summary>
@@ -141,10 +129,10 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
     public Task<ChatSession?> FindAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>
         database.ReadAsync(async connection =>
         {
-            await using var command = connection.Sql($"SELECT {Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
+            await using var command = connection.Sql($"SELECT {SessionRows.Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
                 .With("tenant", tenantId).With("id", id);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+            return await reader.ReadAsync(cancellationToken) ? SessionRows.Read(reader) : null;
         }, cancellationToken);
 
     /// <summary>One session with the caller's <c>unread_count</c> and its <c>last_message</c>.</summary>
@@ -167,13 +155,13 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
             page, ReadForCaller, s => s.Id, cancellationToken), cancellationToken);
 
     /// <summary>
-    /// <see cref="Columns"/>, the caller's (<c>@user</c>) unread count (arithmetic on seq, see ReadMarkers), and
+    /// <see cref="SessionRows.Columns"/>, the caller's (<c>@user</c>) unread count (arithmetic on seq, see ReadMarkers), and
     /// the newest message: correlated subqueries on the messages' primary key <c>(tenant_id, session_id, seq)</c>,
     /// the newest being the one at the session's <c>last_seq</c> (a point lookup per column), so a page costs one
     /// query whatever its size and however many messages are unread.
     /// </summary>
     private static readonly string CallerColumns = $"""
-        {Columns},
+        {SessionRows.Columns},
         {Reading.ReadMarkers.UnreadCountSql("chat_sessions.tenant_id", "chat_sessions.id", "chat_sessions.last_seq")} AS unread_count,
         {string.Join(",\n", new[] { "id", "sender_id", "message", "created_at", "client_message_id" }.Select(column =>
             $"(SELECT l.{column} FROM chat_messages l WHERE l.tenant_id = chat_sessions.tenant_id AND l.session_id = chat_sessions.id AND l.seq = chat_sessions.last_seq) AS last_{column}"))}
@@ -181,10 +169,10 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
 
     private static ChatSession ReadForCaller(DbDataReader reader)
     {
-        // By name: the caller's columns follow Columns, whatever that list holds.
+        // By name: the caller's columns follow SessionRows.Columns, whatever that list holds.
         var unread = reader.GetOrdinal("unread_count");
         var last = reader.GetOrdinal("last_id");
-        return Read(reader) with
+        return SessionRows.Read(reader) with
         {
             UnreadCount = reader.GetInt64(unread),
             LastMessage = reader.IsDBNull(last) ? null
@@ -204,11 +192,11 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
             await using (var close = scope.Sql($"""
                 UPDATE chat_sessions SET status = 'CLOSED', updated_at = @now, queue_rank = NULL, queued_at = NULL, excluded_agent_id = NULL
                 WHERE tenant_id = @tenant AND id = @id AND status = 'OPEN'
-                RETURNING {ReturningColumns}
+                RETURNING {SessionRows.ReturningColumns}
                 """).With("tenant", tenantId).With("id", id).With("now", scope.Now))
             await using (var reader = await close.ExecuteReaderAsync(cancellationToken))
             {
-                if (await reader.ReadAsync(cancellationToken)) closed = Read(reader);
+                if (await reader.ReadAsync(cancellationToken)) closed = SessionRows.Read(reader);
             }
             if (closed is not null)
             {
@@ -217,15 +205,9 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
                 else scope.Raise(new QueueChanged(tenantId)); // an OPEN session without an agent was queued: those behind it moved up
                 return Change.Of<(ChatSession, bool)?>((closed, true));
             }
-            await using var find = scope.Sql($"SELECT {Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
+            await using var find = scope.Sql($"SELECT {SessionRows.Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
                 .With("tenant", tenantId).With("id", id);
             await using var existing = await find.ExecuteReaderAsync(cancellationToken);
-            return Change.Of<(ChatSession, bool)?>(await existing.ReadAsync(cancellationToken) ? (Read(existing), false) : null);
+            return Change.Of<(ChatSession, bool)?>(await existing.ReadAsync(cancellationToken) ? (SessionRows.Read(existing), false) : null);
         }, cancellationToken, orderKey: id);
-
-    internal static ChatSession Read(DbDataReader reader) =>
-        new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64OrNull(2), reader.GetString(3), reader.GetTime(4), reader.GetTime(5))
-        {
-            QueuePosition = reader.IsDBNull(6) ? null : Convert.ToInt32(reader.GetValue(6), System.Globalization.CultureInfo.InvariantCulture),
-        };
 }

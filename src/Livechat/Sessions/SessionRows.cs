@@ -1,0 +1,29 @@
+using System.Data.Common;
+using Livechat.Data;
+
+namespace Livechat.Sessions;
+
+/// <summary>
+/// How a <c>chat_sessions</c> row reads as a <see cref="ChatSession"/>: the shape, not a store. Sessions and
+/// the routing changes that move sessions between agents and the queue read their rows the same way.
+/// </summary>
+public static class SessionRows
+{
+    /// <summary>What <see cref="Read"/> reads, the queue position last: one count over the queue's index, only for a queued session.</summary>
+    public const string Columns = """
+        id, tenant_id, agent_id, status, created_at, updated_at,
+        CASE WHEN chat_sessions.queued_at IS NULL THEN NULL ELSE (
+            SELECT COUNT(*) + 1 FROM chat_sessions q
+            WHERE q.tenant_id = chat_sessions.tenant_id AND q.queued_at IS NOT NULL
+              AND (q.queue_rank, q.queued_at, q.id) < (chat_sessions.queue_rank, chat_sessions.queued_at, chat_sessions.id)) END
+        """;
+
+    /// <summary>The same columns where the queue position is not wanted (a row just assigned, closed, or read in queue order).</summary>
+    public const string ReturningColumns = "id, tenant_id, agent_id, status, created_at, updated_at, NULL";
+
+    public static ChatSession Read(DbDataReader reader) =>
+        new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64OrNull(2), reader.GetString(3), reader.GetTime(4), reader.GetTime(5))
+        {
+            QueuePosition = reader.IsDBNull(6) ? null : Convert.ToInt32(reader.GetValue(6), System.Globalization.CultureInfo.InvariantCulture),
+        };
+}
