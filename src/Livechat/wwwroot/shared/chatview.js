@@ -36,6 +36,8 @@ export class ChatView {
 
   reset(sessionId) {
     this.sessionId = sessionId;
+    if (sessionId) this.list.dataset.sessionId = sessionId;
+    else delete this.list.dataset.sessionId;
     this.messages = new Map(); // id -> {message, node}
     this.order = []; // ids, oldest first
     this.prevCursor = null;
@@ -126,7 +128,7 @@ export class ChatView {
     const node = el("li", { class: mine ? "message mine" : "message theirs", testid: "message", "data-id": message.id },
       el("span", { class: "who", text: mine ? "You" : this.name(message.sender_id) }),
       el("p", { class: "text", testid: "message-text", text: message.message }),
-      el("span", { class: "meta" }, timeElement(message.created_at), el("span", { class: "read", testid: "read-mark", hidden: true, text: "Read" })));
+      el("span", { class: "meta" }, timeElement(message.created_at), mine ? el("span", { class: "read", testid: "read-mark", hidden: true, text: "Read" }) : null));
     this.messages.set(message.id, { message, node });
     return node;
   }
@@ -148,7 +150,8 @@ export class ChatView {
     for (let i = this.order.length - 1; i >= 0; i--) {
       const { message, node } = this.messages.get(this.order[i]);
       const show = !marked && i <= upTo && message.sender_id === this.auth.userId;
-      node.querySelector(".read").hidden = !show;
+      const mark = node.querySelector(".read");
+      if (mark) mark.hidden = !show;
       if (show) marked = true;
     }
   }

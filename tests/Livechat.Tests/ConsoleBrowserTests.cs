@@ -1,0 +1,135 @@
+using System.Globalization;
+using Livechat.Auth;
+using Livechat.Tests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Livechat.Tests;
+
+/// <summary>The service in Development (so the sign-in page can mint tokens) on SQLite, and one Chromium for the class.</summary>
+public sealed class ConsoleServer : LivechatServer
+{
+    public ConsoleServer() : base(DatabaseProvider.Sqlite) => Environment = "Development";
+
+    public Chromium Chromium { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Chromium = await Chromium.LaunchAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (Chromium is not null) await Chromium.DisposeAsync();
+        await base.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// Contract section 14 in a real browser: the agent desk (<c>/console/</c>) and the customer page (<c>/chat/</c>),
+/// each in its own browser context, against the real service. Screenshots go to <see cref="Screenshots.Folder"/>.
+/// </summary>
+public sealed class ConsoleBrowserTests(ConsoleServer server) : IClassFixture<ConsoleServer>
+{
+    private static string Id(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task AnAgentAndACustomerGoThroughAWholeChat()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        var customer = server.TenantUser(tenant);
+        await using var desk = await server.Chromium.NewPageAsync(server);
+        await using var chat = await server.Chromium.NewPageAsync(server, 800, 800);
+
+        // The agent signs in with the Development form and goes online; it already holds one chat of its own (capacity 1).
+        await desk.SignInWithDevFormAsync("/console/", agent.UserId, Roles.SupportAgent, tenant);
+        await Expect(desk.TestId("whoami")).ToContainTextAsync($"Agent {agent.UserId}");
+        await desk.TestId("presence").SelectOptionAsync("ONLINE");
+        await Expect(desk.TestId("load")).ToHaveTextAsync("0 / 1 chats");
+        await agent.StartSessionAsync();
+        await Expect(desk.TestId("session-item")).ToHaveCountAsync(1);
+        await Expect(desk.TestId("load")).ToHaveTextAsync("1 / 1 chats");
+
+        // The customer pastes a token and starts a chat: routed, but the only agent is full, so it waits first in the queue.
+        await chat.SignInWithTokenAsync("/chat/", customer.Token, tenant);
+        await chat.TestId("start-chat").ClickAsync();
+        await Expect(chat.TestId("chat-status")).ToContainTextAsync("number 1 in the queue");
+        await Expect(desk.TestId("queue-item")).ToHaveCountAsync(1);
+        await Expect(desk.TestId("queue-position")).ToHaveTextAsync("#1");
+        await chat.TestId("composer").FillAsync("Hello, is anyone there?");
+        await chat.TestId("composer").PressAsync("Enter");
+        await Expect(chat.TestId("message-text")).ToHaveTextAsync(["Hello, is anyone there?"]);
+        await Expect(chat.TestId("composer")).ToHaveValueAsync("");
+        var sessionId = await chat.TestId("messages").GetAttributeAsync("data-session-id");
+
+        // The agent raises its capacity: the queued chat is assigned at once, with its unread message.
+        await desk.TestId("capacity").FillAsync("2");
+        await desk.TestId("capacity").PressAsync("Tab");
+        await Expect(chat.TestId("chat-status")).ToContainTextAsync($"chatting with Agent {agent.UserId}");
+        await Expect(desk.TestId("queue-item")).ToHaveCountAsync(0);
+        await Expect(desk.TestId("queue")).ToContainTextAsync("Nobody is waiting.");
+        var item = desk.Page.Locator($"[data-testid=session-item][data-session-id='{sessionId}']");
+        await Expect(item.GetByTestId("unread")).ToHaveTextAsync("1");
+        await Expect(desk.TestId("load")).ToHaveTextAsync("2 / 2 chats");
+
+        // Opening it reads it: the badge goes, and the customer sees "Read" under its message.
+        await item.ClickAsync();
+        await Expect(desk.TestId("message-text")).ToHaveTextAsync(["Hello, is anyone there?"]);
+        await Expect(item.GetByTestId("unread")).ToHaveCountAsync(0);
+        await Expect(chat.TestId("message").Filter(new() { HasText = "Hello, is anyone there?" }).GetByTestId("read-mark")).ToHaveTextAsync("Read");
+
+        // The agent types: the customer sees it; Enter sends, and the indicator ends with the message.
+        await desk.TestId("composer").PressSequentiallyAsync("Good morning, how can I help?");
+        await Expect(chat.TestId("typing")).ToHaveTextAsync($"Agent {agent.UserId} is typing…");
+        await desk.TestId("composer").PressAsync("Enter");
+        await Expect(chat.TestId("message-text")).ToHaveTextAsync(["Hello, is anyone there?", "Good morning, how can I help?"]);
+        await Expect(chat.TestId("typing")).ToBeHiddenAsync();
+        // The customer's page has read the reply.
+        await Expect(desk.TestId("message").Filter(new() { HasText = "Good morning" }).GetByTestId("read-mark")).ToBeVisibleAsync();
+
+        await chat.TestId("composer").FillAsync("My invoice does not show up.");
+        await chat.TestId("send").ClickAsync();
+        await Expect(desk.TestId("message-text")).ToHaveTextAsync(["Hello, is anyone there?", "Good morning, how can I help?", "My invoice does not show up."]);
+        await Expect(item.GetByTestId("last-message")).ToHaveTextAsync($"Customer {customer.UserId}: My invoice does not show up.");
+        await desk.ScreenshotAsync("agent-desk");
+        await chat.ScreenshotAsync("customer-chat");
+
+        // Transfer to a colleague who is online: the chat leaves the desk's list, the customer sees the new agent.
+        var colleague = server.Agent(tenant);
+        await colleague.GoOnlineAsync();
+        await Expect(desk.TestId("transfer-target").Locator($"option[value='{colleague.UserId}']")).ToHaveCountAsync(1);
+        await desk.TestId("transfer-target").SelectOptionAsync(Id(colleague.UserId));
+        await desk.TestId("transfer").ClickAsync();
+        await Expect(chat.TestId("chat-status")).ToContainTextAsync($"chatting with Agent {colleague.UserId}");
+        await Expect(desk.TestId("session-item")).ToHaveCountAsync(1);
+        await Expect(desk.TestId("chat-state")).ToHaveTextAsync($"Now with Agent {colleague.UserId}.");
+        await Expect(desk.TestId("composer")).ToBeEnabledAsync(); // any agent of the tenant may still write
+
+        // The colleague gives it back; then the agent hands it to the queue while nobody else is online, and claims it.
+        (await colleague.PostAsync($"/livechat/sessions/{sessionId}/transfer", new { agent_id = agent.UserId })).AssertStatus(System.Net.HttpStatusCode.OK);
+        await Expect(desk.TestId("chat-state")).ToHaveTextAsync("Open · assigned to you");
+        await Expect(chat.TestId("chat-status")).ToContainTextAsync($"chatting with Agent {agent.UserId}");
+        (await colleague.PutAsync("/livechat/agents/me/presence", new { status = "OFFLINE" })).AssertStatus(System.Net.HttpStatusCode.OK);
+        await Expect(desk.TestId("transfer")).ToBeDisabledAsync();
+        await desk.TestId("requeue").ClickAsync();
+        await Expect(chat.TestId("chat-status")).ToContainTextAsync("number 1 in the queue");
+        await Expect(desk.TestId("queue-item")).ToHaveCountAsync(1);
+        await desk.TestId("claim").ClickAsync();
+        await Expect(chat.TestId("chat-status")).ToContainTextAsync($"chatting with Agent {agent.UserId}");
+        await Expect(desk.TestId("queue-item")).ToHaveCountAsync(0);
+
+        // Close: the customer is told, and cannot write any more.
+        await desk.TestId("close-session").ClickAsync();
+        await Expect(chat.TestId("chat-status")).ToHaveTextAsync("This chat was closed. Thank you for reaching out.");
+        await Expect(chat.TestId("composer")).ToBeDisabledAsync();
+        await Expect(chat.TestId("new-chat")).ToBeVisibleAsync();
+        await Expect(desk.TestId("chat-state")).ToHaveTextAsync("This chat is closed.");
+        await Expect(desk.TestId("session-item")).ToHaveCountAsync(1);
+        await chat.ScreenshotAsync("customer-chat-closed");
+
+        Assert.Empty(desk.Errors);
+        Assert.Empty(chat.Errors);
+    }
+}
