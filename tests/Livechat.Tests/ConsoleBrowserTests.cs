@@ -132,4 +132,137 @@ public sealed class ConsoleBrowserTests(ConsoleServer server) : IClassFixture<Co
         Assert.Empty(desk.Errors);
         Assert.Empty(chat.Errors);
     }
+
+    [Fact]
+    public async Task ScrollingUpLoadsOlderMessagesUntilTheFirstWithNoneTwice()
+    {
+        var (agent, user, session) = await server.ConversationAsync();
+        for (var i = 1; i <= 75; i++) await user.SendMessageAsync(session, $"message {i}");
+        await using var desk = await server.Chromium.NewPageAsync(server);
+        await desk.SignInWithDevFormAsync("/console/", agent.UserId, Roles.SupportAgent, agent.TenantId);
+        await Expect(desk.TestId("unread")).ToHaveTextAsync("75");
+        await desk.TestId("session-item").ClickAsync();
+
+        // The window opens at the newest 30, scrolled to the end.
+        var texts = desk.TestId("message-text");
+        await Expect(texts).ToHaveCountAsync(30);
+        await Expect(texts.Last).ToHaveTextAsync("message 75");
+        await Expect(texts.First).ToHaveTextAsync("message 46");
+        await Expect(desk.TestId("older")).ToHaveTextAsync("Scroll up for older messages.");
+        Assert.True(await desk.TestId("messages").EvaluateAsync<bool>("list => list.scrollTop > 0 && list.scrollTop + list.clientHeight >= list.scrollHeight - 2"));
+
+        await desk.TestId("messages").EvaluateAsync("list => { list.scrollTop = 0; }");
+        await Expect(texts).ToHaveCountAsync(60);
+        await Expect(texts.First).ToHaveTextAsync("message 16");
+        // The reader stays where it was: the message that was on top is still in view, not the new first one.
+        Assert.True(await desk.TestId("messages").EvaluateAsync<bool>("list => list.scrollTop > 0"));
+
+        await desk.TestId("messages").EvaluateAsync("list => { list.scrollTop = 0; }");
+        await Expect(texts).ToHaveCountAsync(75);
+        await Expect(desk.TestId("older")).ToHaveTextAsync("This is the start of the chat.");
+        Assert.Equal(Enumerable.Range(1, 75).Select(i => $"message {i}"), await texts.AllTextContentsAsync());
+        await desk.TestId("messages").EvaluateAsync("list => { list.scrollTop = 0; }");
+        await Task.Delay(300);
+        await Expect(texts).ToHaveCountAsync(75);
+        await desk.ScreenshotAsync("agent-desk-history");
+        Assert.Empty(desk.Errors);
+    }
+
+    [Fact]
+    public async Task AMessageThatLooksLikeHtmlIsShownAsTextAndRunsNothing()
+    {
+        const string probe = "<img src=x onerror=\"window.__xss=1\"> <script>window.__xss=2</script> <b>bold?</b>";
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        await using var chat = await server.Chromium.NewPageAsync(server);
+        await using var desk = await server.Chromium.NewPageAsync(server);
+        await chat.SignInWithDevFormAsync("/chat/", LivechatServer.NewUserId(), "TENANT_ADMIN", tenant);
+        await chat.TestId("start-chat").ClickAsync();
+        await Expect(chat.TestId("chat-status")).ToContainTextAsync($"chatting with Agent {agent.UserId}");
+        await chat.TestId("composer").FillAsync(probe);
+        await chat.TestId("composer").PressAsync("Enter");
+        await desk.SignInWithDevFormAsync("/console/", agent.UserId, Roles.SupportAgent, tenant);
+        await desk.TestId("session-item").ClickAsync();
+
+        foreach (var page in new[] { chat, desk })
+        {
+            await Expect(page.TestId("message-text")).ToHaveTextAsync([probe]);
+            Assert.Equal(0, await page.TestId("messages").Locator("img, script, b").CountAsync());
+            Assert.Null(await page.Page.EvaluateAsync<int?>("() => window.__xss ?? null"));
+            // The policy forbids inline script: one added to the page does not run.
+            Assert.Null(await page.Page.EvaluateAsync<int?>(
+                "() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; document.body.append(s); return window.__inline ?? null; }"));
+            Assert.Empty(page.Errors);
+        }
+        await Expect(desk.TestId("last-message")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(System.Text.RegularExpressions.Regex.Escape(probe) + "$"));
+        await desk.ScreenshotAsync("xss-probe-desk");
+    }
+
+    [Fact]
+    public async Task WhenNobodyIsOnlineTheCustomerIsToldAndTheDeskListsTheTicket()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        await using var chat = await server.Chromium.NewPageAsync(server);
+        await chat.SignInWithDevFormAsync("/chat/", LivechatServer.NewUserId(), "TENANT_ADMIN", tenant);
+        await chat.TestId("start-chat").ClickAsync();
+        await Expect(chat.TestId("no-agent")).ToContainTextAsync("Nobody from support is online right now. We have opened a ticket for you");
+        await Expect(chat.TestId("chat")).ToBeHiddenAsync();
+        await chat.ScreenshotAsync("customer-nobody-online");
+
+        await using var desk = await server.Chromium.NewPageAsync(server);
+        await desk.SignInWithDevFormAsync("/console/", agent.UserId, Roles.SupportAgent, tenant);
+        await Expect(desk.TestId("ticket")).ToHaveCountAsync(1);
+        await Expect(desk.TestId("ticket")).ToContainTextAsync("open");
+        await Expect(desk.TestId("my-sessions")).ToContainTextAsync("No open chats.");
+        await Expect(desk.TestId("presence")).ToHaveValueAsync("OFFLINE");
+        Assert.Empty(chat.Errors);
+        Assert.Empty(desk.Errors);
+    }
+
+    [Fact]
+    public async Task BothPagesFitAPhoneAndWorkWithTheKeyboard()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        await using var chat = await server.Chromium.NewPageAsync(server, 390, 844);
+        await chat.SignInWithDevFormAsync("/chat/", LivechatServer.NewUserId(), "TENANT_ADMIN", tenant);
+
+        // Tab to the start button, Enter starts; the composer then has the focus, drawn visibly.
+        for (var i = 0; i < 10 && await chat.Page.EvaluateAsync<string?>("() => document.activeElement?.dataset.testid ?? null") != "start-chat"; i++)
+            await chat.Page.Keyboard.PressAsync("Tab");
+        await chat.Page.Keyboard.PressAsync("Enter");
+        await Expect(chat.TestId("chat-status")).ToContainTextAsync($"chatting with Agent {agent.UserId}");
+        await Expect(chat.TestId("composer")).ToBeFocusedAsync();
+        await chat.Page.Keyboard.TypeAsync("Typed on a phone");
+        await chat.Page.Keyboard.PressAsync("Enter");
+        await Expect(chat.TestId("message-text")).ToHaveTextAsync(["Typed on a phone"]);
+        await chat.Page.Keyboard.PressAsync("Shift+Tab");
+        Assert.Equal("solid", await chat.Page.EvaluateAsync<string>("() => getComputedStyle(document.activeElement).outlineStyle"));
+        Assert.True(await chat.Page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+        await chat.ScreenshotAsync("customer-chat-phone");
+
+        await using var desk = await server.Chromium.NewPageAsync(server, 390, 844);
+        await desk.SignInWithDevFormAsync("/console/", agent.UserId, Roles.SupportAgent, tenant);
+        await desk.TestId("session-item").ClickAsync();
+        await Expect(desk.TestId("message-text")).ToHaveTextAsync(["Typed on a phone"]);
+        Assert.True(await desk.Page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+        await desk.ScreenshotAsync("agent-desk-phone");
+        Assert.Empty(chat.Errors);
+        Assert.Empty(desk.Errors);
+    }
+
+    [Fact]
+    public async Task TheDevelopmentFormMintsATokenThatTheApiAccepts()
+    {
+        var tenant = await server.NewTenantAsync();
+        var minted = await server.SendAsync(HttpMethod.Post, "/dev/token", json: $"{{\"user_id\": 42, \"role\": \"SUPPORT_AGENT\", \"tenant_id\": {tenant}}}");
+        minted.AssertStatus(System.Net.HttpStatusCode.Created);
+        var token = minted.Data.GetProperty("token").GetString();
+        (await server.SendAsync(HttpMethod.Get, "/livechat/agents", token, Id(tenant))).AssertStatus(System.Net.HttpStatusCode.OK);
+        (await server.SendAsync(HttpMethod.Post, "/dev/token", json: "{\"user_id\": 0, \"role\": \"SUPPORT_AGENT\", \"tenant_id\": 1}"))
+            .AssertError(System.Net.HttpStatusCode.BadRequest, "user_id");
+    }
 }
