@@ -221,7 +221,10 @@ async function openChat(sessionId) {
   } catch (e) {
     fail(e);
   }
-  $("#chat-panel").focus({ preventScroll: true });
+  // Straight to typing; on a phone the chat is below the lists, so bring it into view.
+  if (matchMedia("(max-width: 760px)").matches) $("#chat-panel").scrollIntoView();
+  const composer = $("[data-testid=composer]");
+  if (!composer.disabled) composer.focus({ preventScroll: true });
 }
 
 // --- rendering ---
