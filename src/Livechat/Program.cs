@@ -92,7 +92,6 @@ public partial class Program
         app.MapSessionEvents();
         app.MapReading();
         app.MapUserStream();
-        app.MapConsolePages();
         if (app.Environment.IsDevelopment()) app.MapDevTokens();
 
         await Startup.PrepareAsync(app.Services, app.Environment, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Livechat.Startup"), CancellationToken.None);

@@ -20,6 +20,16 @@ public static class ConsolePages
 
     public static IApplicationBuilder UseConsolePages(this IApplicationBuilder app)
     {
+        // A redirect, not an endpoint: "/" is no part of the API (nor of its OpenAPI document).
+        app.Use((http, next) =>
+        {
+            if (http.Request.Path == "/" && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)))
+            {
+                http.Response.Redirect("/console/");
+                return Task.CompletedTask;
+            }
+            return next(http);
+        });
         app.UseDefaultFiles();
         app.UseStaticFiles(new StaticFileOptions
         {
@@ -34,12 +44,6 @@ public static class ConsolePages
             },
         });
         return app;
-    }
-
-    public static IEndpointRouteBuilder MapConsolePages(this IEndpointRouteBuilder routes)
-    {
-        routes.MapGet("/", () => Results.Redirect("/console/")).ExcludeFromDescription();
-        return routes;
     }
 
     /// <summary>
