@@ -44,7 +44,7 @@ public sealed class ConsoleBrowserTests(ConsoleServer server) : IClassFixture<Co
         await using var chat = await server.Chromium.NewPageAsync(server, 800, 800);
 
         // The agent signs in with the Development form and goes online; it already holds one chat of its own (capacity 1).
-        await desk.SignInWithDevFormAsync("/console/", agent.UserId, Roles.SupportAgent, tenant);
+        await desk.SignInWithDevFormAsync("/console/", agent.UserId, Roles.SupportAgent, tenant, screenshot: "sign-in");
         await Expect(desk.TestId("whoami")).ToContainTextAsync($"Agent {agent.UserId}");
         await desk.TestId("presence").SelectOptionAsync("ONLINE");
         await Expect(desk.TestId("load")).ToHaveTextAsync("0 / 1 chats");
@@ -264,5 +264,36 @@ public sealed class ConsoleBrowserTests(ConsoleServer server) : IClassFixture<Co
         (await server.SendAsync(HttpMethod.Get, "/livechat/agents", token, Id(tenant))).AssertStatus(System.Net.HttpStatusCode.OK);
         (await server.SendAsync(HttpMethod.Post, "/dev/token", json: "{\"user_id\": 0, \"role\": \"SUPPORT_AGENT\", \"tenant_id\": 1}"))
             .AssertError(System.Net.HttpStatusCode.BadRequest, "user_id");
+    }
+
+    [Fact]
+    public async Task ASignInThatCannotWorkSaysWhyAndStaysOnTheForm()
+    {
+        var tenant = await server.NewTenantAsync();
+        await using var page = await server.Chromium.NewPageAsync(server);
+        await page.Page.GotoAsync("/chat/");
+        var error = page.TestId("signin-error");
+
+        await page.TestId("token-input").FillAsync("not a token");
+        await page.TestId("tenant-input").FillAsync(Id(tenant));
+        await page.TestId("token-submit").ClickAsync();
+        await Expect(error).ToHaveTextAsync("This is not a JWT: it needs three parts separated by dots.");
+
+        var forged = LivechatServer.Token(LivechatServer.NewUserId(), [tenant], ["TENANT_ADMIN"]) + "x"; // the signature no longer matches
+        await page.TestId("token-input").FillAsync(forged);
+        await page.TestId("token-submit").ClickAsync();
+        await Expect(error).ToHaveTextAsync("Authentication is required: send a valid bearer token.");
+
+        await page.TestId("token-input").FillAsync(server.Agent(tenant).Token);
+        await page.TestId("token-submit").ClickAsync();
+        await Expect(error).ToHaveTextAsync("This page is for customers. Support agents use the desk at /console/.");
+
+        await page.TestId("token-input").FillAsync(server.TenantUser(tenant).Token);
+        await page.TestId("tenant-input").FillAsync(Id(tenant + 100_000));
+        await page.TestId("token-submit").ClickAsync();
+        await Expect(error).ToHaveTextAsync("Your token does not grant access to this tenant.");
+        await Expect(page.TestId("signin")).ToBeVisibleAsync();
+        Assert.Null(await page.Page.EvaluateAsync<string?>("() => sessionStorage.getItem('livechat.auth')"));
+        Assert.Empty(page.Errors);
     }
 }

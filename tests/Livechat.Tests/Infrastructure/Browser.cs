@@ -79,9 +79,11 @@ public sealed class BrowserPage : IAsyncDisposable
     public ILocator TestId(string id) => Page.GetByTestId(id);
 
     /// <summary>Signs in with the Development form (the test server runs in Development).</summary>
-    public async Task SignInWithDevFormAsync(string path, long userId, string role, long tenantId)
+    public async Task SignInWithDevFormAsync(string path, long userId, string role, long tenantId, string? screenshot = null)
     {
         await Page.GotoAsync(path);
+        await Assertions.Expect(TestId("dev-form")).ToBeVisibleAsync();
+        if (screenshot is not null) await ScreenshotAsync(screenshot);
         await TestId("dev-user").FillAsync(userId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await TestId("dev-role").SelectOptionAsync(role);
         await TestId("dev-tenant").FillAsync(tenantId.ToString(System.Globalization.CultureInfo.InvariantCulture));

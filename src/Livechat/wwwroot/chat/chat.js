@@ -40,9 +40,10 @@ async function main() {
       connection.dataset.state = "live";
       refresh();
     },
-    onDown: () => {
+    onDown: (refused) => {
       connection.textContent = "Reconnecting…";
       connection.dataset.state = "down";
+      if (refused) refresh(); // shows the API's reason (an expired token, a deactivated tenant) while retrying
     },
     messageCreated: (message) => { if (view.add(message) && message.sender_id !== auth.userId) view.markRead(); },
     sessionUpdated: (updated) => { if (updated.id === session?.id) show(updated); },

@@ -50,9 +50,10 @@ async function main() {
       connection.dataset.state = "live";
       refreshAll();
     },
-    onDown: () => {
+    onDown: (refused) => {
       connection.textContent = "Reconnecting…";
       connection.dataset.state = "down";
+      if (refused) refreshAll(); // shows the API's reason (an expired token, a deactivated tenant) while retrying
     },
     messageCreated,
     sessionUpdated: applySession,

@@ -3,7 +3,7 @@
 const EVENTS = ["messageCreated", "sessionUpdated", "sessionAssigned", "notificationCreated", "messagesRead", "typing", "presenceUpdated"];
 
 /**
- * Opens the stream and keeps it open. handlers: {onOpen(reconnected), onDown(), [eventName](payload)}.
+ * Opens the stream and keeps it open. handlers: {onOpen(reconnected), onDown(refused), [eventName](payload)}.
  * EventSource retries by itself after a dropped connection; when it gives up (an error status such as 401, or a
  * 503 while the service starts), a new one is made after a pause. Returns a function that closes it for good.
  */
@@ -21,7 +21,8 @@ export function openStream(auth, handlers) {
       opened = true;
     });
     source.addEventListener("error", () => {
-      handlers.onDown?.();
+      // CLOSED: the browser gave up (an error status); the page asks the API once to show why (401, 403, 503...).
+      handlers.onDown?.(source.readyState === EventSource.CLOSED);
       if (source.readyState === EventSource.CLOSED && !stopped) {
         clearTimeout(retry);
         retry = setTimeout(connect, 3000);
