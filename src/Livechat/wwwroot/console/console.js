@@ -265,7 +265,7 @@ function renderMine() {
     el("button", { type: "button", class: s.id === openId ? "item session current" : "item session", testid: "session-item", "data-session-id": s.id,
       "aria-current": s.id === openId ? "true" : undefined, onclick: () => openChat(s.id) },
       el("span", { class: "grow" },
-        el("span", { class: "title" }, el("span", { text: "Chat since " }), timeElement(s.created_at)),
+        el("span", { class: "title" }, el("span", { text: `${chatName(s)} · since ` }), timeElement(s.created_at)),
         el("span", { class: "preview", testid: "last-message", text: s.last_message ? `${name(s.last_message.sender_id)}: ${s.last_message.message}` : "No messages yet" })),
       s.unread_count ? el("span", { class: "badge", testid: "unread", "aria-label": `${s.unread_count} unread`, text: String(s.unread_count) }) : null)))
     : [el("li", { class: "empty", text: "No open chats. Set yourself Online to receive chats." })]));
@@ -273,6 +273,12 @@ function renderMine() {
 }
 
 const activity = (s) => s.last_message?.created_at ?? s.created_at;
+
+/** Sessions do not name their customer: the author of the last message tells, when it is not an agent. */
+function chatName(session) {
+  const sender = session.last_message?.sender_id;
+  return sender && sender !== auth.userId && !agents.has(sender) ? `Customer ${sender}` : "Chat";
+}
 
 function renderNotifications() {
   $("#notifications").replaceChildren(...(notifications.length ? notifications.map((n) => el("li", { testid: "notification", class: n.read_at ? "" : "unread" },
@@ -288,7 +294,7 @@ function renderTickets() {
 
 function showChatState(session) {
   const held = session.status === "OPEN" && session.agent_id === auth.userId;
-  $("#chat-title").textContent = `Chat since ${localTime(session.created_at)}`;
+  $("#chat-title").textContent = `${chatName(mine.get(session.id) ?? session)} · since ${localTime(session.created_at)}`;
   $("#chat-state").textContent = session.status === "CLOSED" ? "This chat is closed."
     : held ? "Open · assigned to you"
     : session.queue_position != null ? `Waiting in the queue (#${session.queue_position}).`
