@@ -72,6 +72,7 @@ public sealed class ConsoleBrowserTests(ConsoleServer server) : IClassFixture<Co
         await Expect(desk.TestId("queue")).ToContainTextAsync("Nobody is waiting.");
         var item = desk.Page.Locator($"[data-testid=session-item][data-session-id='{sessionId}']");
         await Expect(item.GetByTestId("unread")).ToHaveTextAsync("1");
+        await Expect(desk.Page).ToHaveTitleAsync("(1) Livechat desk");
         await Expect(desk.TestId("load")).ToHaveTextAsync("2 / 2 chats");
 
         // Opening it reads it: the badge goes, and the customer sees "Read" under its message.
@@ -295,5 +296,27 @@ public sealed class ConsoleBrowserTests(ConsoleServer server) : IClassFixture<Co
         await Expect(page.TestId("signin")).ToBeVisibleAsync();
         Assert.Null(await page.Page.EvaluateAsync<string?>("() => sessionStorage.getItem('livechat.auth')"));
         Assert.Empty(page.Errors);
+    }
+
+    [Fact]
+    public async Task AWaitingCustomerSeesItsPlaceInTheQueueMoveAndTheAgentJoin()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        await agent.StartSessionAsync(); // the agent is full (capacity 1)
+        var first = await server.TenantUser(tenant).StartSessionAsync(); // routed: queued first
+        await using var chat = await server.Chromium.NewPageAsync(server, 800, 700);
+        await chat.SignInWithDevFormAsync("/chat/", LivechatServer.NewUserId(), "TENANT_ADMIN", tenant);
+        await chat.TestId("start-chat").ClickAsync();
+        await Expect(chat.TestId("chat-status")).ToHaveTextAsync("Waiting for an agent. You are number 2 in the queue; you can already write.");
+        await chat.ScreenshotAsync("customer-queued");
+
+        (await agent.PatchAsync("/livechat/agents/me", new { max_sessions = 2 })).AssertStatus(System.Net.HttpStatusCode.OK);
+        await Expect(chat.TestId("chat-status")).ToContainTextAsync("number 1 in the queue");
+        (await agent.PatchAsync("/livechat/agents/me", new { max_sessions = 3 })).AssertStatus(System.Net.HttpStatusCode.OK);
+        await Expect(chat.TestId("chat-status")).ToHaveTextAsync($"Agent joined: you are chatting with Agent {agent.UserId}.");
+        Assert.Equal(agent.UserId, (await agent.GetAsync($"/livechat/sessions/{first}")).Data.GetProperty("agent_id").GetInt64());
+        Assert.Empty(chat.Errors);
     }
 }

@@ -261,6 +261,8 @@ function renderQueue() {
 function renderMine() {
   const items = [...mine.values()].sort((a, b) => activity(b).localeCompare(activity(a)));
   $("[data-testid=sessions-count]").textContent = items.length ? String(items.length) : "";
+  const unread = items.reduce((sum, s) => sum + (s.unread_count ?? 0), 0);
+  document.title = unread ? `(${unread}) Livechat desk` : "Livechat desk"; // seen from another tab
   $("#my-sessions").replaceChildren(...(items.length ? items.map((s) => el("li", {},
     el("button", { type: "button", class: s.id === openId ? "item session current" : "item session", testid: "session-item", "data-session-id": s.id,
       "aria-current": s.id === openId ? "true" : undefined, onclick: () => openChat(s.id) },
