@@ -11,6 +11,7 @@ using Livechat.Routing;
 using Livechat.Sessions;
 using Livechat.Tenants;
 using Livechat.Tickets;
+using Livechat.WebConsole;
 using Livechat.Webhooks;
 using Prometheus;
 using Scalar.AspNetCore;
@@ -70,6 +71,7 @@ public partial class Program
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseEnvelopeErrors();
         app.UseHttpMetrics();
+        app.UseConsolePages(); // the web pages: static files, before authentication (they hold no data)
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseTenants();
@@ -93,6 +95,7 @@ public partial class Program
         app.MapSessionEvents();
         app.MapReading();
         app.MapUserStream();
+        if (app.Environment.IsDevelopment()) app.MapDevTokens();
 
         await Startup.PrepareAsync(app.Services, app.Environment, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Livechat.Startup"), CancellationToken.None);
         return app;

@@ -32,6 +32,8 @@ namespace Livechat.Api;
 [JsonSerializable(typeof(Livechat.Reading.MessagesReadPayload))]
 [JsonSerializable(typeof(Livechat.Reading.TypingPayload))]
 [JsonSerializable(typeof(Livechat.Realtime.BusEvent))]
+[JsonSerializable(typeof(ApiResponse<Livechat.WebConsole.DevToken>))]
+[JsonSerializable(typeof(ApiResponse<Livechat.WebConsole.DevTokenForm>))]
 internal sealed partial class LivechatJsonContext : JsonSerializerContext;
 
 /// <summary>The body of <c>/health/*</c>: overall status and each check's.</summary>

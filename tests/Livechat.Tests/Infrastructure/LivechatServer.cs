@@ -80,6 +80,9 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
 
     public string Environment { get; set; } = "Testing";
 
+    /// <summary>The loopback port to listen on; 0 (the default) takes a free one. Set it to restart on the same address.</summary>
+    public int Port { get; set; }
+
     public IDictionary<string, string?> Settings => settings;
 
     /// <summary>Extra services for this server (a fault to plant); handlers and sinks added here run before the service's own.</summary>
@@ -101,7 +104,7 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
         {
             (postgresDatabase, settings["Livechat:Database:ConnectionString"]) = await PostgresCluster.Instance.CreateDatabaseAsync();
         }
-        app = await Program.BuildAsync(["--urls", "http://127.0.0.1:0", "--environment", Environment], builder =>
+        app = await Program.BuildAsync(["--urls", $"http://127.0.0.1:{Port}", "--environment", Environment], builder =>
         {
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.AddProvider(Logs);

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+using Livechat.Api;
+using Livechat.Auth;
+using Microsoft.Extensions.Options;
+
+namespace Livechat.WebConsole;
+
+/// <summary>
+/// Contract section 14: the agent desk (<c>/console/</c>) and the customer page (<c>/chat/</c>), plain files in
+/// <c>wwwroot</c> served by the service itself, each with a Content-Security-Policy that allows only the
+/// service's own scripts (no inline script, no third-party origin). <c>/</c> leads to the desk.
+/// </summary>
+public static class ConsolePages
+{
+    /// <summary>What the pages may load and talk to: only this origin, no inline script, no plugins, no framing.</summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
+        + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+    public static IApplicationBuilder UseConsolePages(this IApplicationBuilder app)
+    {
+        // A redirect, not an endpoint: "/" is no part of the API (nor of its OpenAPI document).
+        app.Use((http, next) =>
+        {
+            if (http.Request.Path == "/" && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)))
+            {
+                http.Response.Redirect("/console/");
+                return Task.CompletedTask;
+            }
+            return next(http);
+        });
+        app.UseDefaultFiles();
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = file =>
+            {
+                var headers = file.Context.Response.Headers;
+                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                headers.XContentTypeOptions = "nosniff";
+                headers["Referrer-Policy"] = "no-referrer";
+                // No bundler, no fingerprints: the browser asks again (cheaply, with ETag) so an update shows at once.
+                headers.CacheControl = "no-cache";
+            },
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// <c>GET /dev/token</c> (the pages ask whether to show the form) and <c>POST /dev/token {user_id, role,
+    /// tenant_id}</c>: a token signed with the configured key, for a chosen user. Mapped in Development only;
+    /// anywhere else the path is the envelope's 404 like any unknown route.
+    /// </summary>
+    public static IEndpointRouteBuilder MapDevTokens(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/dev/token").WithTags("Development").DisableRateLimiting();
+        group.MapGet("/", () => ApiResults.Ok(new DevTokenForm([Roles.SupportAgent, "TENANT_ADMIN", "TENANT_USER"]), "Development: POST here to mint a token."))
+            .WithSummary("Development only: tells the sign-in page that it may mint tokens.")
+            .Produces<ApiResponse<DevTokenForm>>();
+        group.MapPost("/", MintAsync)
+            .WithSummary("Development only: mint a token for a user id, a role and a tenant.")
+            .Accepts<DevTokenRequest>("application/json")
+            .Produces<ApiResponse<DevToken>>(StatusCodes.Status201Created)
+            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest);
+        return routes;
+    }
+
+    private static async Task<IResult> MintAsync(HttpRequest request, IOptions<AuthOptions> auth, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
+        if (error is not null) return ApiResults.Error(error);
+        using (body)
+        {
+            var root = body!.RootElement;
+            if (PositiveInteger(root, "user_id") is not { } userId)
+                return ApiResults.Error(ApiError.BadRequest("user_id", "user_id must be a positive integer."));
+            if (PositiveInteger(root, "tenant_id") is not { } tenantId)
+                return ApiResults.Error(ApiError.BadRequest("tenant_id", "tenant_id must be a positive integer."));
+            if (body.GetString("role") is not { } role || role.Length is 0 or > 64 || !role.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+                return ApiResults.Error(ApiError.BadRequest("role", "role must be a role name such as SUPPORT_AGENT or TENANT_ADMIN."));
+            if (string.IsNullOrEmpty(auth.Value.SigningKey))
+                return ApiResults.Error(ApiError.Field(StatusCodes.Status409Conflict, "request", "This service validates tokens of an OpenID Connect authority: it cannot mint any."));
+            var lifetime = TimeSpan.FromHours(12);
+            var now = time.GetUtcNow();
+            var token = TokenIssuer.Issue(auth.Value, userId, [tenantId], [role], lifetime, now);
+            return ApiResults.Created(new DevToken(token, userId, tenantId, role, now + lifetime), "Development token minted.");
+        }
+    }
+
+    private static long? PositiveInteger(JsonElement root, string property)
+    {
+        if (root.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) && number > 0)
+            return number;
+        if (value.ValueKind == JsonValueKind.String && long.TryParse(value.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out number) && number > 0)
+            return number;
+        return null;
+    }
+}
+
+public sealed record DevTokenForm(IReadOnlyList<string> Roles);
+
+public sealed record DevTokenRequest(long UserId, string Role, long TenantId);
+
+public sealed record DevToken(string Token, long UserId, long TenantId, string Role, DateTimeOffset ExpiresAt);

@@ -1,0 +1,122 @@
+// The customer page: start a routed chat, wait in the queue (with the position), see the agent join,
+// talk live, see the agent typing and having read; a ticket when nobody is online.
+import { api, clearAuth, loadAuth } from "../shared/api.js";
+import { ChatView } from "../shared/chatview.js";
+import { $, say } from "../shared/dom.js";
+import { signIn } from "../shared/signin.js";
+import { openStream } from "../shared/stream.js";
+
+let auth;
+let view;
+let session = null;
+const pageError = $("#page-error");
+const fail = (e) => say(pageError, e.message ?? String(e), "error");
+// The chat this user started, per tab, so a reload comes back to it.
+const storageKey = () => `livechat.chat.${auth.tenantId}.${auth.userId}`;
+
+async function main() {
+  auth = loadAuth();
+  if (!auth || auth.isAgent) {
+    auth = await signIn($("#signin-root"), {
+      title: "Livechat",
+      defaultRole: "TENANT_ADMIN",
+      check: async (candidate) => {
+        if (candidate.isAgent) throw new Error("This page is for customers. Support agents use the desk at /console/.");
+        await api(candidate, "GET", "/livechat/sessions?limit=1");
+      },
+    });
+  }
+  $("#page").hidden = false;
+  $("[data-testid=whoami]").textContent = `User ${auth.userId} · tenant ${auth.tenantId}`;
+  view = new ChatView($("#chat-body"), auth, { name: (id) => (id === auth.userId ? "You" : `Agent ${id}`) });
+  $("#start-chat").addEventListener("click", start);
+  $("#new-chat").addEventListener("click", start);
+  $("#sign-out").addEventListener("click", () => { clearAuth(); location.reload(); });
+
+  const connection = $("[data-testid=connection]");
+  openStream(auth, {
+    onOpen: () => {
+      connection.textContent = "Live";
+      connection.dataset.state = "live";
+      refresh();
+    },
+    onDown: (refused) => {
+      connection.textContent = "Reconnecting…";
+      connection.dataset.state = "down";
+      if (refused) refresh(); // shows the API's reason (an expired token, a deactivated tenant) while retrying
+    },
+    messageCreated: (message) => { if (view.add(message) && message.sender_id !== auth.userId) view.markRead(); },
+    sessionUpdated: (updated) => { if (updated.id === session?.id) show(updated); },
+    messagesRead: (event) => view.theyRead(event),
+    typing: (event) => view.theyType(event),
+  });
+}
+
+/** After every (re)connect: the chat as it is now, and the messages after the newest one shown. */
+async function refresh() {
+  try {
+    const id = session?.id ?? sessionStorage.getItem(storageKey());
+    if (!id) {
+      showStart();
+      return;
+    }
+    const { data } = await api(auth, "GET", `/livechat/sessions/${id}`);
+    const first = view.sessionId !== data.id;
+    show(data);
+    if (first) await view.open(data.id);
+    else await view.catchUp();
+    say(pageError, "");
+  } catch (e) {
+    if (e.status === 404) {
+      sessionStorage.removeItem(storageKey());
+      showStart();
+    } else {
+      fail(e);
+    }
+  }
+}
+
+async function start() {
+  say(pageError, "");
+  say($("#no-agent"), "");
+  $("#start-chat").disabled = true;
+  try {
+    const { data } = await api(auth, "POST", "/livechat/sessions", {});
+    sessionStorage.setItem(storageKey(), data.id);
+    show(data);
+    await view.open(data.id);
+    $("[data-testid=composer]").focus();
+  } catch (e) {
+    if (e.meta?.ticket_id) {
+      showStart();
+      say($("#no-agent"), "Nobody from support is online right now. We have opened a ticket for you, and an agent will get back to you. "
+        + `Your ticket: ${e.meta.ticket_id}.`, "warning");
+    } else {
+      fail(e);
+    }
+  } finally {
+    $("#start-chat").disabled = false;
+  }
+}
+
+function showStart() {
+  session = null;
+  $("#start").hidden = false;
+  $("#chat-panel").hidden = true;
+}
+
+function show(current) {
+  const joined = current.agent_id && current.agent_id !== session?.agent_id && session?.id === current.id;
+  session = current;
+  $("#start").hidden = true;
+  $("#chat-panel").hidden = false;
+  const status = $("#chat-status");
+  status.dataset.state = current.status === "CLOSED" ? "closed" : current.agent_id ? "assigned" : "queued";
+  status.textContent = current.status === "CLOSED" ? "This chat was closed. Thank you for reaching out."
+    : current.agent_id ? `${joined ? "Agent joined: you are" : "You are"} chatting with Agent ${current.agent_id}.`
+    : `Waiting for an agent. You are number ${current.queue_position} in the queue; you can already write.`;
+  $("#new-chat").hidden = current.status !== "CLOSED";
+  view.setWritable(current.status === "OPEN", "This chat is closed.");
+}
+
+main().catch(fail);
