@@ -265,6 +265,12 @@ public sealed class ConsoleBrowserTests(ConsoleServer server) : IClassFixture<Co
         (await server.SendAsync(HttpMethod.Get, "/livechat/agents", token, Id(tenant))).AssertStatus(System.Net.HttpStatusCode.OK);
         (await server.SendAsync(HttpMethod.Post, "/dev/token", json: "{\"user_id\": 0, \"role\": \"SUPPORT_AGENT\", \"tenant_id\": 1}"))
             .AssertError(System.Net.HttpStatusCode.BadRequest, "user_id");
+        (await server.SendAsync(HttpMethod.Post, "/dev/token", json: "{\"user_id\": 7, \"role\": \"SUPPORT_AGENT\", \"tenant_id\": -1}"))
+            .AssertError(System.Net.HttpStatusCode.BadRequest, "tenant_id");
+        (await server.SendAsync(HttpMethod.Post, "/dev/token", json: "{\"user_id\": 7, \"role\": \"admin; drop\", \"tenant_id\": 1}"))
+            .AssertError(System.Net.HttpStatusCode.BadRequest, "role");
+        (await server.SendAsync(HttpMethod.Post, "/dev/token", json: "{\"user_id\": 7,"))
+            .AssertError(System.Net.HttpStatusCode.BadRequest, "body");
     }
 
     [Fact]
