@@ -1,7 +1,5 @@
 using System.Net;
-using Livechat.Data;
 using Livechat.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Livechat.Tests;
 
@@ -12,18 +10,11 @@ namespace Livechat.Tests;
 /// </summary>
 public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFixture<PostgresWriterServer>
 {
-    private Task<int> ExecuteAsync(string sql) =>
-        server.Services.GetRequiredService<Database>().WriteAsync(async (connection, transaction) =>
-        {
-            await using var command = connection.Sql(sql, transaction);
-            return await command.ExecuteNonQueryAsync();
-        }, CancellationToken.None);
-
     [Fact]
     public async Task WritesQueuedBehindAFailedWriteInItsBatchAreAllAnsweredAndCommitted()
     {
         // 'slow' holds the one writer loop while the rest queue up into the next batch; 'poison' fails there.
-        await ExecuteAsync("""
+        await server.ExecuteSqlAsync("""
             CREATE OR REPLACE FUNCTION test_writer_faults() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF NEW.message = 'slow' THEN PERFORM pg_sleep(0.5); END IF;
@@ -65,8 +56,7 @@ public sealed class PostgresDeadlockTests(PostgresDeadlockServer server) : IClas
     [Fact]
     public async Task ADeadlocksVictimRunsAgainAndBothWritesSucceed()
     {
-        await using (var setup = await server.Services.GetRequiredService<Database>().OpenAsync(CancellationToken.None))
-        await using (var command = setup.Sql("""
+        await server.ExecuteSqlAsync("""
             CREATE OR REPLACE FUNCTION test_deadlock() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF NEW.message = 'one-two' THEN PERFORM pg_advisory_xact_lock(1); PERFORM pg_sleep(0.3); PERFORM pg_advisory_xact_lock(2); END IF;
@@ -75,10 +65,7 @@ public sealed class PostgresDeadlockTests(PostgresDeadlockServer server) : IClas
             END $$;
             DROP TRIGGER IF EXISTS test_deadlock ON chat_messages;
             CREATE TRIGGER test_deadlock BEFORE INSERT ON chat_messages FOR EACH ROW EXECUTE FUNCTION test_deadlock();
-            """))
-        {
-            await command.ExecuteNonQueryAsync();
-        }
+            """);
         var tenant = await server.NewTenantAsync();
         // A write goes to the writer loop its session id hashes to: one session for each of the two loops.
         var byLoop = new Dictionary<uint, (Caller Agent, string Session)>();

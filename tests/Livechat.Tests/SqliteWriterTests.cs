@@ -1,7 +1,5 @@
 using System.Net;
-using Livechat.Data;
 using Livechat.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Livechat.Tests;
 
@@ -11,12 +9,7 @@ namespace Livechat.Tests;
 /// </summary>
 public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<SqliteServer>
 {
-    private Task<int> ExecuteAsync(string sql) =>
-        server.Services.GetRequiredService<Database>().WriteAsync(async (connection, transaction) =>
-        {
-            await using var command = connection.Sql(sql, transaction);
-            return await command.ExecuteNonQueryAsync();
-        }, CancellationToken.None);
+    private Task<int> ExecuteAsync(string sql) => server.ExecuteSqlAsync(sql);
 
     private static async Task<List<string>> TextsAsync(Caller caller, string session) =>
         (await caller.GetAsync($"/livechat/sessions/{session}/messages?limit=100")).AssertStatus(HttpStatusCode.OK)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
 using Livechat.Auth;
+using Livechat.Data;
 using Livechat.Tenants;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -93,6 +94,18 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
     public Uri BaseAddress { get; private set; } = null!;
 
     public IServiceProvider Services => app!.Services;
+
+    /// <summary>
+    /// Runs one statement on this server's database through its own writer (a fault to plant with a trigger, a
+    /// row to age), with <c>@name</c> parameters; answers how many rows it changed.
+    /// </summary>
+    public Task<int> ExecuteSqlAsync(string sql, params (string Name, object? Value)[] parameters) =>
+        Services.GetRequiredService<Database>().WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = connection.Sql(sql, transaction);
+            foreach (var (name, value) in parameters) command.With(name, value);
+            return await command.ExecuteNonQueryAsync();
+        }, CancellationToken.None);
 
     public HttpClient Http { get; private set; } = null!;
 

@@ -1,7 +1,5 @@
 using System.Net;
-using Livechat.Data;
 using Livechat.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Livechat.Tests.Webhooks;
 
@@ -66,12 +64,8 @@ public abstract class WebhookSsrfTests(LivechatServer server)
         var admin = Admin(tenant);
         var id = (await admin.PostAsync("/webhooks", new { url = "https://93.184.215.14/hook", events = new[] { "*" } })).AssertStatus(HttpStatusCode.Created).Data.Text("id");
         // As if its name now resolved to loopback (DNS rebinding): the stored URL points at our receiver.
-        await server.Services.GetRequiredService<Database>().WriteAsync(async (connection, transaction) =>
-        {
-            await using var command = connection.Sql("UPDATE webhooks SET url = @url WHERE tenant_id = @tenant AND id = @id", transaction)
-                .With("url", url).With("tenant", tenant).With("id", Guid.Parse(id));
-            return await command.ExecuteNonQueryAsync();
-        }, CancellationToken.None);
+        await server.ExecuteSqlAsync("UPDATE webhooks SET url = @url WHERE tenant_id = @tenant AND id = @id",
+            ("url", url), ("tenant", tenant), ("id", Guid.Parse(id)));
 
         (await admin.PostAsync($"/webhooks/{id}/ping", null)).AssertStatus(HttpStatusCode.Accepted);
         var log = await WebhookTests.WaitDeliveriesAsync(admin, id, l => l.Count == 1 && l[0].Text("status") == "failed");

@@ -280,12 +280,8 @@ public abstract class WebhookTests(WebhookServer server)
         Assert.True(WebhookVerifier.Verify(oldSecret, request.Id, request.Timestamp, request.Signature, request.Body));
 
         // 24 h later the old secret no longer signs.
-        await server.Services.GetRequiredService<Database>().WriteAsync(async (connection, transaction) =>
-        {
-            await using var command = connection.Sql("UPDATE webhooks SET previous_secret_until = @past WHERE id = @id", transaction)
-                .With("past", DateTimeOffset.UtcNow.AddSeconds(-1)).With("id", Guid.Parse(id));
-            return await command.ExecuteNonQueryAsync();
-        }, CancellationToken.None);
+        await server.ExecuteSqlAsync("UPDATE webhooks SET previous_secret_until = @past WHERE id = @id",
+            ("past", DateTimeOffset.UtcNow.AddSeconds(-1)), ("id", Guid.Parse(id)));
         (await admin.PostAsync($"/webhooks/{id}/ping", null)).AssertStatus(HttpStatusCode.Accepted);
         var later = (await Receiver.WaitForAsync(url, "webhook.ping", 2))[1];
         Assert.Single(later.Signature.Split(' '));
