@@ -10,8 +10,9 @@ public static class DbCommandExtensions
 {
     public static DbCommand Sql(this DbConnection connection, string sql, DbTransaction? transaction = null)
     {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
+        // The SQLite writer keeps its commands prepared: disposing one gives it back.
+        var command = connection is SqliteWriterConnection writer ? writer.Rent(sql) : connection.CreateCommand();
+        if (!ReferenceEquals(command.CommandText, sql) && command.CommandText != sql) command.CommandText = sql;
         command.Transaction = transaction;
         return command;
     }

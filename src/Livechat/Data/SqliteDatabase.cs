@@ -16,7 +16,7 @@ public sealed class SqliteDatabase : Database
 {
     private readonly string connectionString;
     private readonly WriteQueue writer;
-    private SqliteConnection? connection;
+    private SqliteWriterConnection? connection;
 
     public SqliteDatabase(DatabaseOptions options, TimeProvider time) : base(TimeSpan.FromSeconds(options.StartupRetrySeconds))
     {
@@ -55,9 +55,10 @@ public sealed class SqliteDatabase : Database
         writer.WriteAsync(work, afterCommit, orderKey, cancellationToken);
 
     /// <summary>The writer's one connection, opened once and kept until a batch fails.</summary>
-    private async Task<SqliteConnection> OpenWriterAsync()
+    private async Task<SqliteWriterConnection> OpenWriterAsync()
     {
-        var opened = (SqliteConnection)await OpenAsync(CancellationToken.None);
+        var opened = new SqliteWriterConnection(connectionString);
+        await opened.OpenAsync(CancellationToken.None);
         // Per connection, not per file: FULL makes a commit survive a power cut, as PostgreSQL's does (it is
         // SQLite's default too; stated here so no build option can weaken it). The busy timeout covers other
         // processes that write to the file (the command-line verbs).
@@ -78,6 +79,7 @@ public sealed class SqliteDatabase : Database
         try
         {
             connection ??= await OpenWriterAsync();
+            connection.ReleaseAll();
             // IMMEDIATE takes the write lock up front, so a read-then-write never fails half-way.
             await using var transaction = connection.BeginTransaction(deferred: false);
             for (var i = 0; i < batch.Count; i++)

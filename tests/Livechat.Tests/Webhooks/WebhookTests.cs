@@ -211,6 +211,31 @@ public abstract class WebhookTests(WebhookServer server)
     }
 
     [Fact]
+    public async Task EveryEventOfOneChangeIsDeliveredWithItsOwnData()
+    {
+        // One close frees the agent's only slot and hands it the queued chat: two session.updated in one change.
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        var first = (await server.TenantUser(tenant).PostAsync("/livechat/sessions", new { })).AssertStatus(HttpStatusCode.Created).Data.Text("id");
+        var queued = (await server.TenantUser(tenant).PostAsync("/livechat/sessions", new { })).AssertStatus(HttpStatusCode.Created).Data;
+        Assert.Equal(1, queued.GetProperty("queue_position").GetInt32());
+        var url = Receiver.NewEndpoint();
+        await CreateAsync(server.Admin(tenant), url, "session.updated");
+
+        (await agent.PatchAsync($"/livechat/sessions/{first}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
+
+        var got = await Receiver.WaitAsync(url, r => r.Count >= 2);
+        await Task.Delay(300); // anything else would have arrived by now
+        var sessions = Receiver.At(url).Select(r => r.Json.GetProperty("data")).ToDictionary(d => d.Text("id"));
+        Assert.Equal(new[] { first, queued.Text("id") }.Order(StringComparer.Ordinal), sessions.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("CLOSED", sessions[first].Text("status"));
+        Assert.Equal("OPEN", sessions[queued.Text("id")].Text("status"));
+        Assert.Equal(agent.UserId, sessions[queued.Text("id")].GetProperty("agent_id").GetInt64());
+        Assert.Equal(2, got.Select(r => r.Id).Distinct().Count());
+    }
+
+    [Fact]
     public async Task OnlySubscribedEventsOfEnabledWebhooksOfTheTenantAreDelivered()
     {
         var (agent, user, session) = await server.ConversationAsync();
