@@ -10,8 +10,8 @@ public static class DbCommandExtensions
 {
     public static DbCommand Sql(this DbConnection connection, string sql, DbTransaction? transaction = null)
     {
-        // The SQLite writer keeps its commands prepared: disposing one gives it back.
-        var command = connection is SqliteWriterConnection writer ? writer.Rent(sql) : connection.CreateCommand();
+        // SQLite's connections keep their commands prepared: disposing one gives it back.
+        var command = connection is SqliteKeptConnection kept ? kept.Rent(sql) : connection.CreateCommand();
         if (!ReferenceEquals(command.CommandText, sql) && command.CommandText != sql) command.CommandText = sql;
         command.Transaction = transaction;
         return command;

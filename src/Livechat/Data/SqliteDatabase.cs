@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using DbUp;
@@ -16,7 +17,7 @@ public sealed class SqliteDatabase : Database
 {
     private readonly string connectionString;
     private readonly WriteQueue writer;
-    private SqliteWriterConnection? connection;
+    private SqliteKeptConnection? connection;
 
     public SqliteDatabase(DatabaseOptions options, TimeProvider time) : base(TimeSpan.FromSeconds(options.StartupRetrySeconds))
     {
@@ -43,11 +44,34 @@ public sealed class SqliteDatabase : Database
         return builder.ToString();
     }
 
+    /// <summary>Read connections kept open with their prepared commands; beyond this many idle ones they close.</summary>
+    private const int MaxIdleReaders = 16;
+
+    private readonly ConcurrentBag<SqliteKeptConnection> idleReaders = [];
+    private int idleCount;
+    private volatile bool disposed;
+
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var opened = new SqliteConnection(connectionString);
+        if (idleReaders.TryTake(out var idle))
+        {
+            Interlocked.Decrement(ref idleCount);
+            return idle;
+        }
+        var opened = new SqliteKeptConnection(connectionString, GiveBack);
         await opened.OpenAsync(cancellationToken);
         return opened;
+    }
+
+    private bool GiveBack(SqliteKeptConnection connection)
+    {
+        if (disposed || Interlocked.Increment(ref idleCount) > MaxIdleReaders)
+        {
+            Interlocked.Decrement(ref idleCount);
+            return false;
+        }
+        idleReaders.Add(connection);
+        return true;
     }
 
     public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken,
@@ -55,9 +79,9 @@ public sealed class SqliteDatabase : Database
         writer.WriteAsync(work, afterCommit, orderKey, cancellationToken);
 
     /// <summary>The writer's one connection, opened once and kept until a batch fails.</summary>
-    private async Task<SqliteWriterConnection> OpenWriterAsync()
+    private async Task<SqliteKeptConnection> OpenWriterAsync()
     {
-        var opened = new SqliteWriterConnection(connectionString);
+        var opened = new SqliteKeptConnection(connectionString);
         await opened.OpenAsync(CancellationToken.None);
         // Per connection, not per file: FULL makes a commit survive a power cut, as PostgreSQL's does (it is
         // SQLite's default too; stated here so no build option can weaken it). The busy timeout covers other
@@ -139,8 +163,10 @@ public sealed class SqliteDatabase : Database
 
     public override async ValueTask DisposeAsync()
     {
+        disposed = true;
         await writer.DisposeAsync();
         await ResetConnectionAsync();
+        while (idleReaders.TryTake(out var idle)) idle.Retire();
         SqliteConnection.ClearAllPools();
     }
 }
