@@ -60,6 +60,14 @@ public abstract class Database : IAsyncDisposable
         Action<T>? afterCommit = null, Guid? orderKey = null);
 
     /// <summary>
+    /// Runs <paramref name="work"/> in a short transaction of its own, outside the API's writer batches, for
+    /// background bookkeeping that must neither join nor wait in them (webhook delivery claims and outcomes).
+    /// SQLite has one writer, so there it queues with every other write.
+    /// </summary>
+    public virtual Task<T> WriteApartAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync(work, cancellationToken);
+
+    /// <summary>
     /// Runs <paramref name="statements"/> (made on one connection, in <paramref name="transaction"/>) in order,
     /// hands each reading statement's rows to its reader, and disposes them. One round trip where the provider
     /// can batch (PostgreSQL); one after the other otherwise. A statement without a reader returns no rows.

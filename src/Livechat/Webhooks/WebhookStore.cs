@@ -324,19 +324,11 @@ public sealed class WebhookStore(Database database, WritePath writes, TimeProvid
         writes.RunAsync(async scope => Change.Of(await work(scope.Connection, scope.Transaction)), claim, cancellationToken);
 
     /// <summary>
-    /// The worker's own writes (claims, outcomes, clean-up). On PostgreSQL each is a short transaction on a
-    /// connection of its own, so delivery bookkeeping never joins (or waits in) the batches of the API's writer
-    /// loops; SQLite has one writer, so there they queue with everything else.
+    /// The worker's own writes (claims, outcomes, clean-up): on PostgreSQL each is a short transaction of its
+    /// own, so delivery bookkeeping never joins (or waits in) the batches of the API's writer loops.
     /// </summary>
-    private async Task<T> WorkerWriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
-    {
-        if (database is not PostgresDatabase) return await database.WriteAsync(work, cancellationToken);
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
-        var result = await work(connection, transaction);
-        await transaction.CommitAsync(CancellationToken.None);
-        return result;
-    }
+    private Task<T> WorkerWriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        database.WriteApartAsync(work, cancellationToken);
 
     private static Webhook Read(DbDataReader reader) =>
         new(reader.GetId(0), reader.GetString(1), reader.GetString(2).Split(' ', StringSplitOptions.RemoveEmptyEntries),
