@@ -48,7 +48,7 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
 }
 
 /// <summary>
-/// Two writes whose transactions lock the same rows in opposite orders: PostgreSQL aborts one as a deadlock's
+/// Two writes whose transactions take the same two locks in opposite orders: PostgreSQL aborts one as a deadlock's
 /// victim. Nothing of the victim was stored, so the engine runs it again and both requests succeed.
 /// </summary>
 public sealed class PostgresDeadlockTests(PostgresDeadlockServer server) : IClassFixture<PostgresDeadlockServer>

@@ -4,7 +4,7 @@ using Livechat.Tests.Infrastructure;
 namespace Livechat.Tests;
 
 /// <summary>
-/// SQLite group commit (Data/SqliteWriter.cs): writes that share a batch must not share a fate. Faults are
+/// SQLite group commit (Data/SqliteDatabase.cs): writes that share a batch must not share a fate. Faults are
 /// planted with triggers, so the failures are real database failures at the real points.
 /// </summary>
 public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<SqliteServer>
