@@ -10,9 +10,16 @@ public static class DbCommandExtensions
 {
     public static DbCommand Sql(this DbConnection connection, string sql, DbTransaction? transaction = null)
     {
-        // SQLite's connections keep their commands prepared: disposing one gives it back.
-        var command = connection is SqliteKeptConnection kept ? kept.Rent(sql) : connection.CreateCommand();
-        if (!ReferenceEquals(command.CommandText, sql) && command.CommandText != sql) command.CommandText = sql;
+        DbCommand command;
+        if (connection is SqliteKeptConnection kept)
+        {
+            command = kept.Rent(sql); // SQLite's connections keep their commands prepared: disposing one gives it back
+        }
+        else
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+        }
         command.Transaction = transaction;
         return command;
     }

@@ -19,15 +19,16 @@ internal sealed class SqliteKeptConnection(string connectionString, Func<SqliteK
 
     private readonly Dictionary<string, KeptCommand> kept = new(StringComparer.Ordinal);
 
+    /// <summary>A command for <paramref name="sql"/>: the kept one if it is free, a fresh one otherwise.</summary>
     public SqliteCommand Rent(string sql)
     {
         if (kept.TryGetValue(sql, out var command))
         {
-            if (command.InUse) return CreateCommand();
+            if (command.InUse) return new SqliteCommand(sql, this);
             command.InUse = true;
             return command;
         }
-        if (kept.Count >= MaxKept) return CreateCommand();
+        if (kept.Count >= MaxKept) return new SqliteCommand(sql, this);
         command = new KeptCommand(sql, this) { InUse = true };
         kept.Add(sql, command);
         return command;

@@ -13,22 +13,21 @@ namespace Livechat.Webhooks;
 /// </summary>
 public sealed class WebhookEventHandler : IChangeHandler
 {
-    public Task HandleAsync(DomainEvent domainEvent, ChangeScope scope, CancellationToken cancellationToken) => domainEvent switch
+    public Task HandleAsync(DomainEvent domainEvent, ChangeScope scope, CancellationToken cancellationToken)
     {
-        SessionStarted started => EnqueueAsync(scope, started, WebhookEventTypes.SessionCreated, started.Session, cancellationToken),
-        // Status, agent or queue position changed (closed, assigned, queued, transferred, requeued).
-        SessionUpdated updated => EnqueueAsync(scope, updated, WebhookEventTypes.SessionUpdated, updated.Session, cancellationToken),
-        MessageCreated created => EnqueueAsync(scope, created, WebhookEventTypes.MessageCreated, created.Message, cancellationToken),
-        TicketOpened { Reused: false } opened => EnqueueAsync(scope, opened, WebhookEventTypes.TicketCreated, opened.Ticket, cancellationToken),
-        // A read marker moved forward (POST .../read); data is the messagesRead payload.
-        MessagesRead read => EnqueueAsync(scope, read, WebhookEventTypes.MessagesRead, read.Read, cancellationToken),
-        _ => Task.CompletedTask,
-    };
-
-    private static Task EnqueueAsync(ChangeScope scope, DomainEvent domainEvent, string type, object data, CancellationToken cancellationToken)
-    {
-        _ = cancellationToken; // the deferred statements run with the change's, before its commit
-        WebhookOutbox.Defer(scope, domainEvent.TenantId, type, data);
+        // The outbox rows are deferred statements: they run with the change's others just before its commit.
+        (string Type, object Data)? webhookEvent = domainEvent switch
+        {
+            SessionStarted started => (WebhookEventTypes.SessionCreated, started.Session),
+            // Status, agent or queue position changed (closed, assigned, queued, transferred, requeued).
+            SessionUpdated updated => (WebhookEventTypes.SessionUpdated, updated.Session),
+            MessageCreated created => (WebhookEventTypes.MessageCreated, created.Message),
+            TicketOpened { Reused: false } opened => (WebhookEventTypes.TicketCreated, opened.Ticket),
+            // A read marker moved forward (POST .../read); data is the messagesRead payload.
+            MessagesRead read => (WebhookEventTypes.MessagesRead, read.Read),
+            _ => null,
+        };
+        if (webhookEvent is var (type, data)) WebhookOutbox.Defer(scope, domainEvent.TenantId, type, data);
         return Task.CompletedTask;
     }
 }
