@@ -103,7 +103,7 @@ async Task SendAsync(Service service, int sessionCount)
     var latencies = new ConcurrentBag<double>();
     var next = -1;
     // A short warm-up first: JIT, pools, prepared statements.
-    await LoadAsync(TimeSpan.FromSeconds(2), record: false);
+    await LoadAsync(TimeSpan.FromSeconds(Option("--warmup", 2)), record: false);
     var clock = Stopwatch.StartNew();
     var count = await LoadAsync(TimeSpan.FromSeconds(seconds), record: true);
     var elapsed = clock.Elapsed.TotalSeconds;
@@ -509,6 +509,9 @@ internal sealed class Service : IAsyncDisposable
         return process;
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Terminate(int pid, int signal);
+
     private static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -521,7 +524,13 @@ internal sealed class Service : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         http.Dispose();
-        process.Kill(entireProcessTree: true);
+        // SIGTERM first: the service shuts down as in production (and a trace it was asked to write is flushed).
+        if (Terminate(process.Id, 15) == 0)
+        {
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try { await process.WaitForExitAsync(grace.Token); } catch (OperationCanceledException) { }
+        }
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
         process.Dispose();
         try { Directory.Delete(folder, recursive: true); } catch (IOException) { }

@@ -15,9 +15,10 @@ public static class Change
 }
 
 /// <summary>The transaction a change runs in, and the events its handlers raise in turn.</summary>
-public sealed class ChangeScope(DbConnection connection, DbTransaction transaction, DateTimeOffset now)
+public sealed class ChangeScope(DbConnection connection, DbTransaction transaction, DateTimeOffset now, bool planned = false)
 {
     internal readonly List<DomainEvent> Events = [];
+    internal readonly List<DomainEvent> Announced = [];
 
     public DbConnection Connection { get; } = connection;
     public DbTransaction Transaction { get; } = transaction;
@@ -25,7 +26,17 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
     /// <summary>One clock reading for the whole change, so every row it writes carries the same time.</summary>
     public DateTimeOffset Now { get; } = now;
 
-    public DbCommand Sql(string sql) => Connection.Sql(sql, Transaction);
+    /// <summary>
+    /// True while the change is being planned (<see cref="WritePath.RunAsync{T}(Func{ChangeScope, Task{Change{T}}}, IdempotencyClaim?, CancellationToken, Guid?, bool)"/>
+    /// with <c>plannable</c>): nothing runs yet, so every statement is deferred, and the change's outcome and
+    /// events must hold whatever the rows say, or a reader throws <see cref="RunAloneException"/>.
+    /// </summary>
+    public bool Planned { get; } = planned;
+
+    /// <summary>A statement that runs now, in the change's transaction; a planned change has none.</summary>
+    public DbCommand Sql(string sql) => Planned
+        ? throw new InvalidOperationException("A planned change runs no statement of its own: defer it (Defer, DeferQuery).")
+        : Connection.Sql(sql, Transaction);
 
     internal readonly List<DeferredStatement> Deferred = [];
 
@@ -49,8 +60,14 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
         return command;
     }
 
-    /// <summary>A follow-up event (a notification a reply caused): handled in this transaction, published after it.</summary>
+    /// <summary>A follow-up event: handled in this transaction, published after it.</summary>
     public void Raise(DomainEvent domainEvent) => Events.Add(domainEvent);
+
+    /// <summary>
+    /// An event a deferred query found (the notifications a reply created): the handlers have run, so no handler
+    /// sees it; it is published after the commit, after the change's other events.
+    /// </summary>
+    public void Announce(DomainEvent domainEvent) => Announced.Add(domainEvent);
 }
 
 /// <summary>Runs in the change's transaction for each of its events: what must commit with it, or not at all.</summary>
@@ -94,23 +111,19 @@ public sealed class WritePath(Database database, IEnumerable<IChangeHandler> han
     /// Runs a change; with a <paramref name="claim"/>, records the key in the same transaction first, and when
     /// another request holds it writes nothing and answers <see cref="Written{T}.KeyTaken"/>.
     /// <paramref name="orderKey"/> (a session id) keeps the events of one session in commit order.
+    /// <paramref name="plannable"/> says the change can also be planned (<see cref="ChangeScope.Planned"/>): then,
+    /// without a claim, the engine may pipeline it with the other writes of its batch (one round trip for all).
     /// </summary>
     public Task<Written<T>> RunAsync<T>(Func<ChangeScope, Task<Change<T>>> change, IdempotencyClaim? claim, CancellationToken cancellationToken,
-        Guid? orderKey = null) =>
+        Guid? orderKey = null, bool plannable = false) =>
         database.WriteAsync<Written<T>>(async (connection, transaction) =>
         {
             var scope = new ChangeScope(connection, transaction, time.Now());
             if (claim is not null && !await claim.TryClaimAsync(connection, transaction, scope.Now, cancellationToken))
                 return new Written<T>.KeyTaken();
-            var result = await change(scope);
-            scope.Events.AddRange(result.Events);
-            // Handlers may raise more events; those are handled too, in order (a plain loop over a growing list).
-            for (var i = 0; i < scope.Events.Count; i++)
-            {
-                foreach (var handler in handlers) await handler.HandleAsync(scope.Events[i], scope, cancellationToken);
-            }
+            var result = await HandleAsync(change, scope, cancellationToken);
             if (scope.Deferred.Count > 0) await database.ExecuteAllAsync(scope.Deferred, transaction, cancellationToken);
-            return new Written<T>.Done(result.Outcome, scope.Events.ToArray());
+            return Done(result, scope);
         }, cancellationToken, written =>
         {
             if (written is not Written<T>.Done done)
@@ -120,7 +133,27 @@ public sealed class WritePath(Database database, IEnumerable<IChangeHandler> han
             }
             claim?.MarkCommitted();
             Publish(done.Events);
-        }, orderKey);
+        }, orderKey, plannable && claim is null ? async (connection, transaction) =>
+        {
+            var scope = new ChangeScope(connection, transaction, time.Now(), planned: true);
+            var result = await HandleAsync(change, scope, cancellationToken);
+            return new PlannedWrite<Written<T>>(scope.Deferred, () => Done(result, scope));
+        } : null);
+
+    /// <summary>The change, then every handler for each of its events (and for the events handlers raise, in turn).</summary>
+    private async Task<Change<T>> HandleAsync<T>(Func<ChangeScope, Task<Change<T>>> change, ChangeScope scope, CancellationToken cancellationToken)
+    {
+        var result = await change(scope);
+        scope.Events.AddRange(result.Events);
+        // A plain loop over a growing list: raised events are handled too, in order.
+        for (var i = 0; i < scope.Events.Count; i++)
+        {
+            foreach (var handler in handlers) await handler.HandleAsync(scope.Events[i], scope, cancellationToken);
+        }
+        return result;
+    }
+
+    private static Written<T>.Done Done<T>(Change<T> result, ChangeScope scope) => new(result.Outcome, [.. scope.Events, .. scope.Announced]);
 
     private void Publish(IReadOnlyList<DomainEvent> events)
     {

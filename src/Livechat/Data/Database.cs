@@ -56,8 +56,15 @@ public abstract class Database : IAsyncDisposable
     /// order with every other write of the same <paramref name="orderKey"/> (a session id); it must be quick.
     /// If it throws, the caller gets the exception, but the write stays committed.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="plan"/>, when given, is the same write as statements that need no answer to be chosen:
+    /// an engine that can pipeline them (PostgreSQL) sends the plans of a batch's writes together, in one round
+    /// trip, and answers each write with its plan's outcome once they ran. A plan that finds it cannot stand
+    /// (a reader throws <see cref="RunAloneException"/>) sends its batch back to <paramref name="work"/>, each
+    /// write alone. Engines without pipelining run <paramref name="work"/> only.
+    /// </remarks>
     public abstract Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken,
-        Action<T>? afterCommit = null, Guid? orderKey = null);
+        Action<T>? afterCommit = null, Guid? orderKey = null, Func<DbConnection, DbTransaction, Task<PlannedWrite<T>>>? plan = null);
 
     /// <summary>
     /// Runs <paramref name="work"/> in a short transaction of its own, outside the API's writer batches, for
@@ -97,3 +104,15 @@ public abstract class Database : IAsyncDisposable
 
 /// <summary>A statement that runs with others just before a commit; <paramref name="Read"/>, if any, gets its rows.</summary>
 public sealed record DeferredStatement(DbCommand Command, Func<DbDataReader, CancellationToken, Task>? Read = null);
+
+/// <summary>
+/// A write as statements to send, in order, with the readers that take their rows; <paramref name="Outcome"/>
+/// answers the write once they all ran. Making it runs no statement.
+/// </summary>
+public sealed record PlannedWrite<T>(IReadOnlyList<DeferredStatement> Statements, Func<T> Outcome);
+
+/// <summary>
+/// Thrown by a planned write's reader when the rows say the plan was wrong (the session it wrote to was not
+/// open): its batch is rolled back and every write of it runs again alone, unplanned, which answers properly.
+/// </summary>
+public sealed class RunAloneException(string reason) : Exception(reason);

@@ -21,9 +21,10 @@ internal sealed class WriteQueue : IAsyncDisposable
         loop = Task.Run(RunAsync);
     }
 
-    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, Action<T>? afterCommit, Guid? orderKey, CancellationToken cancellationToken)
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, Action<T>? afterCommit, Guid? orderKey, CancellationToken cancellationToken,
+        Func<DbConnection, DbTransaction, Task<PlannedWrite<T>>>? plan = null)
     {
-        var write = new PendingWrite<T>(work, afterCommit, orderKey, cancellationToken);
+        var write = new PendingWrite<T>(work, plan, afterCommit, orderKey, cancellationToken);
         ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(write), this);
         try
         {
@@ -85,21 +86,42 @@ internal abstract class PendingWrite(Guid? orderKey, CancellationToken cancellat
     /// <summary>Runs the work in <paramref name="transaction"/> and keeps its result for <see cref="Succeed"/>.</summary>
     public abstract Task RunAsync(DbConnection connection, DbTransaction transaction);
 
+    /// <summary>Whether the write also comes as a plan (statements only) that an engine may pipeline.</summary>
+    public abstract bool Planned { get; }
+
+    /// <summary>Makes the plan (no statement runs) and returns its statements; <see cref="TakePlannedOutcome"/> follows once they ran.</summary>
+    public abstract Task<IReadOnlyList<DeferredStatement>> PlanAsync(DbConnection connection, DbTransaction transaction);
+
+    /// <summary>After the plan's statements and readers ran: keeps the plan's outcome for <see cref="Succeed"/>.</summary>
+    public abstract void TakePlannedOutcome();
+
     /// <summary>After the commit: runs the after-commit hook, then completes the caller. Never throws.</summary>
     public abstract void Succeed();
 
     public abstract void Fail(Exception exception);
 }
 
-internal sealed class PendingWrite<T>(Func<DbConnection, DbTransaction, Task<T>> work, Action<T>? afterCommit, Guid? orderKey, CancellationToken cancellation)
+internal sealed class PendingWrite<T>(Func<DbConnection, DbTransaction, Task<T>> work, Func<DbConnection, DbTransaction, Task<PlannedWrite<T>>>? plan,
+    Action<T>? afterCommit, Guid? orderKey, CancellationToken cancellation)
     : PendingWrite(orderKey, cancellation)
 {
     private T result = default!;
+    private PlannedWrite<T>? planned;
 
     // The caller continues on the thread pool, never inline on the writer loop.
     public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override async Task RunAsync(DbConnection connection, DbTransaction transaction) => result = await work(connection, transaction);
+
+    public override bool Planned => plan is not null;
+
+    public override async Task<IReadOnlyList<DeferredStatement>> PlanAsync(DbConnection connection, DbTransaction transaction)
+    {
+        planned = await plan!(connection, transaction);
+        return planned.Statements;
+    }
+
+    public override void TakePlannedOutcome() => result = planned!.Outcome();
 
     public override void Succeed()
     {

@@ -11,8 +11,15 @@ public sealed record ChatMessage(Guid Id, Guid SessionId, long SenderId, string 
     public string? ClientMessageId { get; init; }
 }
 
-/// <summary>A message was stored. <paramref name="Seq"/> is its place in its session; it never goes on the wire.</summary>
-public sealed record MessageCreated(long TenantId, ChatMessage Message, long Seq, bool ByAgent) : DomainEvent(TenantId);
+/// <summary>A message was stored.</summary>
+public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByAgent) : DomainEvent(TenantId)
+{
+    /// <summary>
+    /// The message's place in its session (it never goes on the wire). The database assigns it: a planned send
+    /// learns it from its insert's row, after the handlers ran and before any sink hears of the event.
+    /// </summary>
+    public long Seq { get; internal set; }
+}
 
 /// <summary><c>client_message_id</c> (optional, 1 to 100 printable characters) makes a resend return the first message instead of a copy.</summary>
 public sealed record SendMessageRequest(string Message, string? ClientMessageId);

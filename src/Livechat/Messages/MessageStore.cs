@@ -37,8 +37,10 @@ public sealed class MessageStore(Database database, WritePath writes)
     public async Task<Written<SendOutcome>> SendAsync(CurrentUser sender, Guid sessionId, string text, string? clientMessageId, IdempotencyClaim? claim,
         CancellationToken cancellationToken)
     {
+        // A message without a client_message_id needs no read before its insert, so it can be planned (pipelined on PostgreSQL).
         Task<Written<SendOutcome>> Attempt() =>
-            writes.RunAsync(scope => SendAsync(scope, sender, sessionId, text, clientMessageId, cancellationToken), claim, cancellationToken, orderKey: sessionId);
+            writes.RunAsync(scope => SendAsync(scope, sender, sessionId, text, clientMessageId, cancellationToken), claim, cancellationToken, orderKey: sessionId,
+                plannable: clientMessageId is null);
         try
         {
             return await Attempt();
@@ -54,24 +56,28 @@ public sealed class MessageStore(Database database, WritePath writes)
     /// The bump, the tenant user's participation and the insert are one command: one round trip. Each statement
     /// repeats "this session, while OPEN", so on a closed session none of them writes anything.
     /// </summary>
-    private const string SendSql = """
-        UPDATE chat_sessions SET last_seq = last_seq + 1 WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN';
+    private const string BumpSql = "UPDATE chat_sessions SET last_seq = last_seq + 1 WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'";
+
+    private const string InsertSql = """
         INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id)
         SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client FROM chat_sessions
         WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
-        RETURNING seq;
+        RETURNING seq
         """;
+
+    private const string SendSql = BumpSql + ";\n" + InsertSql;
 
     /// <summary>Tenant users who write in a session take part in it: they are notified of agent replies there.</summary>
     private const string JoinSql = """
         INSERT INTO session_participants (tenant_id, session_id, user_id)
         SELECT tenant_id, id, @sender FROM chat_sessions WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
-        ON CONFLICT DO NOTHING;
+        ON CONFLICT DO NOTHING
         """;
 
     private static async Task<Change<SendOutcome>> SendAsync(ChangeScope scope, CurrentUser sender, Guid sessionId, string text, string? clientMessageId,
         CancellationToken cancellationToken)
     {
+        if (scope.Planned) return Plan(scope, sender, sessionId, text);
         if (clientMessageId is not null)
         {
             await using var existing = scope.Sql($"""
@@ -88,15 +94,37 @@ public sealed class MessageStore(Database database, WritePath writes)
 
         var message = new ChatMessage(Guid.CreateVersion7(scope.Now), sessionId, sender.UserId, text, scope.Now) { ClientMessageId = clientMessageId };
         object? seq;
-        await using (var insert = scope.Sql(sender.IsAgent ? SendSql : JoinSql + SendSql)
+        await using (var insert = scope.Sql(sender.IsAgent ? SendSql : JoinSql + ";\n" + SendSql)
             .With("tenant", sender.TenantId).With("session", sessionId).With("id", message.Id)
             .With("sender", sender.UserId).With("message", text).With("now", message.CreatedAt).With("client", clientMessageId))
         {
             seq = await insert.ExecuteScalarAsync(cancellationToken);
         }
         if (seq is null) return Change.Of(await WhyNotOpenAsync(scope, sender.TenantId, sessionId, cancellationToken));
-        return Change.Of<SendOutcome>(new SendOutcome.Sent(message),
-            new MessageCreated(sender.TenantId, message, Convert.ToInt64(seq, System.Globalization.CultureInfo.InvariantCulture), sender.IsAgent));
+        var created = new MessageCreated(sender.TenantId, message, sender.IsAgent) { Seq = Convert.ToInt64(seq, System.Globalization.CultureInfo.InvariantCulture) };
+        return Change.Of<SendOutcome>(new SendOutcome.Sent(message), created);
+    }
+
+    /// <summary>
+    /// The same send, planned: the same statements, deferred, so they travel with the rest of the batch. It
+    /// assumes the session is open; if the insert returns no row it was not, and the reader sends the write
+    /// back to run alone, unplanned, where the outcome says why.
+    /// </summary>
+    private static Change<SendOutcome> Plan(ChangeScope scope, CurrentUser sender, Guid sessionId, string text)
+    {
+        var message = new ChatMessage(Guid.CreateVersion7(scope.Now), sessionId, sender.UserId, text, scope.Now);
+        var created = new MessageCreated(sender.TenantId, message, sender.IsAgent);
+        if (!sender.IsAgent)
+            scope.Defer(JoinSql).With("tenant", sender.TenantId).With("session", sessionId).With("sender", sender.UserId);
+        scope.Defer(BumpSql).With("tenant", sender.TenantId).With("session", sessionId);
+        scope.DeferQuery(InsertSql, async (reader, ct) =>
+            {
+                if (!await reader.ReadAsync(ct)) throw new RunAloneException("The session is not open.");
+                created.Seq = reader.GetInt64(0);
+            })
+            .With("tenant", sender.TenantId).With("session", sessionId).With("id", message.Id)
+            .With("sender", sender.UserId).With("message", text).With("now", message.CreatedAt).With("client", (string?)null);
+        return Change.Of<SendOutcome>(new SendOutcome.Sent(message), created);
     }
 
     private static async Task<SendOutcome> WhyNotOpenAsync(ChangeScope scope, long tenantId, Guid sessionId, CancellationToken cancellationToken)

@@ -31,19 +31,22 @@ public sealed class NotifyTenantSide : IChangeHandler
         RETURNING id, user_id
         """;
 
-    public async Task HandleAsync(DomainEvent domainEvent, ChangeScope scope, CancellationToken cancellationToken)
+    public Task HandleAsync(DomainEvent domainEvent, ChangeScope scope, CancellationToken cancellationToken)
     {
-        if (domainEvent is not MessageCreated { ByAgent: true } reply) return;
+        if (domainEvent is not MessageCreated { ByAgent: true } reply) return Task.CompletedTask;
         var message = reply.Message;
         var preview = MessageRules.Preview(message.Message);
-        await using var insert = scope.Sql(Sql)
+        // Deferred: it joins the change's one round trip before the commit; the rows it returns are announced.
+        scope.DeferQuery(Sql, async (reader, ct) =>
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    scope.Announce(new NotificationCreated(new Notification(reader.GetId(0), reply.TenantId, reader.GetInt64(1), NotificationTypes.LivechatReply,
+                        message.SessionId, message.Id, preview, message.CreatedAt, null)));
+                }
+            })
             .With("now", message.CreatedAt).With("tenant", reply.TenantId).With("session", message.SessionId)
             .With("message", message.Id).With("preview", preview);
-        await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            scope.Raise(new NotificationCreated(new Notification(reader.GetId(0), reply.TenantId, reader.GetInt64(1), NotificationTypes.LivechatReply,
-                message.SessionId, message.Id, preview, message.CreatedAt, null)));
-        }
+        return Task.CompletedTask;
     }
 }

@@ -40,9 +40,23 @@ public sealed class ReadMarkers(WritePath writes)
         return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
-    /// <summary>The same move when nobody needs to know whether it moved: deferred to the change's one batch before the commit.</summary>
-    public static void DeferMove(ChangeScope scope, long tenantId, Guid sessionId, long userId, Guid messageId, long seq) =>
-        Bind(scope.Defer(MoveSql), tenantId, sessionId, userId, messageId, seq, scope.Now);
+    /// <summary>
+    /// Moves the user's marker to a message of the session when nobody needs to know whether it moved: deferred
+    /// to the change's one batch before the commit. The message's seq is read with it, so a planned send (whose
+    /// seq the database has not assigned yet) can move its sender's marker too.
+    /// </summary>
+    public static void DeferMove(ChangeScope scope, long tenantId, Guid sessionId, long userId, Guid messageId) =>
+        scope.Defer(MoveToMessageSql)
+            .With("tenant", tenantId).With("session", sessionId).With("user", userId).With("message", messageId).With("now", scope.Now);
+
+    private const string MoveToMessageSql = """
+        INSERT INTO read_markers (tenant_id, session_id, user_id, last_read_seq, last_read_message_id, read_at)
+        SELECT tenant_id, session_id, @user, seq, id, @now FROM chat_messages
+        WHERE tenant_id = @tenant AND id = @message AND session_id = @session
+        ON CONFLICT (tenant_id, session_id, user_id) DO UPDATE
+            SET last_read_seq = excluded.last_read_seq, last_read_message_id = excluded.last_read_message_id, read_at = excluded.read_at
+            WHERE read_markers.last_read_seq < excluded.last_read_seq
+        """;
 
     private static DbCommand Bind(DbCommand command, long tenantId, Guid sessionId, long userId, Guid messageId, long seq, DateTimeOffset now) =>
         command.With("tenant", tenantId).With("session", sessionId).With("user", userId).With("seq", seq).With("message", messageId).With("now", now);
