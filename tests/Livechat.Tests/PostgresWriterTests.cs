@@ -14,16 +14,7 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
     public async Task WritesQueuedBehindAFailedWriteInItsBatchAreAllAnsweredAndCommitted()
     {
         // 'slow' holds the one writer loop while the rest queue up into the next batch; 'poison' fails there.
-        await server.ExecuteSqlAsync("""
-            CREATE OR REPLACE FUNCTION test_writer_faults() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF NEW.message = 'slow' THEN PERFORM pg_sleep(0.5); END IF;
-                IF NEW.message = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF;
-                RETURN NEW;
-            END $$;
-            DROP TRIGGER IF EXISTS test_writer_faults ON chat_messages;
-            CREATE TRIGGER test_writer_faults BEFORE INSERT ON chat_messages FOR EACH ROW EXECUTE FUNCTION test_writer_faults();
-            """);
+        await PlantSlowTriggerAsync();
         var tenant = await server.NewTenantAsync();
         var agents = Enumerable.Range(0, 12).Select(_ => server.Agent(tenant)).ToList();
         // Sessions are UUIDv7, so the first one sorts first in its batch: the poisoned write runs before all the others.
@@ -45,6 +36,76 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
         }
         Assert.Equal(0, (await agents[0].GetAsync($"/livechat/sessions/{sessions[0]}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
     }
+
+    /// <summary>
+    /// Plain messages are planned: the statements of a batch's sends travel together and each send learns its
+    /// seq from its own insert's row. One batch of a conversation's messages (both sides, in queue order) must
+    /// store them in that order, move each sender's marker, and notify the tenant side of the agent's reply.
+    /// A send to a closed or unknown session in the next batch sends that batch back to run alone: each write
+    /// still gets its own answer and only the valid ones are stored.
+    /// </summary>
+    [Fact]
+    public async Task PlannedSendsOfOneBatchGetTheirOwnOutcomesAndASendThatCannotStandSendsItsBatchBackAlone()
+    {
+        await PlantSlowTriggerAsync();
+        var (agent, user, session) = await server.ConversationAsync();
+        var other = server.Agent(agent.TenantId);
+        var closed = await other.StartSessionAsync();
+        (await other.PatchAsync($"/livechat/sessions/{closed}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
+        var bystander = await other.StartSessionAsync();
+
+        // Batch 1 queues behind 'slow' (one writer loop): the user, then the agent twice, then the user again.
+        var slow = other.PostAsync($"/livechat/sessions/{bystander}/messages", new { message = "slow" });
+        await Task.Delay(150);
+        var first = new List<Task<Reply>>();
+        foreach (var (caller, text) in new[] { (user, "u1"), (agent, "a1"), (agent, "a2"), (user, "u2") })
+        {
+            first.Add(caller.PostAsync($"/livechat/sessions/{session}/messages", new { message = text }));
+            await Task.Delay(20); // queue order is arrival order
+        }
+        (await slow).AssertStatus(HttpStatusCode.Created);
+        var sent = (await Task.WhenAll(first)).Select(r => r.AssertStatus(HttpStatusCode.Created).Data).ToList();
+
+        var stored = (await user.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data
+            .EnumerateArray().Select(m => (m.GetProperty("id").GetString(), m.GetProperty("message").GetString())).ToList();
+        Assert.Equal(sent.Select(m => (m.GetProperty("id").GetString(), m.GetProperty("message").GetString())), stored);
+        // Each sender's marker is on its own last message: the user has read u2, the agent a2 (u2 is unread).
+        Assert.Equal(0, (await user.GetAsync($"/livechat/sessions/{session}")).AssertStatus(HttpStatusCode.OK).Data.GetProperty("unread_count").GetInt64());
+        Assert.Equal(1, (await agent.GetAsync($"/livechat/sessions/{session}")).AssertStatus(HttpStatusCode.OK).Data.GetProperty("unread_count").GetInt64());
+        var notified = (await user.GetAsync("/notifications?limit=20")).AssertStatus(HttpStatusCode.OK).Data
+            .EnumerateArray().Select(n => n.GetProperty("message_id").GetString()).ToHashSet();
+        Assert.Contains(sent[1].GetProperty("id").GetString(), notified);
+        Assert.Contains(sent[2].GetProperty("id").GetString(), notified);
+
+        // Batch 2: valid sends around one to a closed session and one to a session that does not exist.
+        slow = other.PostAsync($"/livechat/sessions/{bystander}/messages", new { message = "slow" });
+        await Task.Delay(150);
+        var valid = agent.PostAsync($"/livechat/sessions/{session}/messages", new { message = "a3" });
+        await Task.Delay(20);
+        var toClosed = other.PostAsync($"/livechat/sessions/{closed}/messages", new { message = "too late" });
+        var toNowhere = other.PostAsync($"/livechat/sessions/{Guid.CreateVersion7()}/messages", new { message = "lost" });
+        await Task.Delay(20);
+        var alsoValid = user.PostAsync($"/livechat/sessions/{session}/messages", new { message = "u3" });
+        (await slow).AssertStatus(HttpStatusCode.Created);
+        (await valid).AssertStatus(HttpStatusCode.Created);
+        (await alsoValid).AssertStatus(HttpStatusCode.Created);
+        (await toClosed).AssertError(HttpStatusCode.Conflict, "request");
+        (await toNowhere).AssertError(HttpStatusCode.NotFound, "request");
+        Assert.Equal(["u1", "a1", "a2", "u2", "a3", "u3"], (await user.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).Data
+            .EnumerateArray().Select(m => m.GetProperty("message").GetString()));
+        Assert.Equal(0, (await other.GetAsync($"/livechat/sessions/{closed}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
+    }
+
+    private Task<int> PlantSlowTriggerAsync() => server.ExecuteSqlAsync("""
+        CREATE OR REPLACE FUNCTION test_writer_faults() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.message = 'slow' THEN PERFORM pg_sleep(0.5); END IF;
+            IF NEW.message = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF;
+            RETURN NEW;
+        END $$;
+        DROP TRIGGER IF EXISTS test_writer_faults ON chat_messages;
+        CREATE TRIGGER test_writer_faults BEFORE INSERT ON chat_messages FOR EACH ROW EXECUTE FUNCTION test_writer_faults();
+        """);
 }
 
 /// <summary>
