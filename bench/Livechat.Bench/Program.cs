@@ -7,6 +7,8 @@
 //   realtime       --conversations conversations, an agent and a tenant user each on the hub (two connections
 //                  per conversation), --rate messages/s in total: POST sent → messageCreated at the other side.
 //   references     an endpoint that does nothing, and an authenticated read.
+// send, realtime and references take --warmup s: the same load first, not measured, so the service's code has
+// been compiled for its steady state (a fresh .NET process runs instrumented code for its first seconds).
 //   session-list   --sessions sessions of --messages messages each, then GET /livechat/sessions (every row with
 //                  the caller's unread_count and its last_message) for an agent to whom every message is unread.
 //   webhooks       --messages messages from --senders agents while 1, then 8 webhooks subscribe to message.created;
@@ -146,6 +148,7 @@ async Task RealtimeAsync(Service service, int count, int rate)
     var pending = new ConcurrentDictionary<string, long>(); // message text → when its POST started
     var latencies = new ConcurrentBag<double>();
     var hubs = new List<HubConnection>();
+    var recording = false;
     try
     {
         // Every conversation: its agent and its tenant user on the hub, both joined to the session.
@@ -161,7 +164,7 @@ async Task RealtimeAsync(Service service, int count, int rate)
                 {
                     // Only the other participant's receipt counts: that is what a person waits for.
                     if (m.GetProperty("sender_id").GetInt64() == me) return;
-                    if (pending.TryRemove(m.GetProperty("message").GetString()!, out var started))
+                    if (pending.TryRemove(m.GetProperty("message").GetString()!, out var started) && recording)
                         latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 });
                 await hub.StartAsync();
@@ -171,23 +174,14 @@ async Task RealtimeAsync(Service service, int count, int rate)
         }
         await Task.Delay(TimeSpan.FromSeconds(3)); // let the connect-time presence pushes drain
 
-        var interval = TimeSpan.FromSeconds(1.0 / rate);
-        var sends = new List<Task>();
-        var clock = Stopwatch.StartNew();
         var n = 0;
-        while (clock.Elapsed.TotalSeconds < seconds)
-        {
-            // Open loop: messages leave on schedule whether or not earlier ones were answered.
-            var due = interval * n;
-            if (clock.Elapsed < due) await Task.Delay(due - clock.Elapsed);
-            var conversation = conversations[n % conversations.Count];
-            var sender = n / conversations.Count % 2 == 0 ? conversation.User : conversation.Agent;
-            var text = $"realtime {n}";
-            pending[text] = Stopwatch.GetTimestamp();
-            sends.Add(service.PostAsync(sender, $"/livechat/sessions/{conversation.Session}/messages", $"{{\"message\":\"{text}\"}}"));
-            n++;
-        }
-        await Task.WhenAll(sends);
+        // The same load first without recording (--warmup s): the service's code is compiled for its steady state.
+        await OpenLoopAsync(Option("--warmup", 0));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        pending.Clear();
+        recording = true;
+        n = 0;
+        await OpenLoopAsync(seconds);
         await Task.Delay(TimeSpan.FromSeconds(2));
         var sorted = latencies.Order().ToList();
         Console.WriteLine();
@@ -198,6 +192,27 @@ async Task RealtimeAsync(Service service, int count, int rate)
         Console.WriteLine(Table.Header);
         Console.WriteLine(Table.Row("POST sent → messageCreated at the other participant", sorted));
         Console.WriteLine($"RESULT p50={Table.At(sorted, 0.5):0.00} p99={Table.At(sorted, 0.99):0.00} missing={pending.Count}");
+
+        async Task OpenLoopAsync(int duration)
+        {
+            var interval = TimeSpan.FromSeconds(1.0 / rate);
+            var sends = new List<Task>();
+            var clock = Stopwatch.StartNew();
+            var first = n;
+            while (clock.Elapsed.TotalSeconds < duration)
+            {
+                // Open loop: messages leave on schedule whether or not earlier ones were answered.
+                var due = interval * (n - first);
+                if (clock.Elapsed < due) await Task.Delay(due - clock.Elapsed);
+                var conversation = conversations[n % conversations.Count];
+                var sender = n / conversations.Count % 2 == 0 ? conversation.User : conversation.Agent;
+                var text = $"realtime {(recording ? "" : "warm-up ")}{n}";
+                pending[text] = Stopwatch.GetTimestamp();
+                sends.Add(service.PostAsync(sender, $"/livechat/sessions/{conversation.Session}/messages", $"{{\"message\":\"{text}\"}}"));
+                n++;
+            }
+            await Task.WhenAll(sends);
+        }
     }
     finally
     {
@@ -272,14 +287,21 @@ async Task RoutingAsync(Service service, int users)
 async Task ReferencesAsync(Service service)
 {
     var reader = (await service.ConversationsAsync(1))[0];
-    var noop = await service.RateAsync(clients, seconds, () => new HttpRequestMessage(HttpMethod.Get, "/health/live"));
-    var read = await service.RateAsync(clients, seconds, () =>
+    HttpRequestMessage Noop() => new(HttpMethod.Get, "/health/live");
+    HttpRequestMessage Read()
     {
         var request = new HttpRequestMessage(HttpMethod.Get, $"/livechat/sessions/{reader.Session}");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", reader.Agent.Token);
         request.Headers.Add("X-Tenant-ID", "1");
         return request;
-    });
+    }
+    if (Option("--warmup", 0) is > 0 and var warmup)
+    {
+        await service.RateAsync(clients, warmup, Noop);
+        await service.RateAsync(clients, warmup, Read);
+    }
+    var noop = await service.RateAsync(clients, seconds, Noop);
+    var read = await service.RateAsync(clients, seconds, Read);
     Console.WriteLine();
     Console.WriteLine($"## References on {service.Name}, {clients} clients, {seconds} s");
     Console.WriteLine();
