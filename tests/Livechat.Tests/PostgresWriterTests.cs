@@ -1,5 +1,8 @@
 using System.Net;
+using Livechat.Auth;
+using Livechat.Data;
 using Livechat.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Livechat.Tests;
 
@@ -94,6 +97,41 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
         Assert.Equal(["u1", "a1", "a2", "u2", "a3", "u3"], (await user.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).Data
             .EnumerateArray().Select(m => m.GetProperty("message").GetString()));
         Assert.Equal(0, (await other.GetAsync($"/livechat/sessions/{closed}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
+    }
+
+    /// <summary>
+    /// The pipeline is in use and stays clean: a conversation's plain messages (a tenant user's, whose
+    /// participation is written with it, and an agent's reply, which notifies) are sent as plans and run in
+    /// their batch, with webhooks subscribed so the outbox writes too. Only a send that cannot stand (a
+    /// closed session) sends a batch back to run alone. Operators see both counts at /metrics.
+    /// </summary>
+    [Fact]
+    public async Task PlainMessagesAreSentAsPlansAndOnlyAWrongPlanSendsItsBatchBack()
+    {
+        var engine = (PostgresDatabase)server.Services.GetRequiredService<Database>();
+        var (agent, user, session) = await server.ConversationAsync();
+        var admin = new Caller(server, LivechatServer.NewUserId(), agent.TenantId, [Roles.SupportAdmin]);
+        (await admin.PostAsync("/webhooks", new { url = "https://93.184.215.14/hook", events = new[] { "*" } })).AssertStatus(HttpStatusCode.Created);
+        var planned = engine.PlannedWrites;
+        var runAlone = engine.BatchesRunAlone;
+
+        await user.SendMessageAsync(session, "hello");
+        await agent.SendMessageAsync(session, "hi, how can I help?");
+        await user.SendMessageAsync(session, "it is about my invoice");
+
+        Assert.Equal(planned + 3, engine.PlannedWrites);
+        Assert.Equal(runAlone, engine.BatchesRunAlone);
+        Assert.Contains((await user.GetAsync("/notifications?limit=5")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray(),
+            n => n.GetProperty("preview").GetString() == "hi, how can I help?");
+        Assert.Equal(3, await server.ExecuteSqlAsync(
+            "UPDATE webhook_events SET type = type WHERE tenant_id = @tenant AND type = 'message.created'", ("tenant", agent.TenantId)));
+
+        (await agent.PatchAsync($"/livechat/sessions/{session}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
+        (await user.PostAsync($"/livechat/sessions/{session}/messages", new { message = "one more thing" })).AssertError(HttpStatusCode.Conflict, "request");
+        Assert.Equal(runAlone + 1, engine.BatchesRunAlone);
+        var metrics = await server.Http.GetStringAsync("/metrics");
+        Assert.Contains("livechat_planned_writes_total", metrics, StringComparison.Ordinal);
+        Assert.Contains("livechat_write_batches_run_alone_total", metrics, StringComparison.Ordinal);
     }
 
     private Task<int> PlantSlowTriggerAsync() => server.ExecuteSqlAsync("""

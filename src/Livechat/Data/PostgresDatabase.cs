@@ -25,6 +25,15 @@ namespace Livechat.Data;
 public sealed class PostgresDatabase : Database
 {
     private const long MigrationLockKey = 0x4C69766563686174; // "Livechat"
+
+    private static readonly Prometheus.Counter PlannedWritesTotal = Prometheus.Metrics.CreateCounter(
+        "livechat_planned_writes_total", "PostgreSQL writes sent as plans, with the rest of their batch in one round trip.");
+
+    private static readonly Prometheus.Counter BatchesRunAloneTotal = Prometheus.Metrics.CreateCounter(
+        "livechat_write_batches_run_alone_total",
+        "PostgreSQL write batches rolled back and run again write by write: a failed statement, a deadlock, or a planned write that could not stand.");
+
+    private long plannedWrites, batchesRunAlone;
     private readonly NpgsqlDataSource dataSource;
     private readonly NpgsqlDataSource readSource;
     private readonly string connectionString;
@@ -37,8 +46,14 @@ public sealed class PostgresDatabase : Database
         connectionString = ConnectionString(options.ConnectionString!);
         dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
         readSource = new NpgsqlDataSourceBuilder(ReadConnectionString(connectionString)).Build();
-        writers = Enumerable.Range(0, options.Writers).Select(_ => new Writer(dataSource)).ToArray();
+        writers = Enumerable.Range(0, options.Writers).Select(_ => new Writer(this, dataSource)).ToArray();
     }
+
+    /// <summary>Writes this engine sent as plans (what <c>livechat_planned_writes_total</c> counts across the process).</summary>
+    public long PlannedWrites => Interlocked.Read(ref plannedWrites);
+
+    /// <summary>Batches this engine ran again write by write (<c>livechat_write_batches_run_alone_total</c>).</summary>
+    public long BatchesRunAlone => Interlocked.Read(ref batchesRunAlone);
 
     public override string Describe => "postgres";
 
@@ -184,11 +199,13 @@ public sealed class PostgresDatabase : Database
         /// <summary>How often a write runs alone before a deadlock fails it (the batch it came from was the first).</summary>
         private const int DeadlockAttempts = 5;
 
+        private readonly PostgresDatabase engine;
         private readonly NpgsqlDataSource dataSource;
         private NpgsqlConnection? connection;
 
-        public Writer(NpgsqlDataSource dataSource)
+        public Writer(PostgresDatabase engine, NpgsqlDataSource dataSource)
         {
+            this.engine = engine;
             this.dataSource = dataSource;
             Queue = new WriteQueue(RunBatchAsync);
         }
@@ -236,6 +253,8 @@ public sealed class PostgresDatabase : Database
                 // runs again alone, so only the one at fault fails: those that ran, and those the failure kept
                 // from running (their callers would otherwise wait until their requests time out).
                 await ResetIfBrokenAsync();
+                Interlocked.Increment(ref engine.batchesRunAlone);
+                BatchesRunAloneTotal.Inc();
                 foreach (var write in ordered)
                 {
                     if (started.Contains(write) || write.TryStart()) await RunAloneAsync(write);
@@ -245,12 +264,14 @@ public sealed class PostgresDatabase : Database
             foreach (var write in started) write.Succeed();
         }
 
-        private static async Task SendPlannedAsync(NpgsqlTransaction transaction, List<PendingWrite> planned, List<DeferredStatement> statements)
+        private async Task SendPlannedAsync(NpgsqlTransaction transaction, List<PendingWrite> planned, List<DeferredStatement> statements)
         {
             if (planned.Count == 0) return;
             // Shared by several writes: one caller's cancellation must not cut the others' statements short.
             if (statements.Count > 0) await SendAsync(transaction, statements, CancellationToken.None);
             foreach (var write in planned) write.TakePlannedOutcome();
+            Interlocked.Add(ref engine.plannedWrites, planned.Count);
+            PlannedWritesTotal.Inc(planned.Count);
             planned.Clear();
             statements.Clear();
         }
