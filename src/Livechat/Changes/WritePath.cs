@@ -96,6 +96,9 @@ public abstract record Written<T>
 /// the database engine; then, in that same transaction, every <see cref="IChangeHandler"/> sees every event
 /// (and the events handlers raise, in turn); the engine commits; and only then the events go to every
 /// <see cref="IEventSink"/> in commit order. Features never call each other: they meet at events.
+/// A change that needs no answer from the database to decide what to write (a plain message) can also be
+/// planned: the same code, with every statement deferred, so that PostgreSQL gets a whole batch of such
+/// changes in one round trip (docs/decisions/0023-planned-writes-pipeline.md).
 /// </summary>
 public sealed class WritePath(Database database, IEnumerable<IChangeHandler> handlers, IEnumerable<IEventSink> sinks, TimeProvider time,
     ILogger<WritePath> logger)
