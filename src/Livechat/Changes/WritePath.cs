@@ -49,7 +49,8 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
 
     /// <summary>
     /// A query that runs with the deferred statements, after every handler (so it sees all they wrote), whose
-    /// rows go to <paramref name="read"/> before the commit. It may not raise events: the handlers are done.
+    /// rows go to <paramref name="read"/> before the commit. It may not raise events, since the handlers are
+    /// done; it may <see cref="Announce"/> them.
     /// </summary>
     public DbCommand DeferQuery(string sql, Func<DbDataReader, CancellationToken, Task> read) => Defer(sql, read);
 

@@ -52,10 +52,8 @@ public sealed class MessageStore(Database database, WritePath writes)
         }
     }
 
-    /// <summary>
-    /// The bump, the tenant user's participation and the insert are one command: one round trip. Each statement
-    /// repeats "this session, while OPEN", so on a closed session none of them writes anything.
-    /// </summary>
+    // A send is these statements, each repeating "this session, while OPEN", so on a closed session none of them
+    // writes anything: the tenant user's participation (JoinSql), the bump, and the insert.
     private const string BumpSql = "UPDATE chat_sessions SET last_seq = last_seq + 1 WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'";
 
     private const string InsertSql = """
@@ -65,6 +63,7 @@ public sealed class MessageStore(Database database, WritePath writes)
         RETURNING seq
         """;
 
+    /// <summary>Unplanned, the bump and the insert (after the participation) are one command: one round trip.</summary>
     private const string SendSql = BumpSql + ";\n" + InsertSql;
 
     /// <summary>Tenant users who write in a session take part in it: they are notified of agent replies there.</summary>
@@ -77,7 +76,8 @@ public sealed class MessageStore(Database database, WritePath writes)
     private static async Task<Change<SendOutcome>> SendAsync(ChangeScope scope, CurrentUser sender, Guid sessionId, string text, string? clientMessageId,
         CancellationToken cancellationToken)
     {
-        if (scope.Planned) return Plan(scope, sender, sessionId, text);
+        var message = new ChatMessage(Guid.CreateVersion7(scope.Now), sessionId, sender.UserId, text, scope.Now) { ClientMessageId = clientMessageId };
+        if (scope.Planned) return Plan(scope, sender, message);
         if (clientMessageId is not null)
         {
             await using var existing = scope.Sql($"""
@@ -92,11 +92,8 @@ public sealed class MessageStore(Database database, WritePath writes)
             }
         }
 
-        var message = new ChatMessage(Guid.CreateVersion7(scope.Now), sessionId, sender.UserId, text, scope.Now) { ClientMessageId = clientMessageId };
         object? seq;
-        await using (var insert = scope.Sql(sender.IsAgent ? SendSql : JoinSql + ";\n" + SendSql)
-            .With("tenant", sender.TenantId).With("session", sessionId).With("id", message.Id)
-            .With("sender", sender.UserId).With("message", text).With("now", message.CreatedAt).With("client", clientMessageId))
+        await using (var insert = Bind(scope.Sql(sender.IsAgent ? SendSql : JoinSql + ";\n" + SendSql), sender, message))
         {
             seq = await insert.ExecuteScalarAsync(cancellationToken);
         }
@@ -110,22 +107,23 @@ public sealed class MessageStore(Database database, WritePath writes)
     /// assumes the session is open; if the insert returns no row it was not, and the reader sends the write
     /// back to run alone, unplanned, where the outcome says why.
     /// </summary>
-    private static Change<SendOutcome> Plan(ChangeScope scope, CurrentUser sender, Guid sessionId, string text)
+    private static Change<SendOutcome> Plan(ChangeScope scope, CurrentUser sender, ChatMessage message)
     {
-        var message = new ChatMessage(Guid.CreateVersion7(scope.Now), sessionId, sender.UserId, text, scope.Now);
         var created = new MessageCreated(sender.TenantId, message, sender.IsAgent);
-        if (!sender.IsAgent)
-            scope.Defer(JoinSql).With("tenant", sender.TenantId).With("session", sessionId).With("sender", sender.UserId);
-        scope.Defer(BumpSql).With("tenant", sender.TenantId).With("session", sessionId);
-        scope.DeferQuery(InsertSql, async (reader, ct) =>
-            {
-                if (!await reader.ReadAsync(ct)) throw new RunAloneException("The session is not open.");
-                created.Seq = reader.GetInt64(0);
-            })
-            .With("tenant", sender.TenantId).With("session", sessionId).With("id", message.Id)
-            .With("sender", sender.UserId).With("message", text).With("now", message.CreatedAt).With("client", (string?)null);
+        if (!sender.IsAgent) Bind(scope.Defer(JoinSql), sender, message);
+        Bind(scope.Defer(BumpSql), sender, message);
+        Bind(scope.DeferQuery(InsertSql, async (reader, ct) =>
+        {
+            if (!await reader.ReadAsync(ct)) throw new RunAloneException("The session is not open.");
+            created.Seq = reader.GetInt64(0);
+        }), sender, message);
         return Change.Of<SendOutcome>(new SendOutcome.Sent(message), created);
     }
+
+    /// <summary>Every statement of a send takes its parameters from the same names; each uses those it needs.</summary>
+    private static DbCommand Bind(DbCommand command, CurrentUser sender, ChatMessage message) =>
+        command.With("tenant", sender.TenantId).With("session", message.SessionId).With("id", message.Id).With("sender", sender.UserId)
+            .With("message", message.Message).With("now", message.CreatedAt).With("client", message.ClientMessageId);
 
     private static async Task<SendOutcome> WhyNotOpenAsync(ChangeScope scope, long tenantId, Guid sessionId, CancellationToken cancellationToken)
     {

@@ -20,36 +20,12 @@ public abstract record ReadOutcome
 /// </summary>
 public sealed class ReadMarkers(WritePath writes)
 {
-    /// <summary>Moves a marker to a message unless it already is at or past it: forward only, decided by the upsert itself.</summary>
+    /// <summary>
+    /// Moves a marker to a message of the session unless it already is at or past it: forward only, decided by
+    /// the upsert itself. The message's seq is read with it, so a planned send (whose seq the database has not
+    /// assigned yet) can move its sender's marker too.
+    /// </summary>
     private const string MoveSql = """
-        INSERT INTO read_markers (tenant_id, session_id, user_id, last_read_seq, last_read_message_id, read_at)
-        VALUES (@tenant, @session, @user, @seq, @message, @now)
-        ON CONFLICT (tenant_id, session_id, user_id) DO UPDATE
-            SET last_read_seq = excluded.last_read_seq, last_read_message_id = excluded.last_read_message_id, read_at = excluded.read_at
-            WHERE read_markers.last_read_seq < excluded.last_read_seq
-        """;
-
-    /// <summary>
-    /// Moves the user's marker to the message with order key <paramref name="seq"/>, unless it already is at or
-    /// past it, inside the change's transaction. True when the marker moved.
-    /// </summary>
-    public static async Task<bool> MoveAsync(ChangeScope scope, long tenantId, Guid sessionId, long userId, Guid messageId, long seq,
-        CancellationToken cancellationToken)
-    {
-        await using var command = Bind(scope.Sql(MoveSql + "\nRETURNING last_read_seq"), tenantId, sessionId, userId, messageId, seq, scope.Now);
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
-    }
-
-    /// <summary>
-    /// Moves the user's marker to a message of the session when nobody needs to know whether it moved: deferred
-    /// to the change's one batch before the commit. The message's seq is read with it, so a planned send (whose
-    /// seq the database has not assigned yet) can move its sender's marker too.
-    /// </summary>
-    public static void DeferMove(ChangeScope scope, long tenantId, Guid sessionId, long userId, Guid messageId) =>
-        scope.Defer(MoveToMessageSql)
-            .With("tenant", tenantId).With("session", sessionId).With("user", userId).With("message", messageId).With("now", scope.Now);
-
-    private const string MoveToMessageSql = """
         INSERT INTO read_markers (tenant_id, session_id, user_id, last_read_seq, last_read_message_id, read_at)
         SELECT tenant_id, session_id, @user, seq, id, @now FROM chat_messages
         WHERE tenant_id = @tenant AND id = @message AND session_id = @session
@@ -58,8 +34,19 @@ public sealed class ReadMarkers(WritePath writes)
             WHERE read_markers.last_read_seq < excluded.last_read_seq
         """;
 
-    private static DbCommand Bind(DbCommand command, long tenantId, Guid sessionId, long userId, Guid messageId, long seq, DateTimeOffset now) =>
-        command.With("tenant", tenantId).With("session", sessionId).With("user", userId).With("seq", seq).With("message", messageId).With("now", now);
+    /// <summary>Moves the user's marker to the message, inside the change's transaction. True when the marker moved.</summary>
+    public static async Task<bool> MoveAsync(ChangeScope scope, long tenantId, Guid sessionId, long userId, Guid messageId, CancellationToken cancellationToken)
+    {
+        await using var command = Bind(scope.Sql(MoveSql + "\nRETURNING last_read_seq"), tenantId, sessionId, userId, messageId, scope.Now);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>The same move when nobody needs to know whether it moved: deferred to the change's one batch before the commit.</summary>
+    public static void DeferMove(ChangeScope scope, long tenantId, Guid sessionId, long userId, Guid messageId) =>
+        Bind(scope.Defer(MoveSql), tenantId, sessionId, userId, messageId, scope.Now);
+
+    private static DbCommand Bind(DbCommand command, long tenantId, Guid sessionId, long userId, Guid messageId, DateTimeOffset now) =>
+        command.With("tenant", tenantId).With("session", sessionId).With("user", userId).With("message", messageId).With("now", now);
 
     /// <summary><c>POST /livechat/sessions/{id}/read</c>: moves the caller's marker forward and answers its state.</summary>
     public Task<ReadOutcome> ReadAsync(CurrentUser user, Guid sessionId, Guid messageId, CancellationToken cancellationToken) =>
@@ -72,14 +59,12 @@ public sealed class ReadMarkers(WritePath writes)
         {
             if (await session.ExecuteScalarAsync(cancellationToken) is null) return Change.Of<ReadOutcome>(new ReadOutcome.SessionNotFound());
         }
-        long seq;
-        await using (var message = scope.Sql("SELECT seq FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND id = @id")
+        await using (var message = scope.Sql("SELECT 1 FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND id = @id")
             .With("tenant", user.TenantId).With("session", sessionId).With("id", messageId))
         {
-            if (await message.ExecuteScalarAsync(cancellationToken) is not { } found) return Change.Of<ReadOutcome>(new ReadOutcome.NotAMessageOfTheSession());
-            seq = Convert.ToInt64(found, System.Globalization.CultureInfo.InvariantCulture);
+            if (await message.ExecuteScalarAsync(cancellationToken) is null) return Change.Of<ReadOutcome>(new ReadOutcome.NotAMessageOfTheSession());
         }
-        var moved = await MoveAsync(scope, user.TenantId, sessionId, user.UserId, messageId, seq, cancellationToken);
+        var moved = await MoveAsync(scope, user.TenantId, sessionId, user.UserId, messageId, cancellationToken);
         var state = await StateAsync(scope.Connection, scope.Transaction, user, sessionId, cancellationToken);
         return moved
             ? Change.Of<ReadOutcome>(new ReadOutcome.Done(state, true), new MessagesRead(user.TenantId, new MessagesReadPayload(sessionId, user.UserId, messageId, scope.Now)))
