@@ -33,13 +33,17 @@ public static class DbCommandExtensions
     public static DbCommand With<T>(this DbCommand command, string name, T value)
     {
         var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
         if (command is SqliteCommand)
         {
+            // With its prefix the name is found in one lookup; without it Microsoft.Data.Sqlite tries the bare name
+            // and then all three prefixes (to rule out ambiguity), each a native call with the name re-encoded,
+            // for every parameter on every statement of the command.
+            parameter.ParameterName = name.StartsWith('@') ? name : "@" + name;
             parameter.Value = ForSqlite(value) ?? DBNull.Value;
         }
         else
         {
+            parameter.ParameterName = name;
             parameter.Value = (object?)value ?? DBNull.Value;
             if (value is null && parameter is NpgsqlParameter typed && PostgresTypeOf(typeof(T)) is { } type) typed.NpgsqlDbType = type;
         }
