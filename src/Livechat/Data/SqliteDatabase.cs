@@ -111,23 +111,20 @@ public sealed class SqliteDatabase : Database
             connection.ReleaseAll();
             // IMMEDIATE takes the write lock up front, so a read-then-write never fails half-way.
             await using var transaction = connection.BeginTransaction(deferred: false);
-            for (var i = 0; i < batch.Count; i++)
+            foreach (var write in batch)
             {
-                var write = batch[i];
                 if (!write.TryStart()) continue; // its caller gave up while it was queued
-                var savepoint = "w" + i.ToString(CultureInfo.InvariantCulture);
-                await transaction.SaveAsync(savepoint);
+                await ExecuteAsync(connection, transaction, "SAVEPOINT write");
                 try
                 {
                     await write.RunAsync(connection, transaction);
-                    await transaction.ReleaseAsync(savepoint);
+                    await ExecuteAsync(connection, transaction, "RELEASE write");
                     done.Add(write);
                 }
                 catch (Exception e)
                 {
                     // This write alone is undone; the batch goes on.
-                    await transaction.RollbackAsync(savepoint);
-                    await transaction.ReleaseAsync(savepoint);
+                    await ExecuteAsync(connection, transaction, "ROLLBACK TO write; RELEASE write");
                     write.Fail(e);
                 }
             }
@@ -143,6 +140,17 @@ public sealed class SqliteDatabase : Database
             return;
         }
         foreach (var write in done) write.Succeed();
+    }
+
+    /// <summary>
+    /// The savepoints as kept commands, prepared once: <c>SqliteTransaction.Save</c> and <c>Release</c> compile
+    /// their SQL again on every call, twice per write. One name serves every write, since each is released
+    /// before the next begins.
+    /// </summary>
+    private static async Task ExecuteAsync(SqliteKeptConnection connection, SqliteTransaction transaction, string sql)
+    {
+        await using var command = connection.Sql(sql, transaction);
+        await command.ExecuteNonQueryAsync();
     }
 
     private async Task ResetConnectionAsync()
