@@ -38,6 +38,8 @@ public static class Startup
         services.AddSingleton<SessionAudiences>();
         services.AddSingleton<IChangeHandler>(sp => sp.GetRequiredService<SessionAudiences>());
         services.AddSingleton<IEventSink, MessageMetrics>();
+        services.AddSingleton<KnownParticipants>();
+        services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<KnownParticipants>());
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<RealtimePublisher>());
         services.AddSingleton<TenantStore>();
         services.AddSingleton<TenantDirectory>();

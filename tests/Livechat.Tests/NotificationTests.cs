@@ -61,6 +61,29 @@ public abstract class NotificationTests(LivechatServer server)
     }
 
     [Fact]
+    public async Task ATenantUserTakesPartInEachSessionTheyWriteIn()
+    {
+        // The service remembers who already takes part where (KnownParticipants): per session, not per user.
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        var bystander = await KnownUserAsync(tenant);
+        var user = server.TenantUser(tenant);
+        var first = await agent.StartSessionAsync();
+        await user.SendMessageAsync(first, "one");
+        await user.SendMessageAsync(first, "two");
+        var reply = (await agent.SendMessageAsync(first, "answer in the first")).Text("id");
+        (await agent.PatchAsync($"/livechat/sessions/{first}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
+
+        var second = await agent.StartSessionAsync();
+        await user.SendMessageAsync(second, "and a new question");
+        var secondReply = (await agent.SendMessageAsync(second, "answer in the second")).Text("id");
+
+        Assert.Equal([secondReply, reply], (await NotificationsAsync(user)).Select(n => n.Text("message_id")));
+        // The second session has a participant, so the tenant's other users are not notified of its reply.
+        Assert.Empty(await NotificationsAsync(bystander));
+    }
+
+    [Fact]
     public async Task WithoutParticipantsEveryKnownTenantUserIsNotified()
     {
         var tenant = await server.NewTenantAsync();

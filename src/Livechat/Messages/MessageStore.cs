@@ -24,7 +24,7 @@ public abstract record PageOutcome
     public sealed record UnknownCursor : PageOutcome;
 }
 
-public sealed class MessageStore(Database database, WritePath writes)
+public sealed class MessageStore(Database database, WritePath writes, KnownParticipants participants)
 {
     private const string Columns = "id, session_id, sender_id, message, created_at, client_message_id";
 
@@ -37,9 +37,11 @@ public sealed class MessageStore(Database database, WritePath writes)
     public async Task<Written<SendOutcome>> SendAsync(CurrentUser sender, Guid sessionId, string text, string? clientMessageId, IdempotencyClaim? claim,
         CancellationToken cancellationToken)
     {
+        // An agent never joins; a tenant user joins with their first message (recorded in its transaction).
+        var join = !sender.IsAgent && !participants.Contains(sender.TenantId, sessionId, sender.UserId);
         // A message without a client_message_id needs no read before its insert, so it can be planned (pipelined on PostgreSQL).
         Task<Written<SendOutcome>> Attempt() =>
-            writes.RunAsync(scope => SendAsync(scope, sender, sessionId, text, clientMessageId, cancellationToken), claim, cancellationToken, orderKey: sessionId,
+            writes.RunAsync(scope => SendAsync(scope, sender, join, sessionId, text, clientMessageId, cancellationToken), claim, cancellationToken, orderKey: sessionId,
                 plannable: clientMessageId is null);
         try
         {
@@ -66,18 +68,21 @@ public sealed class MessageStore(Database database, WritePath writes)
     /// <summary>Unplanned, the bump and the insert (after the participation) are one command: one round trip.</summary>
     private const string SendSql = BumpSql + ";\n" + InsertSql;
 
-    /// <summary>Tenant users who write in a session take part in it: they are notified of agent replies there.</summary>
+    /// <summary>
+    /// Tenant users who write in a session take part in it: they are notified of agent replies there. Run with
+    /// a tenant user's message unless this process already saw them take part (<see cref="KnownParticipants"/>).
+    /// </summary>
     private const string JoinSql = """
         INSERT INTO session_participants (tenant_id, session_id, user_id)
         SELECT tenant_id, id, @sender FROM chat_sessions WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
         ON CONFLICT DO NOTHING
         """;
 
-    private static async Task<Change<SendOutcome>> SendAsync(ChangeScope scope, CurrentUser sender, Guid sessionId, string text, string? clientMessageId,
+    private static async Task<Change<SendOutcome>> SendAsync(ChangeScope scope, CurrentUser sender, bool join, Guid sessionId, string text, string? clientMessageId,
         CancellationToken cancellationToken)
     {
         var message = new ChatMessage(Guid.CreateVersion7(scope.Now), sessionId, sender.UserId, text, scope.Now) { ClientMessageId = clientMessageId };
-        if (scope.Planned) return Plan(scope, sender, message);
+        if (scope.Planned) return Plan(scope, sender, join, message);
         if (clientMessageId is not null)
         {
             await using var existing = scope.Sql($"""
@@ -93,7 +98,7 @@ public sealed class MessageStore(Database database, WritePath writes)
         }
 
         object? seq;
-        await using (var insert = Bind(scope.Sql(sender.IsAgent ? SendSql : JoinSql + ";\n" + SendSql), sender, message))
+        await using (var insert = Bind(scope.Sql(join ? JoinSql + ";\n" + SendSql : SendSql), sender, message))
         {
             seq = await insert.ExecuteScalarAsync(cancellationToken);
         }
@@ -107,10 +112,10 @@ public sealed class MessageStore(Database database, WritePath writes)
     /// assumes the session is open; if the insert returns no row it was not, and the reader sends the write
     /// back to run alone, unplanned, where the outcome says why.
     /// </summary>
-    private static Change<SendOutcome> Plan(ChangeScope scope, CurrentUser sender, ChatMessage message)
+    private static Change<SendOutcome> Plan(ChangeScope scope, CurrentUser sender, bool join, ChatMessage message)
     {
         var created = new MessageCreated(sender.TenantId, message, sender.IsAgent);
-        if (!sender.IsAgent) Bind(scope.Defer(JoinSql), sender, message);
+        if (join) Bind(scope.Defer(JoinSql), sender, message);
         Bind(scope.Defer(BumpSql), sender, message);
         Bind(scope.DeferQuery(InsertSql, async (reader, ct) =>
         {

@@ -1,0 +1,29 @@
+using System.Collections.Concurrent;
+using Livechat.Changes;
+
+namespace Livechat.Messages;
+
+/// <summary>
+/// The tenant users this process has seen take part in a session (a committed message of theirs there). A
+/// tenant user's message records their participation (<c>session_participants</c>, so agent replies notify
+/// them) with an insert that is a no-op from their second message on; a participation is never removed, so
+/// once it has committed it stays true, and a known one needs no statement. What this process has not seen
+/// (another instance's commit, an evicted entry) just runs the insert again, which changes nothing.
+/// </summary>
+public sealed class KnownParticipants : IEventSink
+{
+    /// <summary>Entries kept at most; beyond it the set starts again empty (the next message of each re-inserts).</summary>
+    public const int MaxKnown = 100_000;
+
+    private readonly ConcurrentDictionary<(long Tenant, Guid Session, long User), byte> known = new();
+
+    public bool Contains(long tenantId, Guid sessionId, long userId) => known.ContainsKey((tenantId, sessionId, userId));
+
+    /// <summary>After the commit: the sender of a tenant user's message takes part in its session.</summary>
+    public void Publish(DomainEvent domainEvent)
+    {
+        if (domainEvent is not MessageCreated { ByAgent: false } created) return;
+        if (known.Count >= MaxKnown) known.Clear();
+        known.TryAdd((created.TenantId, created.Message.SessionId, created.Message.SenderId), 0);
+    }
+}
