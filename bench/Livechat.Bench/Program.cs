@@ -106,6 +106,7 @@ async Task SendAsync(Service service, int sessionCount)
     var next = -1;
     // A short warm-up first: JIT, pools, prepared statements.
     await LoadAsync(TimeSpan.FromSeconds(Option("--warmup", 2)), record: false);
+    await service.SettleAsync();
     var clock = Stopwatch.StartNew();
     var count = await LoadAsync(TimeSpan.FromSeconds(seconds), record: true);
     var elapsed = clock.Elapsed.TotalSeconds;
@@ -177,6 +178,7 @@ async Task RealtimeAsync(Service service, int count, int rate)
         var n = 0;
         // The same load first without recording (--warmup s): the service's code is compiled for its steady state.
         await OpenLoopAsync(Option("--warmup", 0));
+        await service.SettleAsync();
         await Task.Delay(TimeSpan.FromSeconds(1));
         pending.Clear();
         recording = true;
@@ -299,6 +301,7 @@ async Task ReferencesAsync(Service service)
     {
         await service.RateAsync(clients, warmup, Noop);
         await service.RateAsync(clients, warmup, Read);
+        await service.SettleAsync();
     }
     var noop = await service.RateAsync(clients, seconds, Noop);
     var read = await service.RateAsync(clients, seconds, Read);
@@ -412,9 +415,26 @@ internal sealed class Service : IAsyncDisposable
             await add.WaitForExitAsync();
             if (add.ExitCode != 0) throw new InvalidOperationException("livechat tenants add failed");
         }
-        var service = new Service(Run(environment, "serve", "--urls", baseUrl), folder, baseUrl, postgres is null ? "SQLite" : "PostgreSQL");
+        var service = new Service(Run(environment, "serve", "--urls", baseUrl), folder, baseUrl, postgres is null ? "SQLite" : "PostgreSQL") { postgres = postgres };
         await service.WaitUntilReadyAsync();
         return service;
+    }
+
+    private string? postgres;
+
+    /// <summary>
+    /// After the warm-up, on PostgreSQL: ANALYZE, as autovacuum does within its first minute (and pgbench after
+    /// its set-up). The schema is new, and until its tables have statistics the planner picks among indexes that
+    /// tie on cost, some of which scan a whole tenant's sessions for one row: runs of the same build then
+    /// differed threefold in PostgreSQL's CPU per message. A service that has run for a minute is past that.
+    /// </summary>
+    public async Task SettleAsync()
+    {
+        if (postgres is null) return;
+        await using var connection = new Npgsql.NpgsqlConnection(postgres);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("ANALYZE", connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>Each PostgreSQL run starts from an empty schema, so runs do not measure each other's leftovers.</summary>
