@@ -437,12 +437,16 @@ internal sealed class Service : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>Each PostgreSQL run starts from an empty schema, so runs do not measure each other's leftovers.</summary>
+    /// <summary>
+    /// Each PostgreSQL run starts from an empty schema and a checkpoint, so runs do not measure each other's
+    /// leftovers: the tables of the previous one, or its WAL (bench/run runs the realtime load right after a
+    /// send load, whose checkpoint then ran during it).
+    /// </summary>
     private static async Task ResetPostgresAsync(string connectionString)
     {
         await using var connection = new Npgsql.NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand("DROP SCHEMA public CASCADE; CREATE SCHEMA public;", connection);
+        await using var command = new Npgsql.NpgsqlCommand("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CHECKPOINT;", connection);
         await command.ExecuteNonQueryAsync();
     }
 

@@ -11,9 +11,11 @@ public sealed record SessionAudience(IReadOnlyList<long> Users)
 {
     public static readonly SessionAudience Nobody = new([]);
 
+    // UNION ALL: a user in both halves is harmless (streams ask whether they are in the audience), and a
+    // UNION made both databases build a table to remove duplicates, for two or three users read with every message.
     private const string Sql = """
         SELECT agent_id FROM chat_sessions WHERE tenant_id = @tenant AND id = @session AND agent_id IS NOT NULL
-        UNION
+        UNION ALL
         SELECT user_id FROM session_participants WHERE tenant_id = @tenant AND session_id = @session
         """;
 
