@@ -86,11 +86,10 @@ public sealed class SqliteDatabase : Database
         await opened.OpenAsync(CancellationToken.None);
         // Per connection, not per file: FULL makes a commit survive a power cut, as PostgreSQL's does (it is
         // SQLite's default too; stated here so no build option can weaken it). The busy timeout covers other
-        // processes that write to the file (the command-line verbs). The writer never checkpoints: see
-        // CheckpointAsync.
+        // processes that write to the file (the command-line verbs). Checkpoints: see CheckpointAsync.
         await using (var pragma = opened.CreateCommand())
         {
-            pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA wal_autocheckpoint = 0;";
+            pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA wal_autocheckpoint = 10000;";
             await pragma.ExecuteNonQueryAsync();
         }
         checkpoints ??= Task.Run(() => CheckpointAsync(stopping.Token));
@@ -158,15 +157,19 @@ public sealed class SqliteDatabase : Database
     private Task? checkpoints;
 
     /// <summary>
-    /// Copies the WAL into the database file, on a connection of its own, twice a second. By default SQLite
-    /// checkpoints inside the commit that crosses 1,000 pages of WAL, on the writer: under the message load
-    /// that was many times a second, each time copying the same hot pages (the tails of the busy sessions)
-    /// and syncing the database file, a quarter of the writer's commit time; and with 500 conversations a
-    /// checkpoint held every write for up to half a second (the realtime p99 went from 5 to 547 ms when it
-    /// was made rarer and so larger). A PASSIVE checkpoint here waits for no one, and the writer goes on
-    /// appending meanwhile; FULL makes it sync the WAL before copying and the file after, so what a commit
-    /// made durable stays durable. When the copy is complete, the writer's next transaction starts the WAL
-    /// from its beginning again.
+    /// Copies the WAL into the database file, on a connection of its own, twice a second. SQLite checkpoints
+    /// inside the commit that finds the WAL past <c>wal_autocheckpoint</c> pages, on the writer, which holds
+    /// every write meanwhile: at the default of 1,000 pages the message load checkpointed many times a second,
+    /// each time copying the same hot pages (the tails of the busy sessions) and syncing the database file, a
+    /// quarter of the writer's commit time; at 10,000 pages that cost went, but with 500 conversations one
+    /// checkpoint held the writer for up to half a second (a realtime p99 of 547 ms). So the copying is done
+    /// here: a PASSIVE checkpoint waits for no one and the writer goes on appending meanwhile, with FULL
+    /// syncing the WAL before the copy and the file after, so what a commit made durable stays durable. The
+    /// writer still checkpoints at 10,000 pages, which then has only the last half second left to copy: that
+    /// completes the copy, and a WAL copied completely starts again from its beginning at the next write.
+    /// Without it the copy never catches up under constant writes, so the WAL never starts again and grows;
+    /// measured that way, the send rate was a quarter lower (three alternating pairs), the likely cause being
+    /// that appending to a growing file makes every commit's sync dearer than rewriting one.
     /// </summary>
     private async Task CheckpointAsync(CancellationToken stop)
     {
