@@ -17,13 +17,20 @@ public sealed class KnownParticipants : IEventSink
 
     private readonly ConcurrentDictionary<(long Tenant, Guid Session, long User), byte> known = new();
 
+    // Counted here: ConcurrentDictionary.Count takes every lock of the table, and this runs with every
+    // tenant user's message on the writer loops. Racing loops may clear twice or count a little off; either
+    // way the set only forgets, which costs a no-op insert.
+    private int count;
+
     public bool Contains(long tenantId, Guid sessionId, long userId) => known.ContainsKey((tenantId, sessionId, userId));
 
     /// <summary>After the commit: the sender of a tenant user's message takes part in its session.</summary>
     public void Publish(DomainEvent domainEvent)
     {
         if (domainEvent is not MessageCreated { ByAgent: false } created) return;
-        if (known.Count >= MaxKnown) known.Clear();
-        known.TryAdd((created.TenantId, created.Message.SessionId, created.Message.SenderId), 0);
+        if (!known.TryAdd((created.TenantId, created.Message.SessionId, created.Message.SenderId), 0)) return;
+        if (Interlocked.Increment(ref count) <= MaxKnown) return;
+        known.Clear();
+        Interlocked.Exchange(ref count, 0);
     }
 }
