@@ -193,9 +193,10 @@ public sealed class SqliteDatabase : Database
                     checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
                     await checkpoint.ExecuteNonQueryAsync(stop);
                 }
-                catch (SqliteException)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // A checkpoint that failed copied what it could; the next tick starts on a fresh connection.
+                    // A checkpoint that failed copied what it could; the next tick starts on a fresh connection
+                    // (the writer's own checkpoints go on meanwhile, so the WAL stays bounded).
                     checkpointer?.Dispose();
                     checkpointer = null;
                 }
