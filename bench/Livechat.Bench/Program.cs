@@ -375,14 +375,16 @@ internal sealed class Service : IAsyncDisposable
     private static readonly AuthOptions Auth = new() { SigningKey = Key };
     private readonly Process process;
     private readonly string folder;
+    private readonly string? postgres; // the connection string, or null on SQLite
     private readonly HttpClient http;
 
-    private Service(Process process, string folder, string baseUrl, string name)
+    private Service(Process process, string folder, string baseUrl, string? postgres)
     {
         this.process = process;
         this.folder = folder;
+        this.postgres = postgres;
         BaseUrl = baseUrl;
-        Name = name;
+        Name = postgres is null ? "SQLite" : "PostgreSQL";
         http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan }) { BaseAddress = new Uri(baseUrl) };
     }
 
@@ -415,12 +417,10 @@ internal sealed class Service : IAsyncDisposable
             await add.WaitForExitAsync();
             if (add.ExitCode != 0) throw new InvalidOperationException("livechat tenants add failed");
         }
-        var service = new Service(Run(environment, "serve", "--urls", baseUrl), folder, baseUrl, postgres is null ? "SQLite" : "PostgreSQL") { postgres = postgres };
+        var service = new Service(Run(environment, "serve", "--urls", baseUrl), folder, baseUrl, postgres);
         await service.WaitUntilReadyAsync();
         return service;
     }
-
-    private string? postgres;
 
     /// <summary>
     /// After the warm-up, on PostgreSQL: ANALYZE, as autovacuum does within its first minute (and pgbench after
