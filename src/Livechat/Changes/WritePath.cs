@@ -45,19 +45,25 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
     /// with the change's other deferred statements in one round trip (one batch on PostgreSQL), after every
     /// handler and before the commit. It still commits, or rolls back, with the change.
     /// </summary>
-    public DbCommand Defer(string sql) => Defer(sql, null);
+    public DbCommand Defer(string sql) => Add(sql, null, false);
+
+    /// <summary>
+    /// A deferred statement whose SQL writes nothing unless the deferred statement just before it wrote a row
+    /// (an outbox event's deliveries): where statements run one by one (SQLite), it is then not run at all.
+    /// </summary>
+    public DbCommand DeferIfPreviousWrote(string sql) => Add(sql, null, true);
 
     /// <summary>
     /// A query that runs with the deferred statements, after every handler (so it sees all they wrote), whose
     /// rows go to <paramref name="read"/> before the commit. It may not raise events, since the handlers are
     /// done; it may <see cref="Announce"/> them.
     /// </summary>
-    public DbCommand DeferQuery(string sql, Func<DbDataReader, CancellationToken, Task> read) => Defer(sql, read);
+    public DbCommand DeferQuery(string sql, Func<DbDataReader, CancellationToken, Task> read) => Add(sql, read, false);
 
-    private DbCommand Defer(string sql, Func<DbDataReader, CancellationToken, Task>? read)
+    private DbCommand Add(string sql, Func<DbDataReader, CancellationToken, Task>? read, bool onlyIfPreviousWrote)
     {
         var command = Connection.Sql(sql, Transaction);
-        Deferred.Add(new DeferredStatement(command, read));
+        Deferred.Add(new DeferredStatement(command, read, onlyIfPreviousWrote));
         return command;
     }
 

@@ -78,18 +78,23 @@ public abstract class Database : IAsyncDisposable
     /// Runs <paramref name="statements"/> (made on one connection, in <paramref name="transaction"/>) in order,
     /// hands each reading statement's rows to its reader, and disposes them. One round trip where the provider
     /// can batch (PostgreSQL); one after the other otherwise. A statement without a reader returns no rows.
+    /// One after the other, a statement marked <see cref="DeferredStatement.OnlyIfPreviousWrote"/> is skipped
+    /// when the one before it changed no row (in a batch it runs, and its SQL makes it write nothing).
     /// </summary>
     public virtual async Task ExecuteAllAsync(IReadOnlyList<DeferredStatement> statements, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        foreach (var (command, read) in statements)
+        var previousWrote = true;
+        foreach (var (command, read, onlyIfPreviousWrote) in statements)
         {
             await using (command)
             {
+                if (onlyIfPreviousWrote && !previousWrote) continue;
                 if (read is null)
                 {
-                    await command.ExecuteNonQueryAsync(cancellationToken);
+                    previousWrote = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
                     continue;
                 }
+                previousWrote = true;
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 await read(reader, cancellationToken);
             }
@@ -102,8 +107,12 @@ public abstract class Database : IAsyncDisposable
     public abstract ValueTask DisposeAsync();
 }
 
-/// <summary>A statement that runs with others just before a commit; <paramref name="Read"/>, if any, gets its rows.</summary>
-public sealed record DeferredStatement(DbCommand Command, Func<DbDataReader, CancellationToken, Task>? Read = null);
+/// <summary>
+/// A statement that runs with others just before a commit; <paramref name="Read"/>, if any, gets its rows.
+/// <paramref name="OnlyIfPreviousWrote"/> says its SQL writes nothing unless the statement before it wrote
+/// (the outbox's deliveries need its event), so an engine that runs them one by one may skip it then.
+/// </summary>
+public sealed record DeferredStatement(DbCommand Command, Func<DbDataReader, CancellationToken, Task>? Read = null, bool OnlyIfPreviousWrote = false);
 
 /// <summary>
 /// A write as statements to send, in order, with the readers that take their rows; <paramref name="Outcome"/>

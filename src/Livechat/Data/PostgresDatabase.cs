@@ -139,7 +139,7 @@ public sealed class PostgresDatabase : Database
     private static async Task SendAsync(NpgsqlTransaction transaction, IReadOnlyList<DeferredStatement> statements, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(transaction.Connection!, transaction);
-        foreach (var (command, _) in statements)
+        foreach (var (command, _, _) in statements)
         {
             // A parameter belongs to one collection at a time: it moves from the command to the batch's command.
             var parameters = command.Parameters.Cast<NpgsqlParameter>().ToArray();

@@ -45,7 +45,8 @@ public static class WebhookOutbox
     {
         var eventId = Guid.CreateVersion7(scope.Now);
         Bind(scope.Defer(InsertEventSql(false)), tenantId, eventId, type, data, scope.Now, null);
-        Bind(scope.Defer(InsertDeliveriesSql(false)), tenantId, eventId, type, data, scope.Now, null);
+        // Its webhooks are the event's: when the event was not written, no delivery is either.
+        Bind(scope.DeferIfPreviousWrote(InsertDeliveriesSql(false)), tenantId, eventId, type, data, scope.Now, null);
     }
 
     // Which webhooks want it: enabled, of this tenant, subscribed to the type or to everything. Event types
