@@ -3,8 +3,7 @@
 //   send           the real service as its own process (Production settings; a fresh SQLite file, or the
 //                  PostgreSQL of --postgres), --clients concurrent clients POSTing messages round-robin over
 //                  --sessions sessions (each one an agent's, with a tenant user taking part: both sides write).
-//                  --rounds n measures n times and reports the median; --commit-loop runs sqlite-commits after each
-//                  round and reports the median of the rounds' ratios (each rate against its own minute's reference).
+//                  --rounds n measures n times in a row and reports the median rate.
 //   compare        send on PostgreSQL (--postgres) and on SQLite, then sqlite-commits, in --rounds alternating rounds
 //                  (both services run side by side): the ratios of bench/run, each a median of same-minute ratios.
 //   sqlite-commits SQLite's own ceiling: one connection, WAL, synchronous=FULL, one single-row INSERT per commit.
@@ -117,32 +116,20 @@ async Task SendAsync(Service service, int sessionCount)
     // A warm-up first: JIT, pools, prepared statements.
     await load.RunAsync(TimeSpan.FromSeconds(Option("--warmup", 2)), record: false);
     await service.SettleAsync();
-    // --rounds measures the send that many times; with --commit-loop, SQLite's own commit loop runs after each
-    // (the service idle meanwhile), so each rate is judged against its reference of the same minute: on this
-    // machine runs of one build differ by up to a quarter from one minute to the next.
     var rounds = Option("--rounds", 1);
-    var withCommitLoop = args.Contains("--commit-loop");
     var rates = new List<double>();
-    var commitRates = new List<double>();
     Console.WriteLine();
     Console.WriteLine($"## Send on {service.Name}: {clients} clients, {sessionCount} sessions round-robin, agents and tenant users alternating, {rounds} × {seconds} s");
     Console.WriteLine();
     for (var round = 1; round <= rounds; round++)
     {
         rates.Add(await load.RunAsync(TimeSpan.FromSeconds(seconds), record: true));
-        var line = $"- round {round}: **{rates[^1]:0} messages/s**, each durable before its 201";
-        if (withCommitLoop)
-        {
-            commitRates.Add(CommitLoopRate(seconds));
-            line += $"; then SQLite's one-connection commit loop: {commitRates[^1]:0} commits/s (ratio {rates[^1] / commitRates[^1]:0.00})";
-        }
-        Console.WriteLine(line);
+        Console.WriteLine($"- round {round}: **{rates[^1]:0} messages/s**, each durable before its 201");
     }
     Console.WriteLine();
     Console.WriteLine(Table.Header);
     Console.WriteLine(load.Row());
-    Console.WriteLine($"RESULT rate={Median(rates):0} {load.Percentiles("")}" +
-        (withCommitLoop ? $" commits={Median(commitRates):0} ratio={Median(rates.Zip(commitRates, (a, b) => a / b).ToList()):0.00}" : ""));
+    Console.WriteLine($"RESULT rate={Median(rates):0} {load.Percentiles("")}");
 }
 
 // The send on both databases and SQLite's commit loop, in alternating rounds: both services run side by side
