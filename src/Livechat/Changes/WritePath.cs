@@ -6,6 +6,15 @@ namespace Livechat.Changes;
 /// <summary>Something that happened to a tenant's data; published only after the change that caused it committed.</summary>
 public abstract record DomainEvent(long TenantId);
 
+/// <summary>
+/// An event that only says "look again" (the queue moved, capacity was freed): its handlers read the state
+/// when they run, so one copy waiting to be handled serves every equal one raised before it is handled.
+/// <see cref="ChangeScope.Raise"/> drops such a copy. Without that, a change that requeued the chats of 64
+/// agents raised 64 "queue moved" events, and each pushed every queued chat's position: 4,096 updates, the
+/// same 64 of them 64 times, in one transaction that held the SQLite writer for most of a second.
+/// </summary>
+public interface ICoalescingEvent;
+
 /// <summary>What a feature's write returns: its outcome and the events it caused (none when nothing changed).</summary>
 public readonly record struct Change<T>(T Outcome, IReadOnlyList<DomainEvent> Events);
 
@@ -19,6 +28,9 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
 {
     internal readonly List<DomainEvent> Events = [];
     internal readonly List<DomainEvent> Announced = [];
+
+    /// <summary>How many of <see cref="Events"/> the handlers have started on; the rest wait.</summary>
+    internal int Started;
 
     public DbConnection Connection { get; } = connection;
     public DbTransaction Transaction { get; } = transaction;
@@ -67,8 +79,15 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
         return command;
     }
 
-    /// <summary>A follow-up event: handled in this transaction, published after it.</summary>
-    public void Raise(DomainEvent domainEvent) => Events.Add(domainEvent);
+    /// <summary>
+    /// A follow-up event: handled in this transaction, published after it. An <see cref="ICoalescingEvent"/>
+    /// equal to one that is still waiting for its handlers is dropped: that one will see what both meant.
+    /// </summary>
+    public void Raise(DomainEvent domainEvent)
+    {
+        if (domainEvent is ICoalescingEvent && Events.Skip(Started).Contains(domainEvent)) return;
+        Events.Add(domainEvent);
+    }
 
     /// <summary>
     /// An event a deferred query found (the notifications a reply created): the handlers have run, so no handler
@@ -154,10 +173,11 @@ public sealed class WritePath(Database database, IEnumerable<IChangeHandler> han
     private async Task<Change<T>> HandleAsync<T>(Func<ChangeScope, Task<Change<T>>> change, ChangeScope scope, CancellationToken cancellationToken)
     {
         var result = await change(scope);
-        scope.Events.AddRange(result.Events);
+        foreach (var domainEvent in result.Events) scope.Raise(domainEvent);
         // A plain loop over a growing list: raised events are handled too, in order.
         for (var i = 0; i < scope.Events.Count; i++)
         {
+            scope.Started = i + 1;
             foreach (var handler in handlers) await handler.HandleAsync(scope.Events[i], scope, cancellationToken);
         }
         return result;
