@@ -490,6 +490,9 @@ internal sealed class Service : IAsyncDisposable
             ["Livechat__RateLimits__TenantPermitsPerSecond"] = "1000000",
             ["Livechat__RateLimits__TenantBurst"] = "1000000",
             ["Livechat__Webhooks__AllowPrivateNetworks"] = "true", // the webhook receiver runs on loopback
+            // The agents who write here never go ONLINE: their chats would go back to the queue a minute in,
+            // and a long run would measure two loads, before and after.
+            ["Livechat__Routing__RequeueAfterSeconds"] = "86400",
         };
         var port = FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
