@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Livechat.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
