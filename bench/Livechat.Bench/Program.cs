@@ -6,6 +6,8 @@
 //                  --rounds n measures n times in a row and reports the median rate.
 //   compare        send on PostgreSQL (--postgres) and on SQLite, then sqlite-commits, in --rounds alternating rounds
 //                  (both services run side by side): the ratios of bench/run, each a median of same-minute ratios.
+//   builds         send on PostgreSQL with this build (--postgres) and with the build in folder --other (on database
+//                  --other-postgres), side by side in --rounds alternating rounds: the median same-minute ratio.
 //   sqlite-commits SQLite's own ceiling: one connection, WAL, synchronous=FULL, one single-row INSERT per commit.
 //   realtime       --conversations conversations, an agent and a tenant user each on the hub (two connections
 //                  per conversation), --rate messages/s in total: POST sent → messageCreated at the other side.
@@ -43,6 +45,9 @@ switch (mode)
     case "compare" when postgres is not null:
         await CompareAsync(postgres, Option("--sessions", 64));
         return 0;
+    case "builds" when postgres is not null && TextOption("--other") is { } other && TextOption("--other-postgres") is { } otherPostgres:
+        await BuildsAsync(postgres, other, otherPostgres, Option("--sessions", 64));
+        return 0;
     case "send":
     case "realtime":
     case "references":
@@ -60,7 +65,7 @@ switch (mode)
         }
         return 0;
     default:
-        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres): send | compare | sqlite-commits | realtime | references | routing | session-list | webhooks");
+        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds --postgres, --other and --other-postgres): send | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks");
         return 2;
 }
 
@@ -169,6 +174,32 @@ async Task CompareAsync(string connectionString, int sessionCount)
     Console.WriteLine($"RESULT postgres={Median(postgres):0} sqlite={Median(sqlite):0} commits={Median(commits):0} " +
         $"postgres_sqlite={Median(postgres.Zip(sqlite, (a, b) => a / b).ToList()):0.00} sqlite_commits={Median(sqlite.Zip(commits, (a, b) => a / b).ToList()):0.00} " +
         $"{postgresLoad.Percentiles("postgres_")} {sqliteLoad.Percentiles("sqlite_")}");
+}
+
+// Two builds of the service, each on its own PostgreSQL database, side by side in alternating rounds: whether a
+// change saves anything, measured as a same-minute ratio (rates of one build drift by a quarter between minutes).
+async Task BuildsAsync(string connectionString, string other, string otherConnectionString, int sessionCount)
+{
+    await using var thisBuild = await Service.StartAsync(connectionString);
+    await using var otherBuild = await Service.StartAsync(otherConnectionString, other);
+    var loads = new[] { await SendLoad.StartAsync(thisBuild, sessionCount, clients), await SendLoad.StartAsync(otherBuild, sessionCount, clients) };
+    foreach (var load in loads)
+    {
+        await load.RunAsync(TimeSpan.FromSeconds(Option("--warmup", 2)), record: false);
+        await load.Service.SettleAsync();
+    }
+    var ratios = new List<double>();
+    for (var round = 1; round <= Option("--rounds", 5); round++)
+    {
+        // Which build goes first alternates too, so neither always follows the other's checkpoint or autovacuum.
+        var (first, second) = round % 2 == 1 ? (loads[0], loads[1]) : (loads[1], loads[0]);
+        var firstRate = await first.RunAsync(TimeSpan.FromSeconds(seconds), record: true);
+        var secondRate = await second.RunAsync(TimeSpan.FromSeconds(seconds), record: true);
+        var (mine, theirs) = round % 2 == 1 ? (firstRate, secondRate) : (secondRate, firstRate);
+        ratios.Add(theirs / mine);
+        Console.WriteLine($"- round {round}: this build {mine:0}/s, the other {theirs:0}/s, other/this {ratios[^1]:0.00}");
+    }
+    Console.WriteLine($"RESULT other_this={Median(ratios):0.00} {loads[0].Percentiles("this_")} {loads[1].Percentiles("other_")}");
 }
 
 async Task RealtimeAsync(Service service, int count, int rate)
@@ -473,7 +504,8 @@ internal sealed class Service : IAsyncDisposable
 
     public string Name { get; }
 
-    public static async Task<Service> StartAsync(string? postgres)
+    /// <param name="build">A folder with another build's Livechat.dll (the <c>builds</c> mode); this build's by default.</param>
+    public static async Task<Service> StartAsync(string? postgres, string? build = null)
     {
         var folder = Directory.CreateTempSubdirectory("livechat-bench-").FullName;
         if (postgres is not null) await ResetPostgresAsync(postgres);
@@ -496,12 +528,12 @@ internal sealed class Service : IAsyncDisposable
         };
         var port = FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
-        using (var add = Run(environment, "tenants", "add", "--id", "1", "--name", "Bench"))
+        using (var add = Run(build, environment, "tenants", "add", "--id", "1", "--name", "Bench"))
         {
             await add.WaitForExitAsync();
             if (add.ExitCode != 0) throw new InvalidOperationException("livechat tenants add failed");
         }
-        var service = new Service(Run(environment, "serve", "--urls", baseUrl), folder, baseUrl, postgres);
+        var service = new Service(Run(build, environment, "serve", "--urls", baseUrl), folder, baseUrl, postgres);
         await service.WaitUntilReadyAsync();
         return service;
     }
@@ -640,10 +672,10 @@ internal sealed class Service : IAsyncDisposable
         throw new InvalidOperationException("The service did not become ready.");
     }
 
-    private static Process Run(Dictionary<string, string> environment, params string[] args)
+    private static Process Run(string? build, Dictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Livechat.dll"));
+        start.ArgumentList.Add(Path.Combine(build ?? AppContext.BaseDirectory, "Livechat.dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var (key, value) in environment) start.Environment[key] = value;
         var process = Process.Start(start)!;

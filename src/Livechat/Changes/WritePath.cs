@@ -24,7 +24,7 @@ public static class Change
 }
 
 /// <summary>The transaction a change runs in, and the events its handlers raise in turn.</summary>
-public sealed class ChangeScope(DbConnection connection, DbTransaction transaction, DateTimeOffset now, bool planned = false)
+public sealed class ChangeScope(DbConnection connection, DbTransaction transaction, DateTimeOffset now, PlanRun? run = null)
 {
     internal readonly List<DomainEvent> Events = [];
     internal readonly List<DomainEvent> Announced = [];
@@ -43,7 +43,10 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
     /// with <c>plannable</c>): nothing runs yet, so every statement is deferred, and the change's outcome and
     /// events must hold whatever the rows say, or a reader throws <see cref="RunAloneException"/>.
     /// </summary>
-    public bool Planned { get; } = planned;
+    public bool Planned => Run is not null;
+
+    /// <summary>While planned: the run of plans this change's statements travel with (what they may share).</summary>
+    public PlanRun? Run { get; } = run;
 
     /// <summary>A statement that runs now, in the change's transaction; a planned change has none.</summary>
     public DbCommand Sql(string sql) => Planned
@@ -162,9 +165,9 @@ public sealed class WritePath(Database database, IEnumerable<IChangeHandler> han
             }
             claim?.MarkCommitted();
             Publish(done.Events);
-        }, orderKey, plannable && claim is null ? async (connection, transaction) =>
+        }, orderKey, plannable && claim is null ? async run =>
         {
-            var scope = new ChangeScope(connection, transaction, time.Now(), planned: true);
+            var scope = new ChangeScope(run.Connection, run.Transaction, time.Now(), run);
             var result = await HandleAsync(change, scope, cancellationToken);
             return new PlannedWrite<Written<T>>(scope.Deferred, () => Done(result, scope));
         } : null);

@@ -61,10 +61,11 @@ public abstract class Database : IAsyncDisposable
     /// an engine that can pipeline them (PostgreSQL) sends the plans of a batch's writes together, in one round
     /// trip, and answers each write with its plan's outcome once they ran. A plan that finds it cannot stand
     /// (a reader throws <see cref="RunAloneException"/>) sends its batch back to <paramref name="work"/>, each
-    /// write alone. Engines without pipelining run <paramref name="work"/> only.
+    /// write alone. Engines without pipelining run <paramref name="work"/> only. The plans sent in one round
+    /// trip share a <see cref="PlanRun"/>, so their changes can share a statement too.
     /// </remarks>
     public abstract Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken,
-        Action<T>? afterCommit = null, Guid? orderKey = null, Func<DbConnection, DbTransaction, Task<PlannedWrite<T>>>? plan = null);
+        Action<T>? afterCommit = null, Guid? orderKey = null, Func<PlanRun, Task<PlannedWrite<T>>>? plan = null);
 
     /// <summary>
     /// Runs <paramref name="work"/> in a short transaction of its own, outside the API's writer batches, for
@@ -119,6 +120,21 @@ public sealed record DeferredStatement(DbCommand Command, Func<DbDataReader, Can
 /// answers the write once they all ran. Making it runs no statement.
 /// </summary>
 public sealed record PlannedWrite<T>(IReadOnlyList<DeferredStatement> Statements, Func<T> Outcome);
+
+/// <summary>
+/// The planned writes whose statements travel together, in one round trip, in one transaction: an engine makes
+/// one for each such run. <see cref="Shared"/> holds what their changes share, so that a statement every
+/// one of them would send (a check of the tenant's state) is sent once, by the first, and its rows serve all.
+/// Nothing else runs between their statements, so what the shared statement reads holds for each of them.
+/// </summary>
+public sealed class PlanRun(DbConnection connection, DbTransaction transaction)
+{
+    public DbConnection Connection { get; } = connection;
+    public DbTransaction Transaction { get; } = transaction;
+
+    /// <summary>Keyed by whoever shares (a handler's own key type); only the writer loop touches it.</summary>
+    public Dictionary<object, object> Shared { get; } = [];
+}
 
 /// <summary>
 /// Thrown by a planned write's reader when the rows say the plan was wrong (the session it wrote to was not

@@ -22,7 +22,7 @@ internal sealed class WriteQueue : IAsyncDisposable
     }
 
     public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, Action<T>? afterCommit, Guid? orderKey, CancellationToken cancellationToken,
-        Func<DbConnection, DbTransaction, Task<PlannedWrite<T>>>? plan = null)
+        Func<PlanRun, Task<PlannedWrite<T>>>? plan = null)
     {
         var write = new PendingWrite<T>(work, plan, afterCommit, orderKey, cancellationToken);
         ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(write), this);
@@ -90,7 +90,7 @@ internal abstract class PendingWrite(Guid? orderKey, CancellationToken cancellat
     public abstract bool Planned { get; }
 
     /// <summary>Makes the plan (no statement runs) and returns its statements; <see cref="TakePlannedOutcome"/> follows once they ran.</summary>
-    public abstract Task<IReadOnlyList<DeferredStatement>> PlanAsync(DbConnection connection, DbTransaction transaction);
+    public abstract Task<IReadOnlyList<DeferredStatement>> PlanAsync(PlanRun run);
 
     /// <summary>After the plan's statements and readers ran: keeps the plan's outcome for <see cref="Succeed"/>.</summary>
     public abstract void TakePlannedOutcome();
@@ -101,7 +101,7 @@ internal abstract class PendingWrite(Guid? orderKey, CancellationToken cancellat
     public abstract void Fail(Exception exception);
 }
 
-internal sealed class PendingWrite<T>(Func<DbConnection, DbTransaction, Task<T>> work, Func<DbConnection, DbTransaction, Task<PlannedWrite<T>>>? plan,
+internal sealed class PendingWrite<T>(Func<DbConnection, DbTransaction, Task<T>> work, Func<PlanRun, Task<PlannedWrite<T>>>? plan,
     Action<T>? afterCommit, Guid? orderKey, CancellationToken cancellation)
     : PendingWrite(orderKey, cancellation)
 {
@@ -115,9 +115,9 @@ internal sealed class PendingWrite<T>(Func<DbConnection, DbTransaction, Task<T>>
 
     public override bool Planned => plan is not null;
 
-    public override async Task<IReadOnlyList<DeferredStatement>> PlanAsync(DbConnection connection, DbTransaction transaction)
+    public override async Task<IReadOnlyList<DeferredStatement>> PlanAsync(PlanRun run)
     {
-        planned = await plan!(connection, transaction);
+        planned = await plan!(run);
         return planned.Statements;
     }
 

@@ -116,7 +116,7 @@ public sealed class PostgresDatabase : Database
     }
 
     public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken,
-        Action<T>? afterCommit = null, Guid? orderKey = null, Func<DbConnection, DbTransaction, Task<PlannedWrite<T>>>? plan = null)
+        Action<T>? afterCommit = null, Guid? orderKey = null, Func<PlanRun, Task<PlannedWrite<T>>>? plan = null)
     {
         // Writes without an order key need no order among themselves: spread them over the loops.
         var index = orderKey is { } key
@@ -230,17 +230,20 @@ public sealed class PostgresDatabase : Database
                 // their statements go in one round trip (with the BEGIN), in the writes' order.
                 var planned = new List<PendingWrite>();
                 var statements = new List<DeferredStatement>();
+                PlanRun? run = null;
                 foreach (var write in ordered)
                 {
                     if (!write.TryStart()) continue; // its caller gave up while it was queued
                     started.Add(write);
                     if (write.Planned)
                     {
-                        statements.AddRange(await write.PlanAsync(connection, transaction));
+                        statements.AddRange(await write.PlanAsync(run ??= new PlanRun(connection, transaction)));
                         planned.Add(write);
                         continue;
                     }
                     await SendPlannedAsync(transaction, planned, statements);
+                    // What the plans before it shared may not hold after it: the plans after it start a new run.
+                    run = null;
                     await write.RunAsync(connection, transaction);
                 }
                 await SendPlannedAsync(transaction, planned, statements);

@@ -76,7 +76,7 @@ public sealed class SqliteDatabase : Database
 
     /// <summary>SQLite runs in this process, where a round trip costs nothing: a plan is never needed, the work runs.</summary>
     public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken,
-        Action<T>? afterCommit = null, Guid? orderKey = null, Func<DbConnection, DbTransaction, Task<PlannedWrite<T>>>? plan = null) =>
+        Action<T>? afterCommit = null, Guid? orderKey = null, Func<PlanRun, Task<PlannedWrite<T>>>? plan = null) =>
         writer.WriteAsync(work, afterCommit, orderKey, cancellationToken);
 
     /// <summary>The writer's one connection, opened once and kept until a batch fails.</summary>

@@ -10,6 +10,7 @@ public static class WebhookSetup
             .Validate(o => o.LeaseSeconds > o.TimeoutSeconds, "Livechat:Webhooks:LeaseSeconds must be greater than Livechat:Webhooks:TimeoutSeconds.")
             .ValidateOnStart();
         services.AddSingleton<WebhookStore>();
+        services.AddSingleton<WebhookTenants>();
         services.AddSingleton<Changes.IChangeHandler, WebhookEventHandler>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, WebhookJsonContext.Default));
         services.AddHostedService<WebhookDispatcher>();

@@ -21,7 +21,7 @@ public sealed record ClaimedDelivery(Guid Claim, long TenantId, Guid Id, Guid We
 public sealed record AttemptResult(string Status, int? StatusCode, string? Error, DateTimeOffset? NextAttemptAt, string? DisableWebhook);
 
 /// <summary>The SQL of webhooks and their outbox. Every statement is scoped by tenant, except the worker's claim, which serves all.</summary>
-public sealed class WebhookStore(Database database, WritePath writes, TimeProvider time)
+public sealed class WebhookStore(Database database, WritePath writes, WebhookTenants tenants, TimeProvider time)
 {
     private const string Columns = "id, url, events, description, enabled, disabled_reason, created_at, updated_at";
     private const string DeliveryColumns = "id, event_id, event_type, status, attempts, last_status_code, last_error, next_attempt_at, created_at, updated_at";
@@ -31,6 +31,8 @@ public sealed class WebhookStore(Database database, WritePath writes, TimeProvid
     {
         var now = time.Now();
         var webhook = new Webhook(Guid.CreateVersion7(now), url, events, description, true, now, now) { Secret = WebhookSigner.NewSecret() };
+        // Planned changes of the tenant send their outbox rows from now on, rather than find out from their check.
+        tenants.Saw(tenantId, true);
         return PostAsync(async (connection, transaction) =>
         {
             await using var command = connection.Sql("""
@@ -71,6 +73,7 @@ public sealed class WebhookStore(Database database, WritePath writes, TimeProvid
         bool? enabled, CancellationToken cancellationToken) =>
         database.WriteAsync(async (connection, transaction) =>
         {
+            if (enabled == true) tenants.Saw(tenantId, true);
             var current = await FindAsync(connection, transaction, tenantId, id, cancellationToken);
             if (current is null) return null;
             var updated = current with
