@@ -74,10 +74,14 @@ public sealed class SqliteDatabase : Database
         return true;
     }
 
-    /// <summary>SQLite runs in this process, where a round trip costs nothing: a plan is never needed, the work runs.</summary>
+    /// <summary>
+    /// SQLite runs in this process, where a round trip costs nothing; a write's plan still runs when it has one,
+    /// because the plans of one batch share a <see cref="PlanRun"/>: what their changes would each read (whether
+    /// the tenant has a webhook) is read once, by the first.
+    /// </summary>
     public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken,
         Action<T>? afterCommit = null, Guid? orderKey = null, Func<PlanRun, Task<PlannedWrite<T>>>? plan = null) =>
-        writer.WriteAsync(work, afterCommit, orderKey, cancellationToken);
+        writer.WriteAsync(work, afterCommit, orderKey, cancellationToken, plan);
 
     /// <summary>The writer's one connection, opened once and kept until a batch fails.</summary>
     private async Task<SqliteKeptConnection> OpenWriterAsync()
@@ -116,13 +120,19 @@ public sealed class SqliteDatabase : Database
             connection.ReleaseAll();
             // IMMEDIATE takes the write lock up front, so a read-then-write never fails half-way.
             await using var transaction = connection.BeginTransaction(deferred: false);
+            PlanRun? run = null;
             foreach (var write in batch)
             {
                 if (!write.TryStart()) continue; // its caller gave up while it was queued
                 await ExecuteAsync(connection, transaction, "SAVEPOINT write");
                 try
                 {
-                    await write.RunAsync(connection, transaction);
+                    if (!write.Planned || !await RunPlannedAsync(write, run ??= new PlanRun(connection, transaction), transaction))
+                    {
+                        // What the plans before it shared may not hold after it (it may add a webhook): a new run follows.
+                        run = null;
+                        await write.RunAsync(connection, transaction);
+                    }
                     await ExecuteAsync(connection, transaction, "RELEASE write");
                     done.Add(write);
                 }
@@ -145,6 +155,25 @@ public sealed class SqliteDatabase : Database
             return;
         }
         foreach (var write in done) write.Succeed();
+    }
+
+    /// <summary>
+    /// Runs a write's plan in its savepoint; false when the plan could not stand (<see cref="RunAloneException"/>):
+    /// then the plan's statements are undone and the caller runs the write's work instead, which answers properly.
+    /// </summary>
+    private async Task<bool> RunPlannedAsync(PendingWrite write, PlanRun run, SqliteTransaction transaction)
+    {
+        try
+        {
+            await ExecuteAllAsync(await write.PlanAsync(run), transaction, CancellationToken.None);
+            write.TakePlannedOutcome();
+            return true;
+        }
+        catch (RunAloneException)
+        {
+            await ExecuteAsync(connection!, transaction, "ROLLBACK TO write");
+            return false;
+        }
     }
 
     /// <summary>

@@ -20,7 +20,8 @@ namespace Livechat.Webhooks;
 /// guess: the plans of one round trip send one check of the tenant's webhooks between them, and when the
 /// check finds one, its reader sends the whole batch back to run again, unplanned, where the outbox's own SQL
 /// decides as it always does. What a change records is therefore what it recorded before: an event for every
-/// enabled webhook its transaction sees.
+/// enabled webhook its transaction sees. Where a run's plans run one after the other (SQLite), the plans after
+/// the check decide by what it read, and only the first can be sent back.
 /// </para>
 /// </summary>
 public sealed class WebhookEventHandler(WebhookTenants tenants) : IChangeHandler
@@ -42,7 +43,7 @@ public sealed class WebhookEventHandler(WebhookTenants tenants) : IChangeHandler
             _ => null,
         };
         if (webhookEvent is not var (type, data)) return Task.CompletedTask;
-        if (scope.Run is { } run && Check(run, scope, domainEvent.TenantId) is { } check && tenants.Has(domainEvent.TenantId) == false)
+        if (scope.Run is { } run && Check(run, scope, domainEvent.TenantId) is { } check && (check.Found ?? tenants.Has(domainEvent.TenantId)) == false)
         {
             check.Skipped = true;
             return Task.CompletedTask;
@@ -61,6 +62,7 @@ public sealed class WebhookEventHandler(WebhookTenants tenants) : IChangeHandler
         scope.DeferQuery(CheckSql, async (reader, cancellationToken) =>
         {
             var has = await reader.ReadAsync(cancellationToken);
+            check.Found = has;
             tenants.Saw(tenantId, has);
             // A change of the run skipped its outbox rows, but the tenant has a webhook (made since this process
             // last looked): the batch runs again, unplanned, and records them.
@@ -73,6 +75,10 @@ public sealed class WebhookEventHandler(WebhookTenants tenants) : IChangeHandler
 
     private sealed class TenantCheck
     {
+        /// <summary>What the check read, once it ran: where a run's plans run one after the other (SQLite), the later ones decide by it.</summary>
+        public bool? Found;
+
+        /// <summary>A change of the run relied on this process's hint and sent no outbox rows.</summary>
         public bool Skipped;
     }
 }

@@ -165,6 +165,36 @@ public abstract class WebhookTests(WebhookServer server)
         (await admin.SendAsync(HttpMethod.Delete, $"/webhooks/{id}", null)).AssertError(HttpStatusCode.NotFound, "request");
     }
 
+    /// <summary>
+    /// Once the service has seen a tenant without an enabled webhook, its plain messages send no outbox rows. A
+    /// webhook enabled behind its back (by another instance, or in the database) must still get the next one.
+    /// </summary>
+    [Fact]
+    public async Task AWebhookEnabledBehindTheServicesBackGetsTheNextMessage()
+    {
+        var tenant = await server.NewTenantAsync();
+        var admin = server.Admin(tenant);
+        var url = Receiver.NewEndpoint();
+        var (id, _) = await CreateAsync(admin, url, "message.created");
+        (await admin.PatchAsync($"/webhooks/{id}", new { enabled = false })).AssertStatus(HttpStatusCode.OK);
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        var user = server.TenantUser(tenant);
+        var session = await user.StartSessionAsync(agent.UserId);
+        for (var i = 0; i < 3; i++) await user.SendMessageAsync(session, $"while it is disabled {i}");
+
+        Assert.Equal(1, await server.ExecuteSqlAsync("UPDATE webhooks SET enabled = TRUE WHERE tenant_id = @tenant AND id = @id",
+            ("tenant", tenant), ("id", Guid.Parse(id))));
+        var sent = await user.SendMessageAsync(session, "after it was enabled");
+        var answer = await agent.SendMessageAsync(session, "and the answer");
+
+        var got = await Receiver.WaitAsync(url, r => r.Count >= 2);
+        // Deliveries may overtake each other; each message is there once, and nothing sent while it was disabled.
+        Assert.Equal(new[] { sent.Text("id"), answer.Text("id") }.Order(), got.Select(r => r.Json.GetProperty("data").Text("id")).Order());
+        await Task.Delay(300);
+        Assert.Equal(2, (await DeliveriesAsync(admin, id)).Count);
+    }
+
     [Fact]
     public async Task TheCatalogueIsDeliveredWithRestShapes()
     {
