@@ -15,6 +15,38 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         (await caller.GetAsync($"/livechat/sessions/{session}/messages?limit=100")).AssertStatus(HttpStatusCode.OK)
             .Data.EnumerateArray().Select(m => m.GetProperty("message").GetString()!).ToList();
 
+    /// <summary>New databases get 2 KB pages; a file made with the old 4 KB pages opens, migrates and works as it is.</summary>
+    [Fact]
+    public async Task ADatabaseMadeWithLargerPagesKeepsThemAndWorks()
+    {
+        Assert.Equal(2048L, await PageSizeAsync(Path.Combine(server.Folder, "livechat.db")));
+
+        await using var older = new LivechatServer(DatabaseProvider.Sqlite);
+        var file = Path.Combine(older.Folder, "livechat.db");
+        await using (var made = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=false"))
+        {
+            await made.OpenAsync();
+            await using var command = made.CreateCommand();
+            command.CommandText = "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE made_before (id INTEGER PRIMARY KEY);";
+            await command.ExecuteNonQueryAsync();
+        }
+        await older.StartAsync();
+        var agent = older.Agent(await older.NewTenantAsync());
+        var session = await agent.StartSessionAsync();
+        await agent.SendMessageAsync(session, "on 4 KB pages");
+        Assert.Equal(["on 4 KB pages"], await TextsAsync(agent, session));
+        Assert.Equal(4096L, await PageSizeAsync(file));
+    }
+
+    private static async Task<long> PageSizeAsync(string file)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=false");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA page_size";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     [Fact]
     public async Task AWriteThatFailsInABatchIsUndoneAloneAndTheOthersCommit()
     {
