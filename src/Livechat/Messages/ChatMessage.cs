@@ -19,6 +19,13 @@ public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByA
     /// learns it from its insert's row, after the handlers ran and before any sink hears of the event.
     /// </summary>
     public long Seq { get; internal set; }
+
+    /// <summary>
+    /// The session's agent and tenant-side participants as the message's own insert saw them: who the message is
+    /// for on the per-user streams (Realtime/SessionAudience.cs). Read by the insert, so a message needs no
+    /// statement of its own for it; set, like <see cref="Seq"/>, before any sink hears of the event.
+    /// </summary>
+    public IReadOnlyList<long> SessionUsers { get; internal set; } = [];
 }
 
 /// <summary><c>client_message_id</c> (optional, 1 to 100 printable characters) makes a resend return the first message instead of a copy.</summary>

@@ -58,11 +58,15 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     // writes anything: the tenant user's participation (JoinSql), the bump, and the insert.
     private const string BumpSql = "UPDATE chat_sessions SET last_seq = last_seq + 1 WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'";
 
+    // The insert also returns the session's audience (MessageCreated.SessionUsers): its agent, and its
+    // participants as one list (string_agg, which both databases have), so the audience costs no statement.
     private const string InsertSql = """
         INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id)
         SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client FROM chat_sessions
         WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
-        RETURNING seq
+        RETURNING seq,
+            (SELECT agent_id FROM chat_sessions WHERE tenant_id = @tenant AND id = @session),
+            (SELECT string_agg(CAST(user_id AS TEXT), ',') FROM session_participants WHERE tenant_id = @tenant AND session_id = @session)
         """;
 
     /// <summary>Unplanned, the bump and the insert (after the participation) are one command: one round trip.</summary>
@@ -97,13 +101,15 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
             }
         }
 
-        object? seq;
+        var created = new MessageCreated(sender.TenantId, message, sender.IsAgent);
+        bool inserted;
         await using (var insert = Bind(scope.Sql(join ? JoinSql + ";\n" + SendSql : SendSql), sender, message))
+        await using (var reader = await insert.ExecuteReaderAsync(cancellationToken))
         {
-            seq = await insert.ExecuteScalarAsync(cancellationToken);
+            inserted = await reader.ReadAsync(cancellationToken);
+            if (inserted) ReadInserted(reader, created);
         }
-        if (seq is null) return Change.Of(await WhyNotOpenAsync(scope, sender.TenantId, sessionId, cancellationToken));
-        var created = new MessageCreated(sender.TenantId, message, sender.IsAgent) { Seq = Convert.ToInt64(seq, System.Globalization.CultureInfo.InvariantCulture) };
+        if (!inserted) return Change.Of(await WhyNotOpenAsync(scope, sender.TenantId, sessionId, cancellationToken));
         return Change.Of<SendOutcome>(new SendOutcome.Sent(message), created);
     }
 
@@ -120,9 +126,23 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         Bind(scope.DeferQuery(InsertSql, async (reader, ct) =>
         {
             if (!await reader.ReadAsync(ct)) throw new RunAloneException("The session is not open.");
-            created.Seq = reader.GetInt64(0);
+            ReadInserted(reader, created);
         }), sender, message);
         return Change.Of<SendOutcome>(new SendOutcome.Sent(message), created);
+    }
+
+    /// <summary>The insert's row: the message's seq, and the session's agent and participants (its audience).</summary>
+    private static void ReadInserted(DbDataReader reader, MessageCreated created)
+    {
+        created.Seq = reader.GetInt64(0);
+        var users = new List<long>(2);
+        if (!reader.IsDBNull(1)) users.Add(reader.GetInt64(1));
+        if (!reader.IsDBNull(2))
+        {
+            foreach (var user in reader.GetString(2).Split(','))
+                users.Add(long.Parse(user, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture));
+        }
+        created.SessionUsers = users;
     }
 
     /// <summary>Every statement of a send takes its parameters from the same names; each uses those it needs.</summary>

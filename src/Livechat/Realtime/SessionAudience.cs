@@ -52,6 +52,8 @@ public sealed class SessionAudiences : Changes.IChangeHandler
 
     public Task HandleAsync(Changes.DomainEvent domainEvent, Changes.ChangeScope scope, CancellationToken cancellationToken)
     {
+        // A message's insert read its audience already (MessageCreated.SessionUsers): the hottest write saves a statement.
+        if (domainEvent is Messages.MessageCreated) return Task.CompletedTask;
         // Read with the change's deferred statements, after every handler, so it sees whoever they added: no round trip of its own.
         if (BusEvent.SessionOf(domainEvent) is { } sessionId)
             SessionAudience.DeferLoad(scope, domainEvent.TenantId, sessionId, audience => known.AddOrUpdate(domainEvent, audience));
@@ -59,5 +61,9 @@ public sealed class SessionAudiences : Changes.IChangeHandler
     }
 
     /// <summary>The audience found in the event's transaction, or null for an event that did not go through the write path (typing).</summary>
-    public SessionAudience? Of(Changes.DomainEvent domainEvent) => known.TryGetValue(domainEvent, out var audience) ? audience : null;
+    public SessionAudience? Of(Changes.DomainEvent domainEvent) => domainEvent switch
+    {
+        Messages.MessageCreated created => new SessionAudience(created.SessionUsers),
+        _ => known.TryGetValue(domainEvent, out var audience) ? audience : null,
+    };
 }
