@@ -141,11 +141,19 @@ public sealed class PostgresDatabase : Database
         await using var batch = new NpgsqlBatch(transaction.Connection!, transaction);
         foreach (var (command, _, _) in statements)
         {
-            // A parameter belongs to one collection at a time: it moves from the command to the batch's command.
+            // A parameter belongs to one collection at a time: it moves from the command to the batch's command,
+            // in the order of the SQL's numbers, and without its name (Npgsql then sends the text as it is).
             var parameters = command.Parameters.Cast<NpgsqlParameter>().ToArray();
             command.Parameters.Clear();
-            var batched = new NpgsqlBatchCommand(command.CommandText);
-            batched.Parameters.AddRange(parameters);
+            var numbered = NumberedSql.Of(command.CommandText);
+            var batched = new NpgsqlBatchCommand(numbered.Sql);
+            foreach (var name in numbered.Names)
+            {
+                var parameter = Array.Find(parameters, p => p.ParameterName == name)
+                    ?? throw new InvalidOperationException($"The statement uses @{name}, which it was not given: {command.CommandText}");
+                parameter.ParameterName = string.Empty;
+                batched.Parameters.Add(parameter);
+            }
             batch.BatchCommands.Add(batched);
             await command.DisposeAsync();
         }
@@ -332,5 +340,73 @@ public sealed class PostgresDatabase : Database
             await Queue.DisposeAsync();
             await ResetAsync();
         }
+    }
+}
+
+/// <summary>
+/// A statement's SQL with its named parameters (<c>@tenant</c>) numbered the way PostgreSQL takes them (<c>$1</c>),
+/// and the names in the order of their numbers. Npgsql does the same rewriting for every statement it executes
+/// with named parameters, parsing the whole text each time: on the message load that was 4 % of the service's
+/// CPU. A batch's statements are rewritten here instead, once per distinct text, and sent with positional
+/// parameters, which Npgsql sends as they are. The feature SQL stays the same for both databases.
+/// </summary>
+internal sealed record NumberedSql(string Sql, string[] Names)
+{
+    // One entry per distinct SQL text the service sends in batches: a bounded set, written in the code.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, NumberedSql> Known = new();
+
+    public static NumberedSql Of(string sql) => Known.GetOrAdd(sql, Number);
+
+    /// <summary>Numbers each <c>@name</c> outside string literals, quoted names and comments; a name used twice keeps its number.</summary>
+    internal static NumberedSql Number(string sql)
+    {
+        var text = new System.Text.StringBuilder(sql.Length);
+        var names = new List<string>();
+        for (var i = 0; i < sql.Length;)
+        {
+            var c = sql[i];
+            if (c is '\'' or '"')
+            {
+                // A literal or a quoted name, to its closing quote (a doubled quote inside closes and reopens it).
+                var end = sql.IndexOf(c, i + 1);
+                end = end < 0 ? sql.Length : end + 1;
+                text.Append(sql, i, end - i);
+                i = end;
+            }
+            else if (c == '-' && i + 1 < sql.Length && sql[i + 1] == '-')
+            {
+                var end = sql.IndexOf('\n', i);
+                end = end < 0 ? sql.Length : end;
+                text.Append(sql, i, end - i);
+                i = end;
+            }
+            else if (c == '/' && i + 1 < sql.Length && sql[i + 1] == '*')
+            {
+                var end = sql.IndexOf("*/", i + 2, StringComparison.Ordinal);
+                end = end < 0 ? sql.Length : end + 2;
+                text.Append(sql, i, end - i);
+                i = end;
+            }
+            else if (c == '@' && i + 1 < sql.Length && (char.IsAsciiLetter(sql[i + 1]) || sql[i + 1] == '_'))
+            {
+                var end = i + 1;
+                while (end < sql.Length && (char.IsAsciiLetterOrDigit(sql[end]) || sql[end] == '_')) end++;
+                var name = sql[(i + 1)..end];
+                var number = names.IndexOf(name);
+                if (number < 0)
+                {
+                    names.Add(name);
+                    number = names.Count - 1;
+                }
+                text.Append('$').Append(number + 1);
+                i = end;
+            }
+            else
+            {
+                text.Append(c);
+                i++;
+            }
+        }
+        return new NumberedSql(text.ToString(), [.. names]);
     }
 }
