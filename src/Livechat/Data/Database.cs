@@ -127,35 +127,13 @@ public sealed record PlannedWrite<T>(IReadOnlyList<DeferredStatement> Statements
 /// one of them would send (a check of the tenant's state) is sent once, by the first, and its rows serve all.
 /// Nothing else runs between their statements, so what the shared statement reads holds for each of them.
 /// </summary>
-public sealed class PlanRun(DbConnection connection, DbTransaction transaction, bool pipelined)
+public sealed class PlanRun(DbConnection connection, DbTransaction transaction)
 {
-    private readonly List<Func<DeferredStatement>> closing = [];
-
     public DbConnection Connection { get; } = connection;
     public DbTransaction Transaction { get; } = transaction;
 
     /// <summary>Keyed by whoever shares (a handler's own key type); only the writer loop touches it.</summary>
     public Dictionary<object, object> Shared { get; } = [];
-
-    /// <summary>
-    /// True where every plan of the run is made before any of its statements runs (PostgreSQL): then a change
-    /// may add its rows to a statement the run sends once, after all of them (<see cref="AtEnd"/>). False where
-    /// each plan runs before the next is made (SQLite, in process): there a change sends its own statements.
-    /// </summary>
-    public bool Pipelined { get; } = pipelined;
-
-    /// <summary>
-    /// A statement the run sends after every plan's statements, made only then (so the changes planned until
-    /// then can add their rows to it): one statement for what would be one per change.
-    /// </summary>
-    public void AtEnd(Func<DeferredStatement> make)
-    {
-        if (!Pipelined) throw new InvalidOperationException("Only a pipelined run sends statements at its end.");
-        closing.Add(make);
-    }
-
-    /// <summary>The engine takes the closing statements once, just before it sends the run.</summary>
-    public IEnumerable<DeferredStatement> Closing() => closing.Select(make => make());
 }
 
 /// <summary>

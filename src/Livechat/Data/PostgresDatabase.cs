@@ -245,16 +245,16 @@ public sealed class PostgresDatabase : Database
                     started.Add(write);
                     if (write.Planned)
                     {
-                        statements.AddRange(await write.PlanAsync(run ??= new PlanRun(connection, transaction, pipelined: true)));
+                        statements.AddRange(await write.PlanAsync(run ??= new PlanRun(connection, transaction)));
                         planned.Add(write);
                         continue;
                     }
-                    await SendPlannedAsync(transaction, planned, statements, run);
+                    await SendPlannedAsync(transaction, planned, statements);
                     // What the plans before it shared may not hold after it: the plans after it start a new run.
                     run = null;
                     await write.RunAsync(connection, transaction);
                 }
-                await SendPlannedAsync(transaction, planned, statements, run);
+                await SendPlannedAsync(transaction, planned, statements);
                 // Once the work is done the commit must land or fail loudly, not be cancelled half-way.
                 await transaction.CommitAsync(CancellationToken.None);
             }
@@ -275,10 +275,9 @@ public sealed class PostgresDatabase : Database
             foreach (var write in started) write.Succeed();
         }
 
-        private async Task SendPlannedAsync(NpgsqlTransaction transaction, List<PendingWrite> planned, List<DeferredStatement> statements, PlanRun? run)
+        private async Task SendPlannedAsync(NpgsqlTransaction transaction, List<PendingWrite> planned, List<DeferredStatement> statements)
         {
             if (planned.Count == 0) return;
-            if (run is not null) statements.AddRange(run.Closing());
             // Shared by several writes: one caller's cancellation must not cut the others' statements short.
             if (statements.Count > 0) await SendAsync(transaction, statements, CancellationToken.None);
             foreach (var write in planned) write.TakePlannedOutcome();

@@ -127,7 +127,7 @@ public sealed class SqliteDatabase : Database
                 await ExecuteAsync(connection, transaction, "SAVEPOINT write");
                 try
                 {
-                    if (!write.Planned || !await RunPlannedAsync(write, run ??= new PlanRun(connection, transaction, pipelined: false), transaction))
+                    if (!write.Planned || !await RunPlannedAsync(write, run ??= new PlanRun(connection, transaction), transaction))
                     {
                         // What the plans before it shared may not hold after it (it may add a webhook): a new run follows.
                         run = null;

@@ -41,60 +41,9 @@ public sealed class ReadMarkers(WritePath writes)
         return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
-    /// <summary>
-    /// The same move when nobody needs to know whether it moved: deferred to the change's one batch before the
-    /// commit. In a pipelined run of plans (a batch of plain messages on PostgreSQL) the moves of the whole run
-    /// are one statement at its end (<see cref="RunMoves"/>), which PostgreSQL runs for a fraction of the cost.
-    /// </summary>
-    public static void DeferMove(ChangeScope scope, long tenantId, Guid sessionId, long userId, Guid messageId)
-    {
-        if (scope.Run is { Pipelined: true } run)
-        {
-            if (!run.Shared.TryGetValue(typeof(RunMoves), out var shared))
-            {
-                var moves = new RunMoves();
-                run.Shared[typeof(RunMoves)] = shared = moves;
-                run.AtEnd(() => moves.Statement(run));
-            }
-            // The run's writes of one session are in their order, so a later message of the same sender replaces
-            // an earlier one: one row per marker, or PostgreSQL refuses to update a row twice in one statement.
-            ((RunMoves)shared).Moves[(tenantId, sessionId, userId)] = (messageId, scope.Now);
-            return;
-        }
+    /// <summary>The same move when nobody needs to know whether it moved: deferred to the change's one batch before the commit.</summary>
+    public static void DeferMove(ChangeScope scope, long tenantId, Guid sessionId, long userId, Guid messageId) =>
         Bind(scope.Defer(MoveSql), tenantId, sessionId, userId, messageId, scope.Now);
-    }
-
-    /// <summary>
-    /// A run's marker moves as one upsert, each row the one <see cref="MoveSql"/> would write. Its rows are padded
-    /// to a power of two with rows that match no message, so a handful of texts (one per size) serve every
-    /// run and stay prepared.
-    /// </summary>
-    private sealed class RunMoves
-    {
-        public readonly Dictionary<(long Tenant, Guid Session, long User), (Guid Message, DateTimeOffset Now)> Moves = [];
-
-        public DeferredStatement Statement(PlanRun run)
-        {
-            var rows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Moves.Count);
-            var values = string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@tenant{i}, @session{i}, @user{i}, @message{i}, @now{i})"));
-            var command = run.Connection.Sql($"""
-                INSERT INTO read_markers (tenant_id, session_id, user_id, last_read_seq, last_read_message_id, read_at)
-                SELECT m.tenant_id, m.session_id, v.column3, m.seq, m.id, v.column5
-                FROM (VALUES {values}) AS v
-                JOIN chat_messages m ON m.tenant_id = v.column1 AND m.id = v.column4 AND m.session_id = v.column2
-                WHERE TRUE
-                ON CONFLICT (tenant_id, session_id, user_id) DO UPDATE
-                    SET last_read_seq = excluded.last_read_seq, last_read_message_id = excluded.last_read_message_id, read_at = excluded.read_at
-                    WHERE read_markers.last_read_seq < excluded.last_read_seq
-                """, run.Transaction);
-            var i = 0;
-            foreach (var ((tenant, session, user), (message, now)) in Moves)
-                command.With($"tenant{i}", tenant).With($"session{i}", session).With($"user{i}", user).With($"message{i}", message).With($"now{i++}", now);
-            for (; i < rows; i++)
-                command.With($"tenant{i}", 0L).With($"session{i}", Guid.Empty).With($"user{i}", 0L).With($"message{i}", Guid.Empty).With($"now{i}", DateTimeOffset.UnixEpoch);
-            return new DeferredStatement(command);
-        }
-    }
 
     private static DbCommand Bind(DbCommand command, long tenantId, Guid sessionId, long userId, Guid messageId, DateTimeOffset now) =>
         command.With("tenant", tenantId).With("session", sessionId).With("user", userId).With("message", messageId).With("now", now);
