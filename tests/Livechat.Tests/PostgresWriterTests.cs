@@ -134,6 +134,34 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
         Assert.Contains("livechat_write_batches_run_alone_total", metrics, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A burst of one conversation shares batches, each message moving its sender's read marker: every send is
+    /// planned and none sends its batch back, and each sender's marker ends at its last message.
+    /// </summary>
+    [Fact]
+    public async Task ABurstOfOneConversationLeavesEachSendersMarkerAtItsLastMessage()
+    {
+        var engine = (PostgresDatabase)server.Services.GetRequiredService<Database>();
+        var (agent, user, session) = await server.ConversationAsync();
+        await user.SendMessageAsync(session, "first");
+        var runAlone = engine.BatchesRunAlone;
+
+        var sends = Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? agent : user).PostAsync($"/livechat/sessions/{session}/messages", new { message = $"burst {i}" }));
+        foreach (var reply in await Task.WhenAll(sends)) reply.AssertStatus(HttpStatusCode.Created);
+
+        Assert.Equal(runAlone, engine.BatchesRunAlone);
+        var messages = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=100")).AssertStatus(HttpStatusCode.OK)
+            .Data.EnumerateArray().Select(m => m.GetProperty("sender_id").GetInt64()).ToList();
+        Assert.Equal(41, messages.Count);
+        foreach (var (reader, other) in new[] { (agent, user), (user, agent) })
+        {
+            // Everything up to the reader's own last message is read; the other's messages after it are not.
+            var unread = messages.Skip(messages.LastIndexOf(reader.UserId) + 1).Count(sender => sender == other.UserId);
+            var row = (await reader.GetAsync($"/livechat/sessions/{session}")).AssertStatus(HttpStatusCode.OK).Data;
+            Assert.Equal(unread, row.GetProperty("unread_count").GetInt64());
+        }
+    }
+
     private Task<int> PlantSlowTriggerAsync() => server.ExecuteSqlAsync("""
         CREATE OR REPLACE FUNCTION test_writer_faults() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
