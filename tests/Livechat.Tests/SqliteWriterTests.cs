@@ -69,6 +69,37 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         Assert.Equal(texts.Where(t => t.StartsWith("fine", StringComparison.Ordinal)).Order(), stored.Order());
     }
 
+    /// <summary>
+    /// The plain messages of a batch share one check of their tenant's webhooks, sent by the first. When that
+    /// one fails, its check goes with it: the messages after it must check again, not trust this process's
+    /// memory that the tenant had no enabled webhook (here, one enabled behind the service's back).
+    /// </summary>
+    [Fact]
+    public async Task MessagesAfterAFailedOneInABatchStillRecordTheirWebhookEvents()
+    {
+        await ExecuteAsync("""
+            CREATE TRIGGER IF NOT EXISTS test_poison BEFORE INSERT ON chat_messages
+            WHEN NEW.message LIKE 'poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END
+            """);
+        var tenant = await server.NewTenantAsync();
+        var admin = new Caller(server, LivechatServer.NewUserId(), tenant, [Livechat.Auth.Roles.SupportAdmin]);
+        var webhook = (await admin.PostAsync("/webhooks", new { url = "https://93.184.215.14/hook", events = new[] { "message.created" } }))
+            .AssertStatus(HttpStatusCode.Created).Data.GetProperty("id").GetString()!;
+        (await admin.PatchAsync($"/webhooks/{webhook}", new { enabled = false })).AssertStatus(HttpStatusCode.OK);
+        var agent = server.Agent(tenant);
+        var session = await agent.StartSessionAsync();
+        for (var i = 0; i < 3; i++) await agent.SendMessageAsync(session, $"while it is disabled {i}");
+        Assert.Equal(1, await server.ExecuteSqlAsync("UPDATE webhooks SET enabled = TRUE WHERE tenant_id = @tenant", ("tenant", tenant)));
+
+        var texts = Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? $"poison {i}" : $"fine {i}").ToList();
+        var replies = await Task.WhenAll(texts.Select(t => agent.PostAsync($"/livechat/sessions/{session}/messages", new { message = t })));
+        Assert.Equal(20, replies.Count(r => r.Status == HttpStatusCode.Created));
+
+        // One message.created event for each message stored while the webhook was enabled, and none before.
+        Assert.Equal(20, await server.ExecuteSqlAsync(
+            "UPDATE webhook_events SET type = type WHERE tenant_id = @tenant AND type = 'message.created'", ("tenant", tenant)));
+    }
+
     [Fact]
     public async Task ABatchWhoseCommitFailsReportsEveryWriteAsFailedAndTheWriterCarriesOn()
     {

@@ -138,7 +138,9 @@ public sealed class SqliteDatabase : Database
                 }
                 catch (Exception e)
                 {
-                    // This write alone is undone; the batch goes on.
+                    // This write alone is undone; the batch goes on, and the plans after it start a new run (what
+                    // this one shared, a check it was to send, went with it).
+                    run = null;
                     await ExecuteAsync(connection, transaction, "ROLLBACK TO write; RELEASE write");
                     write.Fail(e);
                 }
