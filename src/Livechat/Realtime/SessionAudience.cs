@@ -11,6 +11,7 @@ public sealed record SessionAudience(IReadOnlyList<long> Users)
 {
     public static readonly SessionAudience Nobody = new([]);
 
+    // A message's insert reads the same two things itself (Messages/MessageStore.cs, InsertSql): keep them in step.
     // UNION ALL: a user in both halves is harmless (streams ask whether they are in the audience), and a
     // UNION made both databases build a table to remove duplicates, for two or three users read with every message.
     private const string Sql = """
