@@ -43,10 +43,15 @@ public sealed class WebhookEventHandler(WebhookTenants tenants) : IChangeHandler
             _ => null,
         };
         if (webhookEvent is not var (type, data)) return Task.CompletedTask;
-        if (scope.Run is { } run && Check(run, scope, domainEvent.TenantId) is { } check && (check.Found ?? tenants.Has(domainEvent.TenantId)) == false)
+        if (scope.Run is { } run)
         {
-            check.Skipped = true;
-            return Task.CompletedTask;
+            // What the run's check read, once it has run (SQLite); until then, what this process last saw.
+            var check = Check(run, scope, domainEvent.TenantId);
+            if ((check.Found ?? tenants.Has(domainEvent.TenantId)) == false)
+            {
+                check.Skipped = true;
+                return Task.CompletedTask;
+            }
         }
         WebhookOutbox.Defer(scope, domainEvent.TenantId, type, data);
         return Task.CompletedTask;
