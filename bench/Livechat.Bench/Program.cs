@@ -6,8 +6,9 @@
 //                  --rounds n measures n times in a row and reports the median rate.
 //   compare        send on PostgreSQL (--postgres) and on SQLite, then sqlite-commits, in --rounds alternating rounds
 //                  (both services run side by side): the ratios of bench/run, each a median of same-minute ratios.
-//   builds         send on PostgreSQL with this build (--postgres) and with the build in folder --other (on database
-//                  --other-postgres), side by side in --rounds alternating rounds: the median same-minute ratio.
+//   builds         send with this build and with the build in folder --other, side by side in --rounds alternating
+//                  rounds: the median same-minute ratio. On PostgreSQL with --postgres and --other-postgres (a
+//                  database each), on a fresh SQLite file each without them.
 //   sqlite-commits SQLite's own ceiling: one connection, WAL, synchronous=FULL, one single-row INSERT per commit.
 //   realtime       --conversations conversations, an agent and a tenant user each on the hub (two connections
 //                  per conversation), --rate messages/s in total: POST sent → messageCreated at the other side.
@@ -45,8 +46,8 @@ switch (mode)
     case "compare" when postgres is not null:
         await CompareAsync(postgres, Option("--sessions", 64));
         return 0;
-    case "builds" when postgres is not null && TextOption("--other") is { } other && TextOption("--other-postgres") is { } otherPostgres:
-        await BuildsAsync(postgres, other, otherPostgres, Option("--sessions", 64));
+    case "builds" when TextOption("--other") is { } other && (postgres is null) == (TextOption("--other-postgres") is null):
+        await BuildsAsync(postgres, other, TextOption("--other-postgres"), Option("--sessions", 64));
         return 0;
     case "send":
     case "realtime":
@@ -176,9 +177,9 @@ async Task CompareAsync(string connectionString, int sessionCount)
         $"{postgresLoad.Percentiles("postgres_")} {sqliteLoad.Percentiles("sqlite_")}");
 }
 
-// Two builds of the service, each on its own PostgreSQL database, side by side in alternating rounds: whether a
+// Two builds of the service, each on its own database, side by side in alternating rounds: whether a
 // change saves anything, measured as a same-minute ratio (rates of one build drift by a quarter between minutes).
-async Task BuildsAsync(string connectionString, string other, string otherConnectionString, int sessionCount)
+async Task BuildsAsync(string? connectionString, string other, string? otherConnectionString, int sessionCount)
 {
     await using var thisBuild = await Service.StartAsync(connectionString);
     await using var otherBuild = await Service.StartAsync(otherConnectionString, other);

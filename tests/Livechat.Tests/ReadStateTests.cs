@@ -57,6 +57,40 @@ public abstract class ReadStateTests(RealtimeServer server)
         (await user.PostAsync($"/livechat/sessions/{session}/read", body)).AssertError(HttpStatusCode.BadRequest, "message_id");
     }
 
+    /// <summary>
+    /// Migration 0031: messages sent before read markers existed left their senders without a marker. They get
+    /// the one sending gives, so an unread count (last_seq minus the marker) never counts a caller's own.
+    /// </summary>
+    [Fact]
+    public async Task SendersOfMessagesFromBeforeMarkersGetTheMarkerSendingGives()
+    {
+        await using var older = new LivechatServer(server.Provider);
+        await older.StartAsync();
+        var (agent, user, session) = await older.ConversationAsync();
+        var usersFirst = await user.SendMessageAsync(session, "before markers 1");
+        var agentsLast = await agent.SendMessageAsync(session, "before markers 2");
+        await user.SendMessageAsync(session, "before markers 3");
+        var usersLast = await user.SendMessageAsync(session, "before markers 4");
+        // The database as one from before markers: none kept, the sender index there, and 0031 still to run.
+        await older.ExecuteSqlAsync("DELETE FROM read_markers");
+        await older.ExecuteSqlAsync("CREATE INDEX ix_chat_messages_sender ON chat_messages (tenant_id, session_id, sender_id, seq)");
+        Assert.Equal(1, await older.ExecuteSqlAsync("DELETE FROM schemaversions WHERE scriptname LIKE '%0031_senders_markers.sql'"));
+        await older.StopAsync();
+
+        await older.StartAsync();
+        Assert.Equal(2, (await SessionAsync(agent, session)).GetProperty("unread_count").GetInt64());
+        Assert.Equal(0, (await SessionAsync(user, session)).GetProperty("unread_count").GetInt64());
+        var agentsState = (await agent.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(usersFirst) })).AssertStatus(HttpStatusCode.OK).Data;
+        Assert.Equal(Id(agentsLast), agentsState.Text("last_read_message_id"));
+        var usersState = (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(usersFirst) })).AssertStatus(HttpStatusCode.OK).Data;
+        Assert.Equal(Id(usersLast), usersState.Text("last_read_message_id"));
+
+        // And from here on as always: the agent's reply moves its marker past what it had not read.
+        await agent.SendMessageAsync(session, "after markers");
+        Assert.Equal(0, (await SessionAsync(agent, session)).GetProperty("unread_count").GetInt64());
+        Assert.Equal(1, (await SessionAsync(user, session)).GetProperty("unread_count").GetInt64());
+    }
+
     [Fact]
     public async Task AMessageOfAnotherSessionOrAnUnknownOneIs400AndMovesNothing()
     {

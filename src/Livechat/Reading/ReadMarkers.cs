@@ -87,17 +87,13 @@ public sealed class ReadMarkers(WritePath writes)
     /// The caller's (<c>@user</c>) unread count in one session as a scalar expression: messages of other users
     /// after the marker, without reading them. A session's seqs are dense (1..last_seq: each is taken from
     /// <c>last_seq</c> in its message's own transaction, and messages are never deleted), so the messages after
-    /// the marker number <c>last_seq - marker</c>; from those the caller's own are taken away, a range of
-    /// <c>ix_chat_messages_sender</c> that is empty in practice (sending moves the sender's marker to its
-    /// message). Counting the unread messages themselves cost 2 ms per 1,000 on PostgreSQL (docs/performance.md).
+    /// the marker number <c>last_seq - marker</c>. None of them is the caller's own: sending moves the sender's
+    /// marker to its message in the same transaction, markers only move forward, and migration 0031 gave the
+    /// senders of messages from before markers existed the marker sending would have given them. (Until then a
+    /// range of an index on the sender took the caller's own away, and every message paid that index a page.)
+    /// Counting the unread messages themselves cost 2 ms per 1,000 on PostgreSQL (docs/performance.md).
     /// </summary>
-    public static string UnreadCountSql(string tenant, string session, string lastSeq)
-    {
-        var marker = $"COALESCE((SELECT r.last_read_seq FROM read_markers r WHERE r.tenant_id = {tenant} AND r.session_id = {session} AND r.user_id = @user), 0)";
-        return $"""
-            ({lastSeq} - {marker}
-             - (SELECT COUNT(*) FROM chat_messages o
-                 WHERE o.tenant_id = {tenant} AND o.session_id = {session} AND o.sender_id = @user AND o.seq > {marker}))
-            """;
-    }
+    public static string UnreadCountSql(string tenant, string session, string lastSeq) => $"""
+        ({lastSeq} - COALESCE((SELECT r.last_read_seq FROM read_markers r WHERE r.tenant_id = {tenant} AND r.session_id = {session} AND r.user_id = @user), 0))
+        """;
 }
