@@ -108,12 +108,25 @@ public abstract class MessageTests(LivechatServer server)
         Assert.Equal(text, page.Data[0].GetProperty("message").GetString());
     }
 
+    /// <summary>
+    /// Unknown here, or another tenant's: 404, and no row. Nothing but the insert itself guards this (it selects
+    /// the session it writes to); on PostgreSQL no foreign key checks it again (migration 0032).
+    /// </summary>
     [Fact]
-    public async Task SendingToAnUnknownSessionIs404()
+    public async Task SendingToAnUnknownSessionIs404AndStoresNothing()
     {
         var agent = server.Agent(await server.NewTenantAsync());
-        var reply = await agent.PostAsync($"/livechat/sessions/{Guid.CreateVersion7()}/messages", new { message = "hi" });
-        reply.AssertError(HttpStatusCode.NotFound, "request");
+        var unknown = Guid.CreateVersion7();
+        (await agent.PostAsync($"/livechat/sessions/{unknown}/messages", new { message = "hi" })).AssertError(HttpStatusCode.NotFound, "request");
+        var otherTenants = await server.Agent(await server.NewTenantAsync()).StartSessionAsync();
+        (await agent.PostAsync($"/livechat/sessions/{otherTenants}/messages", new { message = "hi" })).AssertError(HttpStatusCode.NotFound, "request");
+
+        const string Count = "UPDATE chat_messages SET message = message WHERE session_id = @session";
+        Assert.Equal(0, await server.ExecuteSqlAsync(Count, ("session", unknown)));
+        Assert.Equal(0, await server.ExecuteSqlAsync(Count, ("session", Guid.Parse(otherTenants))));
+        var own = await agent.StartSessionAsync();
+        await agent.SendMessageAsync(own, "stored");
+        Assert.Equal(1, await server.ExecuteSqlAsync(Count, ("session", Guid.Parse(own)))); // the count sees a stored message
     }
 
     [Fact]
