@@ -17,6 +17,9 @@ public sealed class KnownParticipants : IEventSink
 
     private readonly ConcurrentDictionary<(long Tenant, Guid Session, long User), byte> known = new();
 
+    /// <summary>The sessions of <see cref="known"/>: those with a participant, for good.</summary>
+    private readonly ConcurrentDictionary<(long Tenant, Guid Session), byte> sessions = new();
+
     // Counted here: ConcurrentDictionary.Count takes every lock of the table, and this runs with every
     // tenant user's message on the writer loops. Racing loops may clear twice or count a little off; either
     // way the set only forgets, which costs a no-op insert.
@@ -24,13 +27,18 @@ public sealed class KnownParticipants : IEventSink
 
     public bool Contains(long tenantId, Guid sessionId, long userId) => known.ContainsKey((tenantId, sessionId, userId));
 
+    /// <summary>Whether this process has seen anyone take part in the session (if not, someone may have still).</summary>
+    public bool AnyIn(long tenantId, Guid sessionId) => sessions.ContainsKey((tenantId, sessionId));
+
     /// <summary>After the commit: the sender of a tenant user's message takes part in its session.</summary>
     public void Publish(DomainEvent domainEvent)
     {
         if (domainEvent is not MessageCreated { ByAgent: false } created) return;
         if (!known.TryAdd((created.TenantId, created.Message.SessionId, created.Message.SenderId), 0)) return;
+        sessions.TryAdd((created.TenantId, created.Message.SessionId), 0);
         if (Interlocked.Increment(ref count) <= MaxKnown) return;
         known.Clear();
+        sessions.Clear();
         Interlocked.Exchange(ref count, 0);
     }
 }

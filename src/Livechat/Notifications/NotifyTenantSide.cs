@@ -10,13 +10,17 @@ namespace Livechat.Notifications;
 /// the tenant's most recently seen users, at most <see cref="MaxFallbackRecipients"/>, so the first reply to
 /// a session an agent opened still reaches someone without writing a row for every user of a large tenant.
 /// </summary>
-public sealed class NotifyTenantSide : IChangeHandler
+public sealed class NotifyTenantSide(KnownParticipants participants) : IChangeHandler
 {
     public const int MaxFallbackRecipients = 50;
 
-    private static readonly string Sql = $"""
+    private static readonly string Insert = $"""
         INSERT INTO notifications ({NotificationStore.Columns})
         SELECT livechat_uuidv7(@now), @tenant, recipient.user_id, '{NotificationTypes.LivechatReply}', @session, @message, @preview, @now, NULL
+        """;
+
+    private static readonly string Sql = $"""
+        {Insert}
         FROM (
             SELECT user_id FROM session_participants WHERE tenant_id = @tenant AND session_id = @session
             UNION ALL
@@ -31,13 +35,24 @@ public sealed class NotifyTenantSide : IChangeHandler
         RETURNING id, user_id
         """;
 
+    /// <summary>
+    /// The same insert for a session this process has seen a participant of: participation is never removed,
+    /// so the fallback would find nothing, and the statement leaves it out. That half cost a reply's insert
+    /// about a third of its time on PostgreSQL even when it found nothing (its sort is set up either way).
+    /// </summary>
+    private static readonly string ParticipantsSql = $"""
+        {Insert}
+        FROM session_participants recipient WHERE recipient.tenant_id = @tenant AND recipient.session_id = @session
+        RETURNING id, user_id
+        """;
+
     public Task HandleAsync(DomainEvent domainEvent, ChangeScope scope, CancellationToken cancellationToken)
     {
         if (domainEvent is not MessageCreated { ByAgent: true } reply) return Task.CompletedTask;
         var message = reply.Message;
         var preview = MessageRules.Preview(message.Message);
         // Deferred: it joins the change's one round trip before the commit; the rows it returns are announced.
-        scope.DeferQuery(Sql, async (reader, ct) =>
+        scope.DeferQuery(participants.AnyIn(reply.TenantId, message.SessionId) ? ParticipantsSql : Sql, async (reader, ct) =>
             {
                 while (await reader.ReadAsync(ct))
                 {
