@@ -66,7 +66,7 @@ switch (mode)
         }
         return 0;
     default:
-        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds --postgres, --other and --other-postgres): send | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks");
+        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks");
         return 2;
 }
 

@@ -8,7 +8,9 @@ namespace Livechat.Messages;
 /// tenant user's message records their participation (<c>session_participants</c>, so agent replies notify
 /// them) with an insert that is a no-op from their second message on; a participation is never removed, so
 /// once it has committed it stays true, and a known one needs no statement. What this process has not seen
-/// (another instance's commit, an evicted entry) just runs the insert again, which changes nothing.
+/// (another instance's commit, an evicted entry) just runs the insert again, which changes nothing. For the
+/// same reason a session with a known participant has one for good: an agent's reply there needs no fallback
+/// recipients (Notifications/NotifyTenantSide.cs).
 /// </summary>
 public sealed class KnownParticipants : IEventSink
 {
