@@ -14,7 +14,6 @@ using Livechat.Tickets;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace Livechat;
 
@@ -23,7 +22,7 @@ public static class Startup
     /// <summary>Storage and the feature stores, shared by the web app and the command-line verbs.</summary>
     public static IServiceCollection AddLivechatCore(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System); // a test may have put a fake clock first
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TenantOptions>().BindConfiguration(TenantOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -60,7 +59,6 @@ public static class Startup
         services.AddSingleton<MessageFanout>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageFanout>());
         services.AddSingleton<UserStreams>();
-        services.AddSingleton<JoinedConnections>();
         services.AddSingleton<LocalDelivery>();
         services.AddHostedService(sp => sp.GetRequiredService<LocalDelivery>());
         services.AddSingleton<ReadMarkers>();
@@ -74,23 +72,15 @@ public static class Startup
         services.AddHostedService(sp => sp.GetRequiredService<RealtimePublisher>());
         // The publisher sends through the hub context; the command-line verbs get it too and never start it.
         services.AddLogging(logging => logging.AddFilter(HubCallLogging.DispatcherCategory, LogLevel.Critical));
-        var signalR = services.AddSignalR(options =>
+        // No SignalR backplane: every hub send is to this instance's own connections, from the one ordered log of
+        // events that reaches every instance (Realtime/MessageFanout.cs, ADR 0024).
+        services.AddSignalR(options =>
             {
                 options.MaximumReceiveMessageSize = 32 * 1024;
                 options.AddFilter<HubCallLogging>(); // first: it also logs the rate limit's refusals
                 options.AddFilter<HubRateLimitFilter>();
             })
             .AddJsonProtocol(options => Json.Configure(options.PayloadSerializerOptions));
-        var redis = configuration.GetSection(RedisOptions.Section).Get<RedisOptions>() ?? new RedisOptions();
-        if (redis.Enabled)
-        {
-            // Hub groups span instances: a client on instance B gets what was posted to instance A.
-            signalR.AddStackExchangeRedis(redis.Configuration!, options =>
-            {
-                options.Configuration.ChannelPrefix = RedisChannel.Literal(redis.ChannelPrefix);
-                options.Configuration.AbortOnConnectFail = false;
-            });
-        }
         return services;
     }
 

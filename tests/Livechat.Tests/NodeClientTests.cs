@@ -20,15 +20,16 @@ public sealed class NodeClientTests(RealtimeSqliteServer server) : IClassFixture
         return node;
     }
 
-    private static Process Start(string sessionId, Caller caller, LivechatServer server) =>
-        Run("@microsoft/signalr", "hub-client.mjs", server, caller, sessionId);
+    private static Process Start(string sessionId, Caller caller, LivechatServer server, string? mode = null) =>
+        Run("@microsoft/signalr", "hub-client.mjs", server, caller, sessionId, mode: mode);
 
-    private static Process Run(string package, string script, LivechatServer server, Caller caller, string last, long? tenantOverride = null)
+    private static Process Run(string package, string script, LivechatServer server, Caller caller, string last, long? tenantOverride = null, string? mode = null)
     {
         var folder = NodeFolder(package);
         var start = new ProcessStartInfo("node") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { script, server.BaseAddress.ToString().TrimEnd('/'), caller.Token, (tenantOverride ?? caller.TenantId).ToString(System.Globalization.CultureInfo.InvariantCulture), last })
             start.ArgumentList.Add(arg);
+        if (mode is not null) start.ArgumentList.Add(mode);
         return Process.Start(start)!;
     }
 
@@ -52,6 +53,28 @@ public sealed class NodeClientTests(RealtimeSqliteServer server) : IClassFixture
             var sent = await agent.SendMessageAsync(session, "hello from .NET to JavaScript");
             var received = await NextLineAsync(node);
             Assert.Equal("messageCreated", received.GetProperty("event").GetString());
+            Assert.Equal(sent.ToString(), received.GetProperty("message").ToString());
+            await node.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+            Assert.Equal(0, node.ExitCode);
+        }
+        finally
+        {
+            if (!node.HasExited) node.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
+    public async Task TheJavaScriptClientConnectsWithSkipNegotiationAndReceivesAMessage()
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var session = await agent.StartSessionAsync();
+        using var node = Start(session, agent, server, "skipNegotiation");
+        try
+        {
+            var joined = await NextLineAsync(node);
+            Assert.Equal("joined", joined.GetProperty("event").GetString());
+            var sent = await agent.SendMessageAsync(session, "over a WebSocket that skipped negotiation");
+            var received = await NextLineAsync(node);
             Assert.Equal(sent.ToString(), received.GetProperty("message").ToString());
             await node.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
             Assert.Equal(0, node.ExitCode);
@@ -88,8 +111,7 @@ public sealed class NodeClientTests(RealtimeSqliteServer server) : IClassFixture
         using var node = Run("eventsource", "stream-client.mjs", server, user, "3");
         try
         {
-            Assert.Equal("open", (await NextLineAsync(node)).GetProperty("event").GetString());
-            await Task.Delay(200); // subscribed once the response has started
+            Assert.Equal("open", (await NextLineAsync(node)).GetProperty("event").GetString()); // live from the first byte on
             var sent = await agent.SendMessageAsync(session, "hello EventSource");
             (await agent.PostAsync($"/livechat/sessions/{session}/typing", new { is_typing = true })).AssertStatus(System.Net.HttpStatusCode.Accepted);
 
@@ -97,11 +119,12 @@ public sealed class NodeClientTests(RealtimeSqliteServer server) : IClassFixture
             for (var i = 0; i < 3; i++) received.Add(await NextLineAsync(node));
             var message = Assert.Single(received, e => e.GetProperty("event").GetString() == "messageCreated");
             Assert.Equal(sent.ToString(), message.GetProperty("data").ToString());
-            Assert.Equal(JsonValueKind.Null, message.GetProperty("id").ValueKind); // not replayable: no id
+            Assert.Matches(@"^\d+-\d+$", message.GetProperty("id").GetString()); // its place in the log: EventSource resumes from it
             var notification = Assert.Single(received, e => e.GetProperty("event").GetString() == "notificationCreated");
             Assert.Equal(sent.Text("id"), notification.GetProperty("data").Text("message_id"));
             var typing = Assert.Single(received, e => e.GetProperty("event").GetString() == "typing");
             Assert.Equal(agent.UserId, typing.GetProperty("data").GetProperty("user_id").GetInt64());
+            Assert.Equal(JsonValueKind.Null, typing.GetProperty("id").ValueKind); // typing is never replayed: no id
             await node.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
             Assert.Equal(0, node.ExitCode);
         }

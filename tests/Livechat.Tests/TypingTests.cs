@@ -243,3 +243,44 @@ public sealed class TypingLimitTests(LimitedServer server) : IClassFixture<Limit
         Assert.Contains("Too many requests", refused.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>
+/// A clock whose timers fire a millisecond before its own time says they are due: what a real machine does now and
+/// then (timers and the wall clock are different clocks, and the wall clock is slewed).
+/// </summary>
+public sealed class EarlyTimersClock : TimeProvider
+{
+    public FakeTimeProvider Fake { get; } = new(DateTimeOffset.UtcNow);
+
+    public override DateTimeOffset GetUtcNow() => Fake.GetUtcNow();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+        Fake.CreateTimer(callback, state, dueTime > TimeSpan.FromMilliseconds(1) ? dueTime - TimeSpan.FromMilliseconds(1) : dueTime, period);
+}
+
+public sealed class EarlyTimersServer : RealtimeServer
+{
+    public EarlyTimersServer() : base(DatabaseProvider.Sqlite) =>
+        ConfigureServices = services => services.AddKeyedSingleton<TimeProvider>(TypingIndicators.ClockKey, Clock);
+
+    public EarlyTimersClock Clock { get; } = new();
+}
+
+public sealed class TypingExpiryTests(EarlyTimersServer server) : IClassFixture<EarlyTimersServer>
+{
+    [Fact]
+    public async Task TheServerEndsTypingEvenWhenItsTimerFiresBeforeTheDeadline()
+    {
+        var (agent, user, session) = await server.ConversationAsync();
+        await using var agentHub = await HubClient.ConnectAsync(server, agent);
+        await agentHub.Connection.InvokeAsync("JoinSession", session);
+        (await user.PostAsync($"/livechat/sessions/{session}/typing", new { is_typing = true })).AssertStatus(HttpStatusCode.Accepted);
+        Assert.True((await agentHub.NextAsync("typing")).GetProperty("is_typing").GetBoolean());
+
+        server.Clock.Fake.Advance(TimeSpan.FromSeconds(6) - TimeSpan.FromMilliseconds(1)); // the timer fires; the clock says 1 ms early
+        server.Clock.Fake.Advance(TimeSpan.FromMilliseconds(1));
+        var ended = await agentHub.NextAsync("typing");
+        Assert.False(ended.GetProperty("is_typing").GetBoolean());
+        Assert.Equal(user.UserId, ended.GetProperty("user_id").GetInt64());
+    }
+}

@@ -1,11 +1,14 @@
 // Joins a session on the Livechat hub with the official JavaScript client and prints, one JSON line each,
 // "joined" and then the first messageCreated payload. Used by NodeClientTests; usable by hand:
-//   node hub-client.mjs http://localhost:5080 "$TOKEN" 1 SESSION_ID
+//   node hub-client.mjs http://localhost:5080 "$TOKEN" 1 SESSION_ID [skipNegotiation]
+// With "skipNegotiation" it connects as docs/scaling.md recommends behind a load balancer: a WebSocket straight away.
 import * as signalR from "@microsoft/signalr";
 
-const [baseUrl, token, tenant, sessionId] = process.argv.slice(2);
+const [baseUrl, token, tenant, sessionId, mode] = process.argv.slice(2);
+const options = { accessTokenFactory: () => token };
+if (mode === "skipNegotiation") Object.assign(options, { skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets });
 const connection = new signalR.HubConnectionBuilder()
-  .withUrl(`${baseUrl}/livechat/hub?tenant_id=${encodeURIComponent(tenant)}`, { accessTokenFactory: () => token })
+  .withUrl(`${baseUrl}/livechat/hub?tenant_id=${encodeURIComponent(tenant)}`, options)
   .configureLogging(signalR.LogLevel.Warning)
   .build();
 

@@ -22,6 +22,7 @@ public static class ReadingApi
             .WithSummary("Say the caller is typing (or stopped) in the session; the others get a typing event. Never stored.")
             .Accepts<TypingRequest>("application/json")
             .Produces<ApiResponse<TypingPayload>>(StatusCodes.Status202Accepted)
+            .Produces<ApiResponse<object>>(StatusCodes.Status409Conflict)
             .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
             .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
         return group;
@@ -60,7 +61,9 @@ public static class ReadingApi
                 return ApiResults.Error(ApiError.BadRequest("is_typing", "is_typing is required and must be true or false."));
             isTyping = value.GetBoolean();
         }
-        if (await sessions.FindAsync(user.TenantId, sessionId, cancellationToken) is null) return ApiResults.Error(ApiError.NotFound("Session"));
+        var session = await sessions.FindAsync(user.TenantId, sessionId, cancellationToken);
+        if (session is null) return ApiResults.Error(ApiError.NotFound("Session"));
+        if (session.Status == SessionStatus.Closed) return ApiResults.Error(ApiError.Conflict("status", "The session is closed: nobody types in it."));
         typing.Report(user.TenantId, sessionId, user.UserId, isTyping);
         return ApiResults.Accepted(new TypingPayload(sessionId, user.UserId, isTyping), "Typing noted.");
     }

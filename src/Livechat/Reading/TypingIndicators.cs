@@ -72,8 +72,16 @@ public sealed class TypingIndicators(RealtimePublisher publisher, [FromKeyedServ
         var key = ((long, Guid, long))state!;
         lock (gate)
         {
-            // A refresh may have raced the timer's firing: only a deadline that really passed ends it.
-            if (!typing.TryGetValue(key, out var indicator) || time.GetUtcNow() < indicator.ExpiresAt) return;
+            if (!typing.TryGetValue(key, out var indicator)) return;
+            // A refresh may have raced the timer's firing, and a timer may fire a little before the clock says its
+            // deadline passed (timers and the wall clock are different clocks): then it is armed again for what is
+            // left, never dropped, or the indicator would stay on for good.
+            var left = indicator.ExpiresAt - time.GetUtcNow();
+            if (left > TimeSpan.Zero)
+            {
+                indicator.Timer.Change(left, Timeout.InfiniteTimeSpan);
+                return;
+            }
             typing.Remove(key);
             indicator.Timer.Dispose();
             Publish(key, false);

@@ -17,6 +17,14 @@ namespace Livechat.Realtime;
 /// </summary>
 public sealed record BusEvent(string Name, long TenantId, Guid? SessionId, JsonElement Data)
 {
+    /// <summary>Its place in the log (the per-user stream's <c>id:</c>); null for typing, which is never replayed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public EventId? Id { get; init; }
+
+    /// <summary>Every event but <c>typing</c> is kept in the log, so a per-user stream can resume over it.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsReplayable => Name != HubEvents.Typing;
+
     /// <summary>messageCreated only: the message id (the per-session stream's <c>id:</c>) and its order key.</summary>
     public Guid? MessageId { get; init; }
 

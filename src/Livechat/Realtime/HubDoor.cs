@@ -21,8 +21,10 @@ public sealed class HubConnectionOwners(TimeProvider time)
     /// <summary>A token negotiated but never connected is dead long before this (SignalR drops it after seconds).</summary>
     private static readonly TimeSpan NeverConnectedLifetime = TimeSpan.FromMinutes(2);
 
-    private sealed class Owner(long tenantId, long userId, string connectionId, DateTimeOffset negotiatedAt)
+    private sealed class Owner(long tenantId, long userId, string connectionId, DateTimeOffset negotiatedAt, EventId? admittedAt)
     {
+        /// <summary>The log's position at negotiate: the connection is sent what it hears from there on (<see cref="LocalDelivery.OpenHubAsync"/>).</summary>
+        public EventId? AdmittedAt { get; } = admittedAt;
         public long TenantId { get; } = tenantId;
         public long UserId { get; } = userId;
         public string ConnectionId { get; } = connectionId;
@@ -34,10 +36,10 @@ public sealed class HubConnectionOwners(TimeProvider time)
     private readonly ConcurrentDictionary<string, string> tokenByConnectionId = new(StringComparer.Ordinal);
     private long lastSweepTicks;
 
-    public void Negotiated(string connectionToken, string connectionId, CurrentUser user)
+    public void Negotiated(string connectionToken, string connectionId, CurrentUser user, EventId? admittedAt)
     {
         var now = time.GetUtcNow();
-        byToken[connectionToken] = new Owner(user.TenantId, user.UserId, connectionId, now);
+        byToken[connectionToken] = new Owner(user.TenantId, user.UserId, connectionId, now, admittedAt);
         tokenByConnectionId[connectionId] = connectionToken;
         Sweep(now);
     }
@@ -45,6 +47,15 @@ public sealed class HubConnectionOwners(TimeProvider time)
     /// <summary>True only for the very tenant and user that negotiated the token; unknown tokens are nobody's.</summary>
     public bool IsOwner(string connectionToken, CurrentUser user) =>
         byToken.TryGetValue(connectionToken, out var owner) && owner.TenantId == user.TenantId && owner.UserId == user.UserId;
+
+    /// <summary>Whether the connection was negotiated here, and the log's position then.</summary>
+    public bool TryGetAdmittedAt(string connectionId, out EventId? admittedAt)
+    {
+        admittedAt = null;
+        if (!tokenByConnectionId.TryGetValue(connectionId, out var token) || !byToken.TryGetValue(token, out var owner)) return false;
+        admittedAt = owner.AdmittedAt;
+        return true;
+    }
 
     public void Connected(string connectionId)
     {
@@ -77,6 +88,32 @@ public sealed class HubConnectionOwners(TimeProvider time)
 /// </summary>
 public static class HubDoor
 {
+    private const string AdmittedKey = "livechat.hub.admitted";
+
+    private sealed record Admitted(EventId? At);
+
+    /// <summary>
+    /// The log's position when the connection's first request came in (negotiate, or the WebSocket request that
+    /// skipped it): SignalR lets the client's <c>start()</c> resolve before the hub hears of the connection, so the
+    /// connection is sent what it missed since (<see cref="LocalDelivery.OpenHubAsync"/>).
+    /// </summary>
+    public static EventId? AdmittedAt(HttpContext http, HubConnectionOwners owners, string connectionId)
+    {
+        if (http.Items.TryGetValue(AdmittedKey, out var value) && value is Admitted admitted) return admitted.At;
+        // Long polling hands the hub a copy of its request without our items: negotiate noted it.
+        if (owners.TryGetAdmittedAt(connectionId, out var at)) return at;
+        return http.RequestServices.GetRequiredService<LocalDelivery>().Position;
+    }
+
+    /// <summary>
+    /// A WebSocket request, seen before the hub's own pipeline (which adds the WebSocket feature, so
+    /// <c>HttpContext.WebSockets</c> cannot tell yet): an HTTP/1.1 upgrade to <c>websocket</c>, or HTTP/2's extended CONNECT.
+    /// </summary>
+    private static bool IsWebSocketRequest(HttpContext http) =>
+        (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+            && http.Request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase))
+        || http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
+
     /// <summary>Only the methods SignalR serves; anything else is the routing's 405 envelope.</summary>
     public static HubEndpointConventionBuilder WithHubMethods(this HubEndpointConventionBuilder hub)
     {
@@ -109,11 +146,13 @@ public static class HubDoor
             return;
         }
 
+        // Noted before SignalR answers the handshake; the hub reads it when the connection opens.
+        http.Items[AdmittedKey] = new Admitted(http.RequestServices.GetRequiredService<LocalDelivery>().Position);
         var token = http.Request.Query["id"].ToString();
         if (token.Length == 0)
         {
-            // A WebSocket may skip negotiation: it then opens a new connection of its own.
-            if (http.WebSockets.IsWebSocketRequest)
+            // A WebSocket may skip negotiation (contract section 6: no sticky sessions): it opens a connection of its own.
+            if (IsWebSocketRequest(http))
             {
                 await next(http);
                 return;
@@ -130,13 +169,7 @@ public static class HubDoor
         }
         // SignalR's own refusals of the owner's mistakes (a send on a WebSocket connection, a second stream,
         // another transport) are plain text or empty: make them envelopes too. A refusal's text is held back
-        // (a success streams through untouched) and replaced once SignalR is done.
-        if (http.WebSockets.IsWebSocketRequest)
-        {
-            await next(http);
-            if (!http.Response.HasStarted && http.Response.StatusCode >= 400) await WriteEnvelopeAsync(http);
-            return;
-        }
+        // (a success streams through untouched, a WebSocket never writes the body) and replaced once SignalR is done.
         var original = http.Response.Body;
         var guard = new RefusalGuard(http.Response, original);
         http.Response.Body = guard;
@@ -205,6 +238,7 @@ public static class HubDoor
             await ApiResults.WriteErrorAsync(http, ApiError.BadRequest("negotiateVersion", "negotiateVersion must be a non-negative integer."));
             return;
         }
+        var admittedAt = http.RequestServices.GetRequiredService<LocalDelivery>().Position;
         // The negotiate answer is a small JSON document: read the token out of it on its way to the client.
         var original = http.Response.Body;
         using var buffer = new MemoryStream();
@@ -218,7 +252,7 @@ public static class HubDoor
             http.Response.Body = original;
         }
         if (http.Response.StatusCode == StatusCodes.Status200OK && Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) is { } negotiated)
-            http.RequestServices.GetRequiredService<HubConnectionOwners>().Negotiated(negotiated.Token, negotiated.ConnectionId, user);
+            http.RequestServices.GetRequiredService<HubConnectionOwners>().Negotiated(negotiated.Token, negotiated.ConnectionId, user, admittedAt);
         buffer.Position = 0;
         await buffer.CopyToAsync(original, http.RequestAborted);
     }

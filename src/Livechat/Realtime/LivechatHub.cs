@@ -9,11 +9,12 @@ namespace Livechat.Realtime;
 /// <summary>
 /// <c>/livechat/hub</c>. The connect request passes the same token, tenant and grant checks as HTTP (the hub
 /// endpoint carries <see cref="TenantFilter.TenantRequired"/> metadata); the admitted user is kept for the
-/// connection's life. Clients are put in their tenant's groups only, and join a session's group only after
-/// the session was found in their tenant.
+/// connection's life. What a connection hears is decided by <see cref="HubAudience"/> (its tenant only; a session's
+/// events after the session was found in its tenant), and sent by <see cref="LocalDelivery"/>, which also sends it
+/// what it missed between its connect request and now: SignalR lets <c>start()</c> resolve before this runs.
 /// </summary>
 public sealed class LivechatHub(SessionStore sessions, AgentConnections agentConnections, ConnectionLimits limits, OpenHubConnections connections,
-    HubConnectionOwners owners, JoinedConnections joined, Reading.TypingIndicators typing, TimeProvider time, IOptions<RealtimeOptions> options) : Hub
+    HubConnectionOwners owners, LocalDelivery delivery, Reading.TypingIndicators typing, TimeProvider time, IOptions<RealtimeOptions> options) : Hub
 {
     private const string UserKey = "livechat.user";
     private const string JoinedKey = "livechat.joined";
@@ -38,13 +39,10 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
         LivechatMetrics.HubConnections.Inc();
         connections.Opened(Context, user);
         CloseWhenTheTokenExpires();
-        await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.User(user.TenantId, user.UserId));
-        if (user.IsAgent)
-        {
-            await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Agents(user.TenantId));
-            // Not the connection's token: a client that leaves at once must still be counted in and then out.
-            await agentConnections.ConnectedAsync(user, CancellationToken.None);
-        }
+        // Known to the delivery before the agent counts as online: an assignment that follows reaches it.
+        await delivery.OpenHubAsync(Context.ConnectionId, user, HubDoor.AdmittedAt(http, owners, Context.ConnectionId));
+        // Not the connection's token: a client that leaves at once must still be counted in and then out.
+        if (user.IsAgent) await agentConnections.ConnectedAsync(user, CancellationToken.None);
         owners.Connected(Context.ConnectionId);
         await base.OnConnectedAsync();
     }
@@ -52,12 +50,12 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         owners.Closed(Context.ConnectionId);
+        delivery.CloseHub(Context.ConnectionId);
         if (Context.Items.TryGetValue(UserKey, out var value) && value is CurrentUser user)
         {
             LivechatMetrics.HubConnections.Dec();
             connections.Closed(Context);
             limits.ExitHub(user);
-            foreach (var session in Joined) joined.Left(user.TenantId, session, Context.ConnectionId);
             if (user.IsAgent) await agentConnections.DisconnectedAsync(user, CancellationToken.None);
         }
         await base.OnDisconnectedAsync(exception);
@@ -88,20 +86,15 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
         var user = User;
         // Another tenant's session and a missing one read the same: no existence leak.
         if (await sessions.FindAsync(user.TenantId, id, Context.ConnectionAborted) is null) throw new HubException("Session not found.");
-        await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Session(user.TenantId, id));
-        if (!user.IsAgent) await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.SessionUsers(user.TenantId, id));
         Joined.Add(id);
-        joined.Joined(user.TenantId, id, Context.ConnectionId, user.UserId);
+        await delivery.JoinAsync(Context.ConnectionId, id, joined: true);
     }
 
     public async Task LeaveSession(string sessionId)
     {
         if (!RouteIds.TryParse(sessionId, out var id)) throw new HubException("sessionId must be a UUID.");
         if (!Joined.Remove(id)) return;
-        var user = User;
-        joined.Left(user.TenantId, id, Context.ConnectionId);
-        await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Session(user.TenantId, id));
-        if (!user.IsAgent) await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.SessionUsers(user.TenantId, id));
+        await delivery.JoinAsync(Context.ConnectionId, id, joined: false);
     }
 
     /// <summary>
@@ -112,7 +105,9 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
     {
         if (!RouteIds.TryParse(sessionId, out var id)) throw new HubException("sessionId must be a UUID.");
         var user = User;
-        if (!Joined.Contains(id) && await sessions.FindAsync(user.TenantId, id, Context.ConnectionAborted) is null) throw new HubException("Session not found.");
+        // Looked up every time, joined or not: a session closes under its joined connections.
+        var session = await sessions.FindAsync(user.TenantId, id, Context.ConnectionAborted) ?? throw new HubException("Session not found.");
+        if (session.Status == SessionStatus.Closed) throw new HubException("The session is closed: nobody types in it.");
         typing.Report(user.TenantId, id, user.UserId, isTyping);
     }
 }

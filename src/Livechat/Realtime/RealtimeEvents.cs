@@ -18,19 +18,6 @@ public static class HubEvents
     public const string Typing = "typing";
 }
 
-/// <summary>
-/// SignalR groups. Every name starts with the tenant, so a group can only ever hold connections that were
-/// admitted to that tenant at connect time.
-/// </summary>
-public static class HubGroups
-{
-    public static string Session(long tenantId, Guid sessionId) => $"t{tenantId}:session:{sessionId}";
-    /// <summary>Tenant users that joined a session: they get its <c>sessionUpdated</c> (agents get all of them through <see cref="Agents"/>; the groups never overlap, so nobody gets one twice).</summary>
-    public static string SessionUsers(long tenantId, Guid sessionId) => $"t{tenantId}:session-users:{sessionId}";
-    public static string Agents(long tenantId) => $"t{tenantId}:agents";
-    public static string User(long tenantId, long userId) => $"t{tenantId}:user:{userId}";
-}
-
 public sealed class RealtimeOptions
 {
     public const string Section = "Livechat:Realtime";
@@ -46,4 +33,14 @@ public sealed class RealtimeOptions
     /// <summary>Seconds between checks that the tenants of open hub connections are still active.</summary>
     [Range(1, 3600)]
     public int TenantCheckSeconds { get; set; } = 15;
+
+    /// <summary>
+    /// Minutes a per-user stream can resume over (<c>Last-Event-ID</c>, contract section 12: at least 10), and the
+    /// most events the log keeps for that (with Redis in Redis, without it in memory); whichever is reached first.
+    /// </summary>
+    [Range(10, 24 * 60)]
+    public int ReplayMinutes { get; set; } = 15;
+
+    [Range(1_000, 10_000_000)]
+    public int ReplayMaxEvents { get; set; } = 100_000;
 }

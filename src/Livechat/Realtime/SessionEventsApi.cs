@@ -115,7 +115,7 @@ public static class SessionEventsApi
                     if (next.Seq is not { } seq)
                     {
                         // messagesRead and typing: named, without an id (not replayable); typing never to the typist.
-                        if (!(next.ExcludeActor && next.Actor == user.UserId)) await WriteNamedAsync(response, next, stop.Token);
+                        if (!(next.ExcludeActor && next.Actor == user.UserId)) await WriteNamedAsync(response, next, stop.Token, withId: false);
                         continue;
                     }
                     if (seq <= sent) continue;
@@ -151,12 +151,14 @@ public static class SessionEventsApi
         await response.Body.FlushAsync(cancellationToken);
     }
 
-    /// <summary><c>event: NAME</c> and <c>data: JSON</c>, no <c>id:</c>: for events that are not replayable.</summary>
-    internal static async Task WriteNamedAsync(HttpResponse response, BusEvent busEvent, CancellationToken cancellationToken)
+    /// <summary><c>event: NAME</c>, <c>id:</c> when given (the per-user stream's place in the log), and <c>data: JSON</c>.</summary>
+    internal static async Task WriteNamedAsync(HttpResponse response, BusEvent busEvent, CancellationToken cancellationToken, bool withId = true)
     {
         var json = busEvent.Data.GetRawText();
-        var frame = new StringBuilder(json.Length + 64).Append("event: ").Append(busEvent.Name).Append('\n').Append("data: ").Append(json).Append("\n\n").ToString();
-        await response.WriteAsync(frame, Encoding.UTF8, cancellationToken);
+        var frame = new StringBuilder(json.Length + 96).Append("event: ").Append(busEvent.Name).Append('\n');
+        if (withId && busEvent.Id is { } id) frame.Append("id: ").Append(id.ToString()).Append('\n');
+        frame.Append("data: ").Append(json).Append("\n\n");
+        await response.WriteAsync(frame.ToString(), Encoding.UTF8, cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
     }
 }

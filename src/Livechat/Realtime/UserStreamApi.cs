@@ -7,22 +7,24 @@ namespace Livechat.Realtime;
 /// <summary>
 /// <c>GET /livechat/stream</c> (contract section 12): one Server-Sent Events stream per user with every event
 /// it would get on the hub without joining anything: its sessions' events, its notifications, and for agents
-/// every <c>sessionUpdated</c> of the tenant and <c>presenceUpdated</c>. Each is <c>event: NAME</c> and
-/// <c>data: JSON</c> (the REST shape), without an id: the stream is not replayable, a client that reconnects
-/// refreshes with the list endpoints. Token, tenant, stream caps, keep-alives and the end of the stream when
-/// the token expires or the tenant is deactivated are those of the per-session stream.
+/// every <c>sessionUpdated</c> of the tenant and <c>presenceUpdated</c>. Each is <c>event: NAME</c>, <c>id:</c> its
+/// place in the log of events (all but <c>typing</c>) and <c>data: JSON</c> (the REST shape). <b>Resumable</b> (v1.2):
+/// a reconnect with <c>Last-Event-ID</c> first gets exactly the events it missed, then the live ones; an id the log
+/// does not hold (unknown, malformed, too old) begins the stream with <c>reset</c>. Token, tenant, stream caps,
+/// keep-alives and the end of the stream when the token expires or the tenant is deactivated are those of the
+/// per-session stream.
 /// </summary>
 public static class UserStreamApi
 {
     public static IEndpointConventionBuilder MapUserStream(this IEndpointRouteBuilder routes) =>
         routes.MapGet(AuthSetup.UserStreamPath, StreamAsync)
             .WithTags("Realtime")
-            .WithSummary("Server-Sent Events stream of every event for the caller (its sessions, notifications; for agents the tenant's sessions and presence).")
+            .WithSummary("Server-Sent Events stream of every event for the caller (its sessions, notifications; for agents the tenant's sessions and presence); resume with Last-Event-ID.")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .RequireTenant()
             .DisableRequestTimeout();
 
-    private static async Task<IResult> StreamAsync(HttpContext http, CurrentUser user, UserStreams streams, ConnectionLimits limits,
+    private static async Task<IResult> StreamAsync(HttpContext http, CurrentUser user, LocalDelivery delivery, MessageFanout log, ConnectionLimits limits,
         IOptions<RealtimeOptions> options, IHostApplicationLifetime lifetime)
     {
         if (!limits.TryEnterStream(user))
@@ -33,8 +35,9 @@ public static class UserStreamApi
         LivechatMetrics.SseStreams.Inc();
         try
         {
-            using var subscription = streams.Subscribe(user);
-            await RunAsync(http, user, subscription, options.Value, lifetime);
+            // Live from here on, before the first byte: nothing after the client sees the stream open is missed.
+            var (subscription, upTo) = delivery.OpenUserStream(user);
+            using (subscription) await RunAsync(http, user, subscription, upTo, log, options.Value, lifetime);
             return Results.Empty;
         }
         finally
@@ -44,7 +47,8 @@ public static class UserStreamApi
         }
     }
 
-    private static async Task RunAsync(HttpContext http, CurrentUser user, UserStreams.Subscription subscription, RealtimeOptions options, IHostApplicationLifetime lifetime)
+    private static async Task RunAsync(HttpContext http, CurrentUser user, UserStreams.Subscription subscription, EventId? upTo, MessageFanout log,
+        RealtimeOptions options, IHostApplicationLifetime lifetime)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         var response = http.Response;
@@ -53,9 +57,11 @@ public static class UserStreamApi
         response.Headers["X-Accel-Buffering"] = "no"; // nginx: do not buffer a stream
         try
         {
-            // A first comment, so the client sees the stream open (EventSource's "open") before any event.
-            await response.WriteAsync(": connected\n\n", stop.Token);
+            // A first comment, so the client sees the stream open (EventSource's "open") before any event; and a
+            // short reconnect delay, so a dropped stream resumes within a second.
+            await response.WriteAsync(": connected\nretry: 1000\n\n", stop.Token);
             await response.Body.FlushAsync(stop.Token);
+            var sent = await ReplayAsync(http, user, upTo, log, stop.Token);
             var keepAlive = TimeSpan.FromSeconds(options.KeepAliveSeconds);
             while (!stop.IsCancellationRequested)
             {
@@ -74,7 +80,12 @@ public static class UserStreamApi
                     continue;
                 }
                 if (!more) break; // fell behind: the client reconnects and refreshes from the list endpoints
-                while (subscription.Reader.TryRead(out var next)) await SessionEventsApi.WriteNamedAsync(response, next, stop.Token);
+                while (subscription.Reader.TryRead(out var next))
+                {
+                    // Live events the client already has (it came from an instance that was ahead of this one) are skipped.
+                    if (next.Id is { } id && sent is { } last && id <= last) continue;
+                    await SessionEventsApi.WriteNamedAsync(response, next, stop.Token);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -85,5 +96,29 @@ public static class UserStreamApi
         {
             // Fell behind; see above.
         }
+    }
+
+    /// <summary>
+    /// With <c>Last-Event-ID</c> (the header <c>EventSource</c> sends, or <c>last_event_id</c> in the query), writes the
+    /// caller's events after it up to <paramref name="upTo"/> (the last one it did not get live), or <c>reset</c> when
+    /// the log does not hold that id. Returns the last id the client has, so live events up to it are skipped.
+    /// </summary>
+    private static async Task<EventId?> ReplayAsync(HttpContext http, CurrentUser user, EventId? upTo, MessageFanout log, CancellationToken cancellationToken)
+    {
+        var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();
+        if (lastEventId.Length == 0) lastEventId = http.Request.Query["last_event_id"].ToString();
+        if (lastEventId.Length == 0) return null;
+        var missed = EventId.TryParse(lastEventId, out var after) ? await log.ReplayAsync(after, upTo, cancellationToken) : null;
+        if (missed is null)
+        {
+            await http.Response.WriteAsync("event: reset\ndata: {}\n\n", cancellationToken);
+            await http.Response.Body.FlushAsync(cancellationToken);
+            return null;
+        }
+        foreach (var busEvent in missed)
+        {
+            if (busEvent.IsFor(user.UserId, user.IsAgent)) await SessionEventsApi.WriteNamedAsync(http.Response, busEvent, cancellationToken);
+        }
+        return after;
     }
 }

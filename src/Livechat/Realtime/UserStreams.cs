@@ -1,35 +1,53 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Livechat.Auth;
 
 namespace Livechat.Realtime;
 
 /// <summary>
-/// The per-user event streams (<c>GET /livechat/stream</c>) open on this instance, by tenant. Each event on
-/// the bus names its audience (<see cref="BusEvent.IsFor"/>), so delivering it is a walk over the tenant's
-/// open streams, with no query. A stream that cannot keep up is closed: its client reconnects and refreshes
-/// with the list endpoints (the stream is not replayable).
+/// The per-user event streams (<c>GET /livechat/stream</c>) open on this instance, by tenant. Each event names its
+/// audience (<see cref="BusEvent.IsFor"/>), so delivering it is a walk over the tenant's open streams, with no
+/// query. A stream that cannot keep up is closed: its client reconnects with <c>Last-Event-ID</c> and resumes.
+/// One lock guards the registry: a stream that opens while another of its tenant closes must never land in a set
+/// that is being dropped (it would hear nothing).
 /// </summary>
 public sealed class UserStreams
 {
     private const int BufferPerStream = 1024;
-    private readonly ConcurrentDictionary<long, ConcurrentDictionary<Subscription, byte>> byTenant = new();
+    private readonly Lock sync = new();
+    private readonly Dictionary<long, HashSet<Subscription>> byTenant = [];
 
-    public Subscription Subscribe(CurrentUser user)
+    /// <summary>Called by <see cref="LocalDelivery.OpenUserStream"/>, which knows what the stream got before it.</summary>
+    internal Subscription Subscribe(CurrentUser user)
     {
         var subscription = new Subscription(this, user, Channel.CreateBounded<BusEvent>(
             new BoundedChannelOptions(BufferPerStream) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }));
-        byTenant.GetOrAdd(user.TenantId, _ => new())[subscription] = 0;
+        lock (sync)
+        {
+            if (!byTenant.TryGetValue(user.TenantId, out var set)) byTenant[user.TenantId] = set = [];
+            set.Add(subscription);
+        }
         return subscription;
     }
 
     public void Publish(BusEvent busEvent)
     {
-        if (!byTenant.TryGetValue(busEvent.TenantId, out var set)) return;
-        foreach (var stream in set.Keys)
+        lock (sync)
         {
-            if (!busEvent.IsFor(stream.User.UserId, stream.User.IsAgent)) continue;
-            if (!stream.Channel.Writer.TryWrite(busEvent)) stream.Channel.Writer.TryComplete(new ChannelClosedException("The stream fell behind."));
+            if (!byTenant.TryGetValue(busEvent.TenantId, out var set)) return;
+            foreach (var stream in set)
+            {
+                if (!busEvent.IsFor(stream.User.UserId, stream.User.IsAgent)) continue;
+                if (!stream.Channel.Writer.TryWrite(busEvent)) stream.Channel.Writer.TryComplete(new ChannelClosedException("The stream fell behind."));
+            }
+        }
+    }
+
+    private void Remove(Subscription subscription)
+    {
+        lock (sync)
+        {
+            if (byTenant.TryGetValue(subscription.User.TenantId, out var set) && set.Remove(subscription) && set.Count == 0)
+                byTenant.Remove(subscription.User.TenantId);
         }
     }
 
@@ -41,11 +59,6 @@ public sealed class UserStreams
 
         public ChannelReader<BusEvent> Reader => Channel.Reader;
 
-        public void Dispose()
-        {
-            if (!owner.byTenant.TryGetValue(User.TenantId, out var set)) return;
-            set.TryRemove(this, out _);
-            if (set.IsEmpty) owner.byTenant.TryRemove(new KeyValuePair<long, ConcurrentDictionary<Subscription, byte>>(User.TenantId, set));
-        }
+        public void Dispose() => owner.Remove(this);
     }
 }

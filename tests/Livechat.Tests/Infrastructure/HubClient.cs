@@ -25,16 +25,20 @@ public sealed class HubClient : IAsyncDisposable
 
     public HubConnection Connection { get; }
 
-    public static async Task<HubClient> ConnectAsync(LivechatServer server, Caller caller, HttpTransportType transport = HttpTransportType.WebSockets) =>
-        await ConnectAsync(server, caller.Token, caller.TenantId.ToString(System.Globalization.CultureInfo.InvariantCulture), transport);
+    public static async Task<HubClient> ConnectAsync(LivechatServer server, Caller caller, HttpTransportType transport = HttpTransportType.WebSockets,
+        bool skipNegotiation = false) =>
+        await ConnectAsync(server, caller.Token, caller.TenantId.ToString(System.Globalization.CultureInfo.InvariantCulture), transport, skipNegotiation);
 
-    public static async Task<HubClient> ConnectAsync(LivechatServer server, string token, string tenant, HttpTransportType transport = HttpTransportType.WebSockets)
+    /// <summary>Connected once <c>StartAsync</c> returned; <paramref name="skipNegotiation"/> needs WebSockets.</summary>
+    public static async Task<HubClient> ConnectAsync(LivechatServer server, string token, string tenant, HttpTransportType transport = HttpTransportType.WebSockets,
+        bool skipNegotiation = false)
     {
         var connection = new HubConnectionBuilder()
             .WithUrl(new Uri(server.BaseAddress, $"livechat/hub?tenant_id={tenant}"), options =>
             {
                 options.AccessTokenProvider = () => Task.FromResult<string?>(token);
                 options.Transports = transport;
+                options.SkipNegotiation = skipNegotiation;
             })
             .Build();
         var client = new HubClient(connection);

@@ -30,8 +30,12 @@ public sealed class SseClient : IAsyncDisposable
     public static Task<SseClient> OpenAsync(LivechatServer server, Caller caller, string sessionId, string? lastEventId = null) =>
         OpenPathAsync(server, caller, $"/livechat/sessions/{sessionId}/events", lastEventId);
 
-    /// <summary>The caller's own stream, <c>GET /livechat/stream</c>.</summary>
-    public static Task<SseClient> OpenUserStreamAsync(LivechatServer server, Caller caller) => OpenPathAsync(server, caller, "/livechat/stream");
+    /// <summary>
+    /// The caller's own stream, <c>GET /livechat/stream</c>, resuming after <paramref name="lastEventId"/> when given. It
+    /// returns once the response started, that is once the stream's first byte was written: the stream is live.
+    /// </summary>
+    public static Task<SseClient> OpenUserStreamAsync(LivechatServer server, Caller caller, string? lastEventId = null) =>
+        OpenPathAsync(server, caller, "/livechat/stream", lastEventId);
 
     public static async Task<SseClient> OpenPathAsync(LivechatServer server, Caller caller, string path, string? lastEventId = null)
     {

@@ -35,11 +35,12 @@ async function main() {
 
   const connection = $("[data-testid=connection]");
   openStream(auth, {
-    onOpen: () => {
+    onOpen: (reconnected) => {
       connection.textContent = "Live";
       connection.dataset.state = "live";
-      refresh();
+      if (!reconnected) refresh(); // a reconnect resumes: the stream itself sends what was missed
     },
+    onReset: refresh, // the stream could not resume: what was missed comes from the list endpoints
     onDown: (refused) => {
       connection.textContent = "Reconnecting…";
       connection.dataset.state = "down";
@@ -52,7 +53,7 @@ async function main() {
   });
 }
 
-/** After every (re)connect: the chat as it is now, and the messages after the newest one shown. */
+/** After the first connect and a reset: the chat as it is now, and the messages after the newest one shown. */
 async function refresh() {
   try {
     const id = session?.id ?? sessionStorage.getItem(storageKey());

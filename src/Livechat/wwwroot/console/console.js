@@ -1,6 +1,7 @@
 // The agent desk: presence and capacity, the queue, my chats (unread, last message), one chat window,
-// transfer and close, notifications and tickets. Live through /livechat/stream; on every (re)connect the
-// lists are fetched again and the open chat catches up after its newest message.
+// transfer and close, notifications and tickets. Live through /livechat/stream, which resumes after a drop; on the
+// first connect (and when the stream says "reset") the lists are fetched and the open chat catches up after its
+// newest message.
 import { api, clearAuth, loadAuth, pages } from "../shared/api.js";
 import { ChatView } from "../shared/chatview.js";
 import { $, el, localTime, say, timeElement } from "../shared/dom.js";
@@ -45,11 +46,12 @@ async function main() {
 
   const connection = $("[data-testid=connection]");
   openStream(auth, {
-    onOpen: () => {
+    onOpen: (reconnected) => {
       connection.textContent = "Live";
       connection.dataset.state = "live";
-      refreshAll();
+      if (!reconnected) refreshAll(); // a reconnect resumes: the stream itself sends what was missed
     },
+    onReset: refreshAll, // the stream could not resume: what was missed comes from the list endpoints
     onDown: (refused) => {
       connection.textContent = "Reconnecting…";
       connection.dataset.state = "down";
@@ -73,7 +75,7 @@ function name(userId) {
   return agents.has(userId) ? `Agent ${userId}` : `Customer ${userId}`;
 }
 
-/** Everything from the list endpoints: after the first connect and after every reconnect. */
+/** Everything from the list endpoints: after the first connect, and when the stream could not resume (reset). */
 async function refreshAll() {
   try {
     await Promise.all([loadAgents(), loadQueue(), loadMine(), loadTickets(), loadNotifications()]);

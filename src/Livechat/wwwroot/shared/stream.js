@@ -1,9 +1,13 @@
-// The per-user event stream (GET /livechat/stream) with EventSource. It is not replayable: every time it
-// (re)opens, the page refreshes from the list endpoints, which is how nothing gets lost.
+// The per-user event stream (GET /livechat/stream) with EventSource. It resumes: every event but typing has an
+// id, EventSource sends the last one back when it reconnects by itself (Last-Event-ID), and a new EventSource
+// made after it gave up asks with ?last_event_id=; the service then sends exactly what was missed. When it
+// cannot (the id is too old, or the service restarted without Redis), the stream begins with "reset", and the
+// page refreshes from the list endpoints instead.
 const EVENTS = ["messageCreated", "sessionUpdated", "sessionAssigned", "notificationCreated", "messagesRead", "typing", "presenceUpdated"];
 
 /**
- * Opens the stream and keeps it open. handlers: {onOpen(reconnected), onDown(refused), [eventName](payload)}.
+ * Opens the stream and keeps it open. handlers: {onOpen(reconnected), onDown(refused), onReset(), [eventName](payload)}.
+ * The page loads its lists on the first open and on reset; a reconnect that resumes needs nothing more.
  * EventSource retries by itself after a dropped connection; when it gives up (an error status such as 401, or a
  * 503 while the service starts), a new one is made after a pause. Returns a function that closes it for good.
  */
@@ -12,9 +16,11 @@ export function openStream(auth, handlers) {
   let opened = false;
   let stopped = false;
   let retry = null;
+  let lastId = "";
 
   const connect = () => {
-    const url = `/livechat/stream?access_token=${encodeURIComponent(auth.token)}&tenant_id=${encodeURIComponent(auth.tenantId)}`;
+    const resume = lastId ? `&last_event_id=${encodeURIComponent(lastId)}` : "";
+    const url = `/livechat/stream?access_token=${encodeURIComponent(auth.token)}&tenant_id=${encodeURIComponent(auth.tenantId)}${resume}`;
     source = new EventSource(url);
     source.addEventListener("open", () => {
       handlers.onOpen?.(opened);
@@ -28,8 +34,13 @@ export function openStream(auth, handlers) {
         retry = setTimeout(connect, 3000);
       }
     });
+    source.addEventListener("reset", () => {
+      lastId = "";
+      handlers.onReset?.();
+    });
     for (const name of EVENTS) {
       source.addEventListener(name, (event) => {
+        if (event.lastEventId) lastId = event.lastEventId;
         let payload;
         try {
           payload = JSON.parse(event.data);
