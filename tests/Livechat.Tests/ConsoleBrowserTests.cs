@@ -135,6 +135,35 @@ public sealed class ConsoleBrowserTests(ConsoleServer server) : IClassFixture<Co
     }
 
     [Fact]
+    public async Task AfterTheNetworkDropsTheDeskShowsWhatItMissedWithoutReloadingAnything()
+    {
+        var (agent, customer, session) = await server.ConversationAsync();
+        await customer.SendMessageAsync(session, "before the drop");
+        await using var proxy = new CuttableProxy(server.BaseAddress);
+        await using var desk = await server.Chromium.NewPageAsync(proxy.Address);
+        await desk.SignInWithDevFormAsync("/console/", agent.UserId, Roles.SupportAgent, agent.TenantId);
+        await desk.TestId("session-item").ClickAsync();
+        await Expect(desk.TestId("message-text")).ToHaveTextAsync(["before the drop"]);
+
+        proxy.Cut();
+        await Expect(desk.TestId("connection")).ToHaveTextAsync("Reconnecting…");
+        await customer.SendMessageAsync(session, "sent while the desk was away");
+        await agent.SendMessageAsync(session, "answered from another tab");
+        var lists = new List<string>(); // what the page asks the list endpoints from here on
+        desk.Page.Request += (_, request) =>
+        {
+            if (request.Url.Contains("/livechat/sessions", StringComparison.Ordinal) && request.Method == "GET") lists.Add(request.Url);
+        };
+        proxy.Restore();
+
+        await Expect(desk.TestId("connection")).ToHaveTextAsync("Live", new() { Timeout = 15_000 });
+        await Expect(desk.TestId("message-text")).ToHaveTextAsync(["before the drop", "sent while the desk was away", "answered from another tab"]);
+        await desk.ScreenshotAsync("agent-desk-after-a-network-drop");
+        Assert.Empty(lists); // the stream resumed: nothing was fetched again
+        Assert.Empty(desk.Errors);
+    }
+
+    [Fact]
     public async Task ScrollingUpLoadsOlderMessagesUntilTheFirstWithNoneTwice()
     {
         var (agent, user, session) = await server.ConversationAsync();

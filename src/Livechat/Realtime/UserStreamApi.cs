@@ -62,6 +62,14 @@ public static class UserStreamApi
             await response.WriteAsync(": connected\nretry: 1000\n\n", stop.Token);
             await response.Body.FlushAsync(stop.Token);
             var sent = await ReplayAsync(http, user, upTo, log, stop.Token);
+            // An id without data moves the client's last event id without an event (the SSE rule): a client that drops
+            // before any event of its own arrives still resumes from here, not from nothing. Never backwards.
+            if (sent is null || upTo > sent) sent = upTo;
+            if (sent is { } position)
+            {
+                await response.WriteAsync($"id: {position}\n\n", stop.Token);
+                await response.Body.FlushAsync(stop.Token);
+            }
             var keepAlive = TimeSpan.FromSeconds(options.KeepAliveSeconds);
             while (!stop.IsCancellationRequested)
             {

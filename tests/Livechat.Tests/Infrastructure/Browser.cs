@@ -31,11 +31,14 @@ public sealed class Chromium : IAsyncDisposable
     }
 
     /// <summary>A page of its own browser context (its own storage, like another person's browser).</summary>
-    public async Task<BrowserPage> NewPageAsync(LivechatServer server, int width = 1280, int height = 800)
+    public Task<BrowserPage> NewPageAsync(LivechatServer server, int width = 1280, int height = 800) => NewPageAsync(server.BaseAddress, width, height);
+
+    /// <summary>A page that reaches the service at <paramref name="address"/> (a <see cref="CuttableProxy"/>, say).</summary>
+    public async Task<BrowserPage> NewPageAsync(Uri address, int width = 1280, int height = 800)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = server.BaseAddress.ToString(),
+            BaseURL = address.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
             TimezoneId = "Asia/Jakarta",
             Locale = "en-GB",

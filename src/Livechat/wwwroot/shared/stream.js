@@ -1,6 +1,7 @@
 // The per-user event stream (GET /livechat/stream) with EventSource. It resumes: every event but typing has an
-// id, EventSource sends the last one back when it reconnects by itself (Last-Event-ID), and a new EventSource
-// made after it gave up asks with ?last_event_id=; the service then sends exactly what was missed. When it
+// id (and the stream starts with an id of its own, so even a quiet one resumes), EventSource sends the last one back
+// when it reconnects by itself (Last-Event-ID), and a new EventSource made after it gave up asks with
+// ?last_event_id=; the service then sends exactly what was missed. When it
 // cannot (the id is too old, or the service restarted without Redis), the stream begins with "reset", and the
 // page refreshes from the list endpoints instead.
 const EVENTS = ["messageCreated", "sessionUpdated", "sessionAssigned", "notificationCreated", "messagesRead", "typing", "presenceUpdated"];
@@ -19,12 +20,15 @@ export function openStream(auth, handlers) {
   let lastId = "";
 
   const connect = () => {
+    // A new EventSource after the browser gave up: without an id to resume from, the lists are loaded again.
+    const blind = opened && !lastId;
     const resume = lastId ? `&last_event_id=${encodeURIComponent(lastId)}` : "";
     const url = `/livechat/stream?access_token=${encodeURIComponent(auth.token)}&tenant_id=${encodeURIComponent(auth.tenantId)}${resume}`;
     source = new EventSource(url);
     source.addEventListener("open", () => {
       handlers.onOpen?.(opened);
       opened = true;
+      if (blind) handlers.onReset?.();
     });
     source.addEventListener("error", () => {
       // CLOSED: the browser gave up (an error status); the page asks the API once to show why (401, 403, 503...).
