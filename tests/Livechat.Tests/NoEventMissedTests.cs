@@ -62,6 +62,28 @@ public abstract class NoEventMissedTests(RealtimeServer server)
     }
 
     [Fact]
+    public async Task StreamsOpeningWhileOthersOfTheirTenantCloseHearEveryMessage()
+    {
+        // Eight users of one tenant open and close their streams over and over at once: a stream that opens
+        // while the tenant's last other stream closes must not land in a registry entry that is being dropped.
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        (await agent.PatchAsync("/livechat/agents/me", new { max_sessions = 8 })).AssertStatus(HttpStatusCode.OK);
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async worker =>
+        {
+            var user = server.TenantUser(tenant);
+            var session = await user.StartSessionAsync(agent.UserId);
+            for (var round = 0; round < 40; round++)
+            {
+                await using var stream = await SseClient.OpenUserStreamAsync(server, user);
+                var sent = await agent.SendMessageAsync(session, $"worker {worker} round {round}");
+                Assert.Equal(sent.Text("id"), (await stream.NextNamedAsync("messageCreated")).Text("id"));
+            }
+        }));
+    }
+
+    [Fact]
     public async Task AResumedStreamGetsExactlyTheEventsItMissedInOrderThenLiveOnes()
     {
         var (agent, user, session) = await server.ConversationAsync();
