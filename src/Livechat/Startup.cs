@@ -26,7 +26,7 @@ public static class Startup
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TenantOptions>().BindConfiguration(TenantOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(sp => Database.Create(sp.GetRequiredService<IOptions<DatabaseOptions>>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => Database.Create(sp.GetRequiredService<IOptions<DatabaseOptions>>()));
         // The write path: handlers that commit with a change (in this order), sinks that hear of it after the commit.
         services.AddSingleton<WritePath>();
         services.AddSingleton<IChangeHandler, NotifyTenantSide>();

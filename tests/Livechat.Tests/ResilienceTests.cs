@@ -70,7 +70,7 @@ public abstract class ResilienceTests(DatabaseProvider provider) : IAsyncLifetim
             Provider = environment["Livechat__Database__Provider"],
             ConnectionString = environment["Livechat__Database__ConnectionString"],
         });
-        await using var database = Database.Create(options, TimeProvider.System);
+        await using var database = Database.Create(options);
         await new TenantStore(database, TimeProvider.System).AddAsync(Tenant, "Resilience", null, CancellationToken.None);
     }
 
@@ -157,7 +157,7 @@ public abstract class ResilienceTests(DatabaseProvider provider) : IAsyncLifetim
             Provider = environment["Livechat__Database__Provider"],
             ConnectionString = environment["Livechat__Database__ConnectionString"],
         });
-        await using var database = Database.Create(options, TimeProvider.System);
+        await using var database = Database.Create(options);
         return await database.ReadAsync(async connection =>
         {
             await using var command = connection.Sql(sql);

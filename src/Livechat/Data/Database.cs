@@ -20,14 +20,14 @@ public abstract class Database : IAsyncDisposable
     protected Database(TimeSpan startupRetry) => StartupRetry = startupRetry;
 
     /// <summary>The engine the options name; a configuration mistake stops the service with a clear message.</summary>
-    public static Database Create(IOptions<DatabaseOptions> options, TimeProvider time)
+    public static Database Create(IOptions<DatabaseOptions> options)
     {
         var o = options.Value;
-        if (!o.IsPostgres) return new SqliteDatabase(o, time);
+        if (!o.IsPostgres) return new SqliteDatabase(o);
         if (string.IsNullOrWhiteSpace(o.ConnectionString))
             throw new OptionsValidationException(DatabaseOptions.Section, typeof(DatabaseOptions),
                 ["Livechat:Database:ConnectionString is required when the provider is postgres."]);
-        return new PostgresDatabase(o, time);
+        return new PostgresDatabase(o);
     }
 
     /// <summary><c>sqlite</c> or <c>postgres</c>.</summary>

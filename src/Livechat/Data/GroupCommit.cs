@@ -24,7 +24,7 @@ internal sealed class WriteQueue : IAsyncDisposable
     public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, Action<T>? afterCommit, Guid? orderKey, CancellationToken cancellationToken,
         Func<PlanRun, Task<PlannedWrite<T>>>? plan = null)
     {
-        var write = new PendingWrite<T>(work, plan, afterCommit, orderKey, cancellationToken);
+        var write = new PendingWrite<T>(work, plan, afterCommit, orderKey);
         ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(write), this);
         try
         {
@@ -69,13 +69,12 @@ internal sealed class WriteQueue : IAsyncDisposable
 }
 
 /// <summary>A queued write: its work, its after-commit hook, and the caller waiting for the outcome.</summary>
-internal abstract class PendingWrite(Guid? orderKey, CancellationToken cancellation)
+internal abstract class PendingWrite(Guid? orderKey)
 {
     private const int Queued = 0, Started = 1, Abandoned = 2;
     private int state;
 
     public Guid? OrderKey { get; } = orderKey;
-    public CancellationToken Cancellation { get; } = cancellation;
 
     /// <summary>The writer takes the write; false when its caller abandoned it first.</summary>
     public bool TryStart() => Interlocked.CompareExchange(ref state, Started, Queued) == Queued;
@@ -102,8 +101,8 @@ internal abstract class PendingWrite(Guid? orderKey, CancellationToken cancellat
 }
 
 internal sealed class PendingWrite<T>(Func<DbConnection, DbTransaction, Task<T>> work, Func<PlanRun, Task<PlannedWrite<T>>>? plan,
-    Action<T>? afterCommit, Guid? orderKey, CancellationToken cancellation)
-    : PendingWrite(orderKey, cancellation)
+    Action<T>? afterCommit, Guid? orderKey)
+    : PendingWrite(orderKey)
 {
     private T result = default!;
     private PlannedWrite<T>? planned;

@@ -40,9 +40,8 @@ public sealed class PostgresDatabase : Database
     private readonly Writer[] writers;
     private int nextWriter;
 
-    public PostgresDatabase(DatabaseOptions options, TimeProvider time) : base(TimeSpan.FromSeconds(options.StartupRetrySeconds))
+    public PostgresDatabase(DatabaseOptions options) : base(TimeSpan.FromSeconds(options.StartupRetrySeconds))
     {
-        _ = time;
         connectionString = ConnectionString(options.ConnectionString!);
         dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
         readSource = new NpgsqlDataSourceBuilder(ReadConnectionString(connectionString)).Build();

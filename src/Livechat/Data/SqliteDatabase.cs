@@ -19,9 +19,8 @@ public sealed class SqliteDatabase : Database
     private readonly WriteQueue writer;
     private SqliteKeptConnection? connection;
 
-    public SqliteDatabase(DatabaseOptions options, TimeProvider time) : base(TimeSpan.FromSeconds(options.StartupRetrySeconds))
+    public SqliteDatabase(DatabaseOptions options) : base(TimeSpan.FromSeconds(options.StartupRetrySeconds))
     {
-        _ = time;
         connectionString = ConnectionString(options.ConnectionString);
         writer = new WriteQueue(RunBatchAsync);
     }

@@ -32,13 +32,6 @@ public sealed class TenantDirectory(TenantStore store, TimeProvider time, Micros
         byDomain[host] = new Entry(tenant, time.GetUtcNow() + ttl);
         return tenant;
     }
-
-    /// <summary>Forgets everything, so a change made in this process is seen at once.</summary>
-    public void Invalidate()
-    {
-        byId.Clear();
-        byDomain.Clear();
-    }
 }
 
 public sealed class TenantOptions
