@@ -20,17 +20,27 @@ public static class ConsolePages
 
     public static IApplicationBuilder UseConsolePages(this IApplicationBuilder app)
     {
-        // A redirect, not an endpoint: "/" is no part of the API (nor of its OpenAPI document).
+        var files = app.ApplicationServices.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider;
+        // Redirects, not endpoints: "/" and the page folders are no part of the API (nor of its OpenAPI document).
         app.Use((http, next) =>
         {
-            if (http.Request.Path == "/" && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)))
+            var request = http.Request;
+            if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)) return next(http);
+            if (request.Path == "/")
             {
                 http.Response.Redirect("/console/");
                 return Task.CompletedTask;
             }
+            // "/console" to "/console/", relative: the framework's own redirect is built from the Host header, so a
+            // hostile Host would choose where the browser goes next.
+            if (request.Path.Value is { Length: > 1 } path && !path.EndsWith('/') && files.GetFileInfo(path + "/index.html").Exists)
+            {
+                http.Response.Redirect(request.PathBase.Add(path + "/").ToUriComponent() + request.QueryString.ToUriComponent(), permanent: true);
+                return Task.CompletedTask;
+            }
             return next(http);
         });
-        app.UseDefaultFiles();
+        app.UseDefaultFiles(new DefaultFilesOptions { RedirectToAppendTrailingSlash = false });
         app.UseStaticFiles(new StaticFileOptions
         {
             OnPrepareResponse = file =>
