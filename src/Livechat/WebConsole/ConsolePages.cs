@@ -20,44 +20,70 @@ public static class ConsolePages
 
     public static IApplicationBuilder UseConsolePages(this IApplicationBuilder app)
     {
-        var files = app.ApplicationServices.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider;
-        // Redirects, not endpoints: "/" and the page folders are no part of the API (nor of its OpenAPI document).
-        app.Use((http, next) =>
+        var environment = app.ApplicationServices.GetRequiredService<IWebHostEnvironment>();
+        var files = environment.WebRootFileProvider;
+        var config = PagesConfig(environment.IsDevelopment());
+        // Redirects and files, not endpoints: none of this is part of the API (nor of its OpenAPI document).
+        app.Use(async (http, next) =>
         {
             var request = http.Request;
-            if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)) return next(http);
+            if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+            {
+                await next(http);
+                return;
+            }
             if (request.Path == "/")
             {
                 http.Response.Redirect("/console/");
-                return Task.CompletedTask;
+                return;
             }
+            if (request.Path == "/shared/config.js")
+            {
+                Protect(http.Response);
+                http.Response.ContentType = "text/javascript; charset=utf-8";
+                if (HttpMethods.IsGet(request.Method)) await http.Response.WriteAsync(config, http.RequestAborted);
+                return;
+            }
+            // Browsers ask for /favicon.ico when a page names no icon (the API's docs page, a JSON response).
+            if (request.Path == "/favicon.ico") request.Path = "/favicon.svg";
             // "/console" to "/console/", relative: the framework's own redirect is built from the Host header, so a
             // hostile Host would choose where the browser goes next.
             if (request.Path.Value is { Length: > 1 } path && !path.EndsWith('/') && files.GetFileInfo(path + "/index.html").Exists)
             {
                 http.Response.Redirect(request.PathBase.Add(path + "/").ToUriComponent() + request.QueryString.ToUriComponent(), permanent: true);
-                return Task.CompletedTask;
+                return;
             }
-            return next(http);
+            await next(http);
         });
         app.UseDefaultFiles(new DefaultFilesOptions { RedirectToAppendTrailingSlash = false });
         app.UseStaticFiles(new StaticFileOptions
         {
-            OnPrepareResponse = file =>
-            {
-                var headers = file.Context.Response.Headers;
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
-                headers.XContentTypeOptions = "nosniff";
-                headers["Referrer-Policy"] = "no-referrer";
-                // No bundler, no fingerprints: the browser asks again (cheaply, with ETag) so an update shows at once.
-                headers.CacheControl = "no-cache";
-            },
+            OnPrepareResponse = file => Protect(file.Context.Response),
         });
         return app;
     }
 
+    private static void Protect(HttpResponse response)
+    {
+        var headers = response.Headers;
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        // No bundler, no fingerprints: the browser asks again (cheaply, with ETag) so an update shows at once.
+        headers.CacheControl = "no-cache";
+    }
+
     /// <summary>
-    /// <c>GET /dev/token</c> (the pages ask whether to show the form) and <c>POST /dev/token {user_id, role,
+    /// <c>/shared/config.js</c>, the one page file the service writes: what this deployment offers the pages. The
+    /// sign-in page imports it to know whether the Development form exists, instead of probing <c>/dev/token</c>,
+    /// a request that fails (and says so in the browser's console) everywhere else.
+    /// </summary>
+    private static string PagesConfig(bool development) =>
+        "// Written by the service (WebConsole/ConsolePages.cs) for this deployment.\n"
+        + $"export const devSignIn = {(development ? "true" : "false")};\n";
+
+    /// <summary>
+    /// <c>GET /dev/token</c> (the roles the form offers) and <c>POST /dev/token {user_id, role,
     /// tenant_id}</c>: a token signed with the configured key, for a chosen user. Mapped in Development only;
     /// anywhere else the path is the envelope's 404 like any unknown route.
     /// </summary>
