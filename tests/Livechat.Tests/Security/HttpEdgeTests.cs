@@ -117,6 +117,19 @@ public sealed class HttpEdgeTests(SqliteServer server) : IClassFixture<SqliteSer
         Assert.Equal(0, (await agent.GetAsync("/livechat/sessions")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
     }
 
+    // The pages' static files refuse some conditional and range requests themselves: envelopes that say why.
+
+    [Theory]
+    [InlineData("Range", "bytes=999999-", HttpStatusCode.RequestedRangeNotSatisfiable, "range")]
+    [InlineData("If-Match", "\"stale\"", HttpStatusCode.PreconditionFailed, "If-Match")]
+    [InlineData("If-Unmodified-Since", "Mon, 01 Jan 1990 00:00:00 GMT", HttpStatusCode.PreconditionFailed, "If-Unmodified-Since")]
+    public async Task AStaticFileRefusalIsAnEnvelopeThatSaysWhy(string header, string value, HttpStatusCode status, string said)
+    {
+        var reply = await server.SendAsync(HttpMethod.Get, "/console/console.js", configure: r => r.Headers.TryAddWithoutValidation(header, value));
+        reply.AssertError(status, "request");
+        Assert.Contains(said, reply.Body.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
     private async Task<(Caller Agent, Caller User)> OnlineAgentAndUserAsync()
     {
         var tenant = await server.NewTenantAsync();
