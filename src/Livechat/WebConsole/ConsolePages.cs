@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Livechat.Api;
 using Livechat.Auth;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 
 namespace Livechat.WebConsole;
@@ -24,43 +25,44 @@ public static class ConsolePages
         var files = environment.WebRootFileProvider;
         var config = PagesConfig(environment.IsDevelopment());
         // Redirects and files, not endpoints: none of this is part of the API (nor of its OpenAPI document).
-        app.Use(async (http, next) =>
-        {
-            var request = http.Request;
-            if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
-            {
-                await next(http);
-                return;
-            }
-            if (request.Path == "/")
-            {
-                http.Response.Redirect("/console/");
-                return;
-            }
-            if (request.Path == "/shared/config.js")
-            {
-                Protect(http.Response);
-                http.Response.ContentType = "text/javascript; charset=utf-8";
-                if (HttpMethods.IsGet(request.Method)) await http.Response.WriteAsync(config, http.RequestAborted);
-                return;
-            }
-            // Browsers ask for /favicon.ico when a page names no icon (the API's docs page, a JSON response).
-            if (request.Path == "/favicon.ico") request.Path = "/favicon.svg";
-            // "/console" to "/console/", relative: the framework's own redirect is built from the Host header, so a
-            // hostile Host would choose where the browser goes next.
-            if (request.Path.Value is { Length: > 1 } path && !path.EndsWith('/') && files.GetFileInfo(path + "/index.html").Exists)
-            {
-                http.Response.Redirect(request.PathBase.Add(path + "/").ToUriComponent() + request.QueryString.ToUriComponent(), permanent: true);
-                return;
-            }
-            await next(http);
-        });
+        app.Use((http, next) => BeforeStaticFilesAsync(http, next, files, config));
         app.UseDefaultFiles(new DefaultFilesOptions { RedirectToAppendTrailingSlash = false });
         app.UseStaticFiles(new StaticFileOptions
         {
             OnPrepareResponse = file => Protect(file.Context.Response),
         });
         return app;
+    }
+
+    /// <summary>
+    /// <c>/</c> and the page folders without their slash redirect, <c>/shared/config.js</c> is written here, and
+    /// <c>/favicon.ico</c> is the SVG icon; everything else goes on to the static files.
+    /// </summary>
+    private static Task BeforeStaticFilesAsync(HttpContext http, RequestDelegate next, IFileProvider files, string config)
+    {
+        var request = http.Request;
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)) return next(http);
+        if (request.Path == "/")
+        {
+            http.Response.Redirect("/console/");
+            return Task.CompletedTask;
+        }
+        if (request.Path == "/shared/config.js")
+        {
+            Protect(http.Response);
+            http.Response.ContentType = "text/javascript; charset=utf-8";
+            return HttpMethods.IsGet(request.Method) ? http.Response.WriteAsync(config, http.RequestAborted) : Task.CompletedTask;
+        }
+        // Browsers ask for /favicon.ico when a page names no icon (the API's docs page, a JSON response).
+        if (request.Path == "/favicon.ico") request.Path = "/favicon.svg";
+        // "/console" to "/console/", relative: the framework's own redirect is built from the Host header, so a
+        // hostile Host would choose where the browser goes next.
+        if (request.Path.Value is { Length: > 1 } path && !path.EndsWith('/') && files.GetFileInfo(path + "/index.html").Exists)
+        {
+            http.Response.Redirect(request.PathBase.Add(path + "/").ToUriComponent() + request.QueryString.ToUriComponent(), permanent: true);
+            return Task.CompletedTask;
+        }
+        return next(http);
     }
 
     private static void Protect(HttpResponse response)
