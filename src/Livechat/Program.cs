@@ -71,6 +71,7 @@ public partial class Program
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseEnvelopeErrors();
         app.UseHttpMetrics();
+        app.UseHostHeaderCheck(); // before anything reads the host name
         app.UseConsolePages(); // the web pages: static files, before authentication (they hold no data)
         app.UseAuthentication();
         app.UseAuthorization();

@@ -45,7 +45,7 @@ public sealed partial class ConsolePagesTests(SqliteServer server) : IClassFixtu
     [Fact]
     public async Task TheModulesImportOnlyFilesOfTheServiceAndNeverWriteHtml()
     {
-        foreach (var file in new[] { "/shared/api.js", "/shared/stream.js", "/shared/dom.js", "/shared/signin.js", "/shared/chatview.js", "/console/console.js", "/chat/chat.js" })
+        foreach (var file in new[] { "/shared/api.js", "/shared/stream.js", "/shared/dom.js", "/shared/signin.js", "/shared/chatview.js", "/shared/config.js", "/console/console.js", "/chat/chat.js" })
         {
             var source = await server.Http.GetStringAsync(file);
             Assert.All(ImportFrom().Matches(source), m => Assert.StartsWith(".", m.Groups[1].Value, StringComparison.Ordinal));
@@ -53,6 +53,30 @@ public sealed partial class ConsolePagesTests(SqliteServer server) : IClassFixtu
             Assert.DoesNotContain("insertAdjacentHTML", source, StringComparison.Ordinal);
             Assert.DoesNotContain("document.write", source, StringComparison.Ordinal);
         }
+    }
+
+    [Theory]
+    [InlineData("/favicon.svg")]
+    [InlineData("/favicon.ico")]
+    public async Task TheIconIsServedAsSvgUnderBothNames(string path)
+    {
+        using var response = await server.Http.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("image/svg+xml", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.StartsWith("<svg ", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        foreach (var page in new[] { "/console/", "/chat/" })
+            Assert.Contains("<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">", await server.Http.GetStringAsync(page), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ThePagesLearnFromTheServiceThatThereIsNoDevelopmentSignIn()
+    {
+        using var response = await server.Http.GetAsync("/shared/config.js");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/javascript", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(Policy, string.Join("; ", response.Headers.GetValues("Content-Security-Policy")));
+        Assert.Contains("export const devSignIn = false;", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -349,6 +349,81 @@ public abstract class RoutingTests(LivechatServer server)
         Assert.Equal(agent.UserId, AgentOf(await SessionAsync(agent, session)));
     }
 
+    // --- one open routed chat per user (contract 10.6) ---
+
+    [Fact]
+    public async Task AUserWithAnOpenRoutedChatGetsItBackQueuedOrAssignedAndNothingNewIsStored()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = await OnlineAgentAsync(tenant);
+        var assignedUser = server.TenantUser(tenant);
+        var assigned = await StartRoutedAsync(assignedUser);
+        var waitingUser = server.TenantUser(tenant);
+        var waiting = await StartRoutedAsync(waitingUser);
+        Assert.Equal(1, PositionOf(waiting));
+
+        for (var i = 0; i < 3; i++)
+        {
+            var again = (await waitingUser.PostAsync("/livechat/sessions", new { })).AssertStatus(HttpStatusCode.OK).Data;
+            Assert.Equal(waiting.Text("id"), again.Text("id"));
+            Assert.Equal(1, PositionOf(again));
+            var mine = (await assignedUser.PostAsync("/livechat/sessions", new { agent_id = (long?)null })).AssertStatus(HttpStatusCode.OK).Data;
+            Assert.Equal(assigned.Text("id"), mine.Text("id"));
+            Assert.Equal(agent.UserId, AgentOf(mine));
+        }
+        Assert.Single((await agent.GetAsync("/livechat/queue")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray());
+        await Invariant.AssertAsync(agent, new() { [agent.UserId] = 1 }, expectedOpen: 2);
+
+        // Once it is closed, the next start is a new chat.
+        (await agent.PatchAsync($"/livechat/sessions/{assigned.Text("id")}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
+        var next = (await assignedUser.PostAsync("/livechat/sessions", new { })).AssertStatus(HttpStatusCode.Created).Data;
+        Assert.NotEqual(assigned.Text("id"), next.Text("id"));
+    }
+
+    [Fact]
+    public async Task AUserWithAnOpenRoutedChatGetsItBackEvenWhenNobodyIsOnlineAndNoTicketIsOpened()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = await OnlineAgentAsync(tenant);
+        var user = server.TenantUser(tenant);
+        var open = await StartRoutedAsync(user);
+        (await agent.PutAsync("/livechat/agents/me/presence", new { status = "AWAY" })).AssertStatus(HttpStatusCode.OK);
+        var again = (await user.PostAsync("/livechat/sessions", new { })).AssertStatus(HttpStatusCode.OK).Data;
+        Assert.Equal(open.Text("id"), again.Text("id"));
+        Assert.Empty((await agent.GetAsync("/tickets")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData(1)] // the agent is full: the race is for a place in the queue
+    [InlineData(5)] // the agent has room: the race is for its slots
+    public async Task ConcurrentRoutedStartsOfOneUserOpenExactlyOneSession(int capacity)
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = await OnlineAgentAsync(tenant, maxSessions: capacity);
+        if (capacity == 1) await StartRoutedAsync(server.TenantUser(tenant));
+        var user = server.TenantUser(tenant);
+        var replies = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => user.PostAsync("/livechat/sessions", new { })));
+        Assert.Single(replies, r => r.Status == HttpStatusCode.Created);
+        Assert.All(replies, r => Assert.True(r.Status is HttpStatusCode.Created or HttpStatusCode.OK, $"{(int)r.Status} {r.Text}"));
+        Assert.Single(replies.Select(r => r.AssertStatus(r.Status).Data.Text("id")).Distinct());
+        await Invariant.AssertAsync(agent, new() { [agent.UserId] = capacity }, expectedOpen: capacity == 1 ? 2 : 1);
+    }
+
+    [Fact]
+    public async Task StartsWithAnAgentAreNotLimitedToOneOpenSessionPerUser()
+    {
+        // Only routed starts are one per user: a start for a named agent, or an agent's own, is bounded by capacity.
+        var tenant = await server.NewTenantAsync();
+        var agent = await OnlineAgentAsync(tenant, maxSessions: 4);
+        await agent.StartSessionAsync();
+        await agent.StartSessionAsync();
+        var user = server.TenantUser(tenant);
+        var routed = await StartRoutedAsync(user);
+        var named = await user.StartSessionAsync(agent.UserId);
+        Assert.NotEqual(routed.Text("id"), named);
+        await Invariant.AssertAsync(agent, new() { [agent.UserId] = 4 }, expectedOpen: 4);
+    }
+
     // --- never over capacity, never two owners ---
 
     [Fact]

@@ -26,10 +26,10 @@ public static class ErrorHandling
         var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
         var error = exception switch
         {
-            BadHttpRequestException bad => ApiError.ForStatus(bad.StatusCode) with
-            {
-                Message = bad.StatusCode == 400 ? "The request could not be read." : ApiError.ForStatus(bad.StatusCode).Message,
-            },
+            // Inside the pipeline Kestrel only throws this while the body is read: bad chunked framing (400), over
+            // the size limit (413), too slow (408).
+            BadHttpRequestException { StatusCode: 400 } => ApiError.BadRequest("body", "The request body could not be read: its framing is malformed."),
+            BadHttpRequestException bad => ApiError.ForStatus(bad.StatusCode),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => null,
             TimeoutException or DbException { IsTransient: true } => ApiError.ForStatus(StatusCodes.Status503ServiceUnavailable),
             _ => ApiError.ForStatus(StatusCodes.Status500InternalServerError),

@@ -19,6 +19,8 @@ public static class OpenApiSetup
                 Description = "Live chat between support agents and tenant users. Every response is the APIResponse envelope; " +
                     "send Authorization: Bearer <JWT> and X-Tenant-ID: <tenant id> on every call but /health.",
             };
+            // Relative: the framework would fill in the request's Host header, so a hostile Host chose the API's address.
+            document.Servers = [new OpenApiServer { Url = "/" }];
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
             document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme

@@ -13,6 +13,8 @@ namespace Livechat.Sessions;
 public abstract record StartOutcome
 {
     public sealed record Started(ChatSession Session) : StartOutcome;
+    /// <summary>A routed start of a tenant user who already has an OPEN routed session: that one, as it is.</summary>
+    public sealed record AlreadyOpen(ChatSession Session) : StartOutcome;
     public sealed record UnknownAgent : StartOutcome;
     /// <summary>The agent (or, for a routed start, every agent: <paramref name="AgentId"/> null) is not available; a ticket stands for the request.</summary>
     public sealed record AgentUnavailable(long? AgentId, string Presence, Guid TicketId) : StartOutcome;
@@ -42,7 +44,8 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
         }
         catch (DbException e) when (e.IsUniqueViolation())
         {
-            // A concurrent refusal opened the ticket first; running again reuses it.
+            // A concurrent refusal opened the ticket first, or a concurrent routed start of the same user opened
+            // its session first (the violation comes once the winner committed): running again reuses it.
             written = await Attempt();
         }
         if (written is Written<StartOutcome>.Done { Outcome: StartOutcome.AgentUnavailable refused } done)
@@ -73,23 +76,33 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
             var open = await newest.ExecuteScalarAsync(cancellationToken);
             return Change.Of<StartOutcome>(new StartOutcome.AtCapacity(open is null ? Guid.Empty : DbCommandExtensions.ToId(open)));
         }
-        var session = await InsertAsync(scope, caller, agentId, cancellationToken);
+        var session = await InsertAsync(scope, caller, agentId, routed: false, cancellationToken);
         return Change.Of<StartOutcome>(new StartOutcome.Started(session), new SessionStarted(session), new SessionAssigned(session));
     }
 
     private async Task<Change<StartOutcome>> StartRoutedAsync(ChangeScope scope, CurrentUser caller, CancellationToken cancellationToken)
     {
+        // One open routed chat per user: starting again gives it back, so one user cannot fill the queue. The
+        // unique index ux_chat_sessions_open_routed decides between concurrent starts; this read answers the loser.
+        await using (var open = scope.Sql($"""
+            SELECT {SessionRows.Columns} FROM chat_sessions
+            WHERE tenant_id = @tenant AND created_by = @user AND status = 'OPEN' AND routed
+            """).With("tenant", caller.TenantId).With("user", caller.UserId))
+        await using (var reader = await open.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken)) return Change.Of<StartOutcome>(new StartOutcome.AlreadyOpen(SessionRows.Read(reader)));
+        }
         if (!await Router.AnyOnlineAsync(scope, caller.TenantId, cancellationToken))
             return Change.Of<StartOutcome>(new StartOutcome.AgentUnavailable(null, Presence.Offline, Guid.Empty),
                 new ChatRefused(caller.TenantId, caller.UserId, null, Presence.Offline));
         var previous = await Router.PreviousAgentAsync(scope, caller.TenantId, caller.UserId, cancellationToken);
         if (await Router.TakeSlotAsync(scope, caller.TenantId, previous, null, DefaultMax, cancellationToken) is { } agentId)
         {
-            var assigned = await InsertAsync(scope, caller, agentId, cancellationToken);
+            var assigned = await InsertAsync(scope, caller, agentId, routed: true, cancellationToken);
             return Change.Of<StartOutcome>(new StartOutcome.Started(assigned), new SessionStarted(assigned), new SessionAssigned(assigned));
         }
         // Everyone ONLINE is at capacity: the chat waits at the end of the queue (nobody else's position moves).
-        var queued = await InsertAsync(scope, caller, null, cancellationToken);
+        var queued = await InsertAsync(scope, caller, null, routed: true, cancellationToken);
         await using (var position = scope.Sql("""
             SELECT COUNT(*) FROM chat_sessions WHERE tenant_id = @tenant AND queued_at IS NOT NULL
             """).With("tenant", caller.TenantId))
@@ -99,16 +112,20 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
         return Change.Of<StartOutcome>(new StartOutcome.Started(queued), new SessionStarted(queued));
     }
 
-    /// <summary>Inserts an OPEN session for <paramref name="agentId"/>, or queued (at the end) without one.</summary>
-    private static async Task<ChatSession> InsertAsync(ChangeScope scope, CurrentUser caller, long? agentId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts an OPEN session for <paramref name="agentId"/>, or queued (at the end) without one; <paramref name="routed"/>
+    /// for a tenant user's start without agent_id (one open per user).
+    /// </summary>
+    private static async Task<ChatSession> InsertAsync(ChangeScope scope, CurrentUser caller, long? agentId, bool routed, CancellationToken cancellationToken)
     {
         var session = new ChatSession(Guid.CreateVersion7(scope.Now), caller.TenantId, agentId, SessionStatus.Open, scope.Now, scope.Now);
         await using (var insert = scope.Sql("""
-            INSERT INTO chat_sessions (tenant_id, id, agent_id, status, created_by, last_seq, created_at, updated_at, queue_rank, queued_at)
-            VALUES (@tenant, @id, @agent, 'OPEN', @creator, 0, @now, @now, @rank, @queued_at)
+            INSERT INTO chat_sessions (tenant_id, id, agent_id, status, created_by, last_seq, created_at, updated_at, queue_rank, queued_at, routed)
+            VALUES (@tenant, @id, @agent, 'OPEN', @creator, 0, @now, @now, @rank, @queued_at, @routed)
             """)
             .With("tenant", session.TenantId).With("id", session.Id).With("agent", agentId).With("creator", caller.UserId).With("now", scope.Now)
-            .With("rank", agentId is null ? 1 : (int?)null).With("queued_at", agentId is null ? scope.Now : (DateTimeOffset?)null))
+            .With("rank", agentId is null ? 1 : (int?)null).With("queued_at", agentId is null ? scope.Now : (DateTimeOffset?)null)
+            .With("routed", routed))
         {
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }

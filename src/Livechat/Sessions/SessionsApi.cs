@@ -11,9 +11,10 @@ public static class SessionsApi
         var group = routes.MapGroup("/livechat/sessions").WithTags("Sessions").RequireTenant();
 
         group.MapPost("/", StartAsync)
-            .WithSummary("Start a chat session: with the named agent, the calling agent, or (a tenant user without agent_id) routed or queued.")
+            .WithSummary("Start a chat session: with the named agent, the calling agent, or (a tenant user without agent_id) routed or queued; a tenant user with an open routed session gets it back (200).")
             .Accepts<StartSessionRequest>("application/json")
             .Produces<ApiResponse<ChatSession>>(StatusCodes.Status201Created)
+            .Produces<ApiResponse<ChatSession>>(StatusCodes.Status200OK)
             .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest);
         group.MapGet("/", ListAsync)
             .WithSummary("The tenant's sessions, newest first, with cursor pagination; status filters OPEN or CLOSED. Each carries the caller's unread_count and its last_message.")
@@ -62,6 +63,9 @@ public static class SessionsApi
             StartOutcome.Started { Session.QueuePosition: { } position } queued =>
                 ApiResults.Created(queued.Session, $"Every support agent is busy: the chat waits in the queue at position {position}."),
             StartOutcome.Started started => ApiResults.Created(started.Session, "Session started."),
+            StartOutcome.AlreadyOpen { Session.QueuePosition: { } waiting } open =>
+                ApiResults.Ok(open.Session, $"You already have an open chat: it waits in the queue at position {waiting}."),
+            StartOutcome.AlreadyOpen open => ApiResults.Ok(open.Session, "You already have an open chat: here it is."),
             StartOutcome.UnknownAgent => ApiResults.Error(ApiError.BadRequest("agent_id", $"User {agentId} is not a known support agent of this tenant.")),
             StartOutcome.AgentUnavailable { AgentId: null } unavailable => ApiResults.Error(
                 ApiError.BadRequest("agent_id", "No support agent is online: a support ticket was opened instead.") with { TicketId = unavailable.TicketId }),

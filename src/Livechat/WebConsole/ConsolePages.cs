@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Livechat.Api;
 using Livechat.Auth;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 
 namespace Livechat.WebConsole;
@@ -20,34 +21,71 @@ public static class ConsolePages
 
     public static IApplicationBuilder UseConsolePages(this IApplicationBuilder app)
     {
-        // A redirect, not an endpoint: "/" is no part of the API (nor of its OpenAPI document).
-        app.Use((http, next) =>
-        {
-            if (http.Request.Path == "/" && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)))
-            {
-                http.Response.Redirect("/console/");
-                return Task.CompletedTask;
-            }
-            return next(http);
-        });
-        app.UseDefaultFiles();
+        var environment = app.ApplicationServices.GetRequiredService<IWebHostEnvironment>();
+        var files = environment.WebRootFileProvider;
+        var config = PagesConfig(environment.IsDevelopment());
+        // Redirects and files, not endpoints: none of this is part of the API (nor of its OpenAPI document).
+        app.Use((http, next) => BeforeStaticFilesAsync(http, next, files, config));
+        app.UseDefaultFiles(new DefaultFilesOptions { RedirectToAppendTrailingSlash = false });
         app.UseStaticFiles(new StaticFileOptions
         {
-            OnPrepareResponse = file =>
-            {
-                var headers = file.Context.Response.Headers;
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
-                headers.XContentTypeOptions = "nosniff";
-                headers["Referrer-Policy"] = "no-referrer";
-                // No bundler, no fingerprints: the browser asks again (cheaply, with ETag) so an update shows at once.
-                headers.CacheControl = "no-cache";
-            },
+            OnPrepareResponse = file => Protect(file.Context.Response),
         });
         return app;
     }
 
     /// <summary>
-    /// <c>GET /dev/token</c> (the pages ask whether to show the form) and <c>POST /dev/token {user_id, role,
+    /// <c>/</c> and the page folders without their slash redirect, <c>/shared/config.js</c> is written here, and
+    /// <c>/favicon.ico</c> is the SVG icon; everything else goes on to the static files.
+    /// </summary>
+    private static Task BeforeStaticFilesAsync(HttpContext http, RequestDelegate next, IFileProvider files, string config)
+    {
+        var request = http.Request;
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)) return next(http);
+        if (request.Path == "/")
+        {
+            http.Response.Redirect("/console/");
+            return Task.CompletedTask;
+        }
+        if (request.Path == "/shared/config.js")
+        {
+            Protect(http.Response);
+            http.Response.ContentType = "text/javascript; charset=utf-8";
+            return HttpMethods.IsGet(request.Method) ? http.Response.WriteAsync(config, http.RequestAborted) : Task.CompletedTask;
+        }
+        // Browsers ask for /favicon.ico when a page names no icon (the API's docs page, a JSON response).
+        if (request.Path == "/favicon.ico") request.Path = "/favicon.svg";
+        // "/console" to "/console/", relative: the framework's own redirect is built from the Host header, so a
+        // hostile Host would choose where the browser goes next.
+        if (request.Path.Value is { Length: > 1 } path && !path.EndsWith('/') && files.GetFileInfo(path + "/index.html").Exists)
+        {
+            http.Response.Redirect(request.PathBase.Add(path + "/").ToUriComponent() + request.QueryString.ToUriComponent(), permanent: true);
+            return Task.CompletedTask;
+        }
+        return next(http);
+    }
+
+    private static void Protect(HttpResponse response)
+    {
+        var headers = response.Headers;
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        // No bundler, no fingerprints: the browser asks again (cheaply, with ETag) so an update shows at once.
+        headers.CacheControl = "no-cache";
+    }
+
+    /// <summary>
+    /// <c>/shared/config.js</c>, the one page file the service writes: what this deployment offers the pages. The
+    /// sign-in page imports it to know whether the Development form exists, instead of probing <c>/dev/token</c>,
+    /// a request that fails (and says so in the browser's console) everywhere else.
+    /// </summary>
+    private static string PagesConfig(bool development) =>
+        "// Written by the service (WebConsole/ConsolePages.cs) for this deployment.\n"
+        + $"export const devSignIn = {(development ? "true" : "false")};\n";
+
+    /// <summary>
+    /// <c>GET /dev/token</c> (the roles the form offers) and <c>POST /dev/token {user_id, role,
     /// tenant_id}</c>: a token signed with the configured key, for a chosen user. Mapped in Development only;
     /// anywhere else the path is the envelope's 404 like any unknown route.
     /// </summary>

@@ -1,6 +1,7 @@
 // Sign-in: paste a token and a tenant id; in Development also a form that mints a token (POST /dev/token,
-// which exists only there: the form appears only when GET /dev/token answers).
+// which exists only there: config.js, written by the service, says whether it does).
 import { api, clearAuth, saveAuth } from "./api.js";
+import { devSignIn } from "./config.js";
 import { el, say } from "./dom.js";
 
 /**
@@ -54,9 +55,11 @@ export function signIn(root, { title, defaultRole, check }) {
     root.replaceChildren(el("section", { class: "signin", testid: "signin", "aria-labelledby": "signin-title" },
       el("h1", { id: "signin-title", text: title }), error, el("div", { class: "signin-forms" }, tokenForm, devForm)));
 
-    api(null, "GET", "/dev/token").then((offer) => {
-      for (const role of offer.data.roles) devRole.append(el("option", { value: role, text: role, selected: role === defaultRole }));
-      devForm.hidden = false;
-    }, () => { /* not Development: no form */ });
+    if (devSignIn) {
+      api(null, "GET", "/dev/token").then((offer) => {
+        for (const role of offer.data.roles) devRole.append(el("option", { value: role, text: role, selected: role === defaultRole }));
+        devForm.hidden = false;
+      }, (e) => say(error, `The Development sign-in form is not available: ${e.message}`, "error"));
+    }
   });
 }
