@@ -66,6 +66,12 @@ public static class Startup
         services.TryAddKeyedSingleton<TimeProvider>(TypingIndicators.ClockKey, (sp, _) => sp.GetRequiredService<TimeProvider>());
         services.AddSingleton<TypingIndicators>();
         services.AddSingleton<RealtimePublisher>();
+        // Every event clients hear, as each declares itself: the pages listen for these names.
+        services.AddSingleton(new PushedEventNames(new[]
+        {
+            MessageCreated.Name, SessionStarted.Name, SessionUpdated.Name, SessionAssigned.Name, NotificationCreated.Name,
+            PresenceUpdated.Name, MessagesRead.Name, TypingChanged.Name,
+        }.Distinct().ToList()));
         services.AddSingleton<OpenHubConnections>();
         services.AddSingleton<HubConnectionOwners>();
         services.AddHostedService(sp => sp.GetRequiredService<OpenHubConnections>());

@@ -29,7 +29,12 @@ public sealed record Agent(long AgentId, long TenantId, string Presence, DateTim
     public int OpenSessions { get; init; }
 }
 
-public sealed record PresenceUpdated(Agent Agent) : DomainEvent(Agent.TenantId);
+public sealed record PresenceUpdated(Agent Agent) : DomainEvent(Agent.TenantId), IPushedEvent
+{
+    public static string Name => "presenceUpdated";
+
+    public Push Push => new(Name, Agent, Hearers.Agents);
+}
 
 public sealed record SetPresenceRequest(string Status);
 

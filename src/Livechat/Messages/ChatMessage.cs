@@ -12,8 +12,12 @@ public sealed record ChatMessage(Guid Id, Guid SessionId, long SenderId, string 
 }
 
 /// <summary>A message was stored.</summary>
-public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByAgent) : DomainEvent(TenantId)
+public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByAgent) : DomainEvent(TenantId), IPushedEvent
 {
+    public static string Name => "messageCreated";
+
+    public Push Push => new(Name, Message, Hearers.Session) { SessionId = Message.SessionId, Actor = Message.SenderId, Message = (Message.Id, Seq) };
+
     /// <summary>
     /// The message's place in its session (it never goes on the wire). The database assigns it: a planned send
     /// learns it from its insert's row, after the handlers ran and before any sink hears of the event.

@@ -21,4 +21,9 @@ public sealed record Notification(
 
 public sealed record ReadAllResult(int Marked);
 
-public sealed record NotificationCreated(Notification Notification) : DomainEvent(Notification.TenantId);
+public sealed record NotificationCreated(Notification Notification) : DomainEvent(Notification.TenantId), IPushedEvent
+{
+    public static string Name => "notificationCreated";
+
+    public Push Push => new(Name, Notification, Hearers.User) { UserId = Notification.UserId };
+}

@@ -1,13 +1,15 @@
 using Livechat.Auth;
+using Livechat.Changes;
 
 namespace Livechat.Realtime;
 
 /// <summary>
-/// This instance's hub connections and who hears what among them (the hub's side of contract sections 6 and 11):
-/// a session's <c>messageCreated</c>, <c>messagesRead</c> and <c>typing</c> reach the connections that joined it
-/// (<c>typing</c> none of the typist's); <c>sessionUpdated</c> reaches every agent of the tenant and the tenant
-/// users that joined the session; the rest (<c>sessionAssigned</c>, <c>notificationCreated</c>,
-/// <c>presenceUpdated</c>) the event's own audience (<see cref="BusEvent.IsFor"/>). Every lookup starts at the
+/// This instance's hub connections and who hears what among them (the hub's side of contract sections 6 and 11),
+/// by what each event declares (<see cref="Hearers"/>): a session's conversation (<c>messageCreated</c>,
+/// <c>messagesRead</c>, <c>typing</c>) reaches the connections that joined it (<c>typing</c> none of the typist's); a
+/// session's state (<c>sessionUpdated</c>) every agent of the tenant and the tenant users that joined the session;
+/// the rest (<c>sessionAssigned</c>, <c>notificationCreated</c>, <c>presenceUpdated</c>) the event's own audience
+/// (<see cref="BusEvent.IsFor"/>). Every lookup starts at the
 /// tenant a connection was admitted to. Used by one loop only (<see cref="LocalDelivery"/>), so it needs no lock.
 /// </summary>
 public sealed class HubAudience
@@ -16,15 +18,15 @@ public sealed class HubAudience
     {
         public string Id { get; } = id;
         public CurrentUser User { get; } = user;
-        public HashSet<Guid> Sessions { get; } = [];
+        public HashSet<Guid> JoinedSessions { get; } = [];
     }
 
     private sealed class Tenant
     {
-        public HashSet<Connection> Agents { get; } = [];
+        public HashSet<Connection> AgentConnections { get; } = [];
         public Dictionary<long, HashSet<Connection>> ByUser { get; } = [];
         public Dictionary<Guid, HashSet<Connection>> BySession { get; } = [];
-        public bool IsEmpty => Agents.Count == 0 && ByUser.Count == 0 && BySession.Count == 0;
+        public bool IsEmpty => AgentConnections.Count == 0 && ByUser.Count == 0 && BySession.Count == 0;
     }
 
     private readonly Dictionary<string, Connection> connections = new(StringComparer.Ordinal);
@@ -35,7 +37,7 @@ public sealed class HubAudience
         var connection = new Connection(connectionId, user);
         connections[connectionId] = connection;
         var tenant = TenantOf(user.TenantId, create: true)!;
-        if (user.IsAgent) tenant.Agents.Add(connection);
+        if (user.IsAgent) tenant.AgentConnections.Add(connection);
         Add(tenant.ByUser, user.UserId, connection);
     }
 
@@ -43,21 +45,21 @@ public sealed class HubAudience
     {
         if (!connections.Remove(connectionId, out var connection)) return;
         var tenant = TenantOf(connection.User.TenantId, create: false)!;
-        tenant.Agents.Remove(connection);
+        tenant.AgentConnections.Remove(connection);
         Remove(tenant.ByUser, connection.User.UserId, connection);
-        foreach (var session in connection.Sessions) Remove(tenant.BySession, session, connection);
+        foreach (var session in connection.JoinedSessions) Remove(tenant.BySession, session, connection);
         if (tenant.IsEmpty) tenants.Remove(connection.User.TenantId);
     }
 
     public void Joined(string connectionId, Guid sessionId)
     {
-        if (!connections.TryGetValue(connectionId, out var connection) || !connection.Sessions.Add(sessionId)) return;
+        if (!connections.TryGetValue(connectionId, out var connection) || !connection.JoinedSessions.Add(sessionId)) return;
         Add(TenantOf(connection.User.TenantId, create: true)!.BySession, sessionId, connection);
     }
 
     public void Left(string connectionId, Guid sessionId)
     {
-        if (!connections.TryGetValue(connectionId, out var connection) || !connection.Sessions.Remove(sessionId)) return;
+        if (!connections.TryGetValue(connectionId, out var connection) || !connection.JoinedSessions.Remove(sessionId)) return;
         Remove(TenantOf(connection.User.TenantId, create: false)!.BySession, sessionId, connection);
     }
 
@@ -66,11 +68,11 @@ public sealed class HubAudience
     {
         var found = new List<string>();
         if (TenantOf(busEvent.TenantId, create: false) is not { } tenant) return found;
-        IEnumerable<Connection> candidates = busEvent.Name switch
+        IEnumerable<Connection> candidates = busEvent.Hearers switch
         {
-            HubEvents.MessageCreated or HubEvents.MessagesRead or HubEvents.Typing => Joiners(tenant, busEvent),
-            HubEvents.SessionUpdated => tenant.Agents.Concat(Joiners(tenant, busEvent)),
-            _ => (busEvent.Agents ? tenant.Agents : []).Concat(busEvent.Users.SelectMany(user => tenant.ByUser.GetValueOrDefault(user) ?? [])),
+            Hearers.Session => Joiners(tenant, busEvent),
+            Hearers.SessionState => tenant.AgentConnections.Concat(Joiners(tenant, busEvent)),
+            _ => (busEvent.Agents ? tenant.AgentConnections : []).Concat(busEvent.Users.SelectMany(user => tenant.ByUser.GetValueOrDefault(user) ?? [])),
         };
         foreach (var connection in candidates.Distinct())
             if (Hears(connection, busEvent)) found.Add(connection.Id);
@@ -85,11 +87,11 @@ public sealed class HubAudience
     {
         var user = connection.User;
         if (busEvent.ExcludeActor && busEvent.Actor == user.UserId) return false;
-        var joined = busEvent.SessionId is { } session && connection.Sessions.Contains(session);
-        return busEvent.Name switch
+        var joined = busEvent.SessionId is { } session && connection.JoinedSessions.Contains(session);
+        return busEvent.Hearers switch
         {
-            HubEvents.MessageCreated or HubEvents.MessagesRead or HubEvents.Typing => joined,
-            HubEvents.SessionUpdated => user.IsAgent || joined,
+            Hearers.Session => joined,
+            Hearers.SessionState => user.IsAgent || joined,
             _ => busEvent.IsFor(user.UserId, user.IsAgent),
         };
     }

@@ -67,7 +67,7 @@ public sealed class LocalDelivery(SessionStreams sessionStreams, UserStreams use
             hubWork.Writer.TryWrite(new Send(busEvent));
         }
         // Resolved when needed: the indicators publish through the publisher, which publishes through us.
-        if (busEvent is { Name: HubEvents.MessageCreated, SessionId: { } session, Actor: { } sender })
+        if (busEvent is { MessageId: not null, SessionId: { } session, Actor: { } sender })
             services.GetRequiredService<TypingIndicators>().MessageSent(busEvent.TenantId, session, sender);
     }
 

@@ -151,26 +151,27 @@ public sealed class MessageFanout(LocalDelivery local, SessionAudiences audience
 
     private async Task PublishOrThrowAsync(DomainEvent domainEvent, CancellationToken cancellationToken)
     {
+        if (domainEvent is not IPushedEvent pushed) return;
+        var push = pushed.Push;
         // Found in the write's transaction; typing, which is not a write, reads it here (at most one per 2 s per typist).
         var audience = audiences.Of(domainEvent);
-        if (audience is null && BusEvent.SessionOf(domainEvent) is { } sessionId)
+        if (audience is null && BusEvent.SessionOf(push) is { } sessionId)
         {
             audience = await database.ReadAsync(connection =>
                 SessionAudience.LoadAsync(connection, domainEvent.TenantId, sessionId, cancellationToken), cancellationToken);
         }
-        audience ??= SessionAudience.Nobody;
-        if (BusEvent.From(domainEvent, audience) is not { } busEvent) return;
+        var busEvent = BusEvent.From(domainEvent.TenantId, push, audience ?? SessionAudience.Nobody);
         if (redis is null)
         {
             // One publisher loop calls this: the numbering needs no lock.
-            if (busEvent.IsReplayable) busEvent = busEvent with { Id = numbered = EventId.Next(numbered, time.GetUtcNow().ToUnixTimeMilliseconds()) };
+            if (busEvent.Replayable) busEvent = busEvent with { Id = numbered = EventId.Next(numbered, time.GetUtcNow().ToUnixTimeMilliseconds()) };
             local.Deliver(busEvent);
             return;
         }
         try
         {
             var json = JsonSerializer.Serialize(busEvent, Json.Options);
-            if (!busEvent.IsReplayable)
+            if (!busEvent.Replayable)
             {
                 await redis.GetSubscriber().PublishAsync(channel, "\n\n" + json);
                 return;

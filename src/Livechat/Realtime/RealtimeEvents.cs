@@ -1,22 +1,6 @@
 using System.ComponentModel.DataAnnotations;
-using Livechat.Agents;
-using Livechat.Messages;
-using Livechat.Notifications;
-using Livechat.Sessions;
 
 namespace Livechat.Realtime;
-
-/// <summary>Hub method and event names (contract section 6).</summary>
-public static class HubEvents
-{
-    public const string MessageCreated = "messageCreated";
-    public const string SessionUpdated = "sessionUpdated";
-    public const string SessionAssigned = "sessionAssigned";
-    public const string NotificationCreated = "notificationCreated";
-    public const string PresenceUpdated = "presenceUpdated";
-    public const string MessagesRead = "messagesRead";
-    public const string Typing = "typing";
-}
 
 public sealed class RealtimeOptions
 {

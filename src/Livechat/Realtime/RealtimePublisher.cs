@@ -1,9 +1,5 @@
 using System.Threading.Channels;
-using Livechat.Agents;
 using Livechat.Changes;
-using Livechat.Messages;
-using Livechat.Notifications;
-using Livechat.Sessions;
 
 namespace Livechat.Realtime;
 
@@ -26,9 +22,7 @@ public sealed class RealtimePublisher(MessageFanout fanout, ILogger<RealtimePubl
         logger.LogWarning("Realtime queue full: a {Event} push was dropped (clients catch up from the database).", domainEvent.GetType().Name);
     }
 
-    private static bool IsPushed(DomainEvent domainEvent) =>
-        domainEvent is MessageCreated or SessionStarted or SessionUpdated or SessionAssigned or NotificationCreated or PresenceUpdated
-            or Reading.MessagesRead or Reading.TypingChanged;
+    private static bool IsPushed(DomainEvent domainEvent) => domainEvent is IPushedEvent;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -56,7 +56,7 @@ public sealed class SessionAudiences : Changes.IChangeHandler
         // A message's insert read its audience already (MessageCreated.SessionUsers): the hottest write saves a statement.
         if (domainEvent is Messages.MessageCreated) return Task.CompletedTask;
         // Read with the change's deferred statements, after every handler, so it sees whoever they added: no round trip of its own.
-        if (BusEvent.SessionOf(domainEvent) is { } sessionId)
+        if (domainEvent is Changes.IPushedEvent pushed && BusEvent.SessionOf(pushed.Push) is { } sessionId)
             SessionAudience.DeferLoad(scope, domainEvent.TenantId, sessionId, audience => known.AddOrUpdate(domainEvent, audience));
         return Task.CompletedTask;
     }

@@ -38,13 +38,28 @@ public sealed record TransferSessionRequest(long? AgentId);
 public sealed record UpdateSessionRequest(string Status);
 
 /// <summary>A session was opened.</summary>
-public sealed record SessionStarted(ChatSession Session) : DomainEvent(Session.TenantId);
+public sealed record SessionStarted(ChatSession Session) : DomainEvent(Session.TenantId), IPushedEvent
+{
+    public static string Name => "sessionUpdated";
+
+    public Push Push => new(Name, Session, Hearers.SessionState) { SessionId = Session.Id };
+}
 
 /// <summary>A session's status or agent changed.</summary>
-public sealed record SessionUpdated(ChatSession Session) : DomainEvent(Session.TenantId);
+public sealed record SessionUpdated(ChatSession Session) : DomainEvent(Session.TenantId), IPushedEvent
+{
+    public static string Name => "sessionUpdated";
+
+    public Push Push => new(Name, Session, Hearers.SessionState) { SessionId = Session.Id };
+}
 
 /// <summary>An agent just received a session (a start, the queue, a transfer): it goes to that agent's connections.</summary>
-public sealed record SessionAssigned(ChatSession Session) : DomainEvent(Session.TenantId);
+public sealed record SessionAssigned(ChatSession Session) : DomainEvent(Session.TenantId), IPushedEvent
+{
+    public static string Name => "sessionAssigned";
+
+    public Push Push => new(Name, Session, Hearers.User) { SessionId = Session.Id, UserId = Session.AgentId };
+}
 
 /// <summary>
 /// A start was refused because the agent asked for (or, for a routed start, every agent: <paramref name="AgentId"/>

@@ -23,7 +23,7 @@ public static class ConsolePages
     {
         var environment = app.ApplicationServices.GetRequiredService<IWebHostEnvironment>();
         var files = environment.WebRootFileProvider;
-        var config = PagesConfig(environment.IsDevelopment());
+        var config = PagesConfig(environment.IsDevelopment(), app.ApplicationServices.GetRequiredService<Changes.PushedEventNames>());
         // Redirects and files, not endpoints: none of this is part of the API (nor of its OpenAPI document).
         app.Use((http, next) => BeforeStaticFilesAsync(http, next, files, config));
         app.UseDefaultFiles(new DefaultFilesOptions { RedirectToAppendTrailingSlash = false });
@@ -78,11 +78,13 @@ public static class ConsolePages
     /// <summary>
     /// <c>/shared/config.js</c>, the one page file the service writes: what this deployment offers the pages. The
     /// sign-in page imports it to know whether the Development form exists, instead of probing <c>/dev/token</c>,
-    /// a request that fails (and says so in the browser's console) everywhere else.
+    /// a request that fails (and says so in the browser's console) everywhere else. The per-user stream's event
+    /// names come from the events' own declarations, so a page never listens for a stale list.
     /// </summary>
-    private static string PagesConfig(bool development) =>
+    private static string PagesConfig(bool development, Changes.PushedEventNames events) =>
         "// Written by the service (WebConsole/ConsolePages.cs) for this deployment.\n"
-        + $"export const devSignIn = {(development ? "true" : "false")};\n";
+        + $"export const devSignIn = {(development ? "true" : "false")};\n"
+        + $"export const streamEvents = [{string.Join(", ", events.Names.Select(name => $"\"{name}\""))}];\n";
 
     /// <summary>
     /// <c>GET /dev/token</c> (the roles the form offers) and <c>POST /dev/token {user_id, role,

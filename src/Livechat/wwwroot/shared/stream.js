@@ -4,7 +4,7 @@
 // ?last_event_id=; the service then sends exactly what was missed. When it
 // cannot (the id is too old, or the service restarted without Redis), the stream begins with "reset", and the
 // page refreshes from the list endpoints instead.
-const EVENTS = ["messageCreated", "sessionUpdated", "sessionAssigned", "notificationCreated", "messagesRead", "typing", "presenceUpdated"];
+import { streamEvents } from "./config.js"; // the service's own list, from each event's declaration
 
 /**
  * Opens the stream and keeps it open. handlers: {onOpen(reconnected), onDown(refused), onReset(), [eventName](payload)}.
@@ -42,7 +42,7 @@ export function openStream(auth, handlers) {
       lastId = "";
       handlers.onReset?.();
     });
-    for (const name of EVENTS) {
+    for (const name of streamEvents) {
       source.addEventListener(name, (event) => {
         if (event.lastEventId) lastId = event.lastEventId;
         let payload;
