@@ -56,8 +56,8 @@ public static class Startup
         services.AddSingleton<AgentConnections>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentConnections>());
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<MessageFanout>();
-        services.AddHostedService(sp => sp.GetRequiredService<MessageFanout>());
+        services.AddSingleton<EventLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventLog>());
         services.AddSingleton<UserStreams>();
         services.AddSingleton<LocalDelivery>();
         services.AddHostedService(sp => sp.GetRequiredService<LocalDelivery>());
@@ -79,7 +79,7 @@ public static class Startup
         // The publisher sends through the hub context; the command-line verbs get it too and never start it.
         services.AddLogging(logging => logging.AddFilter(HubCallLogging.DispatcherCategory, LogLevel.Critical));
         // No SignalR backplane: every hub send is to this instance's own connections, from the one ordered log of
-        // events that reaches every instance (Realtime/MessageFanout.cs, ADR 0024).
+        // events that reaches every instance (Realtime/EventLog.cs, ADR 0024).
         services.AddSignalR(options =>
             {
                 options.MaximumReceiveMessageSize = 32 * 1024;

@@ -1,120 +1,258 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using Livechat.Api;
+using Livechat.Changes;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Livechat.Realtime;
 
-/// <summary>
-/// The position of a replayable event in the deployment's one ordered log of events (contract section 12): the
-/// per-user stream's <c>id:</c>. The form of a Redis stream entry id, <c>{milliseconds}-{sequence}</c>: with Redis
-/// the log is a Redis stream and Redis assigns it; on one instance without Redis the instance does, the same way.
-/// </summary>
-public readonly record struct EventId(long Milliseconds, long Sequence) : IComparable<EventId>
+public sealed class RedisOptions
 {
-    public int CompareTo(EventId other) =>
-        Milliseconds != other.Milliseconds ? Milliseconds.CompareTo(other.Milliseconds) : Sequence.CompareTo(other.Sequence);
+    public const string Section = "Livechat:Redis";
 
-    public static bool operator <(EventId left, EventId right) => left.CompareTo(right) < 0;
-    public static bool operator >(EventId left, EventId right) => left.CompareTo(right) > 0;
-    public static bool operator <=(EventId left, EventId right) => left.CompareTo(right) <= 0;
-    public static bool operator >=(EventId left, EventId right) => left.CompareTo(right) >= 0;
+    /// <summary>
+    /// A StackExchange.Redis configuration string (<c>host:port,password=…</c>). When set, every event goes through
+    /// Redis (the log of <see cref="EventLog"/>), so a client on any instance gets what was posted to any other.
+    /// </summary>
+    public string? Configuration { get; set; }
 
-    public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Milliseconds}-{Sequence}");
+    /// <summary>Prefix of every Redis channel Livechat uses, so several deployments can share one Redis.</summary>
+    [Required]
+    public string ChannelPrefix { get; set; } = "livechat";
 
-    /// <summary>Strictly <c>digits-digits</c>: anything else (a message id, garbage) is no event id.</summary>
-    public static bool TryParse([NotNullWhen(true)] string? text, out EventId id)
-    {
-        id = default;
-        if (text is null || text.Length > 41) return false;
-        var dash = text.IndexOf('-', StringComparison.Ordinal);
-        if (dash <= 0 || dash == text.Length - 1) return false;
-        if (!long.TryParse(text.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
-            || !long.TryParse(text.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var seq)) return false;
-        id = new EventId(ms, seq);
-        return true;
-    }
-
-    /// <summary>The next id after <paramref name="last"/> at <paramref name="nowMilliseconds"/>, as Redis makes them: never backwards.</summary>
-    public static EventId Next(EventId? last, long nowMilliseconds) =>
-        last is { } previous && nowMilliseconds <= previous.Milliseconds
-            ? new EventId(previous.Milliseconds, previous.Sequence + 1)
-            : new EventId(nowMilliseconds, 0);
+    public bool Enabled => !string.IsNullOrWhiteSpace(Configuration);
 }
 
 /// <summary>
-/// The replayable events this instance delivered most recently, in log order: at most
-/// <see cref="RealtimeOptions.ReplayMaxEvents"/>, none older than <see cref="RealtimeOptions.ReplayMinutes"/>.
-/// Without Redis it is the log itself (what a per-user stream resumes from); with Redis the log is the Redis stream,
-/// and this keeps only what a hub connection that is being opened may have missed. Not thread-safe: its owner
-/// (<see cref="LocalDelivery"/>) holds its lock.
+/// The event bus and the deployment's one ordered log of events (contract section 12, ADR 0024). Every pushed event
+/// gets its place in the log (<see cref="EventId"/>) and reaches every instance in that order, where
+/// <see cref="LocalDelivery"/> hands it to the hub connections and streams that hear it:
+/// <list type="bullet">
+/// <item>Without Redis, this instance is the deployment: it numbers the events itself and its
+/// <see cref="RecentEvents"/> are the log.</item>
+/// <item>With Redis, the log is a Redis stream. One script appends an event to it and publishes it, with the id of the
+/// entry before it, on one channel that every instance (this one included) hears: entries and messages are in the
+/// same order, and an instance that sees a message whose predecessor it did not get (a dropped subscription, a Redis
+/// restart) reads the missing entries from the stream before going on. Typing is never logged: it is published on
+/// the same channel, without an id.</item>
+/// </list>
+/// The event travels with its audience, found once per event in the write's transaction (<see cref="SessionAudiences"/>).
+/// If Redis is down, the event still reaches this instance (without an id: a stream that resumes over the outage
+/// starts with <c>reset</c>), and clients elsewhere catch up from the database: pushes degrade, data does not.
 /// </summary>
-public sealed class RecentEvents(int capacity, TimeSpan window, TimeProvider time)
+public sealed class EventLog(LocalDelivery local, SessionAudiences audiences, Data.Database database, IOptions<RedisOptions> options,
+    IOptions<RealtimeOptions> realtime, TimeProvider time, ILogger<EventLog> logger) : IHostedService, IAsyncDisposable
 {
-    private readonly (EventId Id, BusEvent Event, long Arrived)[] ring = new (EventId, BusEvent, long)[capacity];
-    private int head; // index of the oldest entry
-    private int count;
+    private const int ReplayPage = 500;
 
-    public EventId? Newest => count == 0 ? null : ring[(head + count - 1) % ring.Length].Id;
+    // Appends to the log, trims it (by age on Redis' own clock, which also makes the ids, then by length; "~" trims
+    // whole nodes only, so it is cheap) and publishes the entry with the id of the one before it, atomically: the
+    // channel's order is the log's order.
+    private const string AppendScript = """
+        local now = redis.call('TIME')
+        local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2])
+        local id = redis.call('XADD', KEYS[1], 'MINID', '~', oldest, '*', 'e', ARGV[1])
+        redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[3])
+        local previous = redis.call('GET', KEYS[2])
+        redis.call('SET', KEYS[2], id)
+        redis.call('PUBLISH', ARGV[4], (previous or '') .. '\n' .. id .. '\n' .. ARGV[1])
+        return id
+        """;
 
-    public void Append(EventId id, BusEvent busEvent)
+    private ConnectionMultiplexer? redis;
+    private RedisChannel channel;
+    private RedisKey logKey;
+    private RedisKey lastKey;
+    private EventId? numbered; // without Redis: the last id this instance gave
+    private readonly CancellationTokenSource stopping = new();
+    private Task consuming = Task.CompletedTask;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (count == ring.Length)
+        if (!options.Value.Enabled) return;
+        var configuration = ConfigurationOptions.Parse(options.Value.Configuration!);
+        configuration.AbortOnConnectFail = false; // start without Redis, connect when it comes
+        redis = await ConnectionMultiplexer.ConnectAsync(configuration);
+        var prefix = options.Value.ChannelPrefix;
+        channel = RedisChannel.Literal($"{prefix}:events");
+        logKey = $"{prefix}:events:log";
+        lastKey = $"{prefix}:events:last";
+        // Subscribed before the log's end is read: a message in between is in both, and the position skips it.
+        var messages = await redis.GetSubscriber().SubscribeAsync(channel);
+        try
         {
-            ring[head] = default;
-            head = (head + 1) % ring.Length;
-            count--;
+            var newest = await redis.GetDatabase().StreamRangeAsync(logKey, "-", "+", 1, Order.Descending);
+            local.StartAfter(newest.Length == 0 ? new EventId(0, 0) : Parse(newest[0].Id));
         }
-        ring[(head + count) % ring.Length] = (id, busEvent, time.GetUtcNow().ToUnixTimeMilliseconds());
-        count++;
-        Forget();
+        catch (RedisException e)
+        {
+            logger.LogWarning(e, "Redis is unavailable at start: streams that resume from before it comes back start with reset.");
+        }
+        consuming = ConsumeAsync(messages, stopping.Token);
     }
 
-    /// <summary>Whether <paramref name="id"/> is an event still held: a resume from it is exact.</summary>
-    public bool Holds(EventId id)
+    /// <summary>Hands the channel's messages to this instance in order, filling any gap from the log first.</summary>
+    private async Task ConsumeAsync(ChannelMessageQueue messages, CancellationToken cancellationToken)
     {
-        Forget();
-        return IndexOf(id) >= 0;
+        EventId? last = local.Position;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            ChannelMessage message;
+            try
+            {
+                message = await messages.ReadAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+            {
+                return;
+            }
+            try
+            {
+                var text = (string)message.Message!;
+                var first = text.IndexOf('\n', StringComparison.Ordinal);
+                var second = text.IndexOf('\n', first + 1);
+                var json = text[(second + 1)..];
+                if (first == 0)
+                {
+                    // Typing: not logged, delivered as it comes.
+                    if (Deserialize(json) is { } typing) local.Deliver(typing);
+                    continue;
+                }
+                var id = Parse(text[(first + 1)..second]);
+                if (last is { } seen && id <= seen) continue;
+                if (last is { } before && EventId.TryParse(text[..first], out var previous) && previous > before)
+                {
+                    logger.LogInformation("The event bus missed entries after {Last}: reading them from the log.", before);
+                    foreach (var missed in await RangeAsync($"({before}", $"({id}", cancellationToken)) local.Deliver(missed);
+                }
+                if (Deserialize(json) is { } busEvent) local.Deliver(busEvent with { Id = id });
+                last = id;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "An event from the bus could not be delivered.");
+            }
+        }
     }
 
-    /// <summary>The events after <paramref name="after"/> (all that are held when null) up to <paramref name="upTo"/>, in order.</summary>
-    public List<(EventId Id, BusEvent Event)> Between(EventId? after, EventId upTo)
+    public async Task PublishAsync(DomainEvent domainEvent, CancellationToken cancellationToken)
     {
-        var found = new List<(EventId, BusEvent)>();
-        for (var i = 0; i < count; i++)
+        try
         {
-            var entry = ring[(head + i) % ring.Length];
-            if (entry.Id > upTo) break;
-            if (after is null || entry.Id > after.Value) found.Add((entry.Id, entry.Event));
+            await PublishOrThrowAsync(domainEvent, cancellationToken);
         }
-        return found;
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "The event bus could not carry a {Event} event (SSE clients catch up from the database).", domainEvent.GetType().Name);
+        }
     }
 
-    private int IndexOf(EventId id)
+    private async Task PublishOrThrowAsync(DomainEvent domainEvent, CancellationToken cancellationToken)
     {
-        int low = 0, high = count - 1;
-        while (low <= high)
+        if (domainEvent is not IPushedEvent pushed) return;
+        var push = pushed.Push;
+        // Found in the write's transaction; typing, which is not a write, reads it here (at most one per 2 s per typist).
+        var audience = audiences.Of(domainEvent);
+        if (audience is null && BusEvent.SessionOf(push) is { } sessionId)
         {
-            var middle = (low + high) / 2;
-            var compared = ring[(head + middle) % ring.Length].Id.CompareTo(id);
-            if (compared == 0) return middle;
-            if (compared < 0) low = middle + 1;
-            else high = middle - 1;
+            audience = await database.ReadAsync(connection =>
+                SessionAudience.LoadAsync(connection, domainEvent.TenantId, sessionId, cancellationToken), cancellationToken);
         }
-        return -1;
+        var busEvent = BusEvent.From(domainEvent.TenantId, push, audience ?? SessionAudience.Nobody);
+        if (redis is null)
+        {
+            // One publisher loop calls this: the numbering needs no lock.
+            if (busEvent.Replayable) busEvent = busEvent with { Id = numbered = EventId.Next(numbered, time.GetUtcNow().ToUnixTimeMilliseconds()) };
+            local.Deliver(busEvent);
+            return;
+        }
+        try
+        {
+            var json = JsonSerializer.Serialize(busEvent, Json.Options);
+            if (!busEvent.Replayable)
+            {
+                await redis.GetSubscriber().PublishAsync(channel, "\n\n" + json);
+                return;
+            }
+            var settings = realtime.Value;
+            var window = (long)TimeSpan.FromMinutes(settings.ReplayMinutes).TotalMilliseconds;
+            await redis.GetDatabase().ScriptEvaluateAsync(AppendScript, [logKey, lastKey], [json, window, settings.ReplayMaxEvents, channel.ToString()]);
+        }
+        catch (RedisException e)
+        {
+            logger.LogWarning(e, "Redis is unavailable: a {Event} event reaches this instance's streams only.", busEvent.Name);
+            local.Deliver(busEvent);
+        }
     }
 
     /// <summary>
-    /// Drops entries that arrived longer ago than the window, so neither memory nor a resume reaches further back
-    /// (by this instance's clock: with Redis the ids carry Redis' time).
+    /// The events after <paramref name="after"/> up to <paramref name="upTo"/>, in order, or null when
+    /// <paramref name="after"/> is no event of the log (unknown, or older than the window): the client starts over.
     /// </summary>
-    private void Forget()
+    public async Task<IReadOnlyList<BusEvent>?> ReplayAsync(EventId after, EventId? upTo, CancellationToken cancellationToken)
     {
-        var oldest = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)window.TotalMilliseconds;
-        while (count > 0 && ring[head].Arrived < oldest)
+        if (upTo is not { } end) return null;
+        if (redis is null) return local.Recent(after, end)?.Select(e => e.Event).ToList();
+        var database = redis.GetDatabase();
+        if ((await database.StreamRangeAsync(logKey, after.ToString(), after.ToString(), 1)).Length == 0) return null;
+        if (end <= after) return [];
+        return await RangeAsync($"({after}", end.ToString(), cancellationToken);
+    }
+
+    /// <summary>The log's entries in a Redis range (<c>(</c> marks an exclusive end), in pages.</summary>
+    private async Task<List<BusEvent>> RangeAsync(string from, string to, CancellationToken cancellationToken)
+    {
+        var found = new List<BusEvent>();
+        var database = redis!.GetDatabase();
+        while (true)
         {
-            ring[head] = default;
-            head = (head + 1) % ring.Length;
-            count--;
+            cancellationToken.ThrowIfCancellationRequested();
+            var page = await database.StreamRangeAsync(logKey, from, to, ReplayPage);
+            foreach (var entry in page)
+            {
+                if (Deserialize((string)entry["e"]!) is { } busEvent) found.Add(busEvent with { Id = Parse(entry.Id) });
+            }
+            if (page.Length < ReplayPage) return found;
+            from = $"({page[^1].Id}";
         }
     }
+
+    private static EventId Parse(RedisValue id) =>
+        EventId.TryParse((string?)id, out var parsed) ? parsed : throw new FormatException($"Not a stream entry id: {id}");
+
+    private static BusEvent? Deserialize(string json) => JsonSerializer.Deserialize<BusEvent>(json, Json.Options);
+
+    /// <summary>Ready includes Redis when it is configured.</summary>
+    public async Task<HealthCheckResult> CheckAsync()
+    {
+        if (redis is null) return HealthCheckResult.Healthy("not configured");
+        try
+        {
+            var latency = await redis.GetDatabase().PingAsync();
+            return HealthCheckResult.Healthy($"ping {latency.TotalMilliseconds:0.0} ms");
+        }
+        catch (RedisException e)
+        {
+            return HealthCheckResult.Unhealthy("redis does not answer", e);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await stopping.CancelAsync();
+        await consuming;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        stopping.Dispose();
+        if (redis is not null) await redis.DisposeAsync();
+    }
+}
+
+public sealed class RedisHealthCheck(EventLog fanout) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) => fanout.CheckAsync();
 }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Livechat.Realtime;
 
 /// <summary>
-/// What this instance does with each event of the log (<see cref="MessageFanout"/>), in log order: keeps it among
+/// What this instance does with each event of the log (<see cref="EventLog"/>), in log order: keeps it among
 /// the <see cref="RecentEvents"/>, hands it to its per-session and per-user SSE streams, and sends it to its own hub
 /// connections that hear it (<see cref="HubAudience"/>); it also ends the typing indicator of a user whose message
 /// just went out (the instance that holds the indicator does).

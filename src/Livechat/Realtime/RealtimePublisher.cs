@@ -4,13 +4,13 @@ using Livechat.Changes;
 namespace Livechat.Realtime;
 
 /// <summary>
-/// Pushes committed changes, through the ordered log of events (<see cref="MessageFanout"/>), to the hub clients and
+/// Pushes committed changes, through the ordered log of events (<see cref="EventLog"/>), to the hub clients and
 /// SSE streams of every instance. The write path hands it every committed event
 /// (it is an <see cref="IEventSink"/>) on the writer loop, so events are queued in commit order; one loop sends them
 /// in that order, so pushes for one session arrive in the session's order. A push is only an optimisation:
 /// every event carries the ids a client needs to catch up from the list endpoints.
 /// </summary>
-public sealed class RealtimePublisher(MessageFanout fanout, ILogger<RealtimePublisher> logger) : BackgroundService, IEventSink
+public sealed class RealtimePublisher(EventLog log, ILogger<RealtimePublisher> logger) : BackgroundService, IEventSink
 {
     private readonly Channel<DomainEvent> queue = Channel.CreateBounded<DomainEvent>(
         new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
@@ -40,5 +40,5 @@ public sealed class RealtimePublisher(MessageFanout fanout, ILogger<RealtimePubl
     }
 
     // Hub connections, SSE streams, this instance and the others: all through the one ordered log.
-    private Task SendAsync(DomainEvent domainEvent, CancellationToken cancellationToken) => fanout.PublishAsync(domainEvent, cancellationToken);
+    private Task SendAsync(DomainEvent domainEvent, CancellationToken cancellationToken) => log.PublishAsync(domainEvent, cancellationToken);
 }

@@ -24,7 +24,7 @@ public static class UserStreamApi
             .RequireTenant()
             .DisableRequestTimeout();
 
-    private static async Task<IResult> StreamAsync(HttpContext http, CurrentUser user, LocalDelivery delivery, MessageFanout log, ConnectionLimits limits,
+    private static async Task<IResult> StreamAsync(HttpContext http, CurrentUser user, LocalDelivery delivery, EventLog log, ConnectionLimits limits,
         IOptions<RealtimeOptions> options, IHostApplicationLifetime lifetime)
     {
         if (!limits.TryEnterStream(user))
@@ -47,7 +47,7 @@ public static class UserStreamApi
         }
     }
 
-    private static async Task RunAsync(HttpContext http, CurrentUser user, UserStreams.Subscription subscription, EventId? upTo, MessageFanout log,
+    private static async Task RunAsync(HttpContext http, CurrentUser user, UserStreams.Subscription subscription, EventId? upTo, EventLog log,
         RealtimeOptions options, IHostApplicationLifetime lifetime)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
@@ -111,7 +111,7 @@ public static class UserStreamApi
     /// caller's events after it up to <paramref name="upTo"/> (the last one it did not get live), or <c>reset</c> when
     /// the log does not hold that id. Returns the last id the client has, so live events up to it are skipped.
     /// </summary>
-    private static async Task<EventId?> ReplayAsync(HttpContext http, CurrentUser user, EventId? upTo, MessageFanout log, CancellationToken cancellationToken)
+    private static async Task<EventId?> ReplayAsync(HttpContext http, CurrentUser user, EventId? upTo, EventLog log, CancellationToken cancellationToken)
     {
         var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();
         if (lastEventId.Length == 0) lastEventId = http.Request.Query["last_event_id"].ToString();
