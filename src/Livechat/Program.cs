@@ -95,6 +95,7 @@ public partial class Program
         app.MapHub<LivechatHub>(AuthSetup.HubPath).WithHubMethods().RequireTenant().DisableRequestTimeout();
         app.MapSessionEvents();
         app.MapReading();
+        app.MapTyping();
         app.MapUserStream();
         if (app.Environment.IsDevelopment()) app.MapDevTokens();
 

@@ -34,7 +34,6 @@ public sealed class ArchitectureTests
     [Fact]
     public void FeaturesReachRealtimeOnlyThroughTheirEventsDeclarations()
     {
-        // Reading's typing indicators still publish through the realtime publisher: the one exception, to go.
-        foreach (var feature in Features.Where(f => f != "Livechat.Reading")) AssertNone(feature, ["Livechat.Realtime"]);
+        foreach (var feature in Features) AssertNone(feature, ["Livechat.Realtime"]);
     }
 }

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Livechat.Reading;
+using Livechat.Realtime;
 using Livechat.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;

@@ -8,8 +8,6 @@ public sealed record ReadState(Guid SessionId, long UserId, Guid? LastReadMessag
 /// <summary>The payload of <c>messagesRead</c>: whose marker moved, to which message, when.</summary>
 public sealed record MessagesReadPayload(Guid SessionId, long UserId, Guid LastReadMessageId, DateTimeOffset ReadAt);
 
-/// <summary>The payload of <c>typing</c>. Never stored, never replayed.</summary>
-public sealed record TypingPayload(Guid SessionId, long UserId, bool IsTyping);
 
 /// <summary>A read marker moved forward (<c>POST .../read</c>); pushed as <c>messagesRead</c>.</summary>
 public sealed record MessagesRead(long TenantId, MessagesReadPayload Read) : DomainEvent(TenantId), IPushedEvent
@@ -17,13 +15,4 @@ public sealed record MessagesRead(long TenantId, MessagesReadPayload Read) : Dom
     public static string Name => "messagesRead";
 
     public Push Push => new(Name, Read, Hearers.Session) { SessionId = Read.SessionId, Actor = Read.UserId };
-}
-
-/// <summary>A typing indicator changed. Never stored, never replayed: it goes straight to the publisher, not through the write path.</summary>
-public sealed record TypingChanged(long TenantId, TypingPayload Typing) : DomainEvent(TenantId), IPushedEvent
-{
-    public static string Name => "typing";
-
-    /// <summary>Never to the typist's own connections, never replayed.</summary>
-    public Push Push => new(Name, Typing, Hearers.Session) { SessionId = Typing.SessionId, Actor = Typing.UserId, ExcludeActor = true, Replayable = false };
 }

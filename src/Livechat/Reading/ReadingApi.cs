@@ -5,7 +5,7 @@ using Livechat.Sessions;
 
 namespace Livechat.Reading;
 
-/// <summary>Contract section 11: read markers and typing, under a session.</summary>
+/// <summary>Contract section 11: read markers, under a session (typing is realtime only: Realtime/TypingApi.cs).</summary>
 public static class ReadingApi
 {
     public static RouteGroupBuilder MapReading(this IEndpointRouteBuilder routes)
@@ -16,13 +16,6 @@ public static class ReadingApi
             .WithSummary("Move the caller's read marker forward to a message of the session; answers the caller's read state.")
             .Accepts<ReadRequest>("application/json")
             .Produces<ApiResponse<ReadState>>()
-            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
-            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
-        group.MapPost("/typing", TypingAsync)
-            .WithSummary("Say the caller is typing (or stopped) in the session; the others get a typing event. Never stored.")
-            .Accepts<TypingRequest>("application/json")
-            .Produces<ApiResponse<TypingPayload>>(StatusCodes.Status202Accepted)
-            .Produces<ApiResponse<object>>(StatusCodes.Status409Conflict)
             .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
             .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
         return group;
@@ -48,27 +41,7 @@ public static class ReadingApi
         };
     }
 
-    private static async Task<IResult> TypingAsync(string id, HttpRequest request, CurrentUser user, SessionStore sessions, TypingIndicators typing,
-        CancellationToken cancellationToken)
-    {
-        if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
-        var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
-        if (error is not null) return ApiResults.Error(error);
-        bool isTyping;
-        using (body)
-        {
-            if (!body!.RootElement.TryGetProperty("is_typing", out var value) || value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-                return ApiResults.Error(ApiError.BadRequest("is_typing", "is_typing is required and must be true or false."));
-            isTyping = value.GetBoolean();
-        }
-        var session = await sessions.FindAsync(user.TenantId, sessionId, cancellationToken);
-        if (session is null) return ApiResults.Error(ApiError.NotFound("Session"));
-        if (session.Status == SessionStatus.Closed) return ApiResults.Error(ApiError.Conflict("status", "The session is closed: nobody types in it."));
-        typing.Report(user.TenantId, sessionId, user.UserId, isTyping);
-        return ApiResults.Accepted(new TypingPayload(sessionId, user.UserId, isTyping), "Typing noted.");
-    }
 }
 
 public sealed record ReadRequest(Guid MessageId);
 
-public sealed record TypingRequest(bool IsTyping);

@@ -14,7 +14,7 @@ namespace Livechat.Realtime;
 /// what it missed between its connect request and now: SignalR lets <c>start()</c> resolve before this runs.
 /// </summary>
 public sealed class LivechatHub(SessionStore sessions, AgentConnections agentConnections, ConnectionLimits limits, OpenHubConnections connections,
-    HubConnectionOwners owners, LocalDelivery delivery, Reading.TypingIndicators typing, TimeProvider time, IOptions<RealtimeOptions> options) : Hub
+    HubConnectionOwners owners, LocalDelivery delivery, TypingIndicators typing, TimeProvider time, IOptions<RealtimeOptions> options) : Hub
 {
     private const string UserKey = "livechat.user";
     private const string JoinedKey = "livechat.joined";

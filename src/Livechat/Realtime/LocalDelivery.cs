@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Livechat.Auth;
-using Livechat.Reading;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
@@ -9,8 +8,8 @@ namespace Livechat.Realtime;
 /// <summary>
 /// What this instance does with each event of the log (<see cref="EventLog"/>), in log order: keeps it among
 /// the <see cref="RecentEvents"/>, hands it to its per-session and per-user SSE streams, and sends it to its own hub
-/// connections that hear it (<see cref="HubAudience"/>); it also ends the typing indicator of a user whose message
-/// just went out (the instance that holds the indicator does).
+/// connections that hear it (<see cref="HubAudience"/>); and it tells the typing indicators of every message
+/// (<see cref="MessageDelivered"/>), so the instance that holds the sender's indicator ends it.
 /// <para>
 /// <b>No event missed once a client is connected</b> (contract section 12). Registering a stream and delivering an
 /// event take one lock, so a stream learns exactly which event was the last it did not get live
@@ -21,7 +20,7 @@ namespace Livechat.Realtime;
 /// </para>
 /// </summary>
 public sealed class LocalDelivery(SessionStreams sessionStreams, UserStreams userStreams, IHubContext<LivechatHub> hub,
-    IServiceProvider services, IOptions<RealtimeOptions> options, TimeProvider time, ILogger<LocalDelivery> logger) : BackgroundService
+    IOptions<RealtimeOptions> options, TimeProvider time, ILogger<LocalDelivery> logger) : BackgroundService
 {
     private readonly Lock gate = new();
     private readonly RecentEvents recent = new(options.Value.ReplayMaxEvents, TimeSpan.FromMinutes(options.Value.ReplayMinutes), time);
@@ -36,6 +35,9 @@ public sealed class LocalDelivery(SessionStreams sessionStreams, UserStreams use
     private sealed record Open(string ConnectionId, CurrentUser User, List<(EventId Id, BusEvent Event)> Missed, TaskCompletionSource Done) : HubWork;
     private sealed record Close(string ConnectionId) : HubWork;
     private sealed record Join(string ConnectionId, Guid SessionId, bool Joined, TaskCompletionSource Done) : HubWork;
+
+    /// <summary>A message (tenant, session, sender) reached this instance: the typing indicators end the sender's.</summary>
+    public event Action<long, Guid, long>? MessageDelivered;
 
     /// <summary>The last replayable event this instance delivered: a client admitted now misses nothing after it.</summary>
     public EventId? Position
@@ -66,9 +68,7 @@ public sealed class LocalDelivery(SessionStreams sessionStreams, UserStreams use
             userStreams.Publish(busEvent);
             hubWork.Writer.TryWrite(new Send(busEvent));
         }
-        // Resolved when needed: the indicators publish through the publisher, which publishes through us.
-        if (busEvent is { MessageId: not null, SessionId: { } session, Actor: { } sender })
-            services.GetRequiredService<TypingIndicators>().MessageSent(busEvent.TenantId, session, sender);
+        if (busEvent is { MessageId: not null, SessionId: { } session, Actor: { } sender }) MessageDelivered?.Invoke(busEvent.TenantId, session, sender);
     }
 
     /// <summary>A per-user stream, live from the next event on; <c>upTo</c> is the last one it did not get live.</summary>

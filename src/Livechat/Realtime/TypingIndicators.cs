@@ -1,6 +1,6 @@
-using Livechat.Realtime;
+using Livechat.Changes;
 
-namespace Livechat.Reading;
+namespace Livechat.Realtime;
 
 /// <summary>
 /// Typing indicators (contract section 11), held in memory by the instance that received the call and never
@@ -10,8 +10,21 @@ namespace Livechat.Reading;
 /// so tests drive the throttle and the expiry with a fake one. A hub connection stays on one instance, so its
 /// throttle is exact; HTTP calls spread over instances are throttled per instance.
 /// </summary>
-public sealed class TypingIndicators(RealtimePublisher publisher, [FromKeyedServices(TypingIndicators.ClockKey)] TimeProvider time) : IDisposable
+public sealed class TypingIndicators : IDisposable
 {
+    private readonly RealtimePublisher publisher;
+    private readonly LocalDelivery delivery;
+    private readonly TimeProvider time;
+
+    public TypingIndicators(RealtimePublisher publisher, LocalDelivery delivery, [FromKeyedServices(ClockKey)] TimeProvider time)
+    {
+        this.publisher = publisher;
+        this.delivery = delivery;
+        this.time = time;
+        // Every instance hears of every message: the one holding the typist's indicator ends it.
+        delivery.MessageDelivered += MessageSent;
+    }
+
     public const string ClockKey = "typing";
     public static readonly TimeSpan Throttle = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan Expiry = TimeSpan.FromSeconds(6);
@@ -93,10 +106,23 @@ public sealed class TypingIndicators(RealtimePublisher publisher, [FromKeyedServ
 
     public void Dispose()
     {
+        delivery.MessageDelivered -= MessageSent;
         lock (gate)
         {
             foreach (var indicator in typing.Values) indicator.Timer.Dispose();
             typing.Clear();
         }
     }
+}
+
+/// <summary>The payload of <c>typing</c>. Never stored, never replayed.</summary>
+public sealed record TypingPayload(Guid SessionId, long UserId, bool IsTyping);
+
+/// <summary>A typing indicator changed. Never stored, never replayed: it goes straight to the publisher, not through the write path.</summary>
+public sealed record TypingChanged(long TenantId, TypingPayload Typing) : DomainEvent(TenantId), IPushedEvent
+{
+    public static string Name => "typing";
+
+    /// <summary>Never to the typist's own connections, never replayed.</summary>
+    public Push Push => new(Name, Typing, Hearers.Session) { SessionId = Typing.SessionId, Actor = Typing.UserId, ExcludeActor = true, Replayable = false };
 }
