@@ -23,7 +23,7 @@ public sealed class HubConnectionOwners(TimeProvider time)
 
     private sealed class Owner(long tenantId, long userId, string connectionId, DateTimeOffset negotiatedAt, EventId? admittedAt)
     {
-        /// <summary>The log's position at negotiate: the connection is sent what it hears from there on (<see cref="LocalDelivery.OpenHubAsync"/>).</summary>
+        /// <summary>The log's position at negotiate: the connection is sent what it hears from there on (<see cref="LocalDelivery.OpenHub"/>).</summary>
         public EventId? AdmittedAt { get; } = admittedAt;
         public long TenantId { get; } = tenantId;
         public long UserId { get; } = userId;
@@ -95,7 +95,7 @@ public static class HubDoor
     /// <summary>
     /// The log's position when the connection's first request came in (negotiate, or the WebSocket request that
     /// skipped it): SignalR lets the client's <c>start()</c> resolve before the hub hears of the connection, so the
-    /// connection is sent what it missed since (<see cref="LocalDelivery.OpenHubAsync"/>).
+    /// connection is sent what it missed since (<see cref="LocalDelivery.OpenHub"/>).
     /// </summary>
     public static EventId? AdmittedAt(HttpContext http, HubConnectionOwners owners, string connectionId)
     {

@@ -40,7 +40,7 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
         connections.Opened(Context, user);
         CloseWhenTheTokenExpires();
         // Known to the delivery before the agent counts as online: an assignment that follows reaches it.
-        await delivery.OpenHubAsync(Context.ConnectionId, user, HubDoor.AdmittedAt(http, owners, Context.ConnectionId));
+        delivery.OpenHub(Context.ConnectionId, user, HubDoor.AdmittedAt(http, owners, Context.ConnectionId));
         // Not the connection's token: a client that leaves at once must still be counted in and then out.
         if (user.IsAgent) await agentConnections.ConnectedAsync(user, CancellationToken.None);
         owners.Connected(Context.ConnectionId);
@@ -87,14 +87,14 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
         // Another tenant's session and a missing one read the same: no existence leak.
         if (await sessions.FindAsync(user.TenantId, id, Context.ConnectionAborted) is null) throw new HubException("Session not found.");
         Joined.Add(id);
-        await delivery.JoinAsync(Context.ConnectionId, id, joined: true);
+        delivery.Join(Context.ConnectionId, id, joined: true);
     }
 
     public async Task LeaveSession(string sessionId)
     {
         if (!RouteIds.TryParse(sessionId, out var id)) throw new HubException("sessionId must be a UUID.");
         if (!Joined.Remove(id)) return;
-        await delivery.JoinAsync(Context.ConnectionId, id, joined: false);
+        delivery.Join(Context.ConnectionId, id, joined: false);
     }
 
     /// <summary>

@@ -16,7 +16,8 @@ namespace Livechat.Realtime;
 /// (<see cref="OpenUserStream"/>), and replays up to there. A hub connection is admitted before its <c>start()</c>
 /// resolves but becomes known to the hub only after (SignalR answers the handshake first): its door notes the log
 /// position at the connect request (<see cref="Position"/>), and when the connection opens, the events it missed
-/// since are sent to it first, from the same loop that sends everything else, so in order and exactly once.
+/// since are queued for it under the same lock, ahead of anything later, for the one loop that sends to the hub:
+/// in order and exactly once.
 /// </para>
 /// </summary>
 public sealed class LocalDelivery(SessionStreams sessionStreams, UserStreams userStreams, IHubContext<LivechatHub> hub,
@@ -26,15 +27,12 @@ public sealed class LocalDelivery(SessionStreams sessionStreams, UserStreams use
     private readonly RecentEvents recent = new(options.Value.ReplayMaxEvents, TimeSpan.FromMinutes(options.Value.ReplayMinutes), time);
     private EventId? delivered;
 
-    // One loop sends to hub connections and keeps who they are: sends to one connection stay in log order.
-    private readonly Channel<HubWork> hubWork = Channel.CreateUnbounded<HubWork>(new UnboundedChannelOptions { SingleReader = true });
+    // Who hears what is decided under the lock, with the event's delivery; one loop sends, so sends to one
+    // connection stay in log order, and an event nobody on the hub hears costs no wake-up of that loop.
+    private readonly Channel<HubSend> hubSends = Channel.CreateUnbounded<HubSend>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HubAudience hubAudience = new();
 
-    private abstract record HubWork;
-    private sealed record Send(BusEvent Event) : HubWork;
-    private sealed record Open(string ConnectionId, CurrentUser User, List<(EventId Id, BusEvent Event)> Missed, TaskCompletionSource Done) : HubWork;
-    private sealed record Close(string ConnectionId) : HubWork;
-    private sealed record Join(string ConnectionId, Guid SessionId, bool Joined, TaskCompletionSource Done) : HubWork;
+    private sealed record HubSend(BusEvent Event, IReadOnlyList<string> Connections);
 
     /// <summary>A message (tenant, session, sender) reached this instance: the typing indicators end the sender's.</summary>
     public event Action<long, Guid, long>? MessageDelivered;
@@ -66,7 +64,8 @@ public sealed class LocalDelivery(SessionStreams sessionStreams, UserStreams use
             }
             sessionStreams.Publish(busEvent);
             userStreams.Publish(busEvent);
-            hubWork.Writer.TryWrite(new Send(busEvent));
+            var connections = hubAudience.Of(busEvent);
+            if (connections.Count > 0) hubSends.Writer.TryWrite(new HubSend(busEvent, connections));
         }
         if (busEvent is { MessageId: not null, SessionId: { } session, Actor: { } sender }) MessageDelivered?.Invoke(busEvent.TenantId, session, sender);
     }
@@ -85,87 +84,54 @@ public sealed class LocalDelivery(SessionStreams sessionStreams, UserStreams use
 
     /// <summary>
     /// Makes a hub connection known: from now on it gets what it hears, after the events it missed since
-    /// <paramref name="admittedAt"/> (the position when its connect request came in).
+    /// <paramref name="admittedAt"/> (the position when its connect request came in), which are queued first.
     /// </summary>
-    public Task OpenHubAsync(string connectionId, CurrentUser user, EventId? admittedAt)
+    public void OpenHub(string connectionId, CurrentUser user, EventId? admittedAt)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (gate)
         {
-            var missed = delivered is { } upTo ? recent.Between(admittedAt, upTo) : [];
-            hubWork.Writer.TryWrite(new Open(connectionId, user, missed, done));
+            hubAudience.Opened(connectionId, user);
+            if (delivered is not { } upTo) return;
+            foreach (var (_, missed) in recent.Between(admittedAt, upTo))
+            {
+                if (hubAudience.Hears(connectionId, missed)) hubSends.Writer.TryWrite(new HubSend(missed, [connectionId]));
+            }
         }
-        return done.Task;
     }
 
-    public void CloseHub(string connectionId) => hubWork.Writer.TryWrite(new Close(connectionId));
-
-    /// <summary>Starts (or stops) a connection's share of a session's events; done once later events reach it.</summary>
-    public Task JoinAsync(string connectionId, Guid sessionId, bool joined)
+    public void CloseHub(string connectionId)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        hubWork.Writer.TryWrite(new Join(connectionId, sessionId, joined, done));
-        return done.Task;
+        lock (gate) hubAudience.Closed(connectionId);
+    }
+
+    /// <summary>Starts (or stops) a connection's share of a session's events: every later event reaches it.</summary>
+    public void Join(string connectionId, Guid sessionId, bool joined)
+    {
+        lock (gate)
+        {
+            if (joined) hubAudience.Joined(connectionId, sessionId);
+            else hubAudience.Left(connectionId, sessionId);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var work in hubWork.Reader.ReadAllAsync(stoppingToken))
+        await foreach (var send in hubSends.Reader.ReadAllAsync(stoppingToken))
         {
             try
             {
-                switch (work)
-                {
-                    case Send send:
-                        var connections = hubAudience.Of(send.Event);
-                        if (connections.Count > 0) await hub.Clients.Clients(connections).SendAsync(send.Event.Name, send.Event.Data, stoppingToken);
-                        break;
-                    case Open open:
-                        hubAudience.Opened(open.ConnectionId, open.User);
-                        try
-                        {
-                            foreach (var (_, missed) in open.Missed)
-                            {
-                                if (hubAudience.Hears(open.ConnectionId, missed))
-                                    await hub.Clients.Client(open.ConnectionId).SendAsync(missed.Name, missed.Data, stoppingToken);
-                            }
-                        }
-                        finally
-                        {
-                            open.Done.TrySetResult();
-                        }
-                        break;
-                    case Close close:
-                        hubAudience.Closed(close.ConnectionId);
-                        break;
-                    case Join join:
-                        if (join.Joined) hubAudience.Joined(join.ConnectionId, join.SessionId);
-                        else hubAudience.Left(join.ConnectionId, join.SessionId);
-                        join.Done.TrySetResult();
-                        break;
-                }
+                await hub.Clients.Clients(send.Connections).SendAsync(send.Event.Name, send.Event.Data, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning(e, "A push to hub connections failed.");
+                logger.LogWarning(e, "A {Event} push to hub connections failed.", send.Event.Name);
             }
         }
     }
 
     public override Task StopAsync(CancellationToken cancellationToken)
     {
-        hubWork.Writer.TryComplete();
+        hubSends.Writer.TryComplete();
         return base.StopAsync(cancellationToken);
-    }
-
-    /// <summary>Hands a stopped delivery's waiters their answer instead of leaving them waiting.</summary>
-    public override void Dispose()
-    {
-        while (hubWork.Reader.TryRead(out var work))
-        {
-            if (work is Open open) open.Done.TrySetCanceled();
-            else if (work is Join join) join.Done.TrySetCanceled();
-        }
-        base.Dispose();
     }
 }
