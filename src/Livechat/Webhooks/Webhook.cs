@@ -99,6 +99,10 @@ public sealed class WebhookOptions
     [Range(1, 64, ErrorMessage = "Livechat:Webhooks:MaxConcurrencyPerWebhook must be between 1 and 64.")]
     public int MaxConcurrencyPerWebhook { get; set; } = 4;
 
+    /// <summary>Webhooks one tenant may have (enabled or not): a tenant's share of the worker grows with its webhooks, so it is capped.</summary>
+    [Range(1, 10_000, ErrorMessage = "Livechat:Webhooks:MaxPerTenant must be between 1 and 10000.")]
+    public int MaxPerTenant { get; set; } = 20;
+
     /// <summary>Finished deliveries and their events are deleted after this many days.</summary>
     [Range(1, 3650, ErrorMessage = "Livechat:Webhooks:RetentionDays must be between 1 and 3650.")]
     public int RetentionDays { get; set; } = 14;

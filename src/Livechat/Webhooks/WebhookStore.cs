@@ -26,23 +26,35 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
     private const string Columns = "id, url, events, description, enabled, disabled_reason, created_at, updated_at";
     private const string DeliveryColumns = "id, event_id, event_type, status, attempts, last_status_code, last_error, next_attempt_at, created_at, updated_at";
 
-    public Task<Written<Webhook>> CreateAsync(long tenantId, string url, IReadOnlyList<string> events, string? description, IdempotencyClaim? claim,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates a webhook unless the tenant has <paramref name="maxPerTenant"/> already: then the outcome is null
+    /// and nothing is stored. The count and the insert are one statement; on PostgreSQL the tenant's row is
+    /// locked first, so two creates of one tenant in different transactions take turns and the second counts
+    /// the first (SQLite has one writer, so they take turns anyway).
+    /// </summary>
+    public Task<Written<Webhook?>> CreateAsync(long tenantId, string url, IReadOnlyList<string> events, string? description, int maxPerTenant,
+        IdempotencyClaim? claim, CancellationToken cancellationToken)
     {
         var now = time.Now();
         var webhook = new Webhook(Guid.CreateVersion7(now), url, events, description, true, now, now) { Secret = WebhookSigner.NewSecret() };
         // Planned changes of the tenant send their outbox rows from now on, rather than find out from their check.
         tenants.Saw(tenantId, true);
-        return PostAsync(async (connection, transaction) =>
+        return PostAsync<Webhook?>(async (connection, transaction) =>
         {
+            if (connection is Npgsql.NpgsqlConnection)
+            {
+                // NO KEY UPDATE: other writes' foreign keys to the tenant (KEY SHARE) do not wait for it.
+                await using var lockTenant = connection.Sql("SELECT id FROM tenants WHERE id = @tenant FOR NO KEY UPDATE", transaction).With("tenant", tenantId);
+                await lockTenant.ExecuteNonQueryAsync(cancellationToken);
+            }
             await using var command = connection.Sql("""
                 INSERT INTO webhooks (tenant_id, id, url, events, description, enabled, secret, created_at, updated_at)
-                VALUES (@tenant, @id, @url, @events, @description, TRUE, @secret, @now, @now)
+                SELECT @tenant, @id, @url, @events, @description, TRUE, @secret, @now, @now
+                WHERE (SELECT count(*) FROM webhooks WHERE tenant_id = @tenant) < @max
                 """, transaction)
                 .With("tenant", tenantId).With("id", webhook.Id).With("url", url).With("events", string.Join(' ', events))
-                .With("description", description).With("secret", webhook.Secret).With("now", now);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return webhook;
+                .With("description", description).With("secret", webhook.Secret).With("now", now).With("max", maxPerTenant);
+            return await command.ExecuteNonQueryAsync(cancellationToken) == 1 ? webhook : null;
         }, claim, cancellationToken);
     }
 

@@ -85,6 +85,30 @@ public abstract class WebhookTests(WebhookServer server)
         Assert.Equal(url, (await admin.GetAsync($"/webhooks/{id}")).Data.Text("url"));
     }
 
+    /// <summary>
+    /// Contract 13 "Fair": a tenant has at most MaxPerTenant (20) webhooks. Eight creates race for the last two
+    /// places: two win, the others are 409 errors.url and store nothing; another tenant still creates (positive control).
+    /// </summary>
+    [Fact]
+    public async Task ConcurrentCreatesNeverTakeATenantPastItsWebhookLimit()
+    {
+        var admin = server.Admin(await server.NewTenantAsync());
+        for (var i = 0; i < 18; i++) await CreateAsync(admin, Receiver.NewEndpoint(), "webhook.ping");
+
+        var racing = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            admin.PostAsync("/webhooks", new { url = Receiver.NewEndpoint(), events = new[] { "webhook.ping" } })));
+        Assert.Equal(2, racing.Count(r => r.Status == HttpStatusCode.Created));
+        foreach (var refused in racing.Where(r => r.Status != HttpStatusCode.Created))
+            Assert.Contains("20", refused.AssertError(HttpStatusCode.Conflict, "url").Errors.GetProperty("url")[0].GetString()!, StringComparison.Ordinal);
+        var listed = (await admin.GetAsync("/webhooks")).AssertStatus(HttpStatusCode.OK).Ids();
+        Assert.Equal(20, listed.Count);
+        Assert.Subset(listed.ToHashSet(), racing.Where(r => r.Status == HttpStatusCode.Created).Select(r => r.Data.Text("id")).ToHashSet());
+        (await admin.PostAsync("/webhooks", new { url = Receiver.NewEndpoint(), events = new[] { "*" } })).AssertError(HttpStatusCode.Conflict, "url");
+        Assert.Equal(20, (await admin.GetAsync("/webhooks")).Ids().Count);
+
+        await CreateAsync(server.Admin(await server.NewTenantAsync()), Receiver.NewEndpoint(), "webhook.ping");
+    }
+
     [Fact]
     public async Task EveryoneButASupportAdminGets403OnEveryEndpoint()
     {
