@@ -19,6 +19,9 @@ public sealed class TwoDeliveringInstances : IAsyncLifetime
         First.Settings["Livechat:Redis:ChannelPrefix"] = $"livechat-test-{Guid.NewGuid():N}";
         foreach (var setting in new[] { "LeaseSeconds", "TimeoutSeconds", "PollMilliseconds", "FirstRetryMilliseconds" })
             First.Settings.Remove($"Livechat:Webhooks:{setting}");
+        // Few slots, so that one tenant's webhooks (20 of them, 4 attempts each) could hold all of both instances'.
+        First.Settings["Livechat:Webhooks:MaxConcurrency"] = "12";
+        First.Settings["Livechat:Webhooks:MaxConcurrencyPerTenant"] = "4";
         await First.InitializeAsync();
         Second = LivechatServer.SecondInstanceOf(First);
         await Second.StartAsync();
@@ -36,6 +39,54 @@ public sealed class WebhookTwoInstanceTests(TwoDeliveringInstances instances) : 
     private WebhookPostgresServer First => instances.First;
     private LivechatServer Second => instances.Second;
     private WebhookReceiver Receiver => First.Receiver;
+
+    /// <summary>
+    /// Contract 13 "Fair": tenant A's 20 webhooks answer after 12 s (beyond the 10 s timeout) with a backlog of
+    /// 100 deliveries, enough to fill every slot of both instances; tenant B's deliveries still arrive within
+    /// seconds, because a tenant's attempts in flight are capped and the tenants take turns in the claim.
+    /// </summary>
+    [Fact]
+    public async Task ATenantsSlowReceiversDoNotHoldUpAnotherTenantsDeliveriesOnTwoInstances()
+    {
+        var slowTenant = First.Admin(await First.NewTenantAsync());
+        var slowOnSecond = new Caller(Second, LivechatServer.NewUserId(), slowTenant.TenantId, ["SUPPORT_ADMIN"]);
+        var slowUrls = Enumerable.Range(0, 20).Select(_ => Receiver.NewEndpoint((_, _) => new ScriptedAnswer(200, TimeSpan.FromSeconds(12)))).ToList();
+        var slowIds = new List<string>();
+        foreach (var url in slowUrls) slowIds.Add((await WebhookTests.CreateAsync(slowTenant, url, "webhook.ping")).Id);
+        var pings = new List<Task<Reply>>();
+        for (var round = 0; round < 5; round++)
+        {
+            foreach (var id in slowIds) pings.Add((round % 2 == 0 ? slowTenant : slowOnSecond).PostAsync($"/webhooks/{id}/ping", null));
+        }
+        foreach (var ping in await Task.WhenAll(pings)) ping.AssertStatus(HttpStatusCode.Accepted);
+        // The slow tenant's attempts are under way (positive control: its deliveries are being claimed).
+        for (var waited = 0; slowUrls.Sum(url => Receiver.At(url).Count) < 4; waited++)
+        {
+            Assert.True(waited < 200, "The slow tenant's deliveries were never attempted.");
+            await Task.Delay(50);
+        }
+
+        try
+        {
+            var fastTenant = First.Admin(await First.NewTenantAsync());
+            var fastOnSecond = new Caller(Second, LivechatServer.NewUserId(), fastTenant.TenantId, ["SUPPORT_ADMIN"]);
+            var fast = Receiver.NewEndpoint();
+            var (fastId, _) = await WebhookTests.CreateAsync(fastTenant, fast, "webhook.ping");
+            var waits = new List<double>();
+            for (var i = 0; i < 4; i++)
+            {
+                var asked = DateTimeOffset.UtcNow;
+                (await (i % 2 == 0 ? fastTenant : fastOnSecond).PostAsync($"/webhooks/{fastId}/ping", null)).AssertStatus(HttpStatusCode.Accepted);
+                var got = await Receiver.WaitAsync(fast, r => r.Count == i + 1, seconds: 60);
+                waits.Add((got[i].At - asked).TotalSeconds);
+            }
+            Assert.True(waits.Max() < 3, $"The other tenant's pings waited {string.Join(", ", waits.Select(w => w.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} s.");
+        }
+        finally
+        {
+            foreach (var id in slowIds) await slowTenant.PatchAsync($"/webhooks/{id}", new { enabled = false });
+        }
+    }
 
     /// <summary>Creates racing on both instances for a tenant's last places never take it past MaxPerTenant (20).</summary>
     [Fact]
