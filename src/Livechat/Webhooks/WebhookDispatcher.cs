@@ -83,9 +83,22 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
             }
             catch (OperationCanceledException)
             {
-                return; // stopping: attempts in flight end with the token and give their claims back
+                break;
             }
         }
+        await DrainAsync();
+    }
+
+    /// <summary>
+    /// Stopping: the attempts in flight end with the token and give their claims back, so another instance (or
+    /// this one, restarted) makes them at once rather than after the lease. Waits a few seconds for that, while
+    /// the database is still there; an attempt that takes longer is left to its lease.
+    /// </summary>
+    private async Task DrainAsync()
+    {
+        var until = time.GetUtcNow() + TimeSpan.FromSeconds(5);
+        while (Volatile.Read(ref inFlight) > 0 && time.GetUtcNow() is var now && now < until)
+            await wake.WaitAsync(until - now); // every attempt that ends releases it
     }
 
     /// <summary>

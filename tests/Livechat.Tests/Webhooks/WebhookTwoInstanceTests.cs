@@ -119,6 +119,14 @@ public sealed class WebhookTwoInstanceTests(TwoDeliveringInstances instances) : 
         var agentOnSecond = new Caller(Second, agent.UserId, tenant, [Roles.SupportAgent]);
         var session = await First.TenantUser(tenant).StartSessionAsync(agent.UserId);
 
+        // Busy webhooks first: both instances deliver 240 pings side by side.
+        var warm = Enumerable.Range(0, 6).Select(_ => Receiver.NewEndpoint((_, _) => new ScriptedAnswer(200, TimeSpan.FromMilliseconds(30)))).ToList();
+        var warmIds = new List<string>();
+        foreach (var u in warm) warmIds.Add((await WebhookTests.CreateAsync(admin, u, "webhook.ping")).Id);
+        var warmPings = new List<Task<Reply>>();
+        for (var i = 0; i < 40; i++) foreach (var w in warmIds) warmPings.Add((i % 2 == 0 ? admin : adminOnSecond).PostAsync($"/webhooks/{w}/ping", null));
+        await Task.WhenAll(warmPings);
+        foreach (var u in warm) await Receiver.WaitAsync(u, r => r.Count >= 40, seconds: 60);
         // Retries: two 500s, then 200.
         var flaky = Receiver.NewEndpoint((_, attempt) => new ScriptedAnswer(attempt <= 2 ? 500 : 200));
         var (flakyId, _) = await WebhookTests.CreateAsync(admin, flaky, "webhook.ping");
