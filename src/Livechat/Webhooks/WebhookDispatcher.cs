@@ -97,8 +97,12 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
     private async Task DrainAsync()
     {
         var until = time.GetUtcNow() + TimeSpan.FromSeconds(5);
-        while (Volatile.Read(ref inFlight) > 0 && time.GetUtcNow() is var now && now < until)
-            await wake.WaitAsync(until - now); // every attempt that ends releases it
+        while (Volatile.Read(ref inFlight) > 0)
+        {
+            var left = until - time.GetUtcNow();
+            if (left <= TimeSpan.Zero) return;
+            await wake.WaitAsync(left); // every attempt that ends releases it
+        }
     }
 
     /// <summary>
