@@ -83,9 +83,12 @@ public sealed class WebhookOptions
     [Range(1, 60, ErrorMessage = "Livechat:Webhooks:TimeoutSeconds must be between 1 and 60.")]
     public int TimeoutSeconds { get; set; } = 10;
 
-    /// <summary>How long an instance holds a claimed delivery; must exceed the timeout. A crashed instance's claims run out after it.</summary>
+    /// <summary>
+    /// How long a claim holds a delivery; renewed every third of it while the attempt runs, so it need not
+    /// cover the timeout. A crashed instance's claims run out after it: keep it well under the contract's 30 s.
+    /// </summary>
     [Range(2, 3600, ErrorMessage = "Livechat:Webhooks:LeaseSeconds must be between 2 and 3600.")]
-    public int LeaseSeconds { get; set; } = 60;
+    public int LeaseSeconds { get; set; } = 15;
 
     /// <summary>How often the worker looks for due deliveries when it found none.</summary>
     [Range(10, 60_000, ErrorMessage = "Livechat:Webhooks:PollMilliseconds must be between 10 and 60000.")]
@@ -98,6 +101,17 @@ public sealed class WebhookOptions
     /// <summary>Attempts in flight to one webhook: a slow receiver holds at most this many of the worker's slots.</summary>
     [Range(1, 64, ErrorMessage = "Livechat:Webhooks:MaxConcurrencyPerWebhook must be between 1 and 64.")]
     public int MaxConcurrencyPerWebhook { get; set; } = 4;
+
+    /// <summary>Webhooks one tenant may have (enabled or not): a tenant's share of the worker grows with its webhooks, so it is capped.</summary>
+    [Range(1, 10_000, ErrorMessage = "Livechat:Webhooks:MaxPerTenant must be between 1 and 10000.")]
+    public int MaxPerTenant { get; set; } = 20;
+
+    /// <summary>
+    /// Attempts in flight for one tenant, all instances together: its share of the slots, so one tenant's slow
+    /// receivers leave the rest of every instance's slots to the others. At most <see cref="MaxConcurrency"/>.
+    /// </summary>
+    [Range(1, 1024, ErrorMessage = "Livechat:Webhooks:MaxConcurrencyPerTenant must be between 1 and 1024.")]
+    public int MaxConcurrencyPerTenant { get; set; } = 16;
 
     /// <summary>Finished deliveries and their events are deleted after this many days.</summary>
     [Range(1, 3650, ErrorMessage = "Livechat:Webhooks:RetentionDays must be between 1 and 3650.")]

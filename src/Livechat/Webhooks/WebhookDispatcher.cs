@@ -9,8 +9,14 @@ namespace Livechat.Webhooks;
 /// The delivery worker: claims due deliveries (a lease in the database, so each is attempted by one instance at
 /// a time), sends them concurrently with a 10 s timeout, and records the outcome. Up to
 /// <see cref="WebhookOptions.MaxConcurrency"/> attempts run at once, at most
-/// <see cref="WebhookOptions.MaxConcurrencyPerWebhook"/> per webhook, so a slow receiver holds a few slots and
-/// never the worker, the API or another tenant's deliveries.
+/// <see cref="WebhookOptions.MaxConcurrencyPerWebhook"/> per webhook and
+/// <see cref="WebhookOptions.MaxConcurrencyPerTenant"/> per tenant, with the tenants taking turns, so a slow
+/// receiver holds a few slots and never the worker, the API or another tenant's deliveries.
+/// <para>
+/// The lease is short (15 s) and renewed while an attempt runs, so the claims of an instance that crashed are
+/// free again within the lease, whatever the attempt timeout: another instance, or this one restarted, makes
+/// those attempts again within about 15 s (the contract says 30 s).
+/// </para>
 /// </summary>
 public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory httpClients, IOptions<WebhookOptions> options, TimeProvider time,
     ILogger<WebhookDispatcher> logger) : BackgroundService
@@ -18,9 +24,14 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
     public const string HttpClientName = "webhooks";
     private static readonly TimeSpan Housekeeping = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan CleanUpEvery = TimeSpan.FromHours(1);
+    // Long enough for a fast receiver to be served a few dozen deliveries per claim, short enough that another
+    // tenant waiting for a slot gets one within about a second.
+    private static readonly TimeSpan SlotTurn = TimeSpan.FromSeconds(1);
 
     private readonly WebhookOptions settings = options.Value;
     private readonly RetrySchedule schedule = new(options.Value.FirstRetryMilliseconds);
+    private readonly ClaimLimits limits = new(options.Value.MaxConcurrencyPerWebhook, options.Value.MaxConcurrencyPerTenant,
+        TimeSpan.FromSeconds(options.Value.LeaseSeconds));
     // Released when an attempt ends, so its slot is refilled at once rather than at the next poll.
     private readonly SemaphoreSlim wake = new(0, 1);
     private int inFlight;
@@ -29,7 +40,6 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
     {
         if (!settings.DeliveryEnabled) return;
         var poll = TimeSpan.FromMilliseconds(settings.PollMilliseconds);
-        var lease = TimeSpan.FromSeconds(settings.LeaseSeconds);
         var nextHousekeeping = DateTimeOffset.MinValue;
         var nextCleanUp = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
@@ -40,7 +50,7 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
                 var free = settings.MaxConcurrency - Volatile.Read(ref inFlight);
                 if (free > 0)
                 {
-                    var claimed = await store.ClaimAsync(free, settings.MaxConcurrencyPerWebhook, lease, stoppingToken);
+                    var claimed = await store.ClaimAsync(free, limits, stoppingToken);
                     foreach (var delivery in claimed)
                     {
                         Interlocked.Increment(ref inFlight);
@@ -73,22 +83,49 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
             }
             catch (OperationCanceledException)
             {
-                return; // stopping: attempts in flight end with the token; their leases run out and they are retried
+                break;
             }
+        }
+        await DrainAsync();
+    }
+
+    /// <summary>
+    /// Stopping: the attempts in flight end with the token and give their claims back, so another instance (or
+    /// this one, restarted) makes them at once rather than after the lease. Waits a few seconds for that, while
+    /// the database is still there; an attempt that takes longer is left to its lease.
+    /// </summary>
+    private async Task DrainAsync()
+    {
+        var until = time.GetUtcNow() + TimeSpan.FromSeconds(5);
+        while (Volatile.Read(ref inFlight) > 0)
+        {
+            var left = until - time.GetUtcNow();
+            if (left <= TimeSpan.Zero) return;
+            await wake.WaitAsync(left); // every attempt that ends releases it
         }
     }
 
     /// <summary>
     /// Attempts <paramref name="first"/>, then, in the same slot, the webhook's next due delivery, which the
     /// transaction that records an outcome also claims: a busy webhook is served without a claim per attempt.
+    /// A slot serves one webhook for at most <see cref="SlotTurn"/>; then it goes back to the fair claim, where
+    /// the tenants take turns, so a slow tenant's backlog cannot keep a slot from the others.
     /// </summary>
     private async Task AttemptAsync(ClaimedDelivery first, CancellationToken stoppingToken)
     {
-        var next = (settings.MaxConcurrencyPerWebhook, TimeSpan.FromSeconds(settings.LeaseSeconds));
         try
         {
-            for (ClaimedDelivery? delivery = first; delivery is not null && !stoppingToken.IsCancellationRequested;)
-                delivery = await AttemptOneAsync(delivery, next, stoppingToken);
+            var turnEnds = time.GetUtcNow() + SlotTurn;
+            ClaimedDelivery? delivery = first;
+            while (delivery is not null)
+            {
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    await GiveBackAsync(delivery);
+                    break;
+                }
+                delivery = await AttemptOneAsync(delivery, time.GetUtcNow() < turnEnds, stoppingToken);
+            }
         }
         finally
         {
@@ -108,15 +145,19 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
         }
     }
 
-    /// <returns>The webhook's next delivery, already claimed, or null.</returns>
-    private async Task<ClaimedDelivery?> AttemptOneAsync(ClaimedDelivery delivery, (int PerWebhook, TimeSpan Lease) claimNext, CancellationToken stoppingToken)
+    /// <returns>The next delivery, already claimed, or null.</returns>
+    private async Task<ClaimedDelivery?> AttemptOneAsync(ClaimedDelivery delivery, bool claimNext, CancellationToken stoppingToken)
     {
         try
         {
-            var result = await SendAsync(delivery, stoppingToken);
-            if (result is null) return null; // stopping: the lease runs out and the delivery is retried
+            var result = await SendRenewingLeaseAsync(delivery, stoppingToken);
+            if (result is null)
+            {
+                await GiveBackAsync(delivery); // stopping: due again at once, for another instance or the next start
+                return null;
+            }
             WebhookMetrics.Deliveries.WithLabels(result.Status == DeliveryStatus.Pending ? "retry" : result.Status).Inc();
-            var (recorded, next) = await store.RecordAsync(delivery, result, claimNext, CancellationToken.None);
+            var (recorded, next) = await store.RecordAsync(delivery, result, claimNext ? limits : null, CancellationToken.None);
             if (!recorded)
                 logger.LogWarning("Webhook delivery {DeliveryId}: the lease ran out before the attempt ended; its outcome was not recorded.", delivery.Id);
             else if (result.DisableWebhook is not null)
@@ -127,6 +168,58 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
         {
             logger.LogWarning(e, "Webhook delivery {DeliveryId} could not be recorded; it is retried when its lease runs out.", delivery.Id);
             return null;
+        }
+    }
+
+    /// <summary>The attempt, while the delivery's lease is renewed every third of it until the attempt ends.</summary>
+    private async Task<AttemptResult?> SendRenewingLeaseAsync(ClaimedDelivery delivery, CancellationToken stoppingToken)
+    {
+        using var attemptEnded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var renewing = RenewLeaseAsync(delivery, attemptEnded.Token);
+        try
+        {
+            return await SendAsync(delivery, stoppingToken);
+        }
+        finally
+        {
+            await attemptEnded.CancelAsync();
+            await renewing;
+        }
+    }
+
+    private async Task RenewLeaseAsync(ClaimedDelivery delivery, CancellationToken attemptEnded)
+    {
+        using var every = new PeriodicTimer(limits.Lease / 3, time);
+        try
+        {
+            while (await every.WaitForNextTickAsync(attemptEnded))
+            {
+                try
+                {
+                    if (!await store.RenewAsync(delivery, limits.Lease, attemptEnded)) return; // no longer ours
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Webhook delivery {DeliveryId}: its lease could not be renewed; trying again.", delivery.Id);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the attempt ended
+        }
+    }
+
+    /// <summary>Best effort: a claim given back is due again at once; one that cannot be given back runs out with its lease.</summary>
+    private async Task GiveBackAsync(ClaimedDelivery delivery)
+    {
+        try
+        {
+            await store.ReleaseAsync(delivery, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogInformation(e, "Webhook delivery {DeliveryId}: its claim could not be given back; it is retried when its lease runs out.", delivery.Id);
         }
     }
 

@@ -7,7 +7,8 @@ public static class WebhookSetup
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.LeaseSeconds > o.TimeoutSeconds, "Livechat:Webhooks:LeaseSeconds must be greater than Livechat:Webhooks:TimeoutSeconds.")
+            .Validate(o => o.MaxConcurrencyPerTenant <= o.MaxConcurrency,
+                "Livechat:Webhooks:MaxConcurrencyPerTenant must not be greater than Livechat:Webhooks:MaxConcurrency.")
             .ValidateOnStart();
         services.AddSingleton<WebhookStore>();
         services.AddSingleton<WebhookTenants>();

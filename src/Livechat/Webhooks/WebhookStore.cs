@@ -17,6 +17,9 @@ public abstract record RedeliverOutcome
 public sealed record ClaimedDelivery(Guid Claim, long TenantId, Guid Id, Guid WebhookId, Guid EventId, int AttemptsMade, string Url, string Payload,
     IReadOnlyList<string> Secrets, DateTimeOffset CreatedAt);
 
+/// <summary>The limits of a claim: attempts in flight per webhook and per tenant (all instances together), and the lease.</summary>
+public sealed record ClaimLimits(int PerWebhook, int PerTenant, TimeSpan Lease);
+
 /// <summary>What one attempt came to.</summary>
 public sealed record AttemptResult(string Status, int? StatusCode, string? Error, DateTimeOffset? NextAttemptAt, string? DisableWebhook);
 
@@ -26,23 +29,35 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
     private const string Columns = "id, url, events, description, enabled, disabled_reason, created_at, updated_at";
     private const string DeliveryColumns = "id, event_id, event_type, status, attempts, last_status_code, last_error, next_attempt_at, created_at, updated_at";
 
-    public Task<Written<Webhook>> CreateAsync(long tenantId, string url, IReadOnlyList<string> events, string? description, IdempotencyClaim? claim,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates a webhook unless the tenant has <paramref name="maxPerTenant"/> already: then the outcome is null
+    /// and nothing is stored. The count and the insert are one statement; on PostgreSQL the tenant's row is
+    /// locked first, so two creates of one tenant in different transactions take turns and the second counts
+    /// the first (SQLite has one writer, so they take turns anyway).
+    /// </summary>
+    public Task<Written<Webhook?>> CreateAsync(long tenantId, string url, IReadOnlyList<string> events, string? description, int maxPerTenant,
+        IdempotencyClaim? claim, CancellationToken cancellationToken)
     {
         var now = time.Now();
         var webhook = new Webhook(Guid.CreateVersion7(now), url, events, description, true, now, now) { Secret = WebhookSigner.NewSecret() };
         // Planned changes of the tenant send their outbox rows from now on, rather than find out from their check.
         tenants.Saw(tenantId, true);
-        return PostAsync(async (connection, transaction) =>
+        return PostAsync<Webhook?>(async (connection, transaction) =>
         {
+            if (connection is Npgsql.NpgsqlConnection)
+            {
+                // NO KEY UPDATE: other writes' foreign keys to the tenant (KEY SHARE) do not wait for it.
+                await using var lockTenant = connection.Sql("SELECT id FROM tenants WHERE id = @tenant FOR NO KEY UPDATE", transaction).With("tenant", tenantId);
+                await lockTenant.ExecuteNonQueryAsync(cancellationToken);
+            }
             await using var command = connection.Sql("""
                 INSERT INTO webhooks (tenant_id, id, url, events, description, enabled, secret, created_at, updated_at)
-                VALUES (@tenant, @id, @url, @events, @description, TRUE, @secret, @now, @now)
+                SELECT @tenant, @id, @url, @events, @description, TRUE, @secret, @now, @now
+                WHERE (SELECT count(*) FROM webhooks WHERE tenant_id = @tenant) < @max
                 """, transaction)
                 .With("tenant", tenantId).With("id", webhook.Id).With("url", url).With("events", string.Join(' ', events))
-                .With("description", description).With("secret", webhook.Secret).With("now", now);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return webhook;
+                .With("description", description).With("secret", webhook.Secret).With("now", now).With("max", maxPerTenant);
+            return await command.ExecuteNonQueryAsync(cancellationToken) == 1 ? webhook : null;
         }, claim, cancellationToken);
     }
 
@@ -157,49 +172,103 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
         }, claim, cancellationToken);
 
     /// <summary>
-    /// Claims up to <paramref name="take"/> due deliveries of enabled webhooks for <paramref name="leaseFor"/>, at most
-    /// <paramref name="perWebhook"/> in flight per webhook. On PostgreSQL <c>FOR UPDATE SKIP LOCKED</c> lets
-    /// instances claim side by side without ever taking one row twice: a row another instance is claiming is
-    /// skipped, and one it has claimed no longer qualifies (its lease is in the future; the lock re-checks the
-    /// row's current version). SQLite has one writer, so the same UPDATE ... RETURNING is the claim there.
+    /// Claims up to <paramref name="take"/> due deliveries of enabled webhooks (see <see cref="ClaimDueAsync"/>).
     /// </summary>
-    public Task<List<ClaimedDelivery>> ClaimAsync(int take, int perWebhook, TimeSpan leaseFor, CancellationToken cancellationToken) =>
+    public Task<List<ClaimedDelivery>> ClaimAsync(int take, ClaimLimits limits, CancellationToken cancellationToken) =>
+        WorkerWriteAsync((connection, transaction) => ClaimDueAsync(connection, transaction, take, limits, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Claims up to <paramref name="take"/> due deliveries of enabled webhooks for the lease, fairly:
+    /// <list type="bullet">
+    /// <item>a webhook has at most <see cref="ClaimLimits.PerWebhook"/> attempts in flight and a tenant at most
+    /// <see cref="ClaimLimits.PerTenant"/> (all instances together, counted from the leases), so one tenant's
+    /// slow or failing receivers never hold every slot;</item>
+    /// <item>the tenants take turns (round robin): each delivery is numbered within its tenant after the tenant's
+    /// attempts in flight, and the lowest numbers are claimed first, so the first due delivery of a tenant with
+    /// nothing in flight goes before the backlog of a busy one, whatever their ages. Within a tenant its
+    /// webhooks take turns the same way.</item>
+    /// </list>
+    /// On PostgreSQL <c>FOR UPDATE SKIP LOCKED</c> lets instances claim side by side without ever taking one
+    /// row twice: a row another instance is claiming is skipped, and one it has claimed no longer qualifies (its
+    /// lease is in the future; the lock re-checks the row's current version). SQLite has one writer, so the same
+    /// UPDATE ... RETURNING is the claim there. Two instances claiming at the same moment may each count the
+    /// other's claims as not yet made and go one or two past a limit for that moment; the next claims count them.
+    /// </summary>
+    private async Task<List<ClaimedDelivery>> ClaimDueAsync(DbConnection connection, DbTransaction transaction, int take, ClaimLimits limits,
+        CancellationToken cancellationToken)
+    {
+        var now = time.Now();
+        var claim = Guid.CreateVersion7(now);
+        var skipLocked = connection is Npgsql.NpgsqlConnection ? "FOR UPDATE OF c SKIP LOCKED" : "";
+        await using var command = connection.Sql($"""
+            WITH busy AS (
+                -- attempts in flight (leased), per webhook, on any instance
+                SELECT tenant_id, webhook_id, count(*) AS in_flight FROM webhook_deliveries
+                WHERE status = 'pending' AND locked_until > @now
+                GROUP BY tenant_id, webhook_id
+            ), tenant_busy AS (
+                SELECT tenant_id, sum(in_flight) AS in_flight FROM busy GROUP BY tenant_id
+            ), due AS (
+                -- each webhook's due deliveries, oldest first, numbered after its attempts in flight
+                SELECT d.tenant_id, d.id, d.next_attempt_at,
+                       COALESCE(b.in_flight, 0) + row_number() OVER (PARTITION BY d.tenant_id, d.webhook_id ORDER BY d.next_attempt_at, d.id) AS webhook_turn
+                FROM webhook_deliveries d
+                JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id AND w.enabled = TRUE
+                LEFT JOIN busy b ON b.tenant_id = d.tenant_id AND b.webhook_id = d.webhook_id
+                WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND (d.locked_until IS NULL OR d.locked_until <= @now)
+            ), turns AS (
+                -- those within their webhook's limit, numbered within their tenant after its attempts in flight
+                SELECT u.tenant_id, u.id, u.next_attempt_at,
+                       COALESCE(t.in_flight, 0) + row_number() OVER (PARTITION BY u.tenant_id ORDER BY u.webhook_turn, u.next_attempt_at, u.id) AS tenant_turn
+                FROM due u LEFT JOIN tenant_busy t ON t.tenant_id = u.tenant_id
+                WHERE u.webhook_turn <= @per_webhook
+            )
+            UPDATE webhook_deliveries SET locked_by = @claim, locked_until = @lease_until
+            WHERE (tenant_id, id) IN (
+                SELECT c.tenant_id, c.id FROM webhook_deliveries c
+                WHERE c.status = 'pending' AND c.next_attempt_at <= @now AND (c.locked_until IS NULL OR c.locked_until <= @now)
+                  AND (c.tenant_id, c.id) IN (SELECT tenant_id, id FROM turns WHERE tenant_turn <= @per_tenant ORDER BY tenant_turn, next_attempt_at, id LIMIT @take)
+                {skipLocked})
+              AND status = 'pending' AND (locked_until IS NULL OR locked_until <= @now)
+            RETURNING tenant_id, id, webhook_id, event_id, attempts, created_at
+            """, transaction)
+            .With("claim", claim).With("lease_until", now + limits.Lease).With("now", now)
+            .With("per_webhook", limits.PerWebhook).With("per_tenant", limits.PerTenant).With("take", take);
+        return await ReadClaimedAsync(connection, transaction, command, claim, now, cancellationToken);
+    }
+
+    /// <summary>
+    /// Extends the lease of a delivery whose attempt is still running, so the lease can be short (a crashed
+    /// instance's claims are free again soon) whatever the attempt's timeout. False when the claim is no longer ours.
+    /// </summary>
+    public Task<bool> RenewAsync(ClaimedDelivery delivery, TimeSpan leaseFor, CancellationToken cancellationToken) =>
         WorkerWriteAsync(async (connection, transaction) =>
         {
-            var now = time.Now();
-            var claim = Guid.CreateVersion7(now);
-            var skipLocked = connection is Npgsql.NpgsqlConnection ? "FOR UPDATE OF c SKIP LOCKED" : "";
-            // busy: attempts in flight per webhook (any instance); ranked: each webhook's due deliveries, oldest first.
-            // A webhook gets at most per_webhook - busy of them, so one with a backlog cannot take every slot.
-            await using var command = connection.Sql($"""
-                WITH busy AS (
-                    SELECT tenant_id, webhook_id, count(*) AS in_flight FROM webhook_deliveries
-                    WHERE status = 'pending' AND locked_until > @now
-                    GROUP BY tenant_id, webhook_id
-                ), ranked AS (
-                    SELECT d.tenant_id, d.id, d.next_attempt_at, COALESCE(b.in_flight, 0) AS in_flight,
-                           row_number() OVER (PARTITION BY d.tenant_id, d.webhook_id ORDER BY d.next_attempt_at, d.id) AS nth
-                    FROM webhook_deliveries d
-                    JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id AND w.enabled = TRUE
-                    LEFT JOIN busy b ON b.tenant_id = d.tenant_id AND b.webhook_id = d.webhook_id
-                    WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND (d.locked_until IS NULL OR d.locked_until <= @now)
-                )
-                UPDATE webhook_deliveries SET locked_by = @claim, locked_until = @lease_until
-                WHERE (tenant_id, id) IN (
-                    SELECT c.tenant_id, c.id FROM webhook_deliveries c
-                    WHERE c.status = 'pending' AND c.next_attempt_at <= @now AND (c.locked_until IS NULL OR c.locked_until <= @now)
-                      AND (c.tenant_id, c.id) IN (SELECT tenant_id, id FROM ranked WHERE nth + in_flight <= @per_webhook ORDER BY next_attempt_at LIMIT @take)
-                    {skipLocked})
-                  AND status = 'pending' AND (locked_until IS NULL OR locked_until <= @now)
-                RETURNING tenant_id, id, webhook_id, event_id, attempts, created_at
+            await using var command = connection.Sql("""
+                UPDATE webhook_deliveries SET locked_until = @lease_until
+                WHERE tenant_id = @tenant AND id = @id AND locked_by = @claim AND status = 'pending'
                 """, transaction)
-                .With("claim", claim).With("lease_until", now + leaseFor).With("now", now).With("per_webhook", perWebhook).With("take", take);
-            return await ReadClaimedAsync(connection, transaction, command, claim, now, cancellationToken);
+                .With("lease_until", time.Now() + leaseFor).With("tenant", delivery.TenantId).With("id", delivery.Id).With("claim", delivery.Claim);
+            return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        }, cancellationToken);
+
+    /// <summary>Gives a claimed delivery back without an attempt (the service is stopping, or its attempt could not be recorded): it is due again at once.</summary>
+    public Task ReleaseAsync(ClaimedDelivery delivery, CancellationToken cancellationToken) =>
+        WorkerWriteAsync(async (connection, transaction) =>
+        {
+            await using var command = connection.Sql("""
+                UPDATE webhook_deliveries SET locked_by = NULL, locked_until = NULL
+                WHERE tenant_id = @tenant AND id = @id AND locked_by = @claim AND status = 'pending'
+                """, transaction)
+                .With("tenant", delivery.TenantId).With("id", delivery.Id).With("claim", delivery.Claim);
+            return await command.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
 
     /// <summary>
     /// In the transaction that records an attempt: claims the same webhook's next due delivery, if the webhook is
-    /// enabled and below its limit of attempts in flight. Both probes are ranges of one webhook's pending rows.
+    /// enabled and below its limit of attempts in flight. Both probes are ranges of one webhook's pending rows,
+    /// where the fair claim (<see cref="ClaimDueAsync"/>) ranks every due row: handing a slot on is cheap. The
+    /// tenant's attempts in flight do not change (one ends, one starts), so its limit holds.
     /// </summary>
     private async Task<ClaimedDelivery?> ClaimNextAsync(DbConnection connection, DbTransaction transaction, long tenantId, Guid webhookId, int perWebhook,
         TimeSpan leaseFor, CancellationToken cancellationToken)
@@ -265,7 +334,7 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
     /// Whether it was recorded, and the webhook's next due delivery, claimed in the same transaction when
     /// <paramref name="claimNext"/> is set: a finished attempt hands its slot on without a claim of its own.
     /// </returns>
-    public Task<(bool Recorded, ClaimedDelivery? Next)> RecordAsync(ClaimedDelivery delivery, AttemptResult result, (int PerWebhook, TimeSpan Lease)? claimNext,
+    public Task<(bool Recorded, ClaimedDelivery? Next)> RecordAsync(ClaimedDelivery delivery, AttemptResult result, ClaimLimits? claimNext,
         CancellationToken cancellationToken) =>
         WorkerWriteAsync<(bool, ClaimedDelivery?)>(async (connection, transaction) =>
         {
@@ -293,8 +362,8 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
                     .With("reason", reason).With("now", now).With("tenant", delivery.TenantId).With("id", delivery.WebhookId).With("since", delivery.CreatedAt);
                 await disable.ExecuteNonQueryAsync(cancellationToken);
             }
-            if (claimNext is not { } next) return (true, null);
-            return (true, await ClaimNextAsync(connection, transaction, delivery.TenantId, delivery.WebhookId, next.PerWebhook, next.Lease, cancellationToken));
+            if (claimNext is not { } limits) return (true, null);
+            return (true, await ClaimNextAsync(connection, transaction, delivery.TenantId, delivery.WebhookId, limits.PerWebhook, limits.Lease, cancellationToken));
         }, cancellationToken);
 
     /// <summary>Deletes finished deliveries older than <paramref name="before"/>, then events no delivery needs any more.</summary>

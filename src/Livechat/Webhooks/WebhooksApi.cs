@@ -22,7 +22,8 @@ public static class WebhooksApi
             .WithSummary("Create a webhook; the answer alone carries its signing secret.")
             .Accepts<CreateWebhookRequest>("application/json")
             .Produces<ApiResponse<Webhook>>(StatusCodes.Status201Created)
-            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest);
+            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
+            .Produces<ApiResponse<object>>(StatusCodes.Status409Conflict);
         group.MapGet("/", ListAsync)
             .WithSummary("The tenant's webhooks, oldest first.")
             .Produces<ApiResponse<Webhook[]>>();
@@ -81,9 +82,13 @@ public static class WebhooksApi
         }
         if (await NetworkGuard.ProblemAsync(url, options.Value.AllowPrivateNetworks, cancellationToken) is { } problem)
             return ApiResults.Error(ApiError.BadRequest("url", problem));
-        if ((await webhooks.CreateAsync(user.TenantId, url, events, description, Idempotency.ClaimOf(request), cancellationToken)).OutcomeOrNull() is not { } webhook)
-            return Idempotency.AnsweredFromRecord;
-        return ApiResults.Created(webhook, "Webhook created. Store its secret now: it is not shown again.");
+        var max = options.Value.MaxPerTenant;
+        return await webhooks.CreateAsync(user.TenantId, url, events, description, max, Idempotency.ClaimOf(request), cancellationToken) switch
+        {
+            Written<Webhook?>.Done { Outcome: { } webhook } => ApiResults.Created(webhook, "Webhook created. Store its secret now: it is not shown again."),
+            Written<Webhook?>.Done => ApiResults.Error(ApiError.Conflict("url", $"The tenant has {max} webhooks, the most it may have: delete one first.")),
+            _ => Idempotency.AnsweredFromRecord,
+        };
     }
 
     private static async Task<IResult> ListAsync(CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken) =>

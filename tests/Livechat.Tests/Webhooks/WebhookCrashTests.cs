@@ -101,6 +101,42 @@ public abstract class WebhookCrashTests(DatabaseProvider provider) : IAsyncLifet
         // Duplicates carry the same webhook-id, so a receiver can drop them.
         Assert.All(receiver.At(url).GroupBy(r => r.Json.GetProperty("data").GetProperty("id").GetString()), g => Assert.Single(g.Select(r => r.Id).Distinct()));
     }
+
+    /// <summary>
+    /// Contract 13: an attempt cut short by a crash is made again within 30 s of the restart. With the default
+    /// lease and timeout, deliveries are in flight to a slow receiver when the process is killed.
+    /// </summary>
+    [Fact]
+    public async Task AnAttemptCutShortByASigkillIsMadeAgainWithin30SecondsOfTheRestart()
+    {
+        environment.Remove("Livechat__Webhooks__LeaseSeconds");
+        environment.Remove("Livechat__Webhooks__TimeoutSeconds");
+        await using var first = new ServiceProcess(environment);
+        await first.StartAsync();
+        await ResilienceTests.AddTenantAsync(environment);
+        var agent = LivechatServer.Token(7, [1], [Roles.SupportAgent]);
+        var admin = LivechatServer.Token(8, [1], ["SUPPORT_ADMIN"]);
+        // Slow until the kill, so the first process has attempts in flight; at once afterwards.
+        var slow = 1;
+        var url = receiver.NewEndpoint((_, _) => new ScriptedAnswer(200, Volatile.Read(ref slow) == 1 ? TimeSpan.FromSeconds(8) : TimeSpan.Zero));
+        var (created, _) = await PostAsync(first.Http, admin, "/webhooks", new { url, events = new[] { "message.created" } });
+        Assert.Equal(HttpStatusCode.Created, created);
+        var (_, started) = await PostAsync(first.Http, agent, "/livechat/sessions", new { });
+        var session = started.GetProperty("data").GetProperty("id").GetString()!;
+        var sent = new List<string>();
+        for (var i = 0; i < 12; i++)
+            sent.Add((await PostAsync(first.Http, agent, $"/livechat/sessions/{session}/messages", new { message = $"message {i}" })).Body.GetProperty("data").GetProperty("id").GetString()!);
+        await receiver.WaitAsync(url, got => got.Count >= 4, seconds: 20); // four attempts in flight, the per-webhook limit
+        await first.KillAsync();
+        Volatile.Write(ref slow, 0);
+
+        var restarted = Stopwatch.StartNew();
+        await using var second = new ServiceProcess(environment);
+        await second.StartAsync();
+        await receiver.WaitAsync(url, got => got.Where(r => r.At > DateTimeOffset.UtcNow - restarted.Elapsed)
+            .Select(r => r.Json.GetProperty("data").GetProperty("id").GetString()!).ToHashSet().IsSupersetOf(sent), seconds: 60);
+        Assert.True(restarted.Elapsed < TimeSpan.FromSeconds(30), $"Every message was delivered {restarted.Elapsed.TotalSeconds:F1} s after the restart began.");
+    }
 }
 
 public sealed class WebhookCrashTestsOnSqlite() : WebhookCrashTests(DatabaseProvider.Sqlite);

@@ -34,12 +34,70 @@ public abstract class WebhookSsrfTests(LivechatServer server)
     [InlineData("http://[2002:c0a8:101::1]/hook")]
     [InlineData("http://2130706433/hook")]
     [InlineData("http://0x7f000001/hook")]
+    // One address of each block of IANA's special-purpose registries that is not globally reachable.
+    [InlineData("http://0.1.2.3/hook")]
+    [InlineData("http://192.0.0.8/hook")]
+    [InlineData("http://192.0.0.9/hook")]
+    [InlineData("http://192.0.2.10/hook")]
+    [InlineData("http://192.88.99.1/hook")]
+    [InlineData("http://198.19.255.1/hook")]
+    [InlineData("http://198.51.100.7/hook")]
+    [InlineData("http://203.0.113.200/hook")]
+    [InlineData("http://239.255.255.250/hook")]
+    [InlineData("http://240.0.0.1/hook")]
+    [InlineData("http://[::ffff:8.8.8.8]/hook")]
+    [InlineData("http://[::ffff:0:808:808]/hook")]
+    [InlineData("http://[::ffff:0:a00:1]/hook")]
+    [InlineData("http://[::808:808]/hook")]
+    [InlineData("http://[64:ff9b:1::808:808]/hook")]
+    [InlineData("http://[64:ff9b::c0a8:101]/hook")]
+    [InlineData("http://[100::1]/hook")]
+    [InlineData("http://[100:0:0:1::1]/hook")]
+    [InlineData("http://[2001::1]/hook")]
+    [InlineData("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook")]
+    [InlineData("http://[2001:2::1]/hook")]
+    [InlineData("http://[2001:10::1]/hook")]
+    [InlineData("http://[2001:db8::1]/hook")]
+    [InlineData("http://[2002:a00:1::1]/hook")]
+    [InlineData("http://[2002:7f00:1::1]/hook")]
+    [InlineData("http://[3fff::1]/hook")]
+    [InlineData("http://[5f00::1]/hook")]
+    [InlineData("http://[fc00::1]/hook")]
+    [InlineData("http://[fe80::1%25eth0]/hook")]
+    [InlineData("http://[febf::1]/hook")]
+    [InlineData("http://[fec0::1]/hook")]
+    [InlineData("http://[ff0e::1]/hook")]
+    [InlineData("http://[4000::1]/hook")]
     public async Task AUrlThatResolvesToANonPublicAddressIsRefused(string url)
     {
         var admin = Admin(await server.NewTenantAsync());
         var refused = (await admin.PostAsync("/webhooks", new { url, events = new[] { "*" } })).AssertError(HttpStatusCode.BadRequest, "url");
         Assert.Contains("url", refused.Errors.GetProperty("url")[0].GetString()!, StringComparison.Ordinal);
         Assert.Empty((await admin.GetAsync("/webhooks")).Data.EnumerateArray());
+    }
+
+    /// <summary>The positive control of the refusals above: public addresses next to the refused blocks are accepted.</summary>
+    [Theory]
+    [InlineData("https://93.184.215.14/hook")]
+    [InlineData("https://8.8.8.8/hook")]
+    [InlineData("https://1.0.0.1/hook")]
+    [InlineData("https://100.128.0.1/hook")]
+    [InlineData("https://172.32.0.1/hook")]
+    [InlineData("https://192.0.1.1/hook")]
+    [InlineData("https://192.88.98.1/hook")]
+    [InlineData("https://198.20.0.1/hook")]
+    [InlineData("https://223.255.255.1/hook")]
+    [InlineData("https://[2606:4700:4700::1111]/hook")]
+    [InlineData("https://[2001:4860:4860::8888]/hook")]
+    [InlineData("https://[2620:4f:8000::1]/hook")]
+    [InlineData("https://[64:ff9b::808:808]/hook")]
+    [InlineData("https://[2002:808:808::1]/hook")]
+    [InlineData("https://[3ffe:1::1]/hook")]
+    public async Task APublicAddressNextToARefusedBlockIsAccepted(string url)
+    {
+        var admin = Admin(await server.NewTenantAsync());
+        var created = (await admin.PostAsync("/webhooks", new { url, events = new[] { "webhook.ping" } })).AssertStatus(HttpStatusCode.Created).Data;
+        Assert.Equal(url, created.Text("url"));
     }
 
     [Fact]

@@ -85,6 +85,30 @@ public abstract class WebhookTests(WebhookServer server)
         Assert.Equal(url, (await admin.GetAsync($"/webhooks/{id}")).Data.Text("url"));
     }
 
+    /// <summary>
+    /// Contract 13 "Fair": a tenant has at most MaxPerTenant (20) webhooks. Eight creates race for the last two
+    /// places: two win, the others are 409 errors.url and store nothing; another tenant still creates (positive control).
+    /// </summary>
+    [Fact]
+    public async Task ConcurrentCreatesNeverTakeATenantPastItsWebhookLimit()
+    {
+        var admin = server.Admin(await server.NewTenantAsync());
+        for (var i = 0; i < 18; i++) await CreateAsync(admin, Receiver.NewEndpoint(), "webhook.ping");
+
+        var racing = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            admin.PostAsync("/webhooks", new { url = Receiver.NewEndpoint(), events = new[] { "webhook.ping" } })));
+        Assert.Equal(2, racing.Count(r => r.Status == HttpStatusCode.Created));
+        foreach (var refused in racing.Where(r => r.Status != HttpStatusCode.Created))
+            Assert.Contains("20", refused.AssertError(HttpStatusCode.Conflict, "url").Errors.GetProperty("url")[0].GetString()!, StringComparison.Ordinal);
+        var listed = (await admin.GetAsync("/webhooks")).AssertStatus(HttpStatusCode.OK).Ids();
+        Assert.Equal(20, listed.Count);
+        Assert.Subset(listed.ToHashSet(), racing.Where(r => r.Status == HttpStatusCode.Created).Select(r => r.Data.Text("id")).ToHashSet());
+        (await admin.PostAsync("/webhooks", new { url = Receiver.NewEndpoint(), events = new[] { "*" } })).AssertError(HttpStatusCode.Conflict, "url");
+        Assert.Equal(20, (await admin.GetAsync("/webhooks")).Ids().Count);
+
+        await CreateAsync(server.Admin(await server.NewTenantAsync()), Receiver.NewEndpoint(), "webhook.ping");
+    }
+
     [Fact]
     public async Task EveryoneButASupportAdminGets403OnEveryEndpoint()
     {
@@ -575,6 +599,34 @@ public abstract class WebhookTests(WebhookServer server)
 
         var got = await Receiver.WaitAsync(url, r => r.Count == 1);
         Assert.True(got[0].At >= leaseUntil.AddMilliseconds(-50), $"Attempted {(leaseUntil - got[0].At).TotalMilliseconds} ms before the lease ran out.");
+    }
+
+    /// <summary>
+    /// Claims of rows whose attempt never ends must not wait out a lease: an instance that stops (a deploy)
+    /// while attempting deliveries gives them back, and they are made at once after the restart.
+    /// </summary>
+    [Fact]
+    public async Task AnInstanceThatStopsMidAttemptGivesItsClaimsBackAndTheyAreMadeAtOnceAfterTheRestart()
+    {
+        await using var instance = new LivechatServer(server.Provider);
+        foreach (var (key, value) in server.Settings.Where(s => s.Key.StartsWith("Livechat:Webhooks:", StringComparison.Ordinal))) instance.Settings[key] = value;
+        instance.Settings.Remove("Livechat:Webhooks:LeaseSeconds"); // the default lease
+        instance.Settings["Livechat:Webhooks:TimeoutSeconds"] = "10"; // so the attempts are still running when it stops
+        await instance.StartAsync();
+        var admin = new Caller(instance, LivechatServer.NewUserId(), await instance.NewTenantAsync(), ["SUPPORT_ADMIN"]);
+        var slow = 1;
+        var url = Receiver.NewEndpoint((_, _) => new ScriptedAnswer(200, Volatile.Read(ref slow) == 1 ? TimeSpan.FromSeconds(8) : TimeSpan.Zero));
+        var (id, _) = await CreateAsync(admin, url, "webhook.ping");
+        for (var i = 0; i < 6; i++) (await admin.PostAsync($"/webhooks/{id}/ping", null)).AssertStatus(HttpStatusCode.Accepted);
+        await Receiver.WaitAsync(url, r => r.Count >= 4); // four attempts in flight, the per-webhook limit
+        Volatile.Write(ref slow, 0);
+        await instance.StopAsync();
+
+        var restarted = System.Diagnostics.Stopwatch.StartNew();
+        await instance.StartAsync();
+        var log = await WaitDeliveriesAsync(admin, id, l => l.Count == 6 && l.All(d => d.Text("status") == "succeeded"), seconds: 90);
+        Assert.True(restarted.Elapsed < TimeSpan.FromSeconds(5), $"The deliveries cut short by the stop were made {restarted.Elapsed.TotalSeconds:F1} s after the restart began.");
+        Assert.All(log, d => Assert.Equal(1, d.GetProperty("attempts").GetInt32()));
     }
 
     [Fact]

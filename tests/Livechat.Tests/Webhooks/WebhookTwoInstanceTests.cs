@@ -1,0 +1,168 @@
+using System.Net;
+using Livechat.Auth;
+using Livechat.Tests.Infrastructure;
+
+namespace Livechat.Tests.Webhooks;
+
+/// <summary>
+/// Two instances on one PostgreSQL and one Redis, both delivering, with the default lease: a delivery claimed
+/// and never attempted would wait it out, so a stall shows as seconds of silence rather than being hidden.
+/// </summary>
+public sealed class TwoDeliveringInstances : IAsyncLifetime
+{
+    public WebhookPostgresServer First { get; } = new();
+    public LivechatServer Second { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        First.Settings["Livechat:Redis:Configuration"] = RedisServer.Configuration;
+        First.Settings["Livechat:Redis:ChannelPrefix"] = $"livechat-test-{Guid.NewGuid():N}";
+        foreach (var setting in new[] { "LeaseSeconds", "TimeoutSeconds", "PollMilliseconds", "FirstRetryMilliseconds" })
+            First.Settings.Remove($"Livechat:Webhooks:{setting}");
+        // Few slots, so that one tenant's webhooks (20 of them, 4 attempts each) could hold all of both instances'.
+        First.Settings["Livechat:Webhooks:MaxConcurrency"] = "12";
+        First.Settings["Livechat:Webhooks:MaxConcurrencyPerTenant"] = "4";
+        await First.InitializeAsync();
+        Second = LivechatServer.SecondInstanceOf(First);
+        await Second.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Second.DisposeAsync();
+        await First.DisposeAsync();
+    }
+}
+
+public sealed class WebhookTwoInstanceTests(TwoDeliveringInstances instances) : IClassFixture<TwoDeliveringInstances>
+{
+    private WebhookPostgresServer First => instances.First;
+    private LivechatServer Second => instances.Second;
+    private WebhookReceiver Receiver => First.Receiver;
+
+    /// <summary>
+    /// Contract 13 "Fair": tenant A's 20 webhooks answer after 12 s (beyond the 10 s timeout) with a backlog of
+    /// 100 deliveries, enough to fill every slot of both instances; tenant B's deliveries still arrive within
+    /// seconds, because a tenant's attempts in flight are capped and the tenants take turns in the claim.
+    /// </summary>
+    [Fact]
+    public async Task ATenantsSlowReceiversDoNotHoldUpAnotherTenantsDeliveriesOnTwoInstances()
+    {
+        var slowTenant = First.Admin(await First.NewTenantAsync());
+        var slowOnSecond = new Caller(Second, LivechatServer.NewUserId(), slowTenant.TenantId, ["SUPPORT_ADMIN"]);
+        var slowUrls = Enumerable.Range(0, 20).Select(_ => Receiver.NewEndpoint((_, _) => new ScriptedAnswer(200, TimeSpan.FromSeconds(12)))).ToList();
+        var slowIds = new List<string>();
+        foreach (var url in slowUrls) slowIds.Add((await WebhookTests.CreateAsync(slowTenant, url, "webhook.ping")).Id);
+        var pings = new List<Task<Reply>>();
+        for (var round = 0; round < 5; round++)
+        {
+            foreach (var id in slowIds) pings.Add((round % 2 == 0 ? slowTenant : slowOnSecond).PostAsync($"/webhooks/{id}/ping", null));
+        }
+        foreach (var ping in await Task.WhenAll(pings)) ping.AssertStatus(HttpStatusCode.Accepted);
+        // The slow tenant's attempts are under way (positive control: its deliveries are being claimed).
+        for (var waited = 0; slowUrls.Sum(url => Receiver.At(url).Count) < 4; waited++)
+        {
+            Assert.True(waited < 200, "The slow tenant's deliveries were never attempted.");
+            await Task.Delay(50);
+        }
+
+        try
+        {
+            var fastTenant = First.Admin(await First.NewTenantAsync());
+            var fastOnSecond = new Caller(Second, LivechatServer.NewUserId(), fastTenant.TenantId, ["SUPPORT_ADMIN"]);
+            var fast = Receiver.NewEndpoint();
+            var (fastId, _) = await WebhookTests.CreateAsync(fastTenant, fast, "webhook.ping");
+            var waits = new List<double>();
+            for (var i = 0; i < 4; i++)
+            {
+                var asked = DateTimeOffset.UtcNow;
+                (await (i % 2 == 0 ? fastTenant : fastOnSecond).PostAsync($"/webhooks/{fastId}/ping", null)).AssertStatus(HttpStatusCode.Accepted);
+                var got = await Receiver.WaitAsync(fast, r => r.Count == i + 1, seconds: 60);
+                waits.Add((got[i].At - asked).TotalSeconds);
+            }
+            Assert.True(waits.Max() < 3, $"The other tenant's pings waited {string.Join(", ", waits.Select(w => w.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} s.");
+        }
+        finally
+        {
+            foreach (var id in slowIds) await slowTenant.PatchAsync($"/webhooks/{id}", new { enabled = false });
+        }
+    }
+
+    /// <summary>Creates racing on both instances for a tenant's last places never take it past MaxPerTenant (20).</summary>
+    [Fact]
+    public async Task CreatesRacingOnTwoInstancesNeverTakeATenantPastItsWebhookLimit()
+    {
+        var tenant = await First.NewTenantAsync();
+        var admin = First.Admin(tenant);
+        var adminOnSecond = new Caller(Second, LivechatServer.NewUserId(), tenant, ["SUPPORT_ADMIN"]);
+        for (var i = 0; i < 17; i++) await WebhookTests.CreateAsync(admin, Receiver.NewEndpoint(), "webhook.ping");
+
+        var racing = await Task.WhenAll(Enumerable.Range(0, 12).Select(i =>
+            (i % 2 == 0 ? admin : adminOnSecond).PostAsync("/webhooks", new { url = Receiver.NewEndpoint(), events = new[] { "webhook.ping" } })));
+        Assert.Equal(3, racing.Count(r => r.Status == HttpStatusCode.Created));
+        foreach (var refused in racing.Where(r => r.Status != HttpStatusCode.Created)) refused.AssertError(HttpStatusCode.Conflict, "url");
+        Assert.Equal(20, (await adminOnSecond.GetAsync("/webhooks")).AssertStatus(HttpStatusCode.OK).Ids().Count);
+    }
+
+    /// <summary>
+    /// Issue 12: instances that went through retries, a 410, a rotation and a redelivery still deliver a new
+    /// webhook's burst of events, posted alternately to both, within seconds.
+    /// </summary>
+    [Fact]
+    public async Task InstancesThatWentThroughRetriesA410ARotationAndARedeliveryDeliverANewWebhooksEventsWithinSeconds()
+    {
+        var tenant = await First.NewTenantAsync();
+        var admin = First.Admin(tenant);
+        var adminOnSecond = new Caller(Second, LivechatServer.NewUserId(), tenant, ["SUPPORT_ADMIN"]);
+        var agent = First.Agent(tenant);
+        await agent.GoOnlineAsync();
+        var agentOnSecond = new Caller(Second, agent.UserId, tenant, [Roles.SupportAgent]);
+        var session = await First.TenantUser(tenant).StartSessionAsync(agent.UserId);
+
+        // Busy webhooks first: both instances deliver 240 pings side by side.
+        var warm = Enumerable.Range(0, 6).Select(_ => Receiver.NewEndpoint((_, _) => new ScriptedAnswer(200, TimeSpan.FromMilliseconds(30)))).ToList();
+        var warmIds = new List<string>();
+        foreach (var u in warm) warmIds.Add((await WebhookTests.CreateAsync(admin, u, "webhook.ping")).Id);
+        var warmPings = new List<Task<Reply>>();
+        for (var i = 0; i < 40; i++) foreach (var w in warmIds) warmPings.Add((i % 2 == 0 ? admin : adminOnSecond).PostAsync($"/webhooks/{w}/ping", null));
+        await Task.WhenAll(warmPings);
+        foreach (var u in warm) await Receiver.WaitAsync(u, r => r.Count >= 40, seconds: 60);
+        // Retries: two 500s, then 200.
+        var flaky = Receiver.NewEndpoint((_, attempt) => new ScriptedAnswer(attempt <= 2 ? 500 : 200));
+        var (flakyId, _) = await WebhookTests.CreateAsync(admin, flaky, "webhook.ping");
+        for (var i = 0; i < 6; i++) (await (i % 2 == 0 ? admin : adminOnSecond).PostAsync($"/webhooks/{flakyId}/ping", null)).AssertStatus(HttpStatusCode.Accepted);
+        // A 410 disables its webhook.
+        var gone = Receiver.NewEndpoint((_, _) => new ScriptedAnswer(410));
+        var (goneId, _) = await WebhookTests.CreateAsync(admin, gone, "message.created");
+        await agent.SendMessageAsync(session, "to the one that is gone");
+        // A rotation, then a ping signed with both secrets.
+        (await adminOnSecond.PostAsync($"/webhooks/{flakyId}/rotate-secret", null)).AssertStatus(HttpStatusCode.Created);
+        (await admin.PostAsync($"/webhooks/{flakyId}/ping", null)).AssertStatus(HttpStatusCode.Accepted);
+        // A redelivery of a delivery that failed with a 400.
+        var broken = true;
+        var picky = Receiver.NewEndpoint((_, _) => new ScriptedAnswer(Volatile.Read(ref broken) ? 400 : 200));
+        var (pickyId, _) = await WebhookTests.CreateAsync(admin, picky, "webhook.ping");
+        (await admin.PostAsync($"/webhooks/{pickyId}/ping", null)).AssertStatus(HttpStatusCode.Accepted);
+        var failed = (await WebhookTests.WaitDeliveriesAsync(admin, pickyId, l => l.Count == 1 && l[0].Text("status") == "failed"))[0];
+        Volatile.Write(ref broken, false);
+        (await adminOnSecond.PostAsync($"/webhooks/{pickyId}/deliveries/{failed.Text("id")}/redeliver", null)).AssertStatus(HttpStatusCode.Accepted);
+
+        await WebhookTests.WaitDeliveriesAsync(admin, flakyId, l => l.Count == 7 && l.All(d => d.Text("status") == "succeeded"), seconds: 90);
+        await WebhookTests.WaitDeliveriesAsync(admin, goneId, l => l.Count == 1 && l[0].Text("status") == "failed");
+        await WebhookTests.WaitDeliveriesAsync(admin, pickyId, l => l.Count == 2 && l[0].Text("status") == "succeeded");
+
+        // Then a new webhook, and 40 messages posted alternately through both instances.
+        var url = Receiver.NewEndpoint();
+        var (id, _) = await WebhookTests.CreateAsync(admin, url, "message.created");
+        var sent = new List<string>();
+        for (var i = 0; i < 40; i++) sent.Add((await (i % 2 == 0 ? agent : agentOnSecond).SendMessageAsync(session, $"burst {i}")).Text("id"));
+        var lastSent = DateTimeOffset.UtcNow;
+
+        var got = await Receiver.WaitAsync(url, r => r.Select(x => x.Json.GetProperty("data").GetProperty("id").GetString()).Distinct().Count() == 40, seconds: 30);
+        var tookMs = (got.Max(r => r.At) - lastSent).TotalMilliseconds;
+        Assert.True(tookMs < 3000, $"The last of the 40 arrived {tookMs:F0} ms after the last message was sent.");
+        Assert.Equal(sent.Order(), got.Select(r => r.Json.GetProperty("data").GetProperty("id").GetString()!).Distinct().Order());
+        var log = await WebhookTests.WaitDeliveriesAsync(admin, id, l => l.Count == 40 && l.All(d => d.Text("status") == "succeeded"));
+        Assert.All(log, d => Assert.Equal(1, d.GetProperty("attempts").GetInt32()));
+    }
+}
