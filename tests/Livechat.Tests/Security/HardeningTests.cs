@@ -232,8 +232,8 @@ public abstract class HardeningTests(LivechatServer server)
         await using var client = await HubClient.ConnectAsync(server, stranger);
         var before = server.Logs.Lines.Count;
         await Assert.ThrowsAsync<HubException>(() => client.Connection.InvokeAsync("JoinSession", session));
+        // The hub's filter logs a refusal before it rethrows, so before the client hears of it: no wait needed.
         await Assert.ThrowsAsync<HubException>(() => client.Connection.InvokeAsync("JoinSession", "not-a-uuid"));
-        await Task.Delay(200);
         var lines = server.Logs.Lines.Skip(before).ToList();
         Assert.DoesNotContain(lines, l => l.Level >= LogLevel.Error);
         var refusals = lines.Where(l => l.Message.Contains("JoinSession", StringComparison.Ordinal)).ToList();
