@@ -10,6 +10,78 @@ namespace Livechat.Tests;
 /// <summary>Contract section 3: token, tenant, role.</summary>
 public abstract class AuthTests(LivechatServer server)
 {
+    [Fact]
+    public async Task UnknownTenantIs403()
+    {
+        var reply = await server.SendAsync(HttpMethod.Get, "/livechat/sessions", LivechatServer.Token(1, [987654321], [Roles.SupportAgent]), "987654321");
+        reply.AssertError(HttpStatusCode.Forbidden, "request");
+    }
+
+    [Fact]
+    public async Task InactiveTenantIs403()
+    {
+        var tenant = await server.NewTenantAsync(active: false);
+        var reply = await server.Agent(tenant).GetAsync("/livechat/sessions");
+        reply.AssertError(HttpStatusCode.Forbidden, "request");
+    }
+
+    [Fact]
+    public async Task TokenWithSeveralTenantsAndRolesActsInEachGrantedTenant()
+    {
+        var first = await server.NewTenantAsync();
+        var second = await server.NewTenantAsync();
+        var token = LivechatServer.Token(LivechatServer.NewUserId(), [first, second], ["VIEWER", Roles.SupportAgent]);
+        foreach (var tenant in new[] { first, second })
+        {
+            var reply = await server.SendAsync(HttpMethod.Post, "/livechat/sessions", token, tenant.ToString(System.Globalization.CultureInfo.InvariantCulture), "{}");
+            reply.AssertStatus(HttpStatusCode.Created);
+            Assert.Equal(tenant, reply.Data.GetProperty("tenant_id").GetInt64());
+        }
+    }
+
+    [Fact]
+    public async Task HostNameResolvesTheTenantWhenTheHeaderIsAbsent()
+    {
+        var domain = $"coop-{Guid.NewGuid():N}.example.test";
+        var tenant = await server.NewTenantAsync(domain);
+        var token = LivechatServer.Token(LivechatServer.NewUserId(), [tenant], [Roles.SupportAgent]);
+        var reply = await server.SendAsync(HttpMethod.Post, "/livechat/sessions", token, json: "{}", configure: r => r.Headers.Host = domain);
+        reply.AssertStatus(HttpStatusCode.Created);
+        Assert.Equal(tenant, reply.Data.GetProperty("tenant_id").GetInt64());
+    }
+
+    [Fact]
+    public async Task TenantHeaderWinsOverTheHostName()
+    {
+        var domain = $"shop-{Guid.NewGuid():N}.example.test";
+        var hostTenant = await server.NewTenantAsync(domain);
+        var headerTenant = await server.NewTenantAsync();
+        var token = LivechatServer.Token(LivechatServer.NewUserId(), [hostTenant, headerTenant], [Roles.SupportAgent]);
+        var reply = await server.SendAsync(HttpMethod.Post, "/livechat/sessions", token, headerTenant.ToString(System.Globalization.CultureInfo.InvariantCulture), "{}",
+            configure: r => r.Headers.Host = domain);
+        reply.AssertStatus(HttpStatusCode.Created);
+        Assert.Equal(headerTenant, reply.Data.GetProperty("tenant_id").GetInt64());
+    }
+
+    [Fact]
+    public async Task ADeactivatedTenantIsRefusedFromThenOn()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        (await agent.GetAsync("/livechat/sessions")).AssertStatus(HttpStatusCode.OK);
+        await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<Livechat.Tenants.TenantStore>(server.Services).DeactivateAsync(tenant, CancellationToken.None);
+        (await agent.GetAsync("/livechat/sessions")).AssertError(HttpStatusCode.Forbidden, "request");
+    }
+}
+
+public sealed class AuthTestsOnSqlite(SqliteServer server) : AuthTests(server), IClassFixture<SqliteServer>;
+
+public sealed class AuthTestsOnPostgres(PostgresServer server) : AuthTests(server), IClassFixture<PostgresServer>;
+
+/// <summary>Contract section 3 where the token or the header alone decides, before any storage: run once, on SQLite.</summary>
+public sealed class AuthTokenTests(SqliteServer server) : IClassFixture<SqliteServer>
+{
     private static string Sign(Action<SecurityTokenDescriptor> change, string key = LivechatServer.SigningKey)
     {
         var now = DateTime.UtcNow;
@@ -98,21 +170,6 @@ public abstract class AuthTests(LivechatServer server)
     }
 
     [Fact]
-    public async Task UnknownTenantIs403()
-    {
-        var reply = await server.SendAsync(HttpMethod.Get, "/livechat/sessions", LivechatServer.Token(1, [987654321], [Roles.SupportAgent]), "987654321");
-        reply.AssertError(HttpStatusCode.Forbidden, "request");
-    }
-
-    [Fact]
-    public async Task InactiveTenantIs403()
-    {
-        var tenant = await server.NewTenantAsync(active: false);
-        var reply = await server.Agent(tenant).GetAsync("/livechat/sessions");
-        reply.AssertError(HttpStatusCode.Forbidden, "request");
-    }
-
-    [Fact]
     public async Task TenantNotGrantedByTheTokenIs403()
     {
         var mine = await server.NewTenantAsync();
@@ -120,57 +177,4 @@ public abstract class AuthTests(LivechatServer server)
         var reply = await server.SendAsync(HttpMethod.Get, "/livechat/sessions", LivechatServer.Token(1, [mine], [Roles.SupportAgent]), theirs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         reply.AssertError(HttpStatusCode.Forbidden, "request");
     }
-
-    [Fact]
-    public async Task TokenWithSeveralTenantsAndRolesActsInEachGrantedTenant()
-    {
-        var first = await server.NewTenantAsync();
-        var second = await server.NewTenantAsync();
-        var token = LivechatServer.Token(LivechatServer.NewUserId(), [first, second], ["VIEWER", Roles.SupportAgent]);
-        foreach (var tenant in new[] { first, second })
-        {
-            var reply = await server.SendAsync(HttpMethod.Post, "/livechat/sessions", token, tenant.ToString(System.Globalization.CultureInfo.InvariantCulture), "{}");
-            reply.AssertStatus(HttpStatusCode.Created);
-            Assert.Equal(tenant, reply.Data.GetProperty("tenant_id").GetInt64());
-        }
-    }
-
-    [Fact]
-    public async Task HostNameResolvesTheTenantWhenTheHeaderIsAbsent()
-    {
-        var domain = $"coop-{Guid.NewGuid():N}.example.test";
-        var tenant = await server.NewTenantAsync(domain);
-        var token = LivechatServer.Token(LivechatServer.NewUserId(), [tenant], [Roles.SupportAgent]);
-        var reply = await server.SendAsync(HttpMethod.Post, "/livechat/sessions", token, json: "{}", configure: r => r.Headers.Host = domain);
-        reply.AssertStatus(HttpStatusCode.Created);
-        Assert.Equal(tenant, reply.Data.GetProperty("tenant_id").GetInt64());
-    }
-
-    [Fact]
-    public async Task TenantHeaderWinsOverTheHostName()
-    {
-        var domain = $"shop-{Guid.NewGuid():N}.example.test";
-        var hostTenant = await server.NewTenantAsync(domain);
-        var headerTenant = await server.NewTenantAsync();
-        var token = LivechatServer.Token(LivechatServer.NewUserId(), [hostTenant, headerTenant], [Roles.SupportAgent]);
-        var reply = await server.SendAsync(HttpMethod.Post, "/livechat/sessions", token, headerTenant.ToString(System.Globalization.CultureInfo.InvariantCulture), "{}",
-            configure: r => r.Headers.Host = domain);
-        reply.AssertStatus(HttpStatusCode.Created);
-        Assert.Equal(headerTenant, reply.Data.GetProperty("tenant_id").GetInt64());
-    }
-
-    [Fact]
-    public async Task ADeactivatedTenantIsRefusedFromThenOn()
-    {
-        var tenant = await server.NewTenantAsync();
-        var agent = server.Agent(tenant);
-        (await agent.GetAsync("/livechat/sessions")).AssertStatus(HttpStatusCode.OK);
-        await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
-            .GetRequiredService<Livechat.Tenants.TenantStore>(server.Services).DeactivateAsync(tenant, CancellationToken.None);
-        (await agent.GetAsync("/livechat/sessions")).AssertError(HttpStatusCode.Forbidden, "request");
-    }
 }
-
-public sealed class AuthTestsOnSqlite(SqliteServer server) : AuthTests(server), IClassFixture<SqliteServer>;
-
-public sealed class AuthTestsOnPostgres(PostgresServer server) : AuthTests(server), IClassFixture<PostgresServer>;

@@ -23,8 +23,7 @@ public sealed class MultiInstanceReadingTests(TwoInstances instances) : IClassFi
         await using var hub = await HubClient.ConnectAsync(B, agentOnB);
         await hub.Connection.InvokeAsync("JoinSession", session);
         await using var sessionStream = await SseClient.OpenAsync(B, agentOnB, session);
-        await using var userStream = await SseClient.OpenUserStreamAsync(B, agentOnB);
-        await Task.Delay(300);
+        await using var userStream = await SseClient.OpenUserStreamAsync(B, agentOnB); // all live: joined, and streams with their headers
 
         (await userOnA.PostAsync($"/livechat/sessions/{session}/read", new { message_id = message.Text("id") })).AssertStatus(HttpStatusCode.OK);
         var pushed = await hub.NextAsync("messagesRead");
@@ -47,8 +46,7 @@ public sealed class MultiInstanceReadingTests(TwoInstances instances) : IClassFi
         await agentHub.Connection.InvokeAsync("JoinSession", session);
         await using var agentStream = await SseClient.OpenUserStreamAsync(B, agentOnB);
         await using var typistHubOnB = await HubClient.ConnectAsync(B, userOnB);
-        await typistHubOnB.Connection.InvokeAsync("JoinSession", session);
-        await Task.Delay(300);
+        await typistHubOnB.Connection.InvokeAsync("JoinSession", session); // all live: joined, and the stream with its headers
 
         (await userOnA.PostAsync($"/livechat/sessions/{session}/typing", new { is_typing = true })).AssertStatus(HttpStatusCode.Accepted);
         Assert.True((await agentHub.NextAsync("typing")).GetProperty("is_typing").GetBoolean());
@@ -57,7 +55,8 @@ public sealed class MultiInstanceReadingTests(TwoInstances instances) : IClassFi
         // The indicator lives on A; the message goes through B; A hears of it and ends the indicator.
         await userOnB.SendMessageAsync(session, "sent through B");
         Assert.False((await agentHub.NextAsync("typing")).GetProperty("is_typing").GetBoolean());
-        await Task.Delay(400);
-        Assert.Empty(typistHubOnB.Drain("typing")); // never the typist's own connections, on any instance
+        // The control: the agent types on A; on the typist's connection that is the first typing: never its own, on any instance.
+        (await agentOnA.PostAsync($"/livechat/sessions/{session}/typing", new { is_typing = true })).AssertStatus(HttpStatusCode.Accepted);
+        Assert.Empty(await typistHubOnB.BeforeAsync("typing", "typing", t => t.GetProperty("user_id").GetInt64() == agentOnA.UserId));
     }
 }

@@ -133,14 +133,21 @@ public sealed class MultiInstanceTests(TwoInstances instances) : IClassFixture<T
         await using var onA = await HubClient.ConnectAsync(A, agentOnA);
         await WaitForPresenceAsync(agentOnA, agentOnA.UserId, "ONLINE");
         var onB = await HubClient.ConnectAsync(B, agentOnB);
-        await Task.Delay(200); // let B record its connection before it closes
+        await ConnectionRowsAsync(agentOnA, 2); // B recorded its connection (the handshake completes before it does)
         await onB.DisposeAsync();
-        await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the 1 s grace
+        await ConnectionRowsAsync(agentOnA, 1); // B handled the close
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the behaviour under test: still ONLINE once the 1 s grace of that close has passed
         var listed = (await agentOnA.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK);
         Assert.Equal("ONLINE", listed.Data.EnumerateArray().Single(a => a.GetProperty("agent_id").GetInt64() == agentOnA.UserId).GetProperty("presence").GetString());
         var user = B.TenantUser(tenant);
         (await user.PostAsync("/livechat/sessions", new { agent_id = agentOnA.UserId })).AssertStatus(HttpStatusCode.Created);
     }
+
+    /// <summary>Waits until the agent has connection rows on exactly <paramref name="count"/> instances: what each instance records on open and close.</summary>
+    private async Task ConnectionRowsAsync(Caller agent, int count) =>
+        await Eventually.Async(async () => Assert.Equal(count, await A.ExecuteSqlAsync(
+            "UPDATE agent_connections SET connections = connections WHERE tenant_id = @tenant AND user_id = @user",
+            ("tenant", agent.TenantId), ("user", agent.UserId))));
 
     private static async Task WaitForPresenceAsync(Caller viewer, long agentId, string presence)
     {

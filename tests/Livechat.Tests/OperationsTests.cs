@@ -10,51 +10,6 @@ namespace Livechat.Tests;
 public abstract class OperationsTests(LivechatServer server)
 {
     [Fact]
-    public async Task OpenApiDocumentDescribesTheContractShapes()
-    {
-        using var response = await server.Http.GetAsync("/openapi/v1.json");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        var paths = document.RootElement.GetProperty("paths");
-        Assert.True(paths.GetProperty("/livechat/sessions").TryGetProperty("post", out _));
-        Assert.True(paths.GetProperty("/livechat/sessions/{id}/messages").TryGetProperty("get", out _));
-        Assert.True(paths.GetProperty("/livechat/sessions/{id}/messages").TryGetProperty("post", out _));
-
-        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
-        static string[] Names(JsonElement schema) => schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).ToArray();
-        static string[] Required(JsonElement schema) =>
-            schema.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()!).ToArray() : [];
-
-        // The contract's six fields, plus the optional extensions: queue_position (section 10), the caller's
-        // unread_count and the last_message (section 11).
-        Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at", "queue_position", "unread_count", "last_message"],
-            Names(schemas.GetProperty("ChatSession")));
-        Assert.DoesNotContain("agent_id", Required(schemas.GetProperty("ChatSession")));
-        Assert.DoesNotContain("queue_position", Required(schemas.GetProperty("ChatSession")));
-        Assert.DoesNotContain("unread_count", Required(schemas.GetProperty("ChatSession")));
-        Assert.DoesNotContain("last_message", Required(schemas.GetProperty("ChatSession")));
-        // The contract's five fields, plus the optional client_message_id extension.
-        Assert.Equal(["id", "session_id", "sender_id", "message", "created_at", "client_message_id"], Names(schemas.GetProperty("ChatMessage")));
-        Assert.Equal(["id", "session_id", "sender_id", "message", "created_at"], Required(schemas.GetProperty("ChatMessage")));
-        Assert.Equal(["success", "message", "data", "meta", "errors"], Names(schemas.GetProperty("ApiResponseOfChatSession")));
-        Assert.Contains("request_id", Names(schemas.GetProperty("Meta")));
-        Assert.Contains("pagination", Names(schemas.GetProperty("Meta")));
-        var pagination = schemas.GetProperty("Pagination");
-        Assert.Equal(["next_cursor", "prev_cursor", "has_next", "has_prev", "limit"], Names(pagination));
-        Assert.Equal(["has_next", "has_prev", "limit"], Required(pagination));
-        Assert.Equal("integer", schemas.GetProperty("ChatSession").GetProperty("properties").GetProperty("tenant_id").GetProperty("type").ToString());
-        Assert.Empty(Required(schemas.GetProperty("StartSessionRequest")));
-    }
-
-    [Fact]
-    public async Task BrowsableDocsAreServed()
-    {
-        using var response = await server.Http.GetAsync("/docs/");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("<html", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
-    }
-
-    [Fact]
     public async Task LivenessAndReadinessAnswerWithoutAuth()
     {
         (await server.SendAsync(HttpMethod.Get, "/health/live")).AssertStatus(HttpStatusCode.OK);
@@ -102,3 +57,52 @@ public abstract class OperationsTests(LivechatServer server)
 public sealed class OperationsTestsOnSqlite(SqliteServer server) : OperationsTests(server), IClassFixture<SqliteServer>;
 
 public sealed class OperationsTestsOnPostgres(PostgresServer server) : OperationsTests(server), IClassFixture<PostgresServer>;
+
+/// <summary>The OpenAPI document and the docs do not depend on the database: run once, on SQLite.</summary>
+public sealed class OperationsDocumentTests(SqliteServer server) : IClassFixture<SqliteServer>
+{
+    [Fact]
+    public async Task OpenApiDocumentDescribesTheContractShapes()
+    {
+        using var response = await server.Http.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var paths = document.RootElement.GetProperty("paths");
+        Assert.True(paths.GetProperty("/livechat/sessions").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/livechat/sessions/{id}/messages").TryGetProperty("get", out _));
+        Assert.True(paths.GetProperty("/livechat/sessions/{id}/messages").TryGetProperty("post", out _));
+
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+        static string[] Names(JsonElement schema) => schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).ToArray();
+        static string[] Required(JsonElement schema) =>
+            schema.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()!).ToArray() : [];
+
+        // The contract's six fields, plus the optional extensions: queue_position (section 10), the caller's
+        // unread_count and the last_message (section 11).
+        Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at", "queue_position", "unread_count", "last_message"],
+            Names(schemas.GetProperty("ChatSession")));
+        Assert.DoesNotContain("agent_id", Required(schemas.GetProperty("ChatSession")));
+        Assert.DoesNotContain("queue_position", Required(schemas.GetProperty("ChatSession")));
+        Assert.DoesNotContain("unread_count", Required(schemas.GetProperty("ChatSession")));
+        Assert.DoesNotContain("last_message", Required(schemas.GetProperty("ChatSession")));
+        // The contract's five fields, plus the optional client_message_id extension.
+        Assert.Equal(["id", "session_id", "sender_id", "message", "created_at", "client_message_id"], Names(schemas.GetProperty("ChatMessage")));
+        Assert.Equal(["id", "session_id", "sender_id", "message", "created_at"], Required(schemas.GetProperty("ChatMessage")));
+        Assert.Equal(["success", "message", "data", "meta", "errors"], Names(schemas.GetProperty("ApiResponseOfChatSession")));
+        Assert.Contains("request_id", Names(schemas.GetProperty("Meta")));
+        Assert.Contains("pagination", Names(schemas.GetProperty("Meta")));
+        var pagination = schemas.GetProperty("Pagination");
+        Assert.Equal(["next_cursor", "prev_cursor", "has_next", "has_prev", "limit"], Names(pagination));
+        Assert.Equal(["has_next", "has_prev", "limit"], Required(pagination));
+        Assert.Equal("integer", schemas.GetProperty("ChatSession").GetProperty("properties").GetProperty("tenant_id").GetProperty("type").ToString());
+        Assert.Empty(Required(schemas.GetProperty("StartSessionRequest")));
+    }
+
+    [Fact]
+    public async Task BrowsableDocsAreServed()
+    {
+        using var response = await server.Http.GetAsync("/docs/");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("<html", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+}

@@ -25,7 +25,7 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
         foreach (var agent in agents) sessions.Add(await agent.StartSessionAsync());
 
         var slow = agents[^1].PostAsync($"/livechat/sessions/{sessions[^1]}/messages", new { message = "slow" });
-        await Task.Delay(150);
+        await SlowIsRunningAsync();
         var poisoned = agents[0].PostAsync($"/livechat/sessions/{sessions[0]}/messages", new { message = "poison" });
         var fine = Enumerable.Range(1, 10).Select(i => agents[i].PostAsync($"/livechat/sessions/{sessions[i]}/messages", new { message = $"fine {i}" })).ToList();
 
@@ -59,12 +59,12 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
 
         // Batch 1 queues behind 'slow' (one writer loop): the user, then the agent twice, then the user again.
         var slow = other.PostAsync($"/livechat/sessions/{bystander}/messages", new { message = "slow" });
-        await Task.Delay(150);
+        await SlowIsRunningAsync();
         var first = new List<Task<Reply>>();
         foreach (var (caller, text) in new[] { (user, "u1"), (agent, "a1"), (agent, "a2"), (user, "u2") })
         {
             first.Add(caller.PostAsync($"/livechat/sessions/{session}/messages", new { message = text }));
-            await Task.Delay(20); // queue order is arrival order
+            await QueuedAsync(1); // queue order is arrival order
         }
         (await slow).AssertStatus(HttpStatusCode.Created);
         var sent = (await Task.WhenAll(first)).Select(r => r.AssertStatus(HttpStatusCode.Created).Data).ToList();
@@ -82,12 +82,12 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
 
         // Batch 2: valid sends around one to a closed session and one to a session that does not exist.
         slow = other.PostAsync($"/livechat/sessions/{bystander}/messages", new { message = "slow" });
-        await Task.Delay(150);
+        await SlowIsRunningAsync();
         var valid = agent.PostAsync($"/livechat/sessions/{session}/messages", new { message = "a3" });
-        await Task.Delay(20);
+        await QueuedAsync(1);
         var toClosed = other.PostAsync($"/livechat/sessions/{closed}/messages", new { message = "too late" });
         var toNowhere = other.PostAsync($"/livechat/sessions/{Guid.CreateVersion7()}/messages", new { message = "lost" });
-        await Task.Delay(20);
+        await QueuedAsync(2);
         var alsoValid = user.PostAsync($"/livechat/sessions/{session}/messages", new { message = "u3" });
         (await slow).AssertStatus(HttpStatusCode.Created);
         (await valid).AssertStatus(HttpStatusCode.Created);
@@ -159,6 +159,41 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
             var unread = messages.Skip(messages.LastIndexOf(reader.UserId) + 1).Count(sender => sender == other.UserId);
             var row = (await reader.GetAsync($"/livechat/sessions/{session}")).AssertStatus(HttpStatusCode.OK).Data;
             Assert.Equal(unread, row.GetProperty("unread_count").GetInt64());
+        }
+    }
+
+    /// <summary>
+    /// Waits until PostgreSQL says a backend of this database sleeps in the trigger: the 'slow' write runs and holds
+    /// the one writer loop, so what is posted next queues into the next batch. Asked on a connection of its own,
+    /// since the writer loop is busy.
+    /// </summary>
+    private async Task SlowIsRunningAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(server.Settings["Livechat:Database:ConnectionString"]);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'", connection);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((long)(await command.ExecuteScalarAsync())! == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the 'slow' write did not start within 10 s");
+        }
+        queuedBefore = Engine.WritesQueued;
+    }
+
+    private long queuedBefore;
+
+    private PostgresDatabase Engine => (PostgresDatabase)server.Services.GetRequiredService<Database>();
+
+    /// <summary>Waits until <paramref name="count"/> more writes are in the writer's queue than at the last wait: they queue in that order.</summary>
+    private async Task QueuedAsync(int count)
+    {
+        queuedBefore += count;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Engine.WritesQueued < queuedBefore)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{count} write(s) did not reach the writer's queue within 10 s");
+            await Task.Delay(2); // a poll of the signal, not a guess at readiness
         }
     }
 

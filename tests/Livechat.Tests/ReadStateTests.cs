@@ -200,8 +200,7 @@ public abstract class ReadStateTests(RealtimeServer server)
         var message = await agent.SendMessageAsync(session, "read me");
         await using var hub = await HubClient.ConnectAsync(server, agent);
         await hub.Connection.InvokeAsync("JoinSession", session);
-        await using var stream = await SseClient.OpenAsync(server, agent, session);
-        await Task.Delay(200); // the stream subscribes once its response started
+        await using var stream = await SseClient.OpenAsync(server, agent, session); // live: its headers come after its first byte, written once subscribed
 
         (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(message) })).AssertStatus(HttpStatusCode.OK);
         var pushed = await hub.NextAsync("messagesRead");
@@ -217,9 +216,12 @@ public abstract class ReadStateTests(RealtimeServer server)
 
         // Forward only: reading it again moves nothing and pushes nothing.
         (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(message) })).AssertStatus(HttpStatusCode.OK);
-        await Task.Delay(500);
-        Assert.Empty(hub.Drain("messagesRead"));
-        Assert.Empty(stream.DrainNamed());
+        // The control: reading a newer message moves the marker, and that push is the next one on both.
+        var newer = await agent.SendMessageAsync(session, "and me");
+        (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(newer) })).AssertStatus(HttpStatusCode.OK);
+        Assert.Empty(await hub.BeforeAsync("messagesRead", "messagesRead", m => m.Text("last_read_message_id") == Id(newer)));
+        var events = await stream.NamedUntilAsync(e => e.Name == "messagesRead" && e.Data.Text("last_read_message_id") == Id(newer));
+        Assert.Empty(events.SkipLast(1).Select(e => $"{e.Name} {e.Data}"));
     }
 
     [Fact]
@@ -229,17 +231,25 @@ public abstract class ReadStateTests(RealtimeServer server)
         var message = await agent.SendMessageAsync(session, "secret");
         var strangerTenant = await server.NewTenantAsync();
         var stranger = server.Agent(strangerTenant, agent.UserId); // even the same user id, in another tenant
+        // The stranger's own conversation, for the control.
+        await stranger.GoOnlineAsync();
+        var strangerUser = server.TenantUser(strangerTenant, user.UserId);
+        var theirs = await strangerUser.StartSessionAsync(stranger.UserId);
+        var theirMessage = await stranger.SendMessageAsync(theirs, "theirs");
         await using var strangerHub = await HubClient.ConnectAsync(server, stranger);
+        await strangerHub.Connection.InvokeAsync("JoinSession", theirs);
         await using var strangerStream = await SseClient.OpenUserStreamAsync(server, stranger);
         await using var hub = await HubClient.ConnectAsync(server, agent);
         await hub.Connection.InvokeAsync("JoinSession", session);
-        await Task.Delay(200);
 
         (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = Id(message) })).AssertStatus(HttpStatusCode.OK);
         await hub.NextAsync("messagesRead");
-        await Task.Delay(300);
-        Assert.Empty(strangerHub.Drain("messagesRead"));
-        Assert.DoesNotContain(strangerStream.DrainNamed(), e => e.Name == "messagesRead");
+
+        // The control: a read in the stranger's own session reaches its hub and stream after anything the other tenant's did.
+        (await strangerUser.PostAsync($"/livechat/sessions/{theirs}/read", new { message_id = Id(theirMessage) })).AssertStatus(HttpStatusCode.OK);
+        Assert.Empty(await strangerHub.BeforeAsync("messagesRead", "messagesRead", m => m.Text("session_id") == theirs));
+        var events = await strangerStream.NamedUntilAsync(e => e.Name == "messagesRead" && e.Data.Text("session_id") == theirs);
+        Assert.Single(events, e => e.Name == "messagesRead");
     }
 }
 

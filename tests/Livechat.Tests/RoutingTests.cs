@@ -338,16 +338,7 @@ public abstract class RoutingTests(LivechatServer server)
         Assert.Null(AgentOf(await SessionAsync(next, waiting)));
     }
 
-    [Fact]
-    public async Task AnAwayAgentKeepsItsChats()
-    {
-        var tenant = await server.NewTenantAsync();
-        var agent = await OnlineAgentAsync(tenant);
-        var session = (await StartRoutedAsync(server.TenantUser(tenant))).Text("id");
-        (await agent.PutAsync("/livechat/agents/me/presence", new { status = "AWAY" })).AssertStatus(HttpStatusCode.OK);
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // past the 1 s requeue delay, twice over
-        Assert.Equal(agent.UserId, AgentOf(await SessionAsync(agent, session)));
-    }
+    // An away agent keeping its chats: RequeueTests, on a clock the test moves.
 
     // --- one open routed chat per user (contract 10.6) ---
 

@@ -25,7 +25,19 @@ public sealed class TypingPostgresServer() : TypingServer(DatabaseProvider.Postg
 /// <summary>Contract section 11: typing, over HTTP and the hub, to the others only, throttled, ended by the server.</summary>
 public abstract class TypingTests(TypingServer server)
 {
-    private const int Quiet = 400; // ms to wait before asserting that nothing (more) arrived
+    private static bool IsFrom(JsonElement typing, Caller caller) => typing.GetProperty("user_id").GetInt64() == caller.UserId;
+
+    /// <summary>
+    /// The control of a check that nothing (more) arrived: a colleague's <c>false</c>, forwarded at once, indicator or not,
+    /// reaches every connection of the session after whatever the steps before sent it.
+    /// </summary>
+    private Task<Caller> ControlAsync(long tenant, string session) => ControlAsync(server.Agent(tenant), session);
+
+    private static async Task<Caller> ControlAsync(Caller colleague, string session)
+    {
+        (await TypeAsync(colleague, session, false)).AssertStatus(HttpStatusCode.Accepted);
+        return colleague;
+    }
 
     private static void AssertTyping(JsonElement typing, string session, long userId, bool isTyping)
     {
@@ -55,7 +67,7 @@ public abstract class TypingTests(TypingServer server)
         await using var userOtherTab = await JoinedAsync(server, user, session);
         await using var userSessionStream = await SseClient.OpenAsync(server, user, session);
         await using var userStream = await SseClient.OpenUserStreamAsync(server, user);
-        await Task.Delay(200);
+        // All live: a hub client once it joined, a stream once its headers came (its first byte is written once it is subscribed).
 
         var accepted = (await TypeAsync(user, session)).AssertStatus(HttpStatusCode.Accepted).Data;
         AssertTyping(accepted, session, user.UserId, true);
@@ -65,11 +77,14 @@ public abstract class TypingTests(TypingServer server)
         AssertTyping(data, session, user.UserId, true);
         AssertTyping(await agentStream.NextNamedAsync("typing"), session, user.UserId, true);
 
-        await Task.Delay(Quiet);
-        Assert.Empty(userHub.Drain("typing"));
-        Assert.Empty(userOtherTab.Drain("typing"));
-        Assert.Empty(userSessionStream.DrainNamed());
-        Assert.DoesNotContain(userStream.DrainNamed(), e => e.Name == "typing");
+        // The control: the agent types too, and the user's connections hear that before anything of their own.
+        (await TypeAsync(agent, session)).AssertStatus(HttpStatusCode.Accepted);
+        Assert.Empty(await userHub.BeforeAsync("typing", "typing", t => IsFrom(t, agent)));
+        Assert.Empty(await userOtherTab.BeforeAsync("typing", "typing", t => IsFrom(t, agent)));
+        var sessionEvents = await userSessionStream.NamedUntilAsync(e => e.Name == "typing" && IsFrom(e.Data, agent));
+        Assert.Empty(sessionEvents.SkipLast(1).Select(e => $"{e.Name} {e.Data}"));
+        var userEvents = await userStream.NamedUntilAsync(e => e.Name == "typing" && IsFrom(e.Data, agent));
+        Assert.Single(userEvents, e => e.Name == "typing");
     }
 
     [Theory]
@@ -111,8 +126,8 @@ public abstract class TypingTests(TypingServer server)
         server.Clock.Advance(TimeSpan.FromSeconds(1.9));
         (await TypeAsync(user, session)).AssertStatus(HttpStatusCode.Accepted);
         AssertTyping(await agentHub.NextAsync("typing"), session, user.UserId, true);
-        await Task.Delay(Quiet);
-        Assert.Empty(agentHub.Drain("typing"));
+        var control = await ControlAsync(agent.TenantId, session);
+        Assert.Empty(await agentHub.BeforeAsync("typing", "typing", t => IsFrom(t, control)));
 
         server.Clock.Advance(TimeSpan.FromSeconds(0.2));
         (await TypeAsync(user, session)).AssertStatus(HttpStatusCode.Accepted);
@@ -134,14 +149,14 @@ public abstract class TypingTests(TypingServer server)
 
         server.Clock.Advance(TimeSpan.FromSeconds(1));
         (await TypeAsync(user, session)).AssertStatus(HttpStatusCode.Accepted); // a refresh, dropped by the throttle
-        server.Clock.Advance(TimeSpan.FromSeconds(5.5));
-        await Task.Delay(Quiet);
-        Assert.Empty(agentHub.Drain("typing")); // 6.5 s after the first, 5.5 s after the refresh
+        server.Clock.Advance(TimeSpan.FromSeconds(5.5)); // a timer that fires runs within Advance, before the control
+        var control = await ControlAsync(agent.TenantId, session);
+        Assert.Empty(await agentHub.BeforeAsync("typing", "typing", t => IsFrom(t, control))); // 6.5 s after the first, 5.5 s after the refresh
 
         server.Clock.Advance(TimeSpan.FromSeconds(0.6));
         AssertTyping(await agentHub.NextAsync("typing"), session, user.UserId, false);
-        await Task.Delay(Quiet);
-        Assert.Empty(agentHub.Drain("typing"));
+        await ControlAsync(control, session);
+        Assert.Empty(await agentHub.BeforeAsync("typing", "typing", t => IsFrom(t, control)));
     }
 
     [Fact]
@@ -158,8 +173,8 @@ public abstract class TypingTests(TypingServer server)
 
         // Ended: the expiry sends nothing more.
         server.Clock.Advance(TimeSpan.FromSeconds(7));
-        await Task.Delay(Quiet);
-        Assert.Empty(agentHub.Drain("typing"));
+        var control = await ControlAsync(agent.TenantId, session);
+        Assert.Empty(await agentHub.BeforeAsync("typing", "typing", t => IsFrom(t, control)));
     }
 
     [Fact]
@@ -186,9 +201,9 @@ public abstract class TypingTests(TypingServer server)
         AssertTyping(await userOtherTab.NextAsync("typing"), session, agent.UserId, true);
         await userHub.Connection.InvokeAsync("Typing", session, true); // no join needed either way
         AssertTyping(await agentHub.NextAsync("typing"), session, user.UserId, true);
-        await Task.Delay(Quiet);
-        Assert.Empty(userOtherTab.Drain("typing"));
-        Assert.Empty(agentHub.Drain("typing"));
+        var control = await ControlAsync(agent.TenantId, session);
+        Assert.Empty(await userOtherTab.BeforeAsync("typing", "typing", t => IsFrom(t, control)));
+        Assert.Empty(await agentHub.BeforeAsync("typing", "typing", t => IsFrom(t, control)));
     }
 
     [Fact]
@@ -207,16 +222,19 @@ public abstract class TypingTests(TypingServer server)
         var (agent, user, session) = await server.ConversationAsync();
         var strangerTenant = await server.NewTenantAsync();
         var stranger = server.Agent(strangerTenant, agent.UserId); // the same user id, in another tenant
+        var theirs = await stranger.StartSessionAsync(); // the stranger's own session, for the control
         await using var strangerStream = await SseClient.OpenUserStreamAsync(server, stranger);
-        await using var strangerHub = await HubClient.ConnectAsync(server, stranger);
+        await using var strangerHub = await JoinedAsync(server, stranger, theirs);
         await using var agentHub = await JoinedAsync(server, agent, session);
-        await Task.Delay(200);
 
         (await TypeAsync(user, session)).AssertStatus(HttpStatusCode.Accepted);
         await agentHub.NextAsync("typing");
-        await Task.Delay(Quiet);
-        Assert.Empty(strangerHub.Drain("typing"));
-        Assert.DoesNotContain(strangerStream.DrainNamed(), e => e.Name == "typing");
+
+        // The control: typing in the stranger's own session reaches its hub and stream after anything the other tenant's did.
+        var control = await ControlAsync(server.Agent(strangerTenant), theirs);
+        Assert.Empty(await strangerHub.BeforeAsync("typing", "typing", t => IsFrom(t, control)));
+        var events = await strangerStream.NamedUntilAsync(e => e.Name == "typing" && IsFrom(e.Data, control));
+        Assert.Single(events, e => e.Name == "typing");
     }
 }
 

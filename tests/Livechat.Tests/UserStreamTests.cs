@@ -9,8 +9,6 @@ namespace Livechat.Tests;
 /// <summary>Contract section 12: <c>GET /livechat/stream</c>, every event a user would get on the hub without joining.</summary>
 public abstract class UserStreamTests(RealtimeServer server)
 {
-    private const int Quiet = 400;
-
     private static async Task<SseClient> OpenAsync(LivechatServer server, Caller caller)
     {
         var stream = await SseClient.OpenUserStreamAsync(server, caller);
@@ -49,7 +47,7 @@ public abstract class UserStreamTests(RealtimeServer server)
     [Fact]
     public async Task ATenantUserHearsNothingOfSessionsItDoesNotTakePartIn()
     {
-        var (agent, user, _) = await server.ConversationAsync();
+        var (agent, user, session) = await server.ConversationAsync();
         await using var stream = await OpenAsync(server, user);
         var colleague = server.Agent(agent.TenantId);
         await colleague.GoOnlineAsync();
@@ -57,8 +55,11 @@ public abstract class UserStreamTests(RealtimeServer server)
         await colleague.SendMessageAsync(other, "not for that user");
         (await colleague.PostAsync($"/livechat/sessions/{other}/typing", new { is_typing = true })).AssertStatus(HttpStatusCode.Accepted);
         (await colleague.PatchAsync($"/livechat/sessions/{other}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
-        await Task.Delay(Quiet);
-        Assert.Empty(stream.DrainNamed().Select(e => $"{e.Name} {e.Data}"));
+
+        // The control: a message in the user's own session comes after all that on the same stream, and first.
+        var control = await agent.SendMessageAsync(session, "for the user");
+        var events = await stream.NamedUntilAsync(e => e.Name == "messageCreated" && e.Data.Text("id") == control.Text("id"));
+        Assert.Empty(events.SkipLast(1).Select(e => $"{e.Name} {e.Data}"));
     }
 
     [Fact]
@@ -78,11 +79,11 @@ public abstract class UserStreamTests(RealtimeServer server)
         await colleague.SendMessageAsync(theirs, "not the agent's session");
 
         var mine = await agent.StartSessionAsync();
-        Assert.Equal(mine, (await stream.NextNamedAsync("sessionUpdated")).Text("id"));
         var sent = await user.SendMessageAsync(mine, "to the agent");
-        Assert.Equal(sent.ToString(), (await stream.NextNamedAsync("messageCreated")).ToString());
-        await Task.Delay(Quiet);
-        Assert.DoesNotContain(stream.DrainNamed(), e => e.Name == "messageCreated");
+        // The first message the stream carries is the one in the agent's own session: the colleague's, sent before it, never came.
+        var events = await stream.NamedUntilAsync(e => e.Name == "messageCreated");
+        Assert.Equal(sent.ToString(), events[^1].Data.ToString());
+        Assert.Contains(events, e => e.Name == "sessionUpdated" && e.Data.Text("id") == mine);
     }
 
     [Fact]
@@ -99,26 +100,38 @@ public abstract class UserStreamTests(RealtimeServer server)
         Assert.Equal(agent.UserId, routed.GetProperty("agent_id").GetInt64());
         var assigned = await stream.NextNamedAsync("sessionAssigned");
         Assert.Equal(routed.Text("id"), assigned.Text("id"));
-        await Task.Delay(Quiet);
-        Assert.DoesNotContain(userStream.DrainNamed(), e => e.Name == "sessionAssigned");
+        // The control: the agent's answer reaches the user's stream after anything the routing sent it.
+        var control = await agent.SendMessageAsync(routed.Text("id"), "hello");
+        var events = await userStream.NamedUntilAsync(e => e.Name == "messageCreated" && e.Data.Text("id") == control.Text("id"));
+        Assert.DoesNotContain(events, e => e.Name == "sessionAssigned");
     }
 
     [Fact]
     public async Task EventsOfAnotherTenantNeverArriveEvenForTheSameUserId()
     {
         var (agent, user, session) = await server.ConversationAsync();
+        // The same two user ids in another tenant, with a session of their own, set up before their streams open.
         var strangerTenant = await server.NewTenantAsync();
-        await using var strangerAgent = await OpenAsync(server, server.Agent(strangerTenant, agent.UserId));
-        await using var strangerUser = await OpenAsync(server, server.TenantUser(strangerTenant, user.UserId));
+        var strangerAgentCaller = server.Agent(strangerTenant, agent.UserId);
+        var strangerUserCaller = server.TenantUser(strangerTenant, user.UserId);
+        await strangerAgentCaller.GoOnlineAsync();
+        var theirs = await strangerUserCaller.StartSessionAsync(strangerAgentCaller.UserId);
+        await using var strangerAgent = await OpenAsync(server, strangerAgentCaller);
+        await using var strangerUser = await OpenAsync(server, strangerUserCaller);
 
         var sent = await agent.SendMessageAsync(session, "tenant secret");
         (await user.PostAsync($"/livechat/sessions/{session}/read", new { message_id = sent.Text("id") })).AssertStatus(HttpStatusCode.OK);
         (await user.PostAsync($"/livechat/sessions/{session}/typing", new { is_typing = true })).AssertStatus(HttpStatusCode.Accepted);
         (await agent.PatchAsync($"/livechat/sessions/{session}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
         await server.Agent(agent.TenantId).GoOnlineAsync();
-        await Task.Delay(Quiet);
-        Assert.Empty(strangerAgent.DrainNamed());
-        Assert.Empty(strangerUser.DrainNamed());
+
+        // The control: a message in the other tenant's session reaches both streams after all that, and first.
+        var control = await strangerAgentCaller.SendMessageAsync(theirs, "their own");
+        foreach (var stream in new[] { strangerAgent, strangerUser })
+        {
+            var events = await stream.NamedUntilAsync(e => e.Name == "messageCreated" && e.Data.Text("id") == control.Text("id"));
+            Assert.Empty(events.SkipLast(1).Select(e => $"{e.Name} {e.Data}"));
+        }
     }
 
     [Fact]
@@ -166,7 +179,8 @@ public abstract class UserStreamTests(RealtimeServer server)
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
             LivechatServer.Token(LivechatServer.NewUserId(), [tenant], ["SUPPORT_AGENT"], TimeSpan.FromSeconds(2)));
         request.Headers.Add("X-Tenant-ID", tenant.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        await AssertEndsAsync(request);
+        using var response = await OpenRawAsync(request);
+        Assert.True(await SseClient.EndsWithinAsync(response, TimeSpan.FromSeconds(15)), "the stream did not end within 15 s of its token's 2 s lifetime");
     }
 
     [Fact]
@@ -177,21 +191,16 @@ public abstract class UserStreamTests(RealtimeServer server)
         using var request = new HttpRequestMessage(HttpMethod.Get, "/livechat/stream");
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", agent.Token);
         request.Headers.Add("X-Tenant-ID", tenant.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var ended = AssertEndsAsync(request);
-        await Task.Delay(500);
+        using var response = await OpenRawAsync(request); // live: its headers came after its first byte, written once subscribed
         await server.Services.GetRequiredService<Livechat.Tenants.TenantStore>().DeactivateAsync(tenant, CancellationToken.None);
-        await ended;
+        Assert.True(await SseClient.EndsWithinAsync(response, TimeSpan.FromSeconds(15)), "the stream did not end within 15 s of its tenant's deactivation");
     }
 
-    private async Task AssertEndsAsync(HttpRequestMessage request)
+    private async Task<HttpResponseMessage> OpenRawAsync(HttpRequestMessage request)
     {
-        using var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await using var body = await response.Content.ReadAsStreamAsync();
-        using var reader = new StreamReader(body);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (await reader.ReadLineAsync(timeout.Token) is not null) { } // keep-alives, then the end of the stream
-        Assert.False(timeout.IsCancellationRequested);
+        return response;
     }
 }
 

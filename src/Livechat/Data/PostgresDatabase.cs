@@ -54,6 +54,9 @@ public sealed class PostgresDatabase : Database
     /// <summary>Batches this engine ran again write by write (<c>livechat_write_batches_run_alone_total</c>).</summary>
     public long BatchesRunAlone => Interlocked.Read(ref batchesRunAlone);
 
+    /// <summary>Writes ever queued on this engine's writer loops: tests wait on it to order their writes (issue 23).</summary>
+    public long WritesQueued => writers.Sum(writer => writer.Queue.Queued);
+
     public override string Describe => "postgres";
 
     public override string Where

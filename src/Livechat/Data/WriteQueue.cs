@@ -14,6 +14,13 @@ internal sealed class WriteQueue : IAsyncDisposable
     private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Func<List<PendingWrite>, Task> runBatch;
     private readonly Task loop;
+    private long queued;
+
+    /// <summary>
+    /// How many writes were ever queued here: the signal a test waits for to know its write is in the queue (and so
+    /// behind the ones queued before it) instead of sleeping.
+    /// </summary>
+    public long Queued => Interlocked.Read(ref queued);
 
     public WriteQueue(Func<List<PendingWrite>, Task> runBatch)
     {
@@ -26,6 +33,7 @@ internal sealed class WriteQueue : IAsyncDisposable
     {
         var write = new PendingWrite<T>(work, plan, afterCommit, orderKey);
         ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(write), this);
+        Interlocked.Increment(ref queued);
         try
         {
             // A request that is cancelled (a timeout answers 503 on time) stops waiting while its write is

@@ -70,6 +70,26 @@ public sealed class HubClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits for the first <paramref name="control"/> event that <paramref name="isControl"/> accepts, then answers the
+    /// <paramref name="forbidden"/> events that came before it (other <paramref name="control"/> events are skipped
+    /// unless <paramref name="control"/> is <paramref name="forbidden"/>). The service sends a connection's events in
+    /// the order of its log and the client runs its handlers one at a time in that order: once the control has
+    /// arrived, whatever an earlier action sent is here, so a test proves an event did not come without waiting.
+    /// </summary>
+    public async Task<List<JsonElement>> BeforeAsync(string forbidden, string control, Func<JsonElement, bool> isControl, int seconds = 10)
+    {
+        var before = new List<JsonElement>();
+        while (true)
+        {
+            var next = await NextAsync(control, seconds);
+            if (isControl(next)) break;
+            if (control == forbidden) before.Add(next);
+        }
+        if (control != forbidden) before.AddRange(Drain(forbidden));
+        return before;
+    }
+
     /// <summary>Events of <paramref name="name"/> received so far and not yet read.</summary>
     public List<JsonElement> Drain(string name)
     {

@@ -48,6 +48,23 @@ public sealed class SseClient : IAsyncDisposable
         return new SseClient(response);
     }
 
+    /// <summary>Whether the body of an open stream ends (keep-alives, then the end) within <paramref name="within"/>.</summary>
+    public static async Task<bool> EndsWithinAsync(HttpResponseMessage response, TimeSpan within)
+    {
+        await using var body = await response.Content.ReadAsStreamAsync();
+        using var reader = new StreamReader(body);
+        using var timeout = new CancellationTokenSource(within);
+        try
+        {
+            while (await reader.ReadLineAsync(timeout.Token) is not null) { }
+            return true;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     private async Task ReadAsync()
     {
         try
@@ -125,6 +142,24 @@ public sealed class SseClient : IAsyncDisposable
         {
             var next = await NextNamedAsync(seconds);
             if (next.Name == name) return next.Data;
+        }
+    }
+
+    /// <summary>
+    /// The named events up to the first one <paramref name="isControl"/> accepts, that one last, or a failure after
+    /// <paramref name="seconds"/>. A stream's events arrive in the order of the service's log: once a control event
+    /// caused after some action has arrived, whatever that action sent is among the events before it, so a test
+    /// proves an event did not come by looking there, without waiting for time to pass.
+    /// </summary>
+    public async Task<List<(string Name, string? Id, JsonElement Data)>> NamedUntilAsync(Func<(string Name, string? Id, JsonElement Data), bool> isControl,
+        int seconds = 10)
+    {
+        var list = new List<(string, string?, JsonElement)>();
+        while (true)
+        {
+            var next = await NextNamedAsync(seconds);
+            list.Add(next);
+            if (isControl(next)) return list;
         }
     }
 

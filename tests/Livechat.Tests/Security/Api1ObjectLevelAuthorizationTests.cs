@@ -110,13 +110,23 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
             {
                 // The same user id as the victim's agent, in the attacker's tenant: it hears nothing of the victim's tenant.
                 var twin = attacker == w.AttackerAgent ? server.Agent(attacker.TenantId, w.VictimAgent.UserId) : attacker;
-                await using var stream = await SseClient.OpenUserStreamAsync(server, twin);
-                await Task.Delay(200);
+                // A session of the twin's own, for the control, before the stream opens (a user's with a fresh agent of its tenant, online).
+                long? with = null;
+                if (twin == w.AttackerUser)
+                {
+                    var helper = server.Agent(attacker.TenantId);
+                    await helper.GoOnlineAsync();
+                    with = helper.UserId;
+                }
+                var own = await twin.StartSessionAsync(with);
+                await using var stream = await SseClient.OpenUserStreamAsync(server, twin); // live once its headers came
                 // Events that change none of the victim's state (the test compares it before and after).
                 (await w.VictimAgent.PostAsync($"/livechat/sessions/{w.Session}/typing", new { is_typing = true })).AssertStatus(HttpStatusCode.Accepted);
                 (await w.VictimAgent.PostAsync($"/livechat/sessions/{w.Session}/typing", new { is_typing = false })).AssertStatus(HttpStatusCode.Accepted);
-                await Task.Delay(400);
-                Assert.All(stream.DrainNamed(), e =>
+                // The control: the twin's own message in its own session comes after anything those sent the stream.
+                var control = await twin.SendMessageAsync(own, "control");
+                var events = await stream.NamedUntilAsync(e => e.Name == "messageCreated" && e.Data.Text("id") == control.Text("id"));
+                Assert.All(events, e =>
                 {
                     Assert.Equal(JsonValueKind.Object, e.Data.ValueKind);
                     Assert.DoesNotContain(w.Session, e.Data.ToString(), StringComparison.OrdinalIgnoreCase);
