@@ -39,8 +39,10 @@ public abstract class NoEventMissedTests(RealtimeServer server)
         {
             var tenant = await server.NewTenantAsync();
             var agent = server.Agent(tenant);
-            // The hub connection itself makes the agent ONLINE: the routed start that follows goes to it.
+            // The hub connection itself makes the agent ONLINE (once the hub has heard of it, just after start()
+            // resolved): the routed start that follows goes to it.
             await using var hub = await HubClient.ConnectAsync(server, agent);
+            await hub.NextAsync("presenceUpdated", p => p.GetProperty("agent_id").GetInt64() == agent.UserId && p.Text("presence") == "ONLINE");
             var started = await server.TenantUser(tenant).PostAsync("/livechat/sessions", new { });
             started.AssertStatus(HttpStatusCode.Created);
             Assert.Equal(agent.UserId, started.Data.GetProperty("agent_id").GetInt64());

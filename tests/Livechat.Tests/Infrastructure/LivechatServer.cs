@@ -126,7 +126,9 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
-        Http = new HttpClient { BaseAddress = BaseAddress };
+        // A stream closed before its end closes its connection at once, as a browser's does; the default drains it
+        // for up to 2 s to reuse the connection, and the service would count the stream as open meanwhile.
+        Http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = BaseAddress };
     }
 
     public async Task StopAsync()
