@@ -7,9 +7,12 @@ using static Microsoft.Playwright.Assertions;
 namespace Livechat.Tests;
 
 /// <summary>The service in Development (so the sign-in page can mint tokens) on SQLite, and one Chromium for the class.</summary>
-public sealed class ConsoleServer : LivechatServer
+public sealed class ConsoleServer() : BrowserServer("Development");
+
+/// <summary>The service on SQLite in <paramref name="environment"/>, and one Chromium for the class.</summary>
+public abstract class BrowserServer : LivechatServer
 {
-    public ConsoleServer() : base(DatabaseProvider.Sqlite) => Environment = "Development";
+    protected BrowserServer(string environment) : base(DatabaseProvider.Sqlite) => Environment = environment;
 
     public Chromium Chromium { get; private set; } = null!;
 

@@ -5,24 +5,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Livechat.Tests;
 
 /// <summary>The service as it runs for real (Production: no token minting) on SQLite, and one Chromium for the class.</summary>
-public sealed class ProductionConsoleServer : LivechatServer
-{
-    public ProductionConsoleServer() : base(DatabaseProvider.Sqlite) => Environment = "Production";
-
-    public Chromium Chromium { get; private set; } = null!;
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        Chromium = await Chromium.LaunchAsync();
-    }
-
-    public override async Task DisposeAsync()
-    {
-        if (Chromium is not null) await Chromium.DisposeAsync();
-        await base.DisposeAsync();
-    }
-}
+public sealed class ProductionConsoleServer() : BrowserServer("Production");
 
 /// <summary>
 /// Contract section 14 in Production: the pages load without one error in the browser's console and without one
