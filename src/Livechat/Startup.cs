@@ -66,6 +66,9 @@ public static class Startup
         services.TryAddKeyedSingleton<TimeProvider>(TypingIndicators.ClockKey, (sp, _) => sp.GetRequiredService<TimeProvider>());
         services.AddSingleton<TypingIndicators>();
         services.AddSingleton<RealtimePublisher>();
+        // Every webhook type the features declare, in the catalogue's order (contract section 13).
+        services.AddSingleton(new DeclaredWebhookTypes(
+            [SessionStarted.WebhookType, SessionUpdated.WebhookType, MessageCreated.WebhookType, MessagesRead.WebhookType, TicketOpened.WebhookType]));
         // Every event clients hear, as each declares itself: the pages listen for these names.
         services.AddSingleton(new PushedEventNames(new[]
         {

@@ -51,3 +51,16 @@ public interface IPushedEvent
 
 /// <summary>The names of every pushed event, for the pages (they listen to each on the per-user stream).</summary>
 public sealed record PushedEventNames(IReadOnlyList<string> Names);
+
+/// <summary>What an event sends to a tenant's webhooks (contract section 13): its type there and its data (the REST shape).</summary>
+public sealed record WebhookEvent(string Type, object Data);
+
+/// <summary>An event tenants can subscribe webhooks to, declared by the event itself.</summary>
+public interface IWebhookEvent
+{
+    /// <summary>What it sends, or null when this one sends nothing (a ticket that was reused, not opened).</summary>
+    WebhookEvent? Webhook { get; }
+}
+
+/// <summary>The webhook types the features declare, in the order the catalogue lists them.</summary>
+public sealed record DeclaredWebhookTypes(IReadOnlyList<string> Types);

@@ -12,9 +12,13 @@ public sealed record ChatMessage(Guid Id, Guid SessionId, long SenderId, string 
 }
 
 /// <summary>A message was stored.</summary>
-public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByAgent) : DomainEvent(TenantId), IPushedEvent
+public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByAgent) : DomainEvent(TenantId), IPushedEvent, IWebhookEvent
 {
     public static string Name => "messageCreated";
+
+    public const string WebhookType = "message.created";
+
+    public WebhookEvent Webhook => new(WebhookType, Message);
 
     public Push Push => new(Name, Message, Hearers.Session) { SessionId = Message.SessionId, Actor = Message.SenderId, Message = (Message.Id, Seq) };
 

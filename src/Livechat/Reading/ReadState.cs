@@ -10,9 +10,14 @@ public sealed record MessagesReadPayload(Guid SessionId, long UserId, Guid LastR
 
 
 /// <summary>A read marker moved forward (<c>POST .../read</c>); pushed as <c>messagesRead</c>.</summary>
-public sealed record MessagesRead(long TenantId, MessagesReadPayload Read) : DomainEvent(TenantId), IPushedEvent
+public sealed record MessagesRead(long TenantId, MessagesReadPayload Read) : DomainEvent(TenantId), IPushedEvent, IWebhookEvent
 {
     public static string Name => "messagesRead";
+
+    /// <summary>A read marker moved forward; data is the <c>messagesRead</c> payload.</summary>
+    public const string WebhookType = "messages.read";
+
+    public WebhookEvent Webhook => new(WebhookType, Read);
 
     public Push Push => new(Name, Read, Hearers.Session) { SessionId = Read.SessionId, Actor = Read.UserId };
 }

@@ -134,4 +134,10 @@ public sealed class LocalDelivery(SessionStreams sessionStreams, UserStreams use
         hubSends.Writer.TryComplete();
         return base.StopAsync(cancellationToken);
     }
+
+    public override void Dispose()
+    {
+        lock (gate) recent.Dispose();
+        base.Dispose();
+    }
 }

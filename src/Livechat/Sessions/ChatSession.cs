@@ -38,17 +38,26 @@ public sealed record TransferSessionRequest(long? AgentId);
 public sealed record UpdateSessionRequest(string Status);
 
 /// <summary>A session was opened.</summary>
-public sealed record SessionStarted(ChatSession Session) : DomainEvent(Session.TenantId), IPushedEvent
+public sealed record SessionStarted(ChatSession Session) : DomainEvent(Session.TenantId), IPushedEvent, IWebhookEvent
 {
     public static string Name => "sessionUpdated";
+
+    public const string WebhookType = "session.created";
+
+    public WebhookEvent Webhook => new(WebhookType, Session);
 
     public Push Push => new(Name, Session, Hearers.SessionState) { SessionId = Session.Id };
 }
 
 /// <summary>A session's status or agent changed.</summary>
-public sealed record SessionUpdated(ChatSession Session) : DomainEvent(Session.TenantId), IPushedEvent
+public sealed record SessionUpdated(ChatSession Session) : DomainEvent(Session.TenantId), IPushedEvent, IWebhookEvent
 {
     public static string Name => "sessionUpdated";
+
+    /// <summary>Status, agent or queue position changed (closed, assigned, queued, transferred, requeued).</summary>
+    public const string WebhookType = "session.updated";
+
+    public WebhookEvent Webhook => new(WebhookType, Session);
 
     public Push Push => new(Name, Session, Hearers.SessionState) { SessionId = Session.Id };
 }

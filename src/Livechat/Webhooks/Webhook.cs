@@ -4,18 +4,20 @@ using System.Text.Json.Serialization;
 namespace Livechat.Webhooks;
 
 /// <summary>The event catalogue of contract section 13.</summary>
+/// <summary>The webhook's own event types; the others each event declares (<see cref="Changes.IWebhookEvent"/>).</summary>
 public static class WebhookEventTypes
 {
-    public const string SessionCreated = "session.created";
-    public const string SessionUpdated = "session.updated";
-    public const string MessageCreated = "message.created";
-    /// <summary>A read marker moved; data is the <c>messagesRead</c> payload <c>{session_id, user_id, last_read_message_id, read_at}</c>.</summary>
-    public const string MessagesRead = "messages.read";
-    public const string TicketCreated = "ticket.created";
     public const string Ping = "webhook.ping";
     public const string All = "*";
+}
 
-    public static readonly IReadOnlyList<string> Catalogue = [SessionCreated, SessionUpdated, MessageCreated, MessagesRead, TicketCreated, Ping];
+/// <summary>Every type a webhook may subscribe to (contract section 13): what the features declare, then <c>webhook.ping</c>.</summary>
+public sealed class WebhookCatalogue(Changes.DeclaredWebhookTypes declared)
+{
+    public IReadOnlyList<string> Types { get; } = [.. declared.Types, WebhookEventTypes.Ping];
+
+    /// <summary>The refusal's text, with the catalogue as it is.</summary>
+    public string Rule => $"events must be a non-empty array of event types ({string.Join(", ", Types)}), or [\"*\"].";
 }
 
 public static class DeliveryStatus

@@ -1,10 +1,6 @@
 using System.Collections.Concurrent;
 using Livechat.Changes;
 using Livechat.Data;
-using Livechat.Messages;
-using Livechat.Reading;
-using Livechat.Sessions;
-using Livechat.Tickets;
 
 namespace Livechat.Webhooks;
 
@@ -30,19 +26,9 @@ public sealed class WebhookEventHandler(WebhookTenants tenants) : IChangeHandler
 
     public Task HandleAsync(DomainEvent domainEvent, ChangeScope scope, CancellationToken cancellationToken)
     {
-        // The outbox rows are deferred statements: they run with the change's others just before its commit.
-        (string Type, object Data)? webhookEvent = domainEvent switch
-        {
-            SessionStarted started => (WebhookEventTypes.SessionCreated, started.Session),
-            // Status, agent or queue position changed (closed, assigned, queued, transferred, requeued).
-            SessionUpdated updated => (WebhookEventTypes.SessionUpdated, updated.Session),
-            MessageCreated created => (WebhookEventTypes.MessageCreated, created.Message),
-            TicketOpened { Reused: false } opened => (WebhookEventTypes.TicketCreated, opened.Ticket),
-            // A read marker moved forward (POST .../read); data is the messagesRead payload.
-            MessagesRead read => (WebhookEventTypes.MessagesRead, read.Read),
-            _ => null,
-        };
-        if (webhookEvent is not var (type, data)) return Task.CompletedTask;
+        // What the event declares it sends (IWebhookEvent). The outbox rows are deferred statements: they run with the
+        // change's others just before its commit.
+        if (domainEvent is not IWebhookEvent { Webhook: { } webhookEvent }) return Task.CompletedTask;
         if (scope.Run is { } run)
         {
             // What the run's check read, once it has run (SQLite); until then, what this process last saw.
@@ -53,7 +39,7 @@ public sealed class WebhookEventHandler(WebhookTenants tenants) : IChangeHandler
                 return Task.CompletedTask;
             }
         }
-        WebhookOutbox.Defer(scope, domainEvent.TenantId, type, data);
+        WebhookOutbox.Defer(scope, domainEvent.TenantId, webhookEvent.Type, webhookEvent.Data);
         return Task.CompletedTask;
     }
 

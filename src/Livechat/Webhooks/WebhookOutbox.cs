@@ -5,9 +5,6 @@ using System.Text.Json.Serialization;
 using Livechat.Api;
 using Livechat.Changes;
 using Livechat.Data;
-using Livechat.Messages;
-using Livechat.Sessions;
-using Livechat.Tickets;
 
 namespace Livechat.Webhooks;
 
@@ -116,9 +113,6 @@ public static class WebhookJson
 [JsonSerializable(typeof(ApiResponse<IReadOnlyList<WebhookDelivery>>))]
 [JsonSerializable(typeof(WebhookPing))]
 [JsonSerializable(typeof(ApiResponse<PingQueued>))]
-[JsonSerializable(typeof(ChatSession))]
-[JsonSerializable(typeof(ChatMessage))]
-[JsonSerializable(typeof(Ticket))]
-[JsonSerializable(typeof(Livechat.Reading.MessagesReadPayload))]
+// Events' data (sessions, messages, tickets, read marks) is the API's: the chain reaches it through Json.Options.
 [JsonSerializable(typeof(DateTimeOffset))]
 internal sealed partial class WebhookJsonContext : JsonSerializerContext;

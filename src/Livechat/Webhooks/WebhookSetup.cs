@@ -11,6 +11,7 @@ public static class WebhookSetup
                 "Livechat:Webhooks:MaxConcurrencyPerTenant must not be greater than Livechat:Webhooks:MaxConcurrency.")
             .ValidateOnStart();
         services.AddSingleton<WebhookStore>();
+        services.AddSingleton<WebhookCatalogue>();
         services.AddSingleton<WebhookTenants>();
         services.AddSingleton<Changes.IChangeHandler, WebhookEventHandler>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, WebhookJsonContext.Default));

@@ -62,7 +62,8 @@ public static class WebhooksApi
         return group;
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, CurrentUser user, WebhookStore webhooks, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateAsync(HttpRequest request, CurrentUser user, WebhookStore webhooks, WebhookCatalogue catalogue,
+        IOptions<WebhookOptions> options, CancellationToken cancellationToken)
     {
         var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
         if (error is not null) return ApiResults.Error(error);
@@ -74,8 +75,8 @@ public static class WebhooksApi
             var root = body!.RootElement;
             if (body.GetString("url") is not { } givenUrl) return ApiResults.Error(ApiError.BadRequest("url", "url is required: an absolute http or https URL."));
             url = givenUrl;
-            if (!root.TryGetProperty("events", out var eventsValue)) return ApiResults.Error(ApiError.BadRequest("events", EventsRule));
-            if (ParseEvents(eventsValue) is not { } parsed) return ApiResults.Error(ApiError.BadRequest("events", EventsRule));
+            if (!root.TryGetProperty("events", out var eventsValue)) return ApiResults.Error(ApiError.BadRequest("events", catalogue.Rule));
+            if (ParseEvents(eventsValue, catalogue) is not { } parsed) return ApiResults.Error(ApiError.BadRequest("events", catalogue.Rule));
             events = parsed;
             if (root.TryGetProperty("description", out var descriptionValue) && !TryParseDescription(descriptionValue, out description))
                 return ApiResults.Error(ApiError.BadRequest("description", DescriptionRule));
@@ -100,7 +101,8 @@ public static class WebhooksApi
         return await webhooks.FindAsync(user.TenantId, webhookId, cancellationToken) is { } webhook ? ApiResults.Ok(webhook) : NotFound();
     }
 
-    private static async Task<IResult> UpdateAsync(string id, HttpRequest request, CurrentUser user, WebhookStore webhooks, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> UpdateAsync(string id, HttpRequest request, CurrentUser user, WebhookStore webhooks, WebhookCatalogue catalogue,
+        IOptions<WebhookOptions> options, CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var webhookId)) return ApiResults.Error(RouteIds.Malformed());
         var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
@@ -120,8 +122,8 @@ public static class WebhooksApi
             }
             if (root.TryGetProperty("events", out var eventsValue))
             {
-                events = ParseEvents(eventsValue);
-                if (events is null) return ApiResults.Error(ApiError.BadRequest("events", EventsRule));
+                events = ParseEvents(eventsValue, catalogue);
+                if (events is null) return ApiResults.Error(ApiError.BadRequest("events", catalogue.Rule));
             }
             setDescription = root.TryGetProperty("description", out var descriptionValue);
             if (setDescription && !TryParseDescription(descriptionValue, out description))
@@ -198,11 +200,10 @@ public static class WebhooksApi
         };
     }
 
-    private const string EventsRule = "events must be a non-empty array of event types (session.created, session.updated, message.created, messages.read, ticket.created, webhook.ping), or [\"*\"].";
     private const string DescriptionRule = "description must be a string of at most 500 characters, or null.";
 
     /// <summary>The subscribed types in catalogue order without repeats, <c>["*"]</c>, or null when invalid.</summary>
-    private static List<string>? ParseEvents(JsonElement value)
+    private static List<string>? ParseEvents(JsonElement value, WebhookCatalogue catalogue)
     {
         if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0) return null;
         var given = new HashSet<string>(StringComparer.Ordinal);
@@ -210,11 +211,11 @@ public static class WebhooksApi
         {
             if (item.ValueKind != JsonValueKind.String) return null;
             var name = item.GetString()!;
-            if (name != WebhookEventTypes.All && !WebhookEventTypes.Catalogue.Contains(name)) return null;
+            if (name != WebhookEventTypes.All && !catalogue.Types.Contains(name)) return null;
             given.Add(name);
         }
         if (given.Contains(WebhookEventTypes.All)) return given.Count == 1 ? [WebhookEventTypes.All] : null;
-        return WebhookEventTypes.Catalogue.Where(given.Contains).ToList();
+        return catalogue.Types.Where(given.Contains).ToList();
     }
 
     private static bool TryParseDescription(JsonElement value, out string? description)
