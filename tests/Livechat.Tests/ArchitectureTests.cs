@@ -32,6 +32,10 @@ public sealed class ArchitectureTests
         AssertNone("Livechat.Data", [.. Features, "Livechat.Api", "Livechat.Auth", "Livechat.Realtime"]);
 
     [Fact]
+    public void WebhooksKnowNoOtherFeatureOnlyWhatEventsDeclare() =>
+        AssertNone("Livechat.Webhooks", Features.Where(f => f != "Livechat.Webhooks").Append("Livechat.Realtime"));
+
+    [Fact]
     public void FeaturesReachRealtimeOnlyThroughTheirEventsDeclarations()
     {
         foreach (var feature in Features) AssertNone(feature, ["Livechat.Realtime"]);
