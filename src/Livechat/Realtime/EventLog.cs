@@ -252,7 +252,7 @@ public sealed class EventLog(LocalDelivery local, SessionAudiences audiences, Da
     }
 }
 
-public sealed class RedisHealthCheck(EventLog fanout) : IHealthCheck
+public sealed class RedisHealthCheck(EventLog log) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) => fanout.CheckAsync();
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) => log.CheckAsync();
 }

@@ -107,7 +107,7 @@ public sealed class LivechatHub(SessionStore sessions, AgentConnections agentCon
         var user = User;
         // Looked up every time, joined or not: a session closes under its joined connections.
         var session = await sessions.FindAsync(user.TenantId, id, Context.ConnectionAborted) ?? throw new HubException("Session not found.");
-        if (session.Status == SessionStatus.Closed) throw new HubException("The session is closed: nobody types in it.");
+        if (session.Status == SessionStatus.Closed) throw new HubException(TypingIndicators.ClosedSession);
         typing.Report(user.TenantId, id, user.UserId, isTyping);
     }
 }

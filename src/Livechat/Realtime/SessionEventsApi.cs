@@ -33,8 +33,7 @@ public static class SessionEventsApi
         if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
         if (await sessions.FindAsync(user.TenantId, sessionId, cancellationToken) is null) return ApiResults.Error(ApiError.NotFound("Session"));
 
-        var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();
-        if (lastEventId.Length == 0) lastEventId = http.Request.Query["last_event_id"].ToString();
+        var lastEventId = LastEventIdOf(http.Request);
         long? lastSeq = null;
         if (lastEventId.Length > 0)
         {
@@ -133,6 +132,16 @@ public static class SessionEventsApi
             // Fell behind; see above.
         }
         return Results.Empty;
+    }
+
+    /// <summary>
+    /// Where a reconnecting client resumes: the <c>Last-Event-ID</c> header <c>EventSource</c> sends by itself, or
+    /// <c>last_event_id</c> in the query (a new <c>EventSource</c> cannot set headers); empty when neither is given.
+    /// </summary>
+    internal static string LastEventIdOf(HttpRequest request)
+    {
+        var lastEventId = request.Headers["Last-Event-ID"].ToString();
+        return lastEventId.Length > 0 ? lastEventId : request.Query["last_event_id"].ToString();
     }
 
     /// <summary>Whether an open stream's token is still valid and its tenant still active (checked at each keep-alive).</summary>

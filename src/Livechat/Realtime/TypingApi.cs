@@ -37,7 +37,7 @@ public static class TypingApi
         }
         var session = await sessions.FindAsync(user.TenantId, sessionId, cancellationToken);
         if (session is null) return ApiResults.Error(ApiError.NotFound("Session"));
-        if (session.Status == SessionStatus.Closed) return ApiResults.Error(ApiError.Conflict("status", "The session is closed: nobody types in it."));
+        if (session.Status == SessionStatus.Closed) return ApiResults.Error(ApiError.Conflict("status", TypingIndicators.ClosedSession));
         typing.Report(user.TenantId, sessionId, user.UserId, isTyping);
         return ApiResults.Accepted(new TypingPayload(sessionId, user.UserId, isTyping), "Typing noted.");
     }

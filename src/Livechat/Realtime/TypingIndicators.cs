@@ -26,6 +26,9 @@ public sealed class TypingIndicators : IDisposable
     }
 
     public const string ClockKey = "typing";
+
+    /// <summary>Why typing in a CLOSED session is refused (contract section 11, v1.2), over HTTP and on the hub alike.</summary>
+    public const string ClosedSession = "The session is closed: nobody types in it.";
     public static readonly TimeSpan Throttle = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan Expiry = TimeSpan.FromSeconds(6);
 

@@ -87,7 +87,7 @@ public static class UserStreamApi
                     await response.Body.FlushAsync(stop.Token);
                     continue;
                 }
-                if (!more) break; // fell behind: the client reconnects and refreshes from the list endpoints
+                if (!more) break; // fell behind: the client reconnects with Last-Event-ID and resumes
                 while (subscription.Reader.TryRead(out var next))
                 {
                     // Live events the client already has (it came from an instance that was ahead of this one) are skipped.
@@ -113,8 +113,7 @@ public static class UserStreamApi
     /// </summary>
     private static async Task<EventId?> ReplayAsync(HttpContext http, CurrentUser user, EventId? upTo, EventLog log, CancellationToken cancellationToken)
     {
-        var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();
-        if (lastEventId.Length == 0) lastEventId = http.Request.Query["last_event_id"].ToString();
+        var lastEventId = SessionEventsApi.LastEventIdOf(http.Request);
         if (lastEventId.Length == 0) return null;
         var missed = EventId.TryParse(lastEventId, out var after) ? await log.ReplayAsync(after, upTo, cancellationToken) : null;
         if (missed is null)
