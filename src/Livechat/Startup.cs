@@ -43,8 +43,11 @@ public static class Startup
         services.AddSingleton<TenantStore>();
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<AgentStore>();
+        services.AddSingleton<ICallerLog>(sp => sp.GetRequiredService<AgentStore>());
         services.AddSingleton<SessionStore>();
         services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CapacityOptions>().BindConfiguration(CapacityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AgentSlots>();
         services.AddSingleton<DeskStore>();
         services.AddHostedService<RequeueService>();
         services.AddSingleton<MessageStore>();

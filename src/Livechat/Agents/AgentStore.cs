@@ -1,15 +1,15 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using Livechat.Api;
 using Livechat.Auth;
 using Livechat.Changes;
 using Livechat.Data;
-using Livechat.Routing;
 using Microsoft.Extensions.Options;
 
 namespace Livechat.Agents;
 
 /// <summary>Known agents and tenant users, and agent presence.</summary>
-public sealed class AgentStore(Database database, WritePath writes, TimeProvider time, IOptions<RoutingOptions> routing)
+public sealed class AgentStore(Database database, WritePath writes, TimeProvider time, IOptions<CapacityOptions> capacity) : ICallerLog
 {
     // Remembering who called is a write; one per user and minute is plenty for last_seen_at.
     private static readonly TimeSpan RememberEvery = TimeSpan.FromSeconds(60);
@@ -19,17 +19,17 @@ public sealed class AgentStore(Database database, WritePath writes, TimeProvider
     private const string Columns = "user_id, tenant_id, presence, offline_after, last_seen_at, max_sessions, open_sessions";
 
     /// <summary>
-    /// Records that <paramref name="user"/> called in its tenant: a support agent becomes a known agent (and
+    /// Records that <paramref name="caller"/> called in its tenant: a support agent becomes a known agent (and
     /// may be named in <c>agent_id</c>), a tenant user becomes a notification recipient.
     /// </summary>
-    public async Task RememberAsync(CurrentUser user, CancellationToken cancellationToken)
+    public async Task RememberAsync(CurrentUser caller, CancellationToken cancellationToken)
     {
-        var key = (user.TenantId, user.UserId, user.IsAgent);
+        var key = (caller.TenantId, caller.UserId, caller.IsAgent);
         var now = time.Now();
         if (remembered.TryGetValue(key, out var last) && now - last < RememberEvery) return;
         await database.WriteAsync(async (connection, transaction) =>
         {
-            await using var command = connection.Sql(user.IsAgent
+            await using var command = connection.Sql(caller.IsAgent
                 ? """
                   INSERT INTO agents (tenant_id, user_id, presence, presence_changed_at, last_seen_at)
                   VALUES (@tenant, @user, 'OFFLINE', @now, @now)
@@ -39,7 +39,7 @@ public sealed class AgentStore(Database database, WritePath writes, TimeProvider
                   INSERT INTO tenant_users (tenant_id, user_id, last_seen_at) VALUES (@tenant, @user, @now)
                   ON CONFLICT (tenant_id, user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at
                   """, transaction)
-                .With("tenant", user.TenantId).With("user", user.UserId).With("now", now);
+                .With("tenant", caller.TenantId).With("user", caller.UserId).With("now", now);
             return await command.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
         remembered[key] = now;
@@ -187,7 +187,7 @@ public sealed class AgentStore(Database database, WritePath writes, TimeProvider
     private Agent Read(DbDataReader reader) =>
         new(reader.GetInt64(0), reader.GetInt64(1), Presence.Effective(reader.GetString(2), reader.GetTimeOrNull(3), time.Now()), reader.GetTime(4))
         {
-            MaxSessions = reader.IsDBNull(5) ? routing.Value.DefaultMaxSessions : reader.GetInt32(5),
+            MaxSessions = reader.IsDBNull(5) ? capacity.Value.DefaultMaxSessions : reader.GetInt32(5),
             OpenSessions = reader.GetInt32(6),
         };
 

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
-using Livechat.Auth;
 using Livechat.Changes;
 using Livechat.Data;
 

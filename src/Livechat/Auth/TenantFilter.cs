@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Claims;
-using Livechat.Agents;
 using Livechat.Api;
 using Livechat.Tenants;
 
@@ -89,7 +88,7 @@ public static class TenantFilter
             return (null, ApiError.Forbidden("This tenant is unknown or inactive."));
 
         var user = new CurrentUser(userId, tenant.Id, principal.IsInRole(Roles.SupportAgent));
-        await http.RequestServices.GetRequiredService<AgentStore>().RememberAsync(user, cancellationToken);
+        await http.RequestServices.GetRequiredService<ICallerLog>().RememberAsync(user, cancellationToken);
         return (user, null);
     }
 }

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using Livechat.Api;
-using Livechat.Auth;
 using Livechat.Changes;
 using Livechat.Data;
 

@@ -1,7 +1,8 @@
 using System.Data.Common;
-using Livechat.Auth;
-using Livechat.Data;
+using Livechat.Api;
 using Livechat.Changes;
+using Livechat.Data;
+using Livechat.Sessions;
 
 namespace Livechat.Reading;
 
@@ -75,25 +76,11 @@ public sealed class ReadMarkers(WritePath writes)
     {
         await using var command = connection.Sql($"""
             SELECT (SELECT last_read_message_id FROM read_markers WHERE tenant_id = @tenant AND session_id = @session AND user_id = @user),
-                   {UnreadCountSql("s.tenant_id", "s.id", "s.last_seq")}
+                   {SessionRows.UnreadCountSql("s.tenant_id", "s.id", "s.last_seq")}
             FROM chat_sessions s WHERE s.tenant_id = @tenant AND s.id = @session
             """, transaction).With("tenant", user.TenantId).With("session", sessionId).With("user", user.UserId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new ReadState(sessionId, user.UserId, reader.IsDBNull(0) ? null : reader.GetId(0), reader.GetInt64(1));
     }
-
-    /// <summary>
-    /// The caller's (<c>@user</c>) unread count in one session as a scalar expression: messages of other users
-    /// after the marker, without reading them. A session's seqs are dense (1..last_seq: each is taken from
-    /// <c>last_seq</c> in its message's own transaction, and messages are never deleted), so the messages after
-    /// the marker number <c>last_seq - marker</c>. None of them is the caller's own: sending moves the sender's
-    /// marker to its message in the same transaction, markers only move forward, and migration 0031 gave the
-    /// senders of messages from before markers existed the marker sending would have given them. (Until then a
-    /// range of an index on the sender took the caller's own away, and every message paid that index a page.)
-    /// Counting the unread messages themselves cost 2 ms per 1,000 on PostgreSQL (docs/performance.md).
-    /// </summary>
-    public static string UnreadCountSql(string tenant, string session, string lastSeq) => $"""
-        ({lastSeq} - COALESCE((SELECT r.last_read_seq FROM read_markers r WHERE r.tenant_id = {tenant} AND r.session_id = {session} AND r.user_id = @user), 0))
-        """;
 }

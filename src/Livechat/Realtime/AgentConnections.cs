@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Livechat.Agents;
-using Livechat.Auth;
+using Livechat.Api;
 using Microsoft.Extensions.Options;
 
 namespace Livechat.Realtime;

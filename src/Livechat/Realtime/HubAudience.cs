@@ -1,4 +1,4 @@
-using Livechat.Auth;
+using Livechat.Api;
 using Livechat.Changes;
 
 namespace Livechat.Realtime;

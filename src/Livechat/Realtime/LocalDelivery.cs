@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Livechat.Auth;
+using Livechat.Api;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Livechat.Auth;
+using Livechat.Api;
 using Livechat.Tenants;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Livechat.Auth;
+using Livechat.Api;
 
 namespace Livechat.Realtime;
 

@@ -1,5 +1,5 @@
 using Livechat.Agents;
-using Livechat.Auth;
+using Livechat.Api;
 using Livechat.Changes;
 using Livechat.Data;
 using Livechat.Sessions;
@@ -17,13 +17,11 @@ public abstract record TransferOutcome
 }
 
 /// <summary>The desk's own writes and reads: transfer, claim, hand back, the queue, and requeueing a departed agent's chats.</summary>
-public sealed class DeskStore(Database database, WritePath writes, IOptions<RoutingOptions> options)
+public sealed class DeskStore(Database database, WritePath writes, AgentSlots slots, IOptions<RoutingOptions> options)
 {
-    private int DefaultMax => options.Value.DefaultMaxSessions;
-
     /// <summary>The tenant's queued sessions, in order, with their positions.</summary>
     public Task<List<ChatSession>> QueueAsync(long tenantId, int limit, CancellationToken cancellationToken) =>
-        database.ReadAsync(connection => Router.QueuedAsync(connection, null, tenantId, limit, cancellationToken), cancellationToken);
+        database.ReadAsync(connection => SessionQueue.QueuedAsync(connection, null, tenantId, limit, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Moves an OPEN session, queued or assigned, to <paramref name="agentId"/> (ONLINE, below capacity; the caller
@@ -63,24 +61,24 @@ public sealed class DeskStore(Database database, WritePath writes, IOptions<Rout
                 if (presence != Presence.Online)
                     return Change.Of<TransferOutcome>(new TransferOutcome.AgentCannotTake($"Agent {target} is {presence.ToLowerInvariant()}: only an ONLINE agent can take a chat."));
             }
-            if (!await Router.TakeSlotOfAsync(scope, caller.TenantId, target, DefaultMax, cancellationToken))
+            if (!await slots.TakeOfAsync(scope, caller.TenantId, target, cancellationToken))
                 return Change.Of<TransferOutcome>(new TransferOutcome.AgentCannotTake($"Agent {target} is at capacity."));
-            if (current is { } giver) await Router.ReleaseSlotsAsync(scope, caller.TenantId, giver, 1, cancellationToken);
-            var moved = (await Router.AssignAsync(scope, caller.TenantId, sessionId, target, fromQueue: false, cancellationToken))!;
+            if (current is { } giver) await AgentSlots.ReleaseAsync(scope, caller.TenantId, giver, 1, cancellationToken);
+            var moved = (await SessionQueue.AssignAsync(scope, caller.TenantId, sessionId, target, fromQueue: false, cancellationToken))!;
             if (current is null) scope.Raise(new QueueChanged(caller.TenantId)); // it left the queue: those behind it moved up
             return Change.Of<TransferOutcome>(new TransferOutcome.Moved(moved, true));
         }
 
         // Handed back: never to the agent that gave it (its holder, or the caller handing back a queued chat).
         var excluded = current ?? caller.UserId;
-        if (current is { } holder) await Router.ReleaseSlotsAsync(scope, caller.TenantId, holder, 1, cancellationToken);
-        if (await Router.TakeSlotAsync(scope, caller.TenantId, null, excluded, DefaultMax, cancellationToken) is { } next)
+        if (current is { } holder) await AgentSlots.ReleaseAsync(scope, caller.TenantId, holder, 1, cancellationToken);
+        if (await slots.TakeAsync(scope, caller.TenantId, null, excluded, cancellationToken) is { } next)
         {
-            var rerouted = (await Router.AssignAsync(scope, caller.TenantId, sessionId, next, fromQueue: false, cancellationToken))!;
+            var rerouted = (await SessionQueue.AssignAsync(scope, caller.TenantId, sessionId, next, fromQueue: false, cancellationToken))!;
             if (current is null) scope.Raise(new QueueChanged(caller.TenantId));
             return Change.Of<TransferOutcome>(new TransferOutcome.Moved(rerouted, true));
         }
-        await Router.QueueAsync(scope, caller.TenantId, sessionId, head: true, excluded, cancellationToken);
+        await SessionQueue.QueueAsync(scope, caller.TenantId, sessionId, head: true, excluded, cancellationToken);
         var queued = (await FindAsync(scope, caller.TenantId, sessionId, cancellationToken))!;
         scope.Raise(new SessionUpdated(queued));
         return Change.Of<TransferOutcome>(new TransferOutcome.Moved(queued, true));

@@ -1,7 +1,6 @@
 using Livechat.Agents;
 using Livechat.Changes;
 using Livechat.Sessions;
-using Microsoft.Extensions.Options;
 
 namespace Livechat.Routing;
 
@@ -10,7 +9,7 @@ namespace Livechat.Routing;
 /// made it appear: a close, a transfer or requeue that freed a slot, an agent coming ONLINE, a raised
 /// <c>max_sessions</c>. When the queue moved, every queued session hears its new position.
 /// </summary>
-public sealed class QueueRouting(IOptions<RoutingOptions> options) : IChangeHandler
+public sealed class QueueRouting(AgentSlots slots) : IChangeHandler
 {
     /// <summary>Positions are pushed for this many sessions at the front of the queue; the rest read theirs on their next GET.</summary>
     public const int PositionsPushed = 500;
@@ -20,13 +19,13 @@ public sealed class QueueRouting(IOptions<RoutingOptions> options) : IChangeHand
         switch (domainEvent)
         {
             case CapacityFreed freed:
-                await Router.AssignQueuedAsync(scope, freed.TenantId, options.Value.DefaultMaxSessions, cancellationToken);
+                await SessionQueue.AssignQueuedAsync(scope, slots, freed.TenantId, cancellationToken);
                 break;
             case PresenceUpdated { Agent.Presence: Presence.Online } online:
-                await Router.AssignQueuedAsync(scope, online.TenantId, options.Value.DefaultMaxSessions, cancellationToken);
+                await SessionQueue.AssignQueuedAsync(scope, slots, online.TenantId, cancellationToken);
                 break;
             case QueueChanged changed:
-                foreach (var session in await Router.QueuedAsync(scope.Connection, scope.Transaction, changed.TenantId, PositionsPushed, cancellationToken))
+                foreach (var session in await SessionQueue.QueuedAsync(scope.Connection, scope.Transaction, changed.TenantId, PositionsPushed, cancellationToken))
                     scope.Raise(new SessionUpdated(session));
                 break;
         }

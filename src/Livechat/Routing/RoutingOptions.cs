@@ -6,10 +6,6 @@ public sealed class RoutingOptions
 {
     public const string Section = "Livechat:Routing";
 
-    /// <summary>How many OPEN sessions an agent may hold at once until it sets its own <c>max_sessions</c>.</summary>
-    [Range(1, 50, ErrorMessage = "Livechat:Routing:DefaultMaxSessions must be between 1 and 50.")]
-    public int DefaultMaxSessions { get; set; } = 1;
-
     /// <summary>How long an agent may count as OFFLINE before its OPEN sessions go back to the head of the queue.</summary>
     [Range(1, 86_400, ErrorMessage = "Livechat:Routing:RequeueAfterSeconds must be between 1 and 86400.")]
     public int RequeueAfterSeconds { get; set; } = 60;

@@ -73,6 +73,15 @@ public sealed record SessionAssigned(ChatSession Session) : DomainEvent(Session.
 /// <summary>
 /// A start was refused because the agent asked for (or, for a routed start, every agent: <paramref name="AgentId"/>
 /// null) is not available: a support ticket must stand for the request (the Tickets feature opens or reuses it,
-/// in the same transaction, and answers with <c>TicketOpened</c>).
+/// in the same transaction, and answers with an event that is a <see cref="ITicketForRefusedChat"/>).
 /// </summary>
 public sealed record ChatRefused(long TenantId, long RequesterId, long? AgentId, string Presence) : DomainEvent(TenantId);
+
+/// <summary>The event that answers a <see cref="ChatRefused"/>: it names the ticket that stands for the refused start.</summary>
+public interface ITicketForRefusedChat
+{
+    Guid TicketId { get; }
+}
+
+/// <summary>The front of the tenant's queue moved (a chat left it, or one was put at its head): positions changed.</summary>
+public sealed record QueueChanged(long TenantId) : DomainEvent(TenantId), ICoalescingEvent;

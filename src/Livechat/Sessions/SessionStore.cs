@@ -1,12 +1,8 @@
 using System.Data.Common;
 using Livechat.Agents;
 using Livechat.Api;
-using Livechat.Auth;
 using Livechat.Changes;
 using Livechat.Data;
-using Livechat.Routing;
-using Livechat.Tickets;
-using Microsoft.Extensions.Options;
 
 namespace Livechat.Sessions;
 
@@ -22,10 +18,8 @@ public abstract record StartOutcome
     public sealed record AtCapacity(Guid SessionId) : StartOutcome;
 }
 
-public sealed class SessionStore(Database database, WritePath writes, IOptions<RoutingOptions> routing)
+public sealed class SessionStore(Database database, WritePath writes, AgentSlots slots)
 {
-    private int DefaultMax => routing.Value.DefaultMaxSessions;
-
     /// <summary>
     /// Starts a session. With <paramref name="agentId"/>: for that agent, which must be known, available (ONLINE,
     /// or the caller itself) and below its capacity. Without (a tenant user's routed start): for the routed agent,
@@ -49,7 +43,7 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
             written = await Attempt();
         }
         if (written is Written<StartOutcome>.Done { Outcome: StartOutcome.AgentUnavailable refused } done)
-            return done with { Outcome = refused with { TicketId = done.Events.OfType<TicketOpened>().Single().Ticket.Id } };
+            return done with { Outcome = refused with { TicketId = done.Events.OfType<ITicketForRefusedChat>().Single().TicketId } };
         return written;
     }
 
@@ -67,7 +61,7 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
         if (!isSelf && presence != Presence.Online)
             return Change.Of<StartOutcome>(new StartOutcome.AgentUnavailable(agentId, presence, Guid.Empty), new ChatRefused(caller.TenantId, caller.UserId, agentId, presence));
 
-        if (!await Router.TakeSlotOfAsync(scope, caller.TenantId, agentId, DefaultMax, cancellationToken))
+        if (!await slots.TakeOfAsync(scope, caller.TenantId, agentId, cancellationToken))
         {
             await using var newest = scope.Sql("""
                 SELECT id FROM chat_sessions WHERE tenant_id = @tenant AND agent_id = @agent AND status = 'OPEN'
@@ -92,11 +86,11 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
         {
             if (await reader.ReadAsync(cancellationToken)) return Change.Of<StartOutcome>(new StartOutcome.AlreadyOpen(SessionRows.Read(reader)));
         }
-        if (!await Router.AnyOnlineAsync(scope, caller.TenantId, cancellationToken))
+        if (!await slots.AnyOnlineAsync(scope, caller.TenantId, cancellationToken))
             return Change.Of<StartOutcome>(new StartOutcome.AgentUnavailable(null, Presence.Offline, Guid.Empty),
                 new ChatRefused(caller.TenantId, caller.UserId, null, Presence.Offline));
-        var previous = await Router.PreviousAgentAsync(scope, caller.TenantId, caller.UserId, cancellationToken);
-        if (await Router.TakeSlotAsync(scope, caller.TenantId, previous, null, DefaultMax, cancellationToken) is { } agentId)
+        var previous = await SessionRows.PreviousAgentAsync(scope, caller.TenantId, caller.UserId, cancellationToken);
+        if (await slots.TakeAsync(scope, caller.TenantId, previous, null, cancellationToken) is { } agentId)
         {
             var assigned = await InsertAsync(scope, caller, agentId, routed: true, cancellationToken);
             return Change.Of<StartOutcome>(new StartOutcome.Started(assigned), new SessionStarted(assigned), new SessionAssigned(assigned));
@@ -172,14 +166,14 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
             page, ReadForCaller, s => s.Id, cancellationToken), cancellationToken);
 
     /// <summary>
-    /// <see cref="SessionRows.Columns"/>, the caller's (<c>@user</c>) unread count (arithmetic on seq, see ReadMarkers), and
+    /// <see cref="SessionRows.Columns"/>, the caller's (<c>@user</c>) unread count (arithmetic on seq, see SessionRows.UnreadCountSql), and
     /// the newest message: correlated subqueries on the messages' primary key <c>(tenant_id, session_id, seq)</c>,
     /// the newest being the one at the session's <c>last_seq</c> (a point lookup per column), so a page costs one
     /// query whatever its size and however many messages are unread.
     /// </summary>
     private static readonly string CallerColumns = $"""
         {SessionRows.Columns},
-        {Reading.ReadMarkers.UnreadCountSql("chat_sessions.tenant_id", "chat_sessions.id", "chat_sessions.last_seq")} AS unread_count,
+        {SessionRows.UnreadCountSql("chat_sessions.tenant_id", "chat_sessions.id", "chat_sessions.last_seq")} AS unread_count,
         {string.Join(",\n", new[] { "id", "sender_id", "message", "created_at", "client_message_id" }.Select(column =>
             $"(SELECT l.{column} FROM chat_messages l WHERE l.tenant_id = chat_sessions.tenant_id AND l.session_id = chat_sessions.id AND l.seq = chat_sessions.last_seq) AS last_{column}"))}
         """;
@@ -218,7 +212,7 @@ public sealed class SessionStore(Database database, WritePath writes, IOptions<R
             if (closed is not null)
             {
                 scope.Raise(new SessionUpdated(closed));
-                if (closed.AgentId is { } agent) await Router.ReleaseSlotsAsync(scope, tenantId, agent, 1, cancellationToken);
+                if (closed.AgentId is { } agent) await AgentSlots.ReleaseAsync(scope, tenantId, agent, 1, cancellationToken);
                 else scope.Raise(new QueueChanged(tenantId)); // an OPEN session without an agent was queued: those behind it moved up
                 return Change.Of<(ChatSession, bool)?>((closed, true));
             }

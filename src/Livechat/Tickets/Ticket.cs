@@ -30,8 +30,10 @@ public sealed record Ticket(
 public sealed record UpdateTicketRequest(string? Status, long? AgentId);
 
 /// <summary>A ticket stands for a refused chat: a new one, or the unresolved one <paramref name="Reused"/>.</summary>
-public sealed record TicketOpened(Ticket Ticket, bool Reused) : DomainEvent(Ticket.TenantId), IWebhookEvent
+public sealed record TicketOpened(Ticket Ticket, bool Reused) : DomainEvent(Ticket.TenantId), IWebhookEvent, Sessions.ITicketForRefusedChat
 {
+    public Guid TicketId => Ticket.Id;
+
     public const string WebhookType = "ticket.created";
 
     public WebhookEvent? Webhook => Reused ? null : new(WebhookType, Ticket);

@@ -1,9 +1,9 @@
 using System.Reflection;
 
-namespace Livechat.Auth;
+namespace Livechat.Api;
 
 /// <summary>
-/// Who is calling, in which tenant, as what. Made by <see cref="TenantFilter"/> only after the token,
+/// Who is calling, in which tenant, as what. Made by the tenant filter (Auth/TenantFilter.cs) only after the token,
 /// the tenant and the grant were checked, so a handler that takes one can trust it.
 /// </summary>
 public sealed record CurrentUser(long UserId, long TenantId, bool IsAgent)
