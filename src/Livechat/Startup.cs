@@ -27,6 +27,11 @@ public static class Startup
         services.AddOptions<TenantOptions>().BindConfiguration(TenantOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => Database.Create(sp.GetRequiredService<IOptions<DatabaseOptions>>()));
+        // The wire format, and each feature's shapes in it (compile-time JSON contexts, no reflection).
+        services.AddWireJson()
+            .AddJsonTypes(AgentsJson.Default).AddJsonTypes(MessagesJson.Default).AddJsonTypes(SessionsJson.Default)
+            .AddJsonTypes(TicketsJson.Default).AddJsonTypes(NotificationsJson.Default).AddJsonTypes(ReadingJson.Default)
+            .AddJsonTypes(RealtimeJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
         // The write path: handlers that commit with a change (in this order), sinks that hear of it after the commit.
         services.AddSingleton<WritePath>();
         services.AddSingleton<IChangeHandler, NotifyTenantSide>();
@@ -92,7 +97,16 @@ public static class Startup
                 options.AddFilter<HubCallLogging>(); // first: it also logs the rate limit's refusals
                 options.AddFilter<HubRateLimitFilter>();
             })
-            .AddJsonProtocol(options => Json.Configure(options.PayloadSerializerOptions));
+            .AddJsonProtocol();
+        // The hub's payloads in the wire format, with every feature's shapes: the HTTP options' resolvers, in their order.
+        services.AddOptions<JsonHubProtocolOptions>().Configure<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>((hub, http) =>
+        {
+            Json.Configure(hub.PayloadSerializerOptions);
+            // Before the hub's own reflection-based default, as the HTTP options have them.
+            var chain = hub.PayloadSerializerOptions.TypeInfoResolverChain;
+            var at = 0;
+            foreach (var resolver in http.Value.SerializerOptions.TypeInfoResolverChain) chain.Insert(at++, resolver);
+        });
         return services;
     }
 

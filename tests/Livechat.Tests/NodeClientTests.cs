@@ -12,9 +12,7 @@ public sealed class NodeClientTests(RealtimeSqliteServer server) : IClassFixture
 {
     private static string NodeFolder(string package)
     {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Livechat.slnx"))) folder = folder.Parent;
-        var node = Path.Combine(folder?.FullName ?? throw new InvalidOperationException("Repository root not found."), "tests", "node");
+        var node = Path.Combine(Repository.Root, "tests", "node");
         Assert.True(Directory.Exists(Path.Combine(node, "node_modules", package)),
             $"Run `npm ci --prefix tests/node` (scripts/test does) to install {package}.");
         return node;

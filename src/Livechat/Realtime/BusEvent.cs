@@ -47,9 +47,9 @@ public sealed record BusEvent(string Name, long TenantId, Guid? SessionId, JsonE
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsSessionStreamEvent => Hearers == Hearers.Session;
 
-    /// <summary>The wire form of what <paramref name="push"/> declares, with the session's audience where it needs one.</summary>
-    public static BusEvent From(long tenantId, Push push, SessionAudience audience) =>
-        new(push.Name, tenantId, push.SessionId, JsonSerializer.SerializeToElement(push.Payload, push.Payload.GetType(), Json.Options))
+    /// <summary>The wire form of what <paramref name="push"/> declares (its payload as a REST answer writes it), with the session's audience where it needs one.</summary>
+    public static BusEvent From(long tenantId, Push push, SessionAudience audience, JsonSerializerOptions wire) =>
+        new(push.Name, tenantId, push.SessionId, JsonSerializer.SerializeToElement(push.Payload, push.Payload.GetType(), wire))
         {
             Hearers = push.Hearers,
             Replayable = push.Replayable,

@@ -83,7 +83,7 @@ public sealed class RecentEvents(int capacity, TimeSpan window, TimeProvider tim
         scratch.ResetWrittenCount();
         if (writer is null) writer = new System.Text.Json.Utf8JsonWriter(scratch);
         else writer.Reset(scratch);
-        System.Text.Json.JsonSerializer.Serialize(writer, busEvent, Api.Json.Options);
+        System.Text.Json.JsonSerializer.Serialize(writer, busEvent, RealtimeJson.Default.BusEvent);
         var json = scratch.WrittenSpan;
 
         if (count == ring.Length) DropOldest();
@@ -127,7 +127,7 @@ public sealed class RecentEvents(int capacity, TimeSpan window, TimeProvider tim
     private BusEvent? Read(Entry entry)
     {
         var buffer = buffers.First(b => b.Start <= entry.Start && entry.Start < b.End);
-        return System.Text.Json.JsonSerializer.Deserialize<BusEvent>(buffer.Bytes.AsSpan((int)(entry.Start - buffer.Start), entry.Length), Api.Json.Options);
+        return System.Text.Json.JsonSerializer.Deserialize<BusEvent>(buffer.Bytes.AsSpan((int)(entry.Start - buffer.Start), entry.Length), RealtimeJson.Default.BusEvent);
     }
 
     private int IndexOf(EventId id)

@@ -43,7 +43,7 @@ public sealed class RedisOptions
 /// starts with <c>reset</c>), and clients elsewhere catch up from the database: pushes degrade, data does not.
 /// </summary>
 public sealed class EventLog(LocalDelivery local, SessionAudiences audiences, Data.Database database, IOptions<RedisOptions> options,
-    IOptions<RealtimeOptions> realtime, TimeProvider time, ILogger<EventLog> logger) : IHostedService, IAsyncDisposable
+    IOptions<RealtimeOptions> realtime, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> wireJson, TimeProvider time, ILogger<EventLog> logger) : IHostedService, IAsyncDisposable
 {
     private const int ReplayPage = 500;
 
@@ -160,7 +160,7 @@ public sealed class EventLog(LocalDelivery local, SessionAudiences audiences, Da
             audience = await database.ReadAsync(connection =>
                 SessionAudience.LoadAsync(connection, domainEvent.TenantId, sessionId, cancellationToken), cancellationToken);
         }
-        var busEvent = BusEvent.From(domainEvent.TenantId, push, audience ?? SessionAudience.Nobody);
+        var busEvent = BusEvent.From(domainEvent.TenantId, push, audience ?? SessionAudience.Nobody, wireJson.Wire());
         if (redis is null)
         {
             // One publisher loop calls this: the numbering needs no lock.
@@ -170,7 +170,7 @@ public sealed class EventLog(LocalDelivery local, SessionAudiences audiences, Da
         }
         try
         {
-            var json = JsonSerializer.Serialize(busEvent, Json.Options);
+            var json = JsonSerializer.Serialize(busEvent, RealtimeJson.Default.BusEvent);
             if (!busEvent.Replayable)
             {
                 await redis.GetSubscriber().PublishAsync(channel, "\n\n" + json);
@@ -222,7 +222,7 @@ public sealed class EventLog(LocalDelivery local, SessionAudiences audiences, Da
     private static EventId Parse(RedisValue id) =>
         EventId.TryParse((string?)id, out var parsed) ? parsed : throw new FormatException($"Not a stream entry id: {id}");
 
-    private static BusEvent? Deserialize(string json) => JsonSerializer.Deserialize<BusEvent>(json, Json.Options);
+    private static BusEvent? Deserialize(string json) => JsonSerializer.Deserialize(json, RealtimeJson.Default.BusEvent);
 
     /// <summary>Ready includes Redis when it is configured.</summary>
     public async Task<HealthCheckResult> CheckAsync()

@@ -28,7 +28,8 @@ public static class SessionEventsApi
             .DisableRequestTimeout();
 
     private static async Task<IResult> StreamAsync(string id, HttpContext http, CurrentUser user, SessionStore sessions, MessageStore messages,
-        SessionStreams streams, ConnectionLimits limits, IOptions<RealtimeOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+        SessionStreams streams, ConnectionLimits limits, IOptions<RealtimeOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, IHostApplicationLifetime lifetime,
+        CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
         if (await sessions.FindAsync(user.TenantId, sessionId, cancellationToken) is null) return ApiResults.Error(ApiError.NotFound("Session"));
@@ -52,7 +53,7 @@ public static class SessionEventsApi
         LivechatMetrics.SseStreams.Inc();
         try
         {
-            return await RunStreamAsync(http, user, sessionId, lastSeq, messages, streams, options.Value, lifetime);
+            return await RunStreamAsync(http, user, sessionId, lastSeq, messages, streams, options.Value, json.Wire(), lifetime);
         }
         finally
         {
@@ -62,7 +63,7 @@ public static class SessionEventsApi
     }
 
     private static async Task<IResult> RunStreamAsync(HttpContext http, CurrentUser user, Guid sessionId, long? lastSeq, MessageStore messages,
-        SessionStreams streams, RealtimeOptions options, IHostApplicationLifetime lifetime)
+        SessionStreams streams, RealtimeOptions options, JsonSerializerOptions wire, IHostApplicationLifetime lifetime)
     {
         var cancellationToken = http.RequestAborted;
         using var subscription = streams.Subscribe(user.TenantId, sessionId);
@@ -83,7 +84,7 @@ public static class SessionEventsApi
                     var page = await messages.AfterAsync(user.TenantId, sessionId, sent, ReplayPage, stop.Token);
                     foreach (var (message, seq) in page)
                     {
-                        await WriteAsync(response, message.Id, JsonSerializer.Serialize(message, Json.Options), stop.Token);
+                        await WriteAsync(response, message.Id, JsonSerializer.Serialize(message, wire), stop.Token);
                         sent = seq;
                     }
                     if (page.Count < ReplayPage) break;

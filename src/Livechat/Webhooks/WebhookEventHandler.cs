@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
+using Livechat.Api;
 using Livechat.Changes;
 using Livechat.Data;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 
 namespace Livechat.Webhooks;
 
@@ -20,7 +24,7 @@ namespace Livechat.Webhooks;
 /// the check decide by what it read, and only the first can be sent back.
 /// </para>
 /// </summary>
-public sealed class WebhookEventHandler(WebhookTenants tenants) : IChangeHandler
+public sealed class WebhookEventHandler(WebhookTenants tenants, IOptions<JsonOptions> json) : IChangeHandler
 {
     private const string CheckSql = "SELECT 1 FROM webhooks WHERE tenant_id = @tenant AND enabled = TRUE LIMIT 1";
 
@@ -39,7 +43,8 @@ public sealed class WebhookEventHandler(WebhookTenants tenants) : IChangeHandler
                 return Task.CompletedTask;
             }
         }
-        WebhookOutbox.Defer(scope, domainEvent.TenantId, webhookEvent.Type, webhookEvent.Data);
+        WebhookOutbox.Defer(scope, domainEvent.TenantId, webhookEvent.Type,
+            JsonSerializer.Serialize(webhookEvent.Data, webhookEvent.Data.GetType(), json.Wire()));
         return Task.CompletedTask;
     }
 

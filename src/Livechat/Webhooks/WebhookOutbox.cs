@@ -16,12 +16,12 @@ namespace Livechat.Webhooks;
 public static class WebhookOutbox
 {
     /// <summary>
-    /// Records event <paramref name="type"/> with <paramref name="data"/> (its REST shape) and its deliveries, in
+    /// Records event <paramref name="type"/> with <paramref name="data"/> (its REST shape, as JSON) and its deliveries, in
     /// the caller's transaction, set-based. A tenant without a matching webhook costs one index probe and
     /// writes nothing. <paramref name="onlyWebhook"/> addresses one webhook whatever it subscribed to (ping).
     /// </summary>
     /// <returns>The event id, or null when no webhook wanted it.</returns>
-    public static async Task<Guid?> EnqueueAsync(DbConnection connection, DbTransaction transaction, long tenantId, string type, object data,
+    public static async Task<Guid?> EnqueueAsync(DbConnection connection, DbTransaction transaction, long tenantId, string type, string data,
         DateTimeOffset now, CancellationToken cancellationToken, Guid? onlyWebhook = null)
     {
         var eventId = Guid.CreateVersion7(now);
@@ -38,7 +38,7 @@ public static class WebhookOutbox
     /// The same inside a change of the write path: both statements are deferred, so they travel with the
     /// change's other deferred statements in one round trip just before the commit (nobody waits for their result).
     /// </summary>
-    public static void Defer(ChangeScope scope, long tenantId, string type, object data)
+    public static void Defer(ChangeScope scope, long tenantId, string type, string data)
     {
         var eventId = Guid.CreateVersion7(scope.Now);
         Bind(scope.Defer(InsertEventSql(false)), tenantId, eventId, type, data, scope.Now, null);
@@ -64,7 +64,7 @@ public static class WebhookOutbox
         FROM webhooks w WHERE {Wanted(onlyOne)}
         """;
 
-    private static DbCommand Bind(DbCommand command, long tenantId, Guid eventId, string type, object data, DateTimeOffset now, Guid? onlyWebhook)
+    private static DbCommand Bind(DbCommand command, long tenantId, Guid eventId, string type, string data, DateTimeOffset now, Guid? onlyWebhook)
     {
         command.With("tenant", tenantId).With("id", eventId).With("type", type).With("now", now).With("webhook", onlyWebhook);
         if (command.CommandText.Contains("@payload", StringComparison.Ordinal)) command.With("payload", Payload(eventId, type, tenantId, now, data));
@@ -72,40 +72,30 @@ public static class WebhookOutbox
     }
 
     /// <summary>The body every delivery of the event sends, byte for byte: <c>{id, type, tenant_id, created_at, data}</c>.</summary>
-    public static string Payload(Guid eventId, string type, long tenantId, DateTimeOffset createdAt, object data)
+    /// <paramref name="data"/> is the thing's REST JSON, written by the wire options (Api/Json.cs) as an answer would be.
+    public static string Payload(Guid eventId, string type, long tenantId, DateTimeOffset createdAt, string data)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = WebhookJson.Options.Encoder }))
+        // Escaped as the API escapes (only what JSON requires), so the body reads as the REST answer's text.
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             writer.WriteString("id", eventId);
             writer.WriteString("type", type);
             writer.WriteNumber("tenant_id", tenantId);
-            writer.WritePropertyName("created_at");
-            JsonSerializer.Serialize(writer, createdAt, WebhookJson.Options);
+            writer.WriteString("created_at", createdAt.UtcDateTime.ToString(UtcTimestampConverter.Format, System.Globalization.CultureInfo.InvariantCulture));
             writer.WritePropertyName("data");
-            JsonSerializer.Serialize(writer, data, data.GetType(), WebhookJson.Options);
+            writer.WriteRawValue(data, skipInputValidation: true);
             writer.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    /// <summary>The data of a <c>webhook.ping</c>.</summary>
+    public static string PingData(Guid webhookId) => JsonSerializer.Serialize(new WebhookPing(webhookId), WebhookJsonContext.Default.WebhookPing);
 }
 
-/// <summary>The wire format of the API (snake_case, UTC timestamps) for webhook bodies and answers.</summary>
-public static class WebhookJson
-{
-    public static JsonSerializerOptions Options { get; } = Create();
-
-    private static JsonSerializerOptions Create()
-    {
-        // Escaped as the API escapes (only what JSON requires), so data is the REST answer's text exactly.
-        var options = new JsonSerializerOptions(Json.Options) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-        options.TypeInfoResolverChain.Add(WebhookJsonContext.Default);
-        options.MakeReadOnly();
-        return options;
-    }
-}
-
+/// <summary>The webhook feature's own shapes (its answers, the ping's data), chained into the wire options at start-up.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(ApiResponse<Webhook>))]
 [JsonSerializable(typeof(ApiResponse<IReadOnlyList<Webhook>>))]
@@ -113,6 +103,4 @@ public static class WebhookJson
 [JsonSerializable(typeof(ApiResponse<IReadOnlyList<WebhookDelivery>>))]
 [JsonSerializable(typeof(WebhookPing))]
 [JsonSerializable(typeof(ApiResponse<PingQueued>))]
-// Events' data (sessions, messages, tickets, read marks) is the API's: the chain reaches it through Json.Options.
-[JsonSerializable(typeof(DateTimeOffset))]
 internal sealed partial class WebhookJsonContext : JsonSerializerContext;

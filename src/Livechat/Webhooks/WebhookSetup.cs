@@ -1,3 +1,4 @@
+using Livechat.Api;
 using Microsoft.Extensions.Options;
 
 namespace Livechat.Webhooks;
@@ -14,7 +15,7 @@ public static class WebhookSetup
         services.AddSingleton<WebhookCatalogue>();
         services.AddSingleton<WebhookTenants>();
         services.AddSingleton<Changes.IChangeHandler, WebhookEventHandler>();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, WebhookJsonContext.Default));
+        services.AddJsonTypes(WebhookJsonContext.Default);
         services.AddHostedService<WebhookDispatcher>();
         services.AddHttpClient(WebhookDispatcher.HttpClientName, client =>
             {

@@ -122,12 +122,7 @@ public static class Screenshots
     private static string Find()
     {
         var folder = System.Environment.GetEnvironmentVariable("LIVECHAT_SCREENSHOTS");
-        if (string.IsNullOrEmpty(folder))
-        {
-            var root = new DirectoryInfo(AppContext.BaseDirectory);
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Livechat.slnx"))) root = root.Parent;
-            folder = Path.Combine(root?.FullName ?? AppContext.BaseDirectory, "TestResults", "screenshots");
-        }
+        if (string.IsNullOrEmpty(folder)) folder = Path.Combine(Repository.Root, "TestResults", "screenshots");
         Directory.CreateDirectory(folder);
         return folder;
     }

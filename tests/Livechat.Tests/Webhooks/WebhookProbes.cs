@@ -27,7 +27,7 @@ internal static class WebhookProbes
         var id = (await admin.PostAsync("/webhooks", new { url, events = new[] { "webhook.ping" } })).AssertStatus(HttpStatusCode.Created).Data.Text("id");
         (await admin.PatchAsync($"/webhooks/{id}", new { enabled = false })).AssertStatus(HttpStatusCode.OK);
         await server.Services.GetRequiredService<Database>().WriteAsync(async (connection, transaction) =>
-            await WebhookOutbox.EnqueueAsync(connection, transaction, tenant, WebhookEventTypes.Ping, new WebhookPing(Guid.Parse(id)), DateTimeOffset.UtcNow,
+            await WebhookOutbox.EnqueueAsync(connection, transaction, tenant, WebhookEventTypes.Ping, WebhookOutbox.PingData(Guid.Parse(id)), DateTimeOffset.UtcNow,
                 CancellationToken.None, onlyWebhook: Guid.Parse(id)), CancellationToken.None);
         var delivery = (await admin.GetAsync($"/webhooks/{id}/deliveries?limit=10")).AssertStatus(HttpStatusCode.OK).Ids().Single();
         return new Victim(admin, id, delivery, url);

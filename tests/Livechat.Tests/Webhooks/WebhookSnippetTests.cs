@@ -9,16 +9,9 @@ namespace Livechat.Tests.Webhooks;
 /// <summary>The verification snippets of docs/webhooks.md, as printed there, against real deliveries.</summary>
 public abstract partial class WebhookSnippetTests(WebhookServer server)
 {
-    private static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Livechat.slnx"))) folder = folder.Parent;
-        return folder?.FullName ?? throw new InvalidOperationException("Repository root not found.");
-    }
-
     private static string DocBlock(string name)
     {
-        var docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "webhooks.md"));
+        var docs = File.ReadAllText(Path.Combine(Repository.Root, "docs", "webhooks.md"));
         var match = Regex.Match(docs, $"<!-- {name} -->\\s*```[a-z]+\\n(.*?)```\\s*<!-- /{name} -->", RegexOptions.Singleline);
         Assert.True(match.Success, $"docs/webhooks.md has no {name} block.");
         return match.Groups[1].Value;
@@ -29,7 +22,7 @@ public abstract partial class WebhookSnippetTests(WebhookServer server)
     [Fact]
     public void TheCSharpSnippetIsTheVerifierTheTestsUse()
     {
-        var source = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Livechat.Tests", "Webhooks", "WebhookVerifier.cs"));
+        var source = File.ReadAllText(Path.Combine(Repository.Root, "tests", "Livechat.Tests", "Webhooks", "WebhookVerifier.cs"));
         var tested = Regex.Match(source, "// <verify-csharp>\\n(.*?)// </verify-csharp>", RegexOptions.Singleline).Groups[1].Value;
         Assert.Equal(Normalise(DocBlock("verify-csharp")), Normalise(tested));
     }

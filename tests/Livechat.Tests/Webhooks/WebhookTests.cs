@@ -591,7 +591,7 @@ public abstract class WebhookTests(WebhookServer server)
         await server.Services.GetRequiredService<Database>().WriteAsync(async (connection, transaction) =>
         {
             var eventId = await Livechat.Webhooks.WebhookOutbox.EnqueueAsync(connection, transaction, tenant, "webhook.ping",
-                new Livechat.Webhooks.WebhookPing(webhook), DateTimeOffset.UtcNow, CancellationToken.None, onlyWebhook: webhook);
+                Livechat.Webhooks.WebhookOutbox.PingData(webhook), DateTimeOffset.UtcNow, CancellationToken.None, onlyWebhook: webhook);
             await using var claim = connection.Sql("UPDATE webhook_deliveries SET locked_by = @dead, locked_until = @until WHERE tenant_id = @tenant AND event_id = @event", transaction)
                 .With("dead", Guid.NewGuid()).With("until", leaseUntil).With("tenant", tenant).With("event", eventId!.Value);
             return await claim.ExecuteNonQueryAsync();

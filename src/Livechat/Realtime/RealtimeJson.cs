@@ -1,0 +1,12 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Livechat.Api;
+
+namespace Livechat.Realtime;
+
+/// <summary>The JSON this feature writes, generated at compile time (chained into the wire options at start-up, Api/Json.cs).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(ApiResponse<TypingPayload>))]
+[JsonSerializable(typeof(TypingPayload))]
+[JsonSerializable(typeof(BusEvent))]
+internal sealed partial class RealtimeJson : JsonSerializerContext;

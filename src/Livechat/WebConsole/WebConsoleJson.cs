@@ -1,0 +1,11 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Livechat.Api;
+
+namespace Livechat.WebConsole;
+
+/// <summary>The JSON this feature writes, generated at compile time (chained into the wire options at start-up, Api/Json.cs).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(ApiResponse<DevToken>))]
+[JsonSerializable(typeof(ApiResponse<DevTokenForm>))]
+internal sealed partial class WebConsoleJson : JsonSerializerContext;
