@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Livechat.Changes;
+using Livechat.Data;
 
 namespace Livechat.Agents;
 
@@ -17,6 +18,18 @@ public static class Presence
     /// </summary>
     public static string Effective(string stored, DateTimeOffset? offlineAfter, DateTimeOffset now) =>
         stored == Online && offlineAfter is { } after && after <= now ? Offline : stored;
+
+    /// <summary>
+    /// What <paramref name="agentId"/> counts as now, read in the change's transaction; null when the user is not a
+    /// known agent of the tenant. Starting a session for an agent, transferring one and a connection all ask this.
+    /// </summary>
+    public static async Task<string?> OfAsync(ChangeScope scope, long tenantId, long agentId, CancellationToken cancellationToken)
+    {
+        await using var command = scope.Sql("SELECT presence, offline_after FROM agents WHERE tenant_id = @tenant AND user_id = @agent")
+            .With("tenant", tenantId).With("agent", agentId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Effective(reader.GetString(0), reader.GetTimeOrNull(1), scope.Now) : null;
+    }
 }
 
 /// <summary>A support agent of a tenant as the API shows it (<c>GET /livechat/agents</c>).</summary>

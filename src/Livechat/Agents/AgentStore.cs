@@ -84,7 +84,7 @@ public sealed class AgentStore(Database database, WritePath writes, TimeProvider
     public Task ConnectedAsync(CurrentUser agent, string instanceId, int connections, CancellationToken cancellationToken) =>
         writes.RunAsync(async scope =>
         {
-            var before = await PresenceAsync(scope.Connection, scope.Transaction, agent.TenantId, agent.UserId, cancellationToken);
+            var before = await Presence.OfAsync(scope, agent.TenantId, agent.UserId, cancellationToken);
             await using (var row = scope.Sql("""
                 INSERT INTO agent_connections (tenant_id, user_id, instance_id, connections, heartbeat_at)
                 VALUES (@tenant, @user, @instance, @connections, @now)
@@ -173,16 +173,6 @@ public sealed class AgentStore(Database database, WritePath writes, TimeProvider
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
         }, cancellationToken);
-
-    /// <summary>The agent's presence now, or null when the user is not a known agent of the tenant. Runs inside a caller's transaction.</summary>
-    public async Task<string?> PresenceAsync(DbConnection connection, DbTransaction? transaction, long tenantId, long agentId, CancellationToken cancellationToken)
-    {
-        await using var command = connection.Sql("SELECT presence, offline_after FROM agents WHERE tenant_id = @tenant AND user_id = @user", transaction)
-            .With("tenant", tenantId).With("user", agentId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-        return Presence.Effective(reader.GetString(0), reader.GetTimeOrNull(1), time.Now());
-    }
 
     private Agent Read(DbDataReader reader) =>
         new(reader.GetInt64(0), reader.GetInt64(1), Presence.Effective(reader.GetString(2), reader.GetTimeOrNull(3), time.Now()), reader.GetTime(4))

@@ -51,16 +51,11 @@ public sealed class DeskStore(Database database, WritePath writes, AgentSlots sl
         if (agentId is { } target)
         {
             if (target == current) return Change.Of<TransferOutcome>(new TransferOutcome.Moved((await FindAsync(scope, caller.TenantId, sessionId, cancellationToken))!, false));
-            await using (var find = scope.Sql("SELECT presence, offline_after FROM agents WHERE tenant_id = @tenant AND user_id = @agent")
-                .With("tenant", caller.TenantId).With("agent", target))
-            await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
-            {
-                if (!await reader.ReadAsync(cancellationToken))
-                    return Change.Of<TransferOutcome>(new TransferOutcome.AgentCannotTake($"User {target} is not a known support agent of this tenant."));
-                var presence = Presence.Effective(reader.GetString(0), reader.GetTimeOrNull(1), scope.Now);
-                if (presence != Presence.Online)
-                    return Change.Of<TransferOutcome>(new TransferOutcome.AgentCannotTake($"Agent {target} is {presence.ToLowerInvariant()}: only an ONLINE agent can take a chat."));
-            }
+            var presence = await Presence.OfAsync(scope, caller.TenantId, target, cancellationToken);
+            if (presence is null)
+                return Change.Of<TransferOutcome>(new TransferOutcome.AgentCannotTake($"User {target} is not a known support agent of this tenant."));
+            if (presence != Presence.Online)
+                return Change.Of<TransferOutcome>(new TransferOutcome.AgentCannotTake($"Agent {target} is {presence.ToLowerInvariant()}: only an ONLINE agent can take a chat."));
             if (!await slots.TakeOfAsync(scope, caller.TenantId, target, cancellationToken))
                 return Change.Of<TransferOutcome>(new TransferOutcome.AgentCannotTake($"Agent {target} is at capacity."));
             if (current is { } giver) await AgentSlots.ReleaseAsync(scope, caller.TenantId, giver, 1, cancellationToken);

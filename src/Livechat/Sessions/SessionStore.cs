@@ -49,13 +49,7 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
 
     private async Task<Change<StartOutcome>> StartWithAsync(ChangeScope scope, CurrentUser caller, long agentId, CancellationToken cancellationToken)
     {
-        string? presence;
-        await using (var find = scope.Sql("SELECT presence, offline_after FROM agents WHERE tenant_id = @tenant AND user_id = @user")
-            .With("tenant", caller.TenantId).With("user", agentId))
-        await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
-        {
-            presence = await reader.ReadAsync(cancellationToken) ? Presence.Effective(reader.GetString(0), reader.GetTimeOrNull(1), scope.Now) : null;
-        }
+        var presence = await Presence.OfAsync(scope, caller.TenantId, agentId, cancellationToken);
         if (presence is null) return Change.Of<StartOutcome>(new StartOutcome.UnknownAgent());
         var isSelf = caller.IsAgent && caller.UserId == agentId;
         if (!isSelf && presence != Presence.Online)
