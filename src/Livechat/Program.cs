@@ -58,7 +58,8 @@ public partial class Program
         builder.Services.AddLivechatAuth();
         builder.Services.AddLivechatRateLimits();
         builder.Services.AddLivechatLimits();
-                builder.Services.AddWebhooks();
+        builder.Services.AddWebhooks();
+        builder.Services.AddLivechatTracing(builder.Configuration);
         builder.Services.AddOpenApi(options => options.AddLivechatDocument());
         var health = builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [Health.ReadyTag]);
         if (builder.Configuration.GetSection(RedisOptions.Section).Get<RedisOptions>()?.Enabled == true)

@@ -16,6 +16,7 @@ public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdM
     {
         var requestId = IsSane(context.Request.Headers[Header].ToString()) ? context.Request.Headers[Header].ToString() : Guid.CreateVersion7().ToString("N");
         context.TraceIdentifier = requestId;
+        System.Diagnostics.Activity.Current?.SetTag(Data.Tracing.RequestId, requestId); // on the request's span, when traced
         context.Response.OnStarting(static state =>
         {
             var ctx = (HttpContext)state;

@@ -88,6 +88,7 @@ public static class TenantFilter
             return (null, ApiError.Forbidden("This tenant is unknown or inactive."));
 
         var user = new CurrentUser(userId, tenant.Id, principal.IsInRole(Roles.SupportAgent));
+        System.Diagnostics.Activity.Current?.SetTag(Data.Tracing.TenantId, tenant.Id); // on the request's span, when traced
         await http.RequestServices.GetRequiredService<ICallerLog>().RememberAsync(user, cancellationToken);
         return (user, null);
     }

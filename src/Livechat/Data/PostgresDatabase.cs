@@ -113,7 +113,7 @@ public sealed class PostgresDatabase : Database
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         var result = await work(connection, transaction);
-        await transaction.CommitAsync(CancellationToken.None);
+        using (Tracing.StartCommit()) await transaction.CommitAsync(CancellationToken.None);
         return result;
     }
 
@@ -258,7 +258,7 @@ public sealed class PostgresDatabase : Database
                 }
                 await SendPlannedAsync(transaction, planned, statements);
                 // Once the work is done the commit must land or fail loudly, not be cancelled half-way.
-                await transaction.CommitAsync(CancellationToken.None);
+                using (Tracing.StartCommit()) await transaction.CommitAsync(CancellationToken.None);
             }
             catch (Exception)
             {
@@ -298,7 +298,7 @@ public sealed class PostgresDatabase : Database
                     connection ??= await dataSource.OpenConnectionAsync(CancellationToken.None);
                     await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, CancellationToken.None);
                     await write.RunAsync(connection, transaction);
-                    await transaction.CommitAsync(CancellationToken.None);
+                    using (Tracing.StartCommit()) await transaction.CommitAsync(CancellationToken.None);
                 }
                 catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < DeadlockAttempts)
                 {

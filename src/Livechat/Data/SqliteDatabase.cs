@@ -144,7 +144,7 @@ public sealed class SqliteDatabase : Database
                     write.Fail(e);
                 }
             }
-            await transaction.CommitAsync(CancellationToken.None);
+            using (Tracing.StartCommit()) await transaction.CommitAsync(CancellationToken.None);
         }
         catch (Exception e)
         {

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Threading.Channels;
 
 namespace Livechat.Data;
@@ -31,7 +32,7 @@ internal sealed class WriteQueue : IAsyncDisposable
     public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, Action<T>? afterCommit, Guid? orderKey, CancellationToken cancellationToken,
         Func<PlanRun, Task<PlannedWrite<T>>>? plan = null)
     {
-        var write = new PendingWrite<T>(work, plan, afterCommit, orderKey);
+        var write = new PendingWrite<T>(work, plan, afterCommit, orderKey) { Caller = Activity.Current?.Context ?? default };
         ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(write), this);
         Interlocked.Increment(ref queued);
         try
@@ -57,6 +58,8 @@ internal sealed class WriteQueue : IAsyncDisposable
             // The engine starts each write just before running it (PendingWrite.TryStart), so a caller may still
             // give up while the batch waits for a connection or a lock.
             while (batch.Count < MaxBatch && queue.Reader.TryRead(out var next)) batch.Add(next);
+            // A batch serves many requests: its span is the first one's child and links the others.
+            using var span = Tracing.Source.HasListeners() ? StartBatchSpan(batch) : null;
             try
             {
                 await runBatch(batch);
@@ -67,6 +70,14 @@ internal sealed class WriteQueue : IAsyncDisposable
                 foreach (var write in batch) write.Fail(e);
             }
         }
+    }
+
+    private static Activity? StartBatchSpan(List<PendingWrite> batch)
+    {
+        var links = batch.Skip(1).Where(w => w.Caller != default).Select(w => new ActivityLink(w.Caller)).ToList();
+        var span = Tracing.Source.StartActivity("write batch", ActivityKind.Internal, batch[0].Caller, links: links);
+        span?.SetTag("livechat.batch.writes", batch.Count);
+        return span;
     }
 
     public async ValueTask DisposeAsync()
@@ -83,6 +94,9 @@ internal abstract class PendingWrite(Guid? orderKey)
     private int state;
 
     public Guid? OrderKey { get; } = orderKey;
+
+    /// <summary>The span of the request that queued it, if it is traced: the batch's span is its child or links it.</summary>
+    public ActivityContext Caller { get; init; }
 
     /// <summary>The writer takes the write; false when its caller abandoned it first.</summary>
     public bool TryStart() => Interlocked.CompareExchange(ref state, Started, Queued) == Queued;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Livechat.Changes;
 
@@ -12,12 +13,13 @@ namespace Livechat.Realtime;
 /// </summary>
 public sealed class RealtimePublisher(EventLog log, ILogger<RealtimePublisher> logger) : BackgroundService, IEventSink
 {
-    private readonly Channel<DomainEvent> queue = Channel.CreateBounded<DomainEvent>(
+    // Each event with the span of the write batch that committed it (when traced): its publish span is that one's child.
+    private readonly Channel<(DomainEvent Event, ActivityContext Batch)> queue = Channel.CreateBounded<(DomainEvent, ActivityContext)>(
         new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
 
     public void Publish(DomainEvent domainEvent)
     {
-        if (!IsPushed(domainEvent) || queue.Writer.TryWrite(domainEvent)) return;
+        if (!IsPushed(domainEvent) || queue.Writer.TryWrite((domainEvent, Activity.Current?.Context ?? default))) return;
         Api.LivechatMetrics.PushesDropped.Inc();
         logger.LogWarning("Realtime queue full: a {Event} push was dropped (clients catch up from the database).", domainEvent.GetType().Name);
     }
@@ -26,14 +28,18 @@ public sealed class RealtimePublisher(EventLog log, ILogger<RealtimePublisher> l
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var next in queue.Reader.ReadAllAsync(stoppingToken))
+        await foreach (var (next, batch) in queue.Reader.ReadAllAsync(stoppingToken))
         {
+            using var span = batch == default ? null : Data.Tracing.Source.StartActivity("publish", ActivityKind.Producer, batch);
+            span?.SetTag("livechat.event", next.GetType().Name);
+            span?.SetTag(Data.Tracing.TenantId, next.TenantId);
             try
             {
                 await SendAsync(next, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                span?.SetStatus(ActivityStatusCode.Error);
                 logger.LogWarning(e, "A {Event} push failed (clients catch up from the database).", next.GetType().Name);
             }
         }

@@ -178,7 +178,17 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
         var renewing = RenewLeaseAsync(delivery, attemptEnded.Token);
         try
         {
-            return await SendAsync(delivery, stoppingToken);
+            // A root span: the attempt belongs to no request (the HttpClient's own span is its child).
+            using var span = Data.Tracing.Source.StartActivity("webhook attempt", System.Diagnostics.ActivityKind.Internal);
+            span?.SetTag(Data.Tracing.TenantId, delivery.TenantId);
+            span?.SetTag("livechat.webhook.id", delivery.WebhookId);
+            span?.SetTag("livechat.webhook.delivery_id", delivery.Id);
+            span?.SetTag("livechat.webhook.attempt", delivery.AttemptsMade + 1);
+            var result = await SendAsync(delivery, stoppingToken);
+            span?.SetTag("livechat.webhook.outcome", result?.Status);
+            if (result?.StatusCode is { } code) span?.SetTag("http.response.status_code", code);
+            if (result is { Status: not DeliveryStatus.Succeeded }) span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Error);
+            return result;
         }
         finally
         {
