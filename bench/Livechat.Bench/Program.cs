@@ -13,6 +13,9 @@
 //   realtime       --conversations conversations, an agent and a tenant user each on the hub (two connections
 //                  per conversation), --rate messages/s in total: POST sent → messageCreated at the other side.
 //   references     an endpoint that does nothing, and an authenticated read.
+//   cold           the send load of `send` from the moment /health/ready answers (sessions created, then messages for
+//                  --seconds, no warm-up), then --warmup s more, then the warm rate: the cold/warm ratio, and the time
+//                  from the process's start to ready.
 // send, realtime and references take --warmup s: the same load first, not measured, so the service's code has
 // been compiled for its steady state (a fresh .NET process runs instrumented code for its first seconds).
 //   session-list   --sessions sessions of --messages messages each, then GET /livechat/sessions (every row with
@@ -49,6 +52,9 @@ switch (mode)
     case "builds" when TextOption("--other") is { } other && (postgres is null) == (TextOption("--other-postgres") is null):
         await BuildsAsync(postgres, other, TextOption("--other-postgres"), Option("--sessions", 64));
         return 0;
+    case "cold":
+        await ColdAsync(postgres, Option("--sessions", 64));
+        return 0;
     case "send":
     case "realtime":
     case "references":
@@ -66,7 +72,7 @@ switch (mode)
         }
         return 0;
     default:
-        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks");
+        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | cold | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks");
         return 2;
 }
 
@@ -114,6 +120,24 @@ double CommitLoopRate(int duration)
         SqliteConnection.ClearAllPools();
         try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
     }
+}
+
+// Over the first seconds after readiness (a deploy, a restart after a crash: when load is highest) against the
+// steady state of the same process, same minute.
+async Task ColdAsync(string? postgresConnection, int sessionCount)
+{
+    await using var service = await Service.StartAsync(postgresConnection);
+    var ready = service.ReadyAfter;
+    var load = await SendLoad.StartAsync(service, sessionCount, clients);
+    var cold = await load.RunAsync(TimeSpan.FromSeconds(seconds), record: true);
+    await load.RunAsync(TimeSpan.FromSeconds(Option("--warmup", 20)), record: false);
+    await service.SettleAsync();
+    var warm = await load.RunAsync(TimeSpan.FromSeconds(seconds), record: true);
+    Console.WriteLine();
+    Console.WriteLine($"## Cold start on {service.Name}: ready {ready.TotalSeconds:0.00} s after the process started");
+    Console.WriteLine();
+    Console.WriteLine($"- first {seconds} s after ready: **{cold:0} messages/s**; after {Option("--warmup", 20)} s more: **{warm:0} messages/s**; cold/warm **{cold / warm:0.00}**");
+    Console.WriteLine($"RESULT cold={cold:0} warm={warm:0} ratio={cold / warm:0.00} ready_seconds={ready.TotalSeconds:0.00}");
 }
 
 async Task SendAsync(Service service, int sessionCount)
@@ -505,6 +529,9 @@ internal sealed class Service : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>From starting the process to the first successful <c>/health/ready</c>.</summary>
+    public TimeSpan ReadyAfter { get; private set; }
+
     /// <param name="build">A folder with another build's Livechat.dll (the <c>builds</c> mode); this build's by default.</param>
     public static async Task<Service> StartAsync(string? postgres, string? build = null)
     {
@@ -534,8 +561,10 @@ internal sealed class Service : IAsyncDisposable
             await add.WaitForExitAsync();
             if (add.ExitCode != 0) throw new InvalidOperationException("livechat tenants add failed");
         }
+        var launched = Stopwatch.StartNew();
         var service = new Service(Run(build, environment, "serve", "--urls", baseUrl), folder, baseUrl, postgres);
         await service.WaitUntilReadyAsync();
+        service.ReadyAfter = launched.Elapsed;
         return service;
     }
 
