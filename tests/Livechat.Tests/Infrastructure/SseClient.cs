@@ -180,9 +180,11 @@ public sealed class SseClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The reader stops on the token first; only then does the response go. Disposed under a read in flight,
+        // the connection's chunked stream could throw a NullReferenceException from inside HttpClient.
         await stop.CancelAsync();
-        response.Dispose();
         try { await reading; } catch (OperationCanceledException) { }
+        response.Dispose();
         stop.Dispose();
     }
 }
