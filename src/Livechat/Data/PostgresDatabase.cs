@@ -31,7 +31,7 @@ public sealed class PostgresDatabase : Database
 
     private static readonly Prometheus.Counter BatchesRunAloneTotal = Prometheus.Metrics.CreateCounter(
         "livechat_write_batches_run_alone_total",
-        "PostgreSQL write batches rolled back and run again write by write: a failed statement, a deadlock, or a planned write that could not stand.");
+        "PostgreSQL write batches rolled back and run again write by write: a failed statement or a deadlock.");
 
     private long plannedWrites, batchesRunAlone;
     private readonly NpgsqlDataSource dataSource;
@@ -280,8 +280,14 @@ public sealed class PostgresDatabase : Database
         private async Task SendPlannedAsync(NpgsqlTransaction transaction, List<PendingWrite> planned, List<DeferredStatement> statements)
         {
             if (planned.Count == 0) return;
-            // Shared by several writes: one caller's cancellation must not cut the others' statements short.
-            if (statements.Count > 0) await SendAsync(transaction, statements, CancellationToken.None);
+            // Shared by several writes: one caller's cancellation must not cut the others' statements short. The
+            // follow-ups readers deferred (rare: outbox rows a webhook check found were needed) go in one more round trip.
+            while (statements.Count > 0)
+            {
+                await SendAsync(transaction, statements, CancellationToken.None);
+                statements.Clear();
+                foreach (var write in planned) statements.AddRange(write.FollowUps());
+            }
             foreach (var write in planned) write.TakePlannedOutcome();
             Interlocked.Add(ref engine.plannedWrites, planned.Count);
             PlannedWritesTotal.Inc(planned.Count);
