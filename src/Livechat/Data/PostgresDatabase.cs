@@ -13,7 +13,8 @@ namespace Livechat.Data;
 /// transaction with one commit, which PostgreSQL makes durable with one WAL flush: the round trips of a write
 /// are its own statements and nothing else (no connect, no <c>BEGIN</c>, no <c>COMMIT</c> of its own). A
 /// statement that fails aborts a PostgreSQL transaction, so then the batch is rolled back and every write of it
-/// runs again alone, and only the one at fault fails. Writes are run in order-key order (stable), so batches on
+/// runs again alone, and only the one at fault fails. An expected outcome (a send to a closed session) is no
+/// failure: its statements write nothing, its readers say so, and its batch commits. Writes are run in order-key order (stable), so batches on
 /// several instances lock the same sessions in the same order and do not deadlock each other.
 /// <para>
 /// A write that comes with a plan (<see cref="PlannedWrite{T}"/>: a plain message) costs no round trip of its
