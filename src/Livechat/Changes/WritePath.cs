@@ -118,7 +118,7 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
         if (Planned || database is null) throw new InvalidOperationException("A planned change cannot wait for its statements: it settles in their readers.");
         while (ran < Deferred.Count)
         {
-            var next = ran == 0 ? [.. Deferred] : Deferred.GetRange(ran, Deferred.Count - ran);
+            IReadOnlyList<DeferredStatement> next = ran == 0 ? Deferred : Deferred.GetRange(ran, Deferred.Count - ran);
             ran = Deferred.Count;
             await database.ExecuteAllAsync(next, Transaction, cancellationToken);
         }
