@@ -66,6 +66,31 @@ public abstract class ExpectedOutcomeTests(LivechatServer server)
     }
 
     /// <summary>
+    /// The event of a send that did not happen is not published: a participant of the closed session, who would
+    /// hear its messages on their stream, gets nothing of it before the control that follows it on the same stream.
+    /// </summary>
+    [Fact]
+    public async Task ASendToAClosedSessionIsPushedToNobody()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        var user = server.TenantUser(tenant);
+        var closed = await user.StartSessionAsync(agent.UserId);
+        await user.SendMessageAsync(closed, "before it closed");
+        (await agent.PatchAsync($"/livechat/sessions/{closed}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
+        var session = await user.StartSessionAsync(agent.UserId);
+        await using var stream = await SseClient.OpenUserStreamAsync(server, user);
+        Assert.Equal(HttpStatusCode.OK, stream.Response.StatusCode);
+
+        (await agent.PostAsync($"/livechat/sessions/{closed}/messages", new { message = "too late" })).AssertError(HttpStatusCode.Conflict, "request");
+        var control = await agent.SendMessageAsync(session, "the control");
+
+        var events = await stream.NamedUntilAsync(e => e.Name == "messageCreated" && e.Data.Text("id") == control.Text("id"));
+        Assert.DoesNotContain(events, e => e.Data.ToString().Contains(closed, StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// Plain messages of a tenant this process saw without a webhook send no outbox rows; one enabled behind its
     /// back is found by the batch's check, whose reader adds the skipped rows as follow-ups before the commit: every
     /// message of the burst gets its event, and no batch runs again for it.
