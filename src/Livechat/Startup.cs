@@ -11,6 +11,7 @@ using Livechat.Routing;
 using Livechat.Sessions;
 using Livechat.Tenants;
 using Livechat.Tickets;
+using Livechat.Webhooks;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -32,15 +33,10 @@ public static class Startup
             .AddJsonTypes(AgentsJson.Default).AddJsonTypes(MessagesJson.Default).AddJsonTypes(SessionsJson.Default)
             .AddJsonTypes(TicketsJson.Default).AddJsonTypes(NotificationsJson.Default).AddJsonTypes(ReadingJson.Default)
             .AddJsonTypes(RealtimeJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
-        // The write path: handlers that commit with a change (in this order), sinks that hear of it after the commit.
+        // The write path: handlers that commit with a change (ChangeHandlersInOrder), sinks that hear of it after the commit.
         services.AddSingleton<WritePath>();
-        services.AddSingleton<IChangeHandler, NotifyTenantSide>();
-        services.AddSingleton<IChangeHandler, TicketForRefusedChat>();
-        services.AddSingleton<IChangeHandler, QueueRouting>();
-        services.AddSingleton<IChangeHandler, MoveSendersMarker>();
-        // Last: who hears of a session's event, once the other handlers have run.
-        services.AddSingleton<SessionAudiences>();
-        services.AddSingleton<IChangeHandler>(sp => sp.GetRequiredService<SessionAudiences>());
+        services.TryAddSingleton(sp => new ChangeHandlers(ChangeHandlersInOrder(sp)));
+        services.AddSingleton<WebhookTenants>();
         services.AddSingleton<IEventSink, MessageMetrics>();
         services.AddSingleton<KnownParticipants>();
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<KnownParticipants>());
@@ -109,6 +105,25 @@ public static class Startup
         });
         return services;
     }
+
+    /// <summary>
+    /// Every change handler, in the order each event meets them: the one place that lists them (a test may
+    /// register its own <see cref="ChangeHandlers"/> first, this list with a fault added).
+    /// </summary>
+    public static IReadOnlyList<IChangeHandler> ChangeHandlersInOrder(IServiceProvider services) =>
+    [
+        // A reply notifies the tenant side (deferred: the rows it returns are announced).
+        ActivatorUtilities.CreateInstance<NotifyTenantSide>(services),
+        // A refused chat gets a ticket, a routing change moves the queue (these read and write as they go).
+        new TicketForRefusedChat(),
+        ActivatorUtilities.CreateInstance<QueueRouting>(services),
+        // A sent message moves its sender's read marker.
+        new MoveSendersMarker(),
+        // Every webhook-bearing event (the ones the handlers above raised too) goes to the outbox.
+        ActivatorUtilities.CreateInstance<WebhookEventHandler>(services),
+        // Last: who hears of a session's event, read after every other handler, so it sees whoever they added.
+        new SessionAudiences(),
+    ];
 
     /// <summary>
     /// Migrates the database, then, in Development only, makes the first minute easy: tenant 1 ("Demo")

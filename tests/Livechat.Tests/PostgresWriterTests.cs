@@ -44,11 +44,11 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
     /// Plain messages are planned: the statements of a batch's sends travel together and each send learns its
     /// seq from its own insert's row. One batch of a conversation's messages (both sides, in queue order) must
     /// store them in that order, move each sender's marker, and notify the tenant side of the agent's reply.
-    /// A send to a closed or unknown session in the next batch sends that batch back to run alone: each write
-    /// still gets its own answer and only the valid ones are stored.
+    /// A send to a closed or unknown session in the next batch is an outcome, not a failure: it writes nothing
+    /// and gets its own answer, and the batch commits as it ran, without running any write again.
     /// </summary>
     [Fact]
-    public async Task PlannedSendsOfOneBatchGetTheirOwnOutcomesAndASendThatCannotStandSendsItsBatchBackAlone()
+    public async Task PlannedSendsOfOneBatchGetTheirOwnOutcomesAndASendToAClosedSessionDoesNotSendItsBatchBack()
     {
         await PlantSlowTriggerAsync();
         var (agent, user, session) = await server.ConversationAsync();
@@ -81,6 +81,7 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
         Assert.Contains(sent[2].GetProperty("id").GetString(), notified);
 
         // Batch 2: valid sends around one to a closed session and one to a session that does not exist.
+        var runAlone = Engine.BatchesRunAlone;
         slow = other.PostAsync($"/livechat/sessions/{bystander}/messages", new { message = "slow" });
         await SlowIsRunningAsync();
         var valid = agent.PostAsync($"/livechat/sessions/{session}/messages", new { message = "a3" });
@@ -97,16 +98,17 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
         Assert.Equal(["u1", "a1", "a2", "u2", "a3", "u3"], (await user.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).Data
             .EnumerateArray().Select(m => m.GetProperty("message").GetString()));
         Assert.Equal(0, (await other.GetAsync($"/livechat/sessions/{closed}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
+        Assert.Equal(runAlone, Engine.BatchesRunAlone);
     }
 
     /// <summary>
     /// The pipeline is in use and stays clean: a conversation's plain messages (a tenant user's, whose
     /// participation is written with it, and an agent's reply, which notifies) are sent as plans and run in
-    /// their batch, with webhooks subscribed so the outbox writes too. Only a send that cannot stand (a
-    /// closed session) sends a batch back to run alone. Operators see both counts at /metrics.
+    /// their batch, with webhooks subscribed so the outbox writes too. A send to a closed session is planned
+    /// too, and answered 409 without sending its batch back. Operators see both counts at /metrics.
     /// </summary>
     [Fact]
-    public async Task PlainMessagesAreSentAsPlansAndOnlyAWrongPlanSendsItsBatchBack()
+    public async Task PlainMessagesAreSentAsPlansAndASendToAClosedSessionSendsNoBatchBack()
     {
         var engine = (PostgresDatabase)server.Services.GetRequiredService<Database>();
         var (agent, user, session) = await server.ConversationAsync();
@@ -128,7 +130,8 @@ public sealed class PostgresWriterTests(PostgresWriterServer server) : IClassFix
 
         (await agent.PatchAsync($"/livechat/sessions/{session}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
         (await user.PostAsync($"/livechat/sessions/{session}/messages", new { message = "one more thing" })).AssertError(HttpStatusCode.Conflict, "request");
-        Assert.Equal(runAlone + 1, engine.BatchesRunAlone);
+        Assert.Equal(planned + 4, engine.PlannedWrites);
+        Assert.Equal(runAlone, engine.BatchesRunAlone);
         var metrics = await server.Http.GetStringAsync("/metrics");
         Assert.Contains("livechat_planned_writes_total", metrics, StringComparison.Ordinal);
         Assert.Contains("livechat_write_batches_run_alone_total", metrics, StringComparison.Ordinal);

@@ -75,7 +75,8 @@ public abstract class WritePathTests(LivechatServer server)
 
     public static void PlantFaults(IServiceCollection services)
     {
-        services.AddSingleton<IChangeHandler, RefusingHandler>();
+        // First in the write path's one list of handlers, ahead of the service's own.
+        services.AddSingleton(sp => new ChangeHandlers([new RefusingHandler(), .. Startup.ChangeHandlersInOrder(sp)]));
         services.AddSingleton<IEventSink, FailingSink>();
     }
 }

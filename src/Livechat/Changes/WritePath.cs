@@ -3,8 +3,36 @@ using Livechat.Data;
 
 namespace Livechat.Changes;
 
-/// <summary>Something that happened to a tenant's data; published only after the change that caused it committed.</summary>
-public abstract record DomainEvent(long TenantId);
+/// <summary>
+/// Something that happened to a tenant's data; published only after the change that caused it committed.
+/// Immutable, like every event: what a change learns about an event from the database (a message's seq, who
+/// hears it) makes a new copy (<see cref="ChangeScope.Happened"/>), which is the one published.
+/// </summary>
+public abstract record DomainEvent(long TenantId)
+{
+    /// <summary>
+    /// A session's event: the session's agent and tenant-side participants as the event's own transaction saw
+    /// them (who hears it on the per-user streams), learnt after every handler ran; null where nobody looked
+    /// (an event of no session, typing, which is no write).
+    /// </summary>
+    public IReadOnlyList<long>? SessionUsers { get; init; }
+
+    /// <summary>
+    /// What the event needs to have happened, where the change that raises it learns that only from its rows (a
+    /// planned message: its session may have closed): statements that handlers defer for the event add it to their
+    /// SQL, so they write nothing for an event that did not happen. Null: it happened if its change commits.
+    /// </summary>
+    public virtual EventCondition? HappenedIf => null;
+}
+
+/// <summary>
+/// An SQL condition that holds when an event happened (the row it made exists), over <c>@tenant</c> (the event's
+/// tenant) and <c>@happened</c>, which a statement binds to <see cref="Happened"/>.
+/// </summary>
+public sealed record EventCondition(string Sql, Guid Happened)
+{
+    public const string Parameter = "happened";
+}
 
 /// <summary>
 /// An event that only says "look again" (the queue moved, capacity was freed): its handlers read the state
@@ -15,16 +43,34 @@ public abstract record DomainEvent(long TenantId);
 /// </summary>
 public interface ICoalescingEvent;
 
-/// <summary>What a feature's write returns: its outcome and the events it caused (none when nothing changed).</summary>
-public readonly record struct Change<T>(T Outcome, IReadOnlyList<DomainEvent> Events);
+/// <summary>
+/// What a feature's write returns: its outcome and the events it caused (none when nothing changed). A change
+/// whose outcome its deferred statements decide (a send learns from its insert's row whether the session was
+/// open) gives <see cref="Settle"/> instead, which answers once they ran.
+/// </summary>
+public readonly record struct Change<T>(T Outcome, IReadOnlyList<DomainEvent> Events)
+{
+    public Func<T>? Settle { get; init; }
+
+    internal T Settled => Settle is { } settle ? settle() : Outcome;
+}
 
 public static class Change
 {
     public static Change<T> Of<T>(T outcome, params DomainEvent[] events) => new(outcome, events);
+
+    /// <summary>An outcome the change's deferred statements decide: <paramref name="outcome"/> is asked once they ran.</summary>
+    public static Change<T> Later<T>(Func<T> outcome, params DomainEvent[] events) => new(default!, events) { Settle = outcome };
 }
 
+/// <summary>
+/// The change handlers in the order every event meets them: one list, written out in one place (Startup), so
+/// the order is a decision to read, not an accident of registration order across files.
+/// </summary>
+public sealed record ChangeHandlers(IReadOnlyList<IChangeHandler> InOrder);
+
 /// <summary>The transaction a change runs in, and the events its handlers raise in turn.</summary>
-public sealed class ChangeScope(DbConnection connection, DbTransaction transaction, DateTimeOffset now, PlanRun? run = null)
+public sealed class ChangeScope(DbConnection connection, DbTransaction transaction, DateTimeOffset now, PlanRun? run = null, Database? database = null)
 {
     internal readonly List<DomainEvent> Events = [];
     internal readonly List<DomainEvent> Announced = [];
@@ -40,8 +86,9 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
 
     /// <summary>
     /// True while the change is being planned (<see cref="WritePath.RunAsync{T}(Func{ChangeScope, Task{Change{T}}}, IdempotencyClaim?, CancellationToken, Guid?, bool)"/>
-    /// with <c>plannable</c>): nothing runs yet, so every statement is deferred, and the change's outcome and
-    /// events must hold whatever the rows say, or a reader throws <see cref="RunAloneException"/>.
+    /// with <c>plannable</c>): nothing runs yet, so every statement is deferred, and what the rows decide (the
+    /// outcome, whether an event happened) is settled by the readers (<see cref="Change.Later{T}"/>,
+    /// <see cref="Happened"/>, <see cref="DidNotHappen"/>).
     /// </summary>
     public bool Planned => Run is not null;
 
@@ -53,7 +100,60 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
         ? throw new InvalidOperationException("A planned change runs no statement of its own: defer it (Defer, DeferQuery).")
         : Connection.Sql(sql, Transaction);
 
+    /// <summary>
+    /// Every statement the change and its handlers deferred, in order. A reader may defer more (a follow-up):
+    /// they run after the ones before them, still before the commit.
+    /// </summary>
     internal readonly List<DeferredStatement> Deferred = [];
+
+    /// <summary>How many of <see cref="Deferred"/> have run (unplanned: <see cref="RunDeferredAsync"/>).</summary>
+    private int ran;
+
+    /// <summary>
+    /// Unplanned only: runs the statements deferred so far now (one round trip on PostgreSQL), so the change can
+    /// decide on what their readers found (a read marker that moved or not). Follow-ups the readers deferred run too.
+    /// </summary>
+    public async Task RunDeferredAsync(CancellationToken cancellationToken)
+    {
+        if (Planned || database is null) throw new InvalidOperationException("A planned change cannot wait for its statements: it settles in their readers.");
+        while (ran < Deferred.Count)
+        {
+            IReadOnlyList<DeferredStatement> next = ran == 0 ? Deferred : Deferred.GetRange(ran, Deferred.Count - ran);
+            ran = Deferred.Count;
+            await database.ExecuteAllAsync(next, Transaction, cancellationToken);
+        }
+    }
+
+    private Dictionary<DomainEvent, DomainEvent?>? learnt;
+
+    /// <summary>
+    /// A reader learnt how <paramref name="raised"/> really happened (the seq the database gave a message, who
+    /// hears it): <paramref name="asItHappened"/>, a copy made with <c>with</c>, is published in its place.
+    /// </summary>
+    public void Happened(DomainEvent raised, DomainEvent asItHappened) =>
+        (learnt ??= new(ReferenceEqualityComparer.Instance))[raised] = asItHappened;
+
+    /// <summary>
+    /// A reader learnt that <paramref name="raised"/> did not happen (a message to a session that was not open):
+    /// it is not published. What the handlers deferred for it wrote nothing: their SQL requires what it made.
+    /// </summary>
+    public void DidNotHappen(DomainEvent raised) => (learnt ??= new(ReferenceEqualityComparer.Instance))[raised] = null;
+
+    /// <summary>The event as the readers have learnt it so far; null once it is known not to have happened.</summary>
+    public DomainEvent? AsItHappened(DomainEvent raised) => learnt is not null && learnt.TryGetValue(raised, out var known) ? known : raised;
+
+    /// <summary>What is published once the change committed: its events as they happened, then those announced.</summary>
+    internal IReadOnlyList<DomainEvent> Published()
+    {
+        if (learnt is null && Announced.Count == 0) return Events;
+        var published = new List<DomainEvent>(Events.Count + Announced.Count);
+        foreach (var raised in Events)
+        {
+            if (AsItHappened(raised) is { } happened) published.Add(happened);
+        }
+        published.AddRange(Announced);
+        return published;
+    }
 
     /// <summary>
     /// A statement whose result nobody waits for (a read marker, an outbox row): bind its parameters and it runs
@@ -71,7 +171,8 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
     /// <summary>
     /// A query that runs with the deferred statements, after every handler (so it sees all they wrote), whose
     /// rows go to <paramref name="read"/> before the commit. It may not raise events, since the handlers are
-    /// done; it may <see cref="Announce"/> them.
+    /// done; it may <see cref="Announce"/> them, say how one happened (<see cref="Happened"/>, <see cref="DidNotHappen"/>),
+    /// and defer follow-up statements, which run after the ones sent with it.
     /// </summary>
     public DbCommand DeferQuery(string sql, Func<DbDataReader, CancellationToken, Task> read) => Add(sql, read, false);
 
@@ -129,10 +230,10 @@ public abstract record Written<T>
 /// planned: the same code, with every statement deferred, so that PostgreSQL gets a whole batch of such
 /// changes in one round trip (docs/decisions/0023-planned-writes-pipeline.md).
 /// </summary>
-public sealed class WritePath(Database database, IEnumerable<IChangeHandler> handlers, IEnumerable<IEventSink> sinks, TimeProvider time,
+public sealed class WritePath(Database database, ChangeHandlers handlers, IEnumerable<IEventSink> sinks, TimeProvider time,
     ILogger<WritePath> logger)
 {
-    private readonly IChangeHandler[] handlers = handlers.ToArray();
+    private readonly IChangeHandler[] handlers = [.. handlers.InOrder];
     private readonly IEventSink[] sinks = sinks.ToArray();
 
     /// <summary>Runs a change without an idempotency key and returns its outcome.</summary>
@@ -150,11 +251,11 @@ public sealed class WritePath(Database database, IEnumerable<IChangeHandler> han
         Guid? orderKey = null, bool plannable = false) =>
         database.WriteAsync<Written<T>>(async (connection, transaction) =>
         {
-            var scope = new ChangeScope(connection, transaction, time.Now());
+            var scope = new ChangeScope(connection, transaction, time.Now(), database: database);
             if (claim is not null && !await claim.TryClaimAsync(connection, transaction, scope.Now, cancellationToken))
                 return new Written<T>.KeyTaken();
             var result = await HandleAsync(change, scope, cancellationToken);
-            if (scope.Deferred.Count > 0) await database.ExecuteAllAsync(scope.Deferred, transaction, cancellationToken);
+            await scope.RunDeferredAsync(cancellationToken);
             return Done(result, scope);
         }, cancellationToken, written =>
         {
@@ -186,7 +287,7 @@ public sealed class WritePath(Database database, IEnumerable<IChangeHandler> han
         return result;
     }
 
-    private static Written<T>.Done Done<T>(Change<T> result, ChangeScope scope) => new(result.Outcome, [.. scope.Events, .. scope.Announced]);
+    private static Written<T>.Done Done<T>(Change<T> result, ChangeScope scope) => new(result.Settled, scope.Published());
 
     private void Publish(IReadOnlyList<DomainEvent> events)
     {

@@ -59,10 +59,10 @@ public abstract class Database : IAsyncDisposable
     /// <remarks>
     /// <paramref name="plan"/>, when given, is the same write as statements that need no answer to be chosen:
     /// an engine that can pipeline them (PostgreSQL) sends the plans of a batch's writes together, in one round
-    /// trip, and answers each write with its plan's outcome once they ran. A plan that finds it cannot stand
-    /// (a reader throws <see cref="RunAloneException"/>) sends its batch back to <paramref name="work"/>, each
-    /// write alone. Engines without pipelining run <paramref name="work"/> only. The plans sent in one round
-    /// trip share a <see cref="PlanRun"/>, so their changes can share a statement too.
+    /// trip, and answers each write with its plan's outcome once they ran. A plan's outcome is whatever its
+    /// readers found, an expected failure included (a session that was not open): it never sends its batch back.
+    /// Engines without pipelining run <paramref name="work"/> or the plan, one write after the other. The plans
+    /// sent in one round trip share a <see cref="PlanRun"/>, so their changes can share a statement too.
     /// </remarks>
     public abstract Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken,
         Action<T>? afterCommit = null, Guid? orderKey = null, Func<PlanRun, Task<PlannedWrite<T>>>? plan = null);
@@ -81,12 +81,16 @@ public abstract class Database : IAsyncDisposable
     /// can batch (PostgreSQL); one after the other otherwise. A statement without a reader returns no rows.
     /// One after the other, a statement marked <see cref="DeferredStatement.OnlyIfPreviousWrote"/> is skipped
     /// when the one before it changed no row (in a batch it runs, and its SQL makes it write nothing).
+    /// It runs the statements the list holds when called: a reader may add follow-ups to it, which the caller
+    /// runs next (one more round trip), still before the commit.
     /// </summary>
     public virtual async Task ExecuteAllAsync(IReadOnlyList<DeferredStatement> statements, DbTransaction transaction, CancellationToken cancellationToken)
     {
         var previousWrote = true;
-        foreach (var (command, read, onlyIfPreviousWrote) in statements)
+        var count = statements.Count;
+        for (var i = 0; i < count; i++)
         {
+            var (command, read, onlyIfPreviousWrote) = statements[i];
             await using (command)
             {
                 if (onlyIfPreviousWrote && !previousWrote) continue;
@@ -117,7 +121,8 @@ public sealed record DeferredStatement(DbCommand Command, Func<DbDataReader, Can
 
 /// <summary>
 /// A write as statements to send, in order, with the readers that take their rows; <paramref name="Outcome"/>
-/// answers the write once they all ran. Making it runs no statement.
+/// answers the write once they all ran. Making it runs no statement. A reader may add follow-up statements to
+/// <paramref name="Statements"/>: the engine sends them after the ones it sent, before the commit.
 /// </summary>
 public sealed record PlannedWrite<T>(IReadOnlyList<DeferredStatement> Statements, Func<T> Outcome);
 
@@ -135,9 +140,3 @@ public sealed class PlanRun(DbConnection connection, DbTransaction transaction)
     /// <summary>Keyed by whoever shares (a handler's own key type); only the writer loop touches it.</summary>
     public Dictionary<object, object> Shared { get; } = [];
 }
-
-/// <summary>
-/// Thrown by a planned write's reader when the rows say the plan was wrong (the session it wrote to was not
-/// open): its batch is rolled back and every write of it runs again alone, unplanned, which answers properly.
-/// </summary>
-public sealed class RunAloneException(string reason) : Exception(reason);

@@ -126,7 +126,8 @@ public sealed class SqliteDatabase : Database
                 await ExecuteAsync(connection, transaction, "SAVEPOINT write");
                 try
                 {
-                    if (!write.Planned || !await RunPlannedAsync(write, run ??= new PlanRun(connection, transaction), transaction))
+                    if (write.Planned) await RunPlannedAsync(write, run ??= new PlanRun(connection, transaction), transaction);
+                    else
                     {
                         // What the plans before it shared may not hold after it (it may add a webhook): a new run follows.
                         run = null;
@@ -158,23 +159,16 @@ public sealed class SqliteDatabase : Database
         foreach (var write in done) write.Succeed();
     }
 
-    /// <summary>
-    /// Runs a write's plan in its savepoint; false when the plan could not stand (<see cref="RunAloneException"/>):
-    /// then the plan's statements are undone and the caller runs the write's work instead, which answers properly.
-    /// </summary>
-    private async Task<bool> RunPlannedAsync(PendingWrite write, PlanRun run, SqliteTransaction transaction)
+    /// <summary>Runs a write's plan in its savepoint: its statements one by one, then the follow-ups its readers deferred.</summary>
+    private async Task RunPlannedAsync(PendingWrite write, PlanRun run, SqliteTransaction transaction)
     {
-        try
+        var statements = await write.PlanAsync(run);
+        while (statements.Count > 0)
         {
-            await ExecuteAllAsync(await write.PlanAsync(run), transaction, CancellationToken.None);
-            write.TakePlannedOutcome();
-            return true;
+            await ExecuteAllAsync(statements, transaction, CancellationToken.None);
+            statements = write.FollowUps();
         }
-        catch (RunAloneException)
-        {
-            await ExecuteAsync(connection!, transaction, "ROLLBACK TO write");
-            return false;
-        }
+        write.TakePlannedOutcome();
     }
 
     /// <summary>

@@ -113,6 +113,12 @@ internal abstract class PendingWrite(Guid? orderKey)
     /// <summary>Makes the plan (no statement runs) and returns its statements; <see cref="TakePlannedOutcome"/> follows once they ran.</summary>
     public abstract Task<IReadOnlyList<DeferredStatement>> PlanAsync(PlanRun run);
 
+    /// <summary>
+    /// After the plan's statements ran: the follow-ups its readers deferred meanwhile (none, mostly), which the
+    /// engine runs next; once this is empty, the plan is settled.
+    /// </summary>
+    public abstract IReadOnlyList<DeferredStatement> FollowUps();
+
     /// <summary>After the plan's statements and readers ran: keeps the plan's outcome for <see cref="Succeed"/>.</summary>
     public abstract void TakePlannedOutcome();
 
@@ -128,6 +134,7 @@ internal sealed class PendingWrite<T>(Func<DbConnection, DbTransaction, Task<T>>
 {
     private T result = default!;
     private PlannedWrite<T>? planned;
+    private int handedOut;
 
     // The caller continues on the thread pool, never inline on the writer loop.
     public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -139,7 +146,17 @@ internal sealed class PendingWrite<T>(Func<DbConnection, DbTransaction, Task<T>>
     public override async Task<IReadOnlyList<DeferredStatement>> PlanAsync(PlanRun run)
     {
         planned = await plan!(run);
+        handedOut = planned.Statements.Count;
         return planned.Statements;
+    }
+
+    public override IReadOnlyList<DeferredStatement> FollowUps()
+    {
+        var statements = planned!.Statements;
+        if (statements.Count == handedOut) return [];
+        var followUps = statements.Skip(handedOut).ToList();
+        handedOut = statements.Count;
+        return followUps;
     }
 
     public override void TakePlannedOutcome() => result = planned!.Outcome();

@@ -23,17 +23,17 @@ public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByA
     public Push Push => new(Name, Message, Hearers.Session) { SessionId = Message.SessionId, Actor = Message.SenderId, Message = (Message.Id, Seq) };
 
     /// <summary>
-    /// The message's place in its session (it never goes on the wire). The database assigns it: a planned send
-    /// learns it from its insert's row, after the handlers ran and before any sink hears of the event.
+    /// The message's place in its session (it never goes on the wire). The database assigns it: the send's
+    /// insert returns it, and the event published is the copy made with it (<see cref="ChangeScope.Happened"/>);
+    /// the handlers, which run before the insert's row is read, see 0.
     /// </summary>
-    public long Seq { get; internal set; }
+    public long Seq { get; init; }
 
-    /// <summary>
-    /// The session's agent and tenant-side participants as the message's own insert saw them: who the message is
-    /// for on the per-user streams (Realtime/SessionAudience.cs). Read by the insert, so a message needs no
-    /// statement of its own for it; set, like <see cref="Seq"/>, before any sink hears of the event.
-    /// </summary>
-    public IReadOnlyList<long> SessionUsers { get; internal set; } = [];
+    /// <summary>Whatever a handler writes for the message needs the message row: a send to a session that was not open made none.</summary>
+    public override EventCondition HappenedIf => new(HappenedSql, Message.Id);
+
+    /// <summary>The SQL of <see cref="HappenedIf"/>: the message row exists.</summary>
+    public const string HappenedSql = "EXISTS (SELECT 1 FROM chat_messages WHERE tenant_id = @tenant AND id = @happened)";
 }
 
 /// <summary><c>client_message_id</c> (optional, 1 to 100 printable characters) makes a resend return the first message instead of a copy.</summary>

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Livechat.Api;
 using Livechat.Changes;
 using Livechat.Data;
+using Livechat.Sessions;
 
 namespace Livechat.Messages;
 
@@ -31,7 +32,8 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     /// Stores a message and announces it (<see cref="MessageCreated"/>: notifications and pushes follow from
     /// it). The session row is the lock: bumping <c>last_seq</c> (only while OPEN) both assigns the message's
     /// order key and makes concurrent senders to one session queue, so seq order is commit order; the session
-    /// id as order key keeps the pushes in that order too.
+    /// id as order key keeps the pushes in that order too. A send to a session that is not open writes nothing
+    /// and answers why (one read, after the write, for those only): it never fails the batch it ran in.
     /// </summary>
     public async Task<Written<SendOutcome>> SendAsync(CurrentUser sender, Guid sessionId, string text, string? clientMessageId, IdempotencyClaim? claim,
         CancellationToken cancellationToken)
@@ -42,34 +44,34 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         Task<Written<SendOutcome>> Attempt() =>
             writes.RunAsync(scope => SendAsync(scope, sender, join, sessionId, text, clientMessageId, cancellationToken), claim, cancellationToken, orderKey: sessionId,
                 plannable: clientMessageId is null);
+        Written<SendOutcome> written;
         try
         {
-            return await Attempt();
+            written = await Attempt();
         }
         catch (DbException e) when (e.IsUniqueViolation() && clientMessageId is not null)
         {
             // A concurrent resend with the same client_message_id won: running again finds its message.
-            return await Attempt();
+            written = await Attempt();
         }
+        // The write says "not open"; a session that does not exist (or is another tenant's) is unknown instead:
+        // one read, after the write, only for these. Sessions are never deleted, so what it finds held at the insert too.
+        if (written is not Written<SendOutcome>.Done { Outcome: SendOutcome.SessionClosed } notOpen) return written;
+        var exists = await database.ReadAsync(connection => SessionExistsAsync(connection, sender.TenantId, sessionId, cancellationToken), cancellationToken);
+        return exists ? written : notOpen with { Outcome = new SendOutcome.SessionNotFound() };
     }
 
-    // A send is these statements, each repeating "this session, while OPEN", so on a closed session none of them
-    // writes anything: the tenant user's participation (JoinSql), the bump, and the insert.
+    // A send is these statements, each repeating "this session, while OPEN", so on a session that is not open none
+    // of them writes anything: the tenant user's participation (JoinSql), the bump, and the insert.
     private const string BumpSql = "UPDATE chat_sessions SET last_seq = last_seq + 1 WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'";
 
-    // The insert also returns the session's audience (MessageCreated.SessionUsers): its agent, and its
-    // participants as one list (string_agg, which both databases have), so the audience costs no statement.
-    private const string InsertSql = """
+    // The insert also returns the session's audience (MessageCreated.SessionUsers), so the audience costs no statement.
+    private const string InsertSql = $"""
         INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id)
         SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client FROM chat_sessions
         WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
-        RETURNING seq,
-            (SELECT agent_id FROM chat_sessions WHERE tenant_id = @tenant AND id = @session),
-            (SELECT string_agg(CAST(user_id AS TEXT), ',') FROM session_participants WHERE tenant_id = @tenant AND session_id = @session)
+        RETURNING seq, {SessionRows.UsersColumns}
         """;
-
-    /// <summary>Unplanned, the bump and the insert (after the participation) are one command: one round trip.</summary>
-    private const string SendSql = BumpSql + ";\n" + InsertSql;
 
     /// <summary>
     /// Tenant users who write in a session take part in it: they are notified of agent replies there. Run with
@@ -81,13 +83,19 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         ON CONFLICT DO NOTHING
         """;
 
+    /// <summary>
+    /// The send, defined once: its statements are deferred, so planned they travel with the rest of the batch,
+    /// and unplanned they run right after the handlers (one round trip on PostgreSQL). The insert's row settles
+    /// it: the message as it happened (its seq and audience), or, without a row, a session that was not open;
+    /// then the event did not happen, and what the handlers deferred for it writes nothing (<see cref="MessageCreated.HappenedIf"/>).
+    /// </summary>
     private static async Task<Change<SendOutcome>> SendAsync(ChangeScope scope, CurrentUser sender, bool join, Guid sessionId, string text, string? clientMessageId,
         CancellationToken cancellationToken)
     {
         var message = new ChatMessage(Guid.CreateVersion7(scope.Now), sessionId, sender.UserId, text, scope.Now) { ClientMessageId = clientMessageId };
-        if (scope.Planned) return Plan(scope, sender, join, message);
         if (clientMessageId is not null)
         {
+            // A resend answers the first copy: a read before the write, so this send is never planned.
             await using var existing = scope.Sql($"""
                 SELECT {Columns} FROM chat_messages
                 WHERE tenant_id = @tenant AND session_id = @session AND client_message_id = @client
@@ -101,60 +109,27 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         }
 
         var created = new MessageCreated(sender.TenantId, message, sender.IsAgent);
-        bool inserted;
-        await using (var insert = Bind(scope.Sql(join ? JoinSql + ";\n" + SendSql : SendSql), sender, message))
-        await using (var reader = await insert.ExecuteReaderAsync(cancellationToken))
-        {
-            inserted = await reader.ReadAsync(cancellationToken);
-            if (inserted) ReadInserted(reader, created);
-        }
-        if (!inserted) return Change.Of(await WhyNotOpenAsync(scope, sender.TenantId, sessionId, cancellationToken));
-        return Change.Of<SendOutcome>(new SendOutcome.Sent(message), created);
-    }
-
-    /// <summary>
-    /// The same send, planned: the same statements, deferred, so they travel with the rest of the batch. It
-    /// assumes the session is open; if the insert returns no row it was not, and the reader sends the write
-    /// back to run alone, unplanned, where the outcome says why.
-    /// </summary>
-    private static Change<SendOutcome> Plan(ChangeScope scope, CurrentUser sender, bool join, ChatMessage message)
-    {
-        var created = new MessageCreated(sender.TenantId, message, sender.IsAgent);
+        // Until the insert returns its row: not open (SendAsync above tells a closed session from an unknown one).
+        SendOutcome outcome = new SendOutcome.SessionClosed();
         if (join) Bind(scope.Defer(JoinSql), sender, message);
         Bind(scope.Defer(BumpSql), sender, message);
         Bind(scope.DeferQuery(InsertSql, async (reader, ct) =>
         {
-            if (!await reader.ReadAsync(ct)) throw new RunAloneException("The session is not open.");
-            ReadInserted(reader, created);
+            if (!await reader.ReadAsync(ct))
+            {
+                scope.DidNotHappen(created);
+                return;
+            }
+            scope.Happened(created, created with { Seq = reader.GetInt64(0), SessionUsers = SessionRows.ReadUsers(reader, 1) });
+            outcome = new SendOutcome.Sent(message);
         }), sender, message);
-        return Change.Of<SendOutcome>(new SendOutcome.Sent(message), created);
-    }
-
-    /// <summary>The insert's row: the message's seq, and the session's agent and participants (its audience).</summary>
-    private static void ReadInserted(DbDataReader reader, MessageCreated created)
-    {
-        created.Seq = reader.GetInt64(0);
-        var users = new List<long>(2);
-        if (!reader.IsDBNull(1)) users.Add(reader.GetInt64(1));
-        if (!reader.IsDBNull(2))
-        {
-            foreach (var user in reader.GetString(2).Split(','))
-                users.Add(long.Parse(user, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture));
-        }
-        created.SessionUsers = users;
+        return Change.Later(() => outcome, created);
     }
 
     /// <summary>Every statement of a send takes its parameters from the same names; each uses those it needs.</summary>
     private static DbCommand Bind(DbCommand command, CurrentUser sender, ChatMessage message) =>
         command.With("tenant", sender.TenantId).With("session", message.SessionId).With("id", message.Id).With("sender", sender.UserId)
             .With("message", message.Message).With("now", message.CreatedAt).With("client", message.ClientMessageId);
-
-    private static async Task<SendOutcome> WhyNotOpenAsync(ChangeScope scope, long tenantId, Guid sessionId, CancellationToken cancellationToken)
-    {
-        await using var command = scope.Sql("SELECT status FROM chat_sessions WHERE tenant_id = @tenant AND id = @session")
-            .With("tenant", tenantId).With("session", sessionId);
-        return await command.ExecuteScalarAsync(cancellationToken) is null ? new SendOutcome.SessionNotFound() : new SendOutcome.SessionClosed();
-    }
 
     /// <summary>
     /// One page of a session's messages in ascending order (contract section 5). Forward pages hold the

@@ -9,6 +9,8 @@ namespace Livechat.Notifications;
 /// Recipients: the tenant users who take part in the session (started it or wrote in it); while none has,
 /// the tenant's most recently seen users, at most <see cref="MaxFallbackRecipients"/>, so the first reply to
 /// a session an agent opened still reaches someone without writing a row for every user of a large tenant.
+/// Only for a reply that was stored (<see cref="MessageCreated.HappenedIf"/>): a planned reply to a session
+/// that had closed notifies nobody.
 /// </summary>
 public sealed class NotifyTenantSide(KnownParticipants participants) : IChangeHandler
 {
@@ -32,6 +34,7 @@ public sealed class NotifyTenantSide(KnownParticipants participants) : IChangeHa
                 LIMIT {MaxFallbackRecipients}
             ) fallback
         ) recipient
+        WHERE {MessageCreated.HappenedSql}
         RETURNING id, user_id
         """;
 
@@ -42,7 +45,7 @@ public sealed class NotifyTenantSide(KnownParticipants participants) : IChangeHa
     /// </summary>
     private static readonly string ParticipantsSql = $"""
         {Insert}
-        FROM session_participants recipient WHERE recipient.tenant_id = @tenant AND recipient.session_id = @session
+        FROM session_participants recipient WHERE recipient.tenant_id = @tenant AND recipient.session_id = @session AND {MessageCreated.HappenedSql}
         RETURNING id, user_id
         """;
 
@@ -61,7 +64,7 @@ public sealed class NotifyTenantSide(KnownParticipants participants) : IChangeHa
                 }
             })
             .With("now", message.CreatedAt).With("tenant", reply.TenantId).With("session", message.SessionId)
-            .With("message", message.Id).With("preview", preview);
+            .With("message", message.Id).With("preview", preview).With(EventCondition.Parameter, message.Id);
         return Task.CompletedTask;
     }
 }

@@ -13,7 +13,7 @@ public sealed class MoveSendersMarker : IChangeHandler
     {
         // Nobody waits for its result: it joins the change's deferred statements (one round trip before the commit).
         if (domainEvent is MessageCreated created)
-            ReadMarkers.DeferMove(scope, created.TenantId, created.Message.SessionId, created.Message.SenderId, created.Message.Id);
+            ReadMarkers.Move(scope, created.TenantId, created.Message.SessionId, created.Message.SenderId, created.Message.Id);
         return Task.CompletedTask;
     }
 }

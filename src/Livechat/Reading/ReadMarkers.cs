@@ -35,19 +35,18 @@ public sealed class ReadMarkers(WritePath writes)
             WHERE read_markers.last_read_seq < excluded.last_read_seq
         """;
 
-    /// <summary>Moves the user's marker to the message, inside the change's transaction. True when the marker moved.</summary>
-    public static async Task<bool> MoveAsync(ChangeScope scope, long tenantId, Guid sessionId, long userId, Guid messageId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves the user's marker to the message, in the change's transaction: deferred, so it runs with the change's
+    /// other statements (one round trip before the commit). <paramref name="moved"/>, if given, hears whether the
+    /// marker moved (the upsert then returns its row); the move writes nothing for a message that does not exist.
+    /// </summary>
+    public static void Move(ChangeScope scope, long tenantId, Guid sessionId, long userId, Guid messageId, Action<bool>? moved = null)
     {
-        await using var command = Bind(scope.Sql(MoveSql + "\nRETURNING last_read_seq"), tenantId, sessionId, userId, messageId, scope.Now);
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+        var command = moved is null
+            ? scope.Defer(MoveSql)
+            : scope.DeferQuery(MoveSql + "\nRETURNING last_read_seq", async (reader, cancellationToken) => moved(await reader.ReadAsync(cancellationToken)));
+        command.With("tenant", tenantId).With("session", sessionId).With("user", userId).With("message", messageId).With("now", scope.Now);
     }
-
-    /// <summary>The same move when nobody needs to know whether it moved: deferred to the change's one batch before the commit.</summary>
-    public static void DeferMove(ChangeScope scope, long tenantId, Guid sessionId, long userId, Guid messageId) =>
-        Bind(scope.Defer(MoveSql), tenantId, sessionId, userId, messageId, scope.Now);
-
-    private static DbCommand Bind(DbCommand command, long tenantId, Guid sessionId, long userId, Guid messageId, DateTimeOffset now) =>
-        command.With("tenant", tenantId).With("session", sessionId).With("user", userId).With("message", messageId).With("now", now);
 
     /// <summary><c>POST /livechat/sessions/{id}/read</c>: moves the caller's marker forward and answers its state.</summary>
     public Task<ReadOutcome> ReadAsync(CurrentUser user, Guid sessionId, Guid messageId, CancellationToken cancellationToken) =>
@@ -65,7 +64,10 @@ public sealed class ReadMarkers(WritePath writes)
         {
             if (await message.ExecuteScalarAsync(cancellationToken) is null) return Change.Of<ReadOutcome>(new ReadOutcome.NotAMessageOfTheSession());
         }
-        var moved = await MoveAsync(scope, user.TenantId, sessionId, user.UserId, messageId, cancellationToken);
+        var moved = false;
+        Move(scope, user.TenantId, sessionId, user.UserId, messageId, found => moved = found);
+        // The outcome and the event depend on whether it moved: it runs now, not with the commit.
+        await scope.RunDeferredAsync(cancellationToken);
         var state = await StateAsync(scope.Connection, scope.Transaction, user, sessionId, cancellationToken);
         return moved
             ? Change.Of<ReadOutcome>(new ReadOutcome.Done(state, true), new MessagesRead(user.TenantId, new MessagesReadPayload(sessionId, user.UserId, messageId, scope.Now)))

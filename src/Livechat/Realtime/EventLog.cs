@@ -38,11 +38,11 @@ public sealed class RedisOptions
 /// restart) reads the missing entries from the stream before going on. Typing is never logged: it is published on
 /// the same channel, without an id.</item>
 /// </list>
-/// The event travels with its audience, found once per event in the write's transaction (<see cref="SessionAudiences"/>).
+/// The event travels with its audience, found once per event in the write's transaction (<see cref="SessionAudiences"/>, <see cref="Changes.DomainEvent.SessionUsers"/>).
 /// If Redis is down, the event still reaches this instance (without an id: a stream that resumes over the outage
 /// starts with <c>reset</c>), and clients elsewhere catch up from the database: pushes degrade, data does not.
 /// </summary>
-public sealed class EventLog(LocalDelivery local, SessionAudiences audiences, Data.Database database, IOptions<RedisOptions> options,
+public sealed class EventLog(LocalDelivery local, Data.Database database, IOptions<RedisOptions> options,
     IOptions<RealtimeOptions> realtime, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> wireJson, TimeProvider time, ILogger<EventLog> logger) : IHostedService, IAsyncDisposable
 {
     private const int ReplayPage = 500;
@@ -154,7 +154,7 @@ public sealed class EventLog(LocalDelivery local, SessionAudiences audiences, Da
         if (domainEvent is not IPushedEvent pushed) return;
         var push = pushed.Push;
         // Found in the write's transaction; typing, which is not a write, reads it here (at most one per 2 s per typist).
-        var audience = audiences.Of(domainEvent);
+        var audience = SessionAudience.Of(domainEvent);
         if (audience is null && BusEvent.SessionOf(push) is { } sessionId)
         {
             audience = await database.ReadAsync(connection =>

@@ -11,17 +11,18 @@ namespace Livechat.Webhooks;
 /// <summary>
 /// The outbox's door to the write path: in the transaction of each change, its domain events become webhook
 /// events (and their deliveries) for the tenant's subscribed webhooks. A change that rolls back takes them
-/// with it; a committed one is delivered even if the process dies right after the commit.
+/// with it; a committed one is delivered even if the process dies right after the commit. An event that may
+/// turn out not to have happened (<see cref="DomainEvent.HappenedIf"/>) gets rows only if it did.
 /// <para>
-/// Most tenants have no webhook, and a planned change (a plain message on PostgreSQL) would still send the
-/// outbox's two statements, which write nothing: on a machine where the service and the database share the
-/// CPU, that cost a tenth of the send rate (docs/performance.md). So a planned change of a tenant this process
-/// last saw without an enabled webhook (<see cref="WebhookTenants"/>) sends no outbox statement. It is not a
-/// guess: the plans of one round trip send one check of the tenant's webhooks between them, and when the
-/// check finds one, its reader sends the whole batch back to run again, unplanned, where the outbox's own SQL
-/// decides as it always does. What a change records is therefore what it recorded before: an event for every
-/// enabled webhook its transaction sees. Where a run's plans run one after the other (SQLite), the plans after
-/// the check decide by what it read, and only the first can be sent back.
+/// Most tenants have no webhook, and a planned change (a plain message) would still send the outbox's two
+/// statements, which write nothing: on a machine where the service and the database share the CPU, that cost a
+/// tenth of the send rate (docs/performance.md). So a planned change of a tenant this process last saw without
+/// an enabled webhook (<see cref="WebhookTenants"/>) sends no outbox statement. It is not a guess: the plans of
+/// one round trip send one check of the tenant's webhooks between them, and when the check finds one, its
+/// reader defers the skipped changes' outbox rows as follow-ups, which run in one more round trip before the
+/// commit. What a change records is therefore what it recorded before: an event for every enabled webhook its
+/// transaction sees. Where a run's plans run one after the other (SQLite), the plans after the check decide by
+/// what it read.
 /// </para>
 /// </summary>
 public sealed class WebhookEventHandler(WebhookTenants tenants, IOptions<JsonOptions> json) : IChangeHandler
@@ -32,20 +33,26 @@ public sealed class WebhookEventHandler(WebhookTenants tenants, IOptions<JsonOpt
     {
         // What the event declares it sends (IWebhookEvent). The outbox rows are deferred statements: they run with the
         // change's others just before its commit.
-        if (domainEvent is not IWebhookEvent { Webhook: { } webhookEvent }) return Task.CompletedTask;
+        if (domainEvent is not IWebhookEvent { Webhook: not null }) return Task.CompletedTask;
         if (scope.Run is { } run)
         {
             // What the run's check read, once it has run (SQLite); until then, what this process last saw.
             var check = Check(run, scope, domainEvent.TenantId);
             if ((check.Found ?? tenants.Has(domainEvent.TenantId)) == false)
             {
-                check.Skipped = true;
+                check.Skipped.Add((scope, domainEvent));
                 return Task.CompletedTask;
             }
         }
-        WebhookOutbox.Defer(scope, domainEvent.TenantId, webhookEvent.Type,
-            JsonSerializer.Serialize(webhookEvent.Data, webhookEvent.Data.GetType(), json.Wire()));
+        Defer(scope, domainEvent);
         return Task.CompletedTask;
+    }
+
+    private void Defer(ChangeScope scope, DomainEvent domainEvent)
+    {
+        var webhookEvent = ((IWebhookEvent)domainEvent).Webhook!;
+        var data = JsonSerializer.Serialize(webhookEvent.Data, webhookEvent.Data.GetType(), json.Wire()); // as a REST answer writes it
+        WebhookOutbox.Defer(scope, domainEvent.TenantId, webhookEvent.Type, data, onlyIf: domainEvent.HappenedIf);
     }
 
     /// <summary>The run's one check of the tenant's webhooks, deferred by the first change of the run that needs it.</summary>
@@ -60,9 +67,14 @@ public sealed class WebhookEventHandler(WebhookTenants tenants, IOptions<JsonOpt
             var has = await reader.ReadAsync(cancellationToken);
             check.Found = has;
             tenants.Saw(tenantId, has);
-            // A change of the run skipped its outbox rows, but the tenant has a webhook (made since this process
-            // last looked): the batch runs again, unplanned, and records them.
-            if (has && check.Skipped) throw new RunAloneException("The tenant has a webhook now.");
+            if (!has) return;
+            // Changes of the run skipped their outbox rows, but the tenant has a webhook (made since this process
+            // last looked): their rows follow, before the commit (those of an event known not to have happened do not).
+            foreach (var (skippedScope, skipped) in check.Skipped)
+            {
+                if (skippedScope.AsItHappened(skipped) is not null) Defer(skippedScope, skipped);
+            }
+            check.Skipped.Clear();
         }).With("tenant", tenantId);
         return check;
     }
@@ -74,8 +86,8 @@ public sealed class WebhookEventHandler(WebhookTenants tenants, IOptions<JsonOpt
         /// <summary>What the check read, once it ran: where a run's plans run one after the other (SQLite), the later ones decide by it.</summary>
         public bool? Found;
 
-        /// <summary>A change of the run relied on this process's hint and sent no outbox rows.</summary>
-        public bool Skipped;
+        /// <summary>The events whose changes relied on this process's hint and sent no outbox rows.</summary>
+        public readonly List<(ChangeScope Scope, DomainEvent Event)> Skipped = [];
     }
 }
 

@@ -17,33 +17,24 @@ public static class WebhookOutbox
 {
     /// <summary>
     /// Records event <paramref name="type"/> with <paramref name="data"/> (its REST shape, as JSON) and its deliveries, in
-    /// the caller's transaction, set-based. A tenant without a matching webhook costs one index probe and
+    /// the change's transaction, set-based, as two deferred statements: they travel with the change's others in
+    /// one round trip just before the commit. A tenant without a matching webhook costs one index probe and
     /// writes nothing. <paramref name="onlyWebhook"/> addresses one webhook whatever it subscribed to (ping).
+    /// <paramref name="onlyIf"/> is what the event needs to have happened (<see cref="DomainEvent.HappenedIf"/>):
+    /// when it did not, nothing is written. <paramref name="written"/>, if given, hears the event id, or null
+    /// when nothing was (the event insert then returns its row, which costs a reader).
     /// </summary>
-    /// <returns>The event id, or null when no webhook wanted it.</returns>
-    public static async Task<Guid?> EnqueueAsync(DbConnection connection, DbTransaction transaction, long tenantId, string type, string data,
-        DateTimeOffset now, CancellationToken cancellationToken, Guid? onlyWebhook = null)
-    {
-        var eventId = Guid.CreateVersion7(now);
-        await using (var insertEvent = Bind(connection.Sql(InsertEventSql(onlyWebhook is not null), transaction), tenantId, eventId, type, data, now, onlyWebhook))
-        {
-            if (await insertEvent.ExecuteNonQueryAsync(cancellationToken) == 0) return null;
-        }
-        await using var insertDeliveries = Bind(connection.Sql(InsertDeliveriesSql(onlyWebhook is not null), transaction), tenantId, eventId, type, data, now, onlyWebhook);
-        await insertDeliveries.ExecuteNonQueryAsync(cancellationToken);
-        return eventId;
-    }
-
-    /// <summary>
-    /// The same inside a change of the write path: both statements are deferred, so they travel with the
-    /// change's other deferred statements in one round trip just before the commit (nobody waits for their result).
-    /// </summary>
-    public static void Defer(ChangeScope scope, long tenantId, string type, string data)
+    public static void Defer(ChangeScope scope, long tenantId, string type, string data, Guid? onlyWebhook = null, EventCondition? onlyIf = null,
+        Action<Guid?>? written = null)
     {
         var eventId = Guid.CreateVersion7(scope.Now);
-        Bind(scope.Defer(InsertEventSql(false)), tenantId, eventId, type, data, scope.Now, null);
-        // Its webhooks are the event's: when the event was not written, no delivery is either.
-        Bind(scope.DeferIfPreviousWrote(InsertDeliveriesSql(false)), tenantId, eventId, type, data, scope.Now, null);
+        var insertEvent = InsertEventSql(onlyWebhook is not null, onlyIf);
+        var command = written is null
+            ? scope.Defer(insertEvent)
+            : scope.DeferQuery(insertEvent + "\nRETURNING id", async (reader, cancellationToken) => written(await reader.ReadAsync(cancellationToken) ? eventId : null));
+        Bind(command, tenantId, eventId, type, data, scope.Now, onlyWebhook, onlyIf);
+        // Its deliveries are the event's: when the event was not written, no delivery is either.
+        Bind(scope.DeferIfPreviousWrote(InsertDeliveriesSql(onlyWebhook is not null)), tenantId, eventId, type, data, scope.Now, onlyWebhook, null);
     }
 
     // Which webhooks want it: enabled, of this tenant, subscribed to the type or to everything. Event types
@@ -52,21 +43,24 @@ public static class WebhookOutbox
         ? "w.tenant_id = @tenant AND w.id = @webhook"
         : "w.tenant_id = @tenant AND w.enabled = TRUE AND (w.events = '*' OR ' ' || w.events || ' ' LIKE '% ' || @type || ' %')";
 
-    private static string InsertEventSql(bool onlyOne) => $"""
+    private static string InsertEventSql(bool onlyOne, EventCondition? onlyIf) => $"""
         INSERT INTO webhook_events (tenant_id, id, type, payload, created_at)
         SELECT @tenant, @id, @type, @payload, @now
-        WHERE EXISTS (SELECT 1 FROM webhooks w WHERE {Wanted(onlyOne)})
+        WHERE EXISTS (SELECT 1 FROM webhooks w WHERE {Wanted(onlyOne)}){(onlyIf is null ? "" : " AND " + onlyIf.Sql)}
         """;
 
+    // Only for an event that was written (a batch runs it even when the event insert wrote nothing).
     private static string InsertDeliveriesSql(bool onlyOne) => $"""
         INSERT INTO webhook_deliveries (tenant_id, id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
         SELECT w.tenant_id, livechat_uuidv7(@now), w.id, @id, @type, 'pending', 0, @now, @now, @now
-        FROM webhooks w WHERE {Wanted(onlyOne)}
+        FROM webhooks w WHERE {Wanted(onlyOne)} AND EXISTS (SELECT 1 FROM webhook_events e WHERE e.tenant_id = @tenant AND e.id = @id)
         """;
 
-    private static DbCommand Bind(DbCommand command, long tenantId, Guid eventId, string type, string data, DateTimeOffset now, Guid? onlyWebhook)
+    private static DbCommand Bind(DbCommand command, long tenantId, Guid eventId, string type, string data, DateTimeOffset now, Guid? onlyWebhook,
+        EventCondition? onlyIf)
     {
         command.With("tenant", tenantId).With("id", eventId).With("type", type).With("now", now).With("webhook", onlyWebhook);
+        if (onlyIf is not null) command.With(EventCondition.Parameter, onlyIf.Happened);
         if (command.CommandText.Contains("@payload", StringComparison.Ordinal)) command.With("payload", Payload(eventId, type, tenantId, now, data));
         return command;
     }

@@ -13,8 +13,7 @@ public static class WebhookSetup
             .ValidateOnStart();
         services.AddSingleton<WebhookStore>();
         services.AddSingleton<WebhookCatalogue>();
-        services.AddSingleton<WebhookTenants>();
-        services.AddSingleton<Changes.IChangeHandler, WebhookEventHandler>();
+        // Its change handler (WebhookEventHandler) and the hint it keeps (WebhookTenants) are in the write path's one list (Startup).
         services.AddJsonTypes(WebhookJsonContext.Default);
         services.AddHostedService<WebhookDispatcher>();
         services.AddHttpClient(WebhookDispatcher.HttpClientName, client =>

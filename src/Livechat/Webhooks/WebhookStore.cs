@@ -137,9 +137,12 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
 
     /// <summary>Queues a <c>webhook.ping</c> for this webhook alone. The event id, or null when there is no such webhook.</summary>
     public Task<Written<Guid?>> PingAsync(long tenantId, Guid id, IdempotencyClaim? claim, CancellationToken cancellationToken) =>
-        PostAsync((connection, transaction) =>
-            WebhookOutbox.EnqueueAsync(connection, transaction, tenantId, WebhookEventTypes.Ping, WebhookOutbox.PingData(id), time.Now(), cancellationToken, onlyWebhook: id),
-            claim, cancellationToken);
+        writes.RunAsync(scope =>
+        {
+            Guid? queued = null;
+            WebhookOutbox.Defer(scope, tenantId, WebhookEventTypes.Ping, WebhookOutbox.PingData(id), onlyWebhook: id, written: eventId => queued = eventId);
+            return Task.FromResult(Change.Later(() => queued));
+        }, claim, cancellationToken);
 
     /// <summary>The webhook's deliveries, newest first; null when the cursor is not one of them.</summary>
     public Task<Page<WebhookDelivery>?> DeliveriesAsync(long tenantId, Guid webhookId, PageRequest page, CancellationToken cancellationToken) =>

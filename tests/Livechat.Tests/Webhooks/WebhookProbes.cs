@@ -1,3 +1,4 @@
+using Livechat.Changes;
 using System.Net;
 using Livechat.Data;
 using Livechat.Tests.Infrastructure;
@@ -26,9 +27,11 @@ internal static class WebhookProbes
         var url = $"https://93.184.215.14/victim-{Guid.NewGuid():N}";
         var id = (await admin.PostAsync("/webhooks", new { url, events = new[] { "webhook.ping" } })).AssertStatus(HttpStatusCode.Created).Data.Text("id");
         (await admin.PatchAsync($"/webhooks/{id}", new { enabled = false })).AssertStatus(HttpStatusCode.OK);
-        await server.Services.GetRequiredService<Database>().WriteAsync(async (connection, transaction) =>
-            await WebhookOutbox.EnqueueAsync(connection, transaction, tenant, WebhookEventTypes.Ping, WebhookOutbox.PingData(Guid.Parse(id)), DateTimeOffset.UtcNow,
-                CancellationToken.None, onlyWebhook: Guid.Parse(id)), CancellationToken.None);
+        await server.Services.GetRequiredService<WritePath>().RunAsync(scope =>
+        {
+            WebhookOutbox.Defer(scope, tenant, WebhookEventTypes.Ping, WebhookOutbox.PingData(Guid.Parse(id)), onlyWebhook: Guid.Parse(id));
+            return Task.FromResult(Change.Of(true));
+        }, CancellationToken.None);
         var delivery = (await admin.GetAsync($"/webhooks/{id}/deliveries?limit=10")).AssertStatus(HttpStatusCode.OK).Ids().Single();
         return new Victim(admin, id, delivery, url);
     }

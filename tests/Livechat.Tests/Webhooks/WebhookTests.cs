@@ -588,13 +588,15 @@ public abstract class WebhookTests(WebhookServer server)
         var webhook = Guid.Parse(id);
         var leaseUntil = DateTimeOffset.UtcNow.AddSeconds(2);
         // The event is written and claimed in one transaction by an "instance" that then never records anything.
-        await server.Services.GetRequiredService<Database>().WriteAsync(async (connection, transaction) =>
+        await server.Services.GetRequiredService<Livechat.Changes.WritePath>().RunAsync(async scope =>
         {
-            var eventId = await Livechat.Webhooks.WebhookOutbox.EnqueueAsync(connection, transaction, tenant, "webhook.ping",
-                Livechat.Webhooks.WebhookOutbox.PingData(webhook), DateTimeOffset.UtcNow, CancellationToken.None, onlyWebhook: webhook);
-            await using var claim = connection.Sql("UPDATE webhook_deliveries SET locked_by = @dead, locked_until = @until WHERE tenant_id = @tenant AND event_id = @event", transaction)
+            Guid? eventId = null;
+            Livechat.Webhooks.WebhookOutbox.Defer(scope, tenant, "webhook.ping", Livechat.Webhooks.WebhookOutbox.PingData(webhook), onlyWebhook: webhook,
+                written: id => eventId = id);
+            await scope.RunDeferredAsync(CancellationToken.None);
+            await using var claim = scope.Sql("UPDATE webhook_deliveries SET locked_by = @dead, locked_until = @until WHERE tenant_id = @tenant AND event_id = @event")
                 .With("dead", Guid.NewGuid()).With("until", leaseUntil).With("tenant", tenant).With("event", eventId!.Value);
-            return await claim.ExecuteNonQueryAsync();
+            return Livechat.Changes.Change.Of(await claim.ExecuteNonQueryAsync());
         }, CancellationToken.None);
 
         var got = await Receiver.WaitAsync(url, r => r.Count == 1);
