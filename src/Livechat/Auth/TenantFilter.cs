@@ -19,8 +19,21 @@ public static class TenantFilter
     public sealed record TenantRequired(bool AgentsOnly);
 
     /// <summary>Requires a valid token and a granted tenant on every endpoint of the group; agents only when asked.</summary>
-    public static TBuilder RequireTenant<TBuilder>(this TBuilder builder, bool agentsOnly = false) where TBuilder : IEndpointConventionBuilder =>
+    public static TBuilder RequireTenant<TBuilder>(this TBuilder builder, bool agentsOnly = false) where TBuilder : IEndpointConventionBuilder
+    {
         builder.RequireAuthorization().WithMetadata(new TenantRequired(agentsOnly));
+        // For OpenAPI, what every endpoint behind the door can answer besides its handler: 401 (no valid token), 400 (a
+        // malformed X-Tenant-ID), 403 (a tenant the token does not grant, or inactive; agents only), 429 (the rate limit
+        // counts callers once the door knows them), 500 and 503 (the exception handler, the request timeout, an
+        // unavailable database); and on a POST what its Idempotency-Key can.
+        builder.Add(endpoint =>
+        {
+            endpoint.ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden,
+                StatusCodes.Status429TooManyRequests, StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable);
+            Idempotency.DescribeStatuses(endpoint);
+        });
+        return builder;
+    }
 
     /// <summary>Narrows one endpoint of a <see cref="RequireTenant"/> group to support agents (403 for tenant users).</summary>
     public static RouteHandlerBuilder AgentsOnly(this RouteHandlerBuilder endpoint) => endpoint.WithMetadata(new TenantRequired(true));
