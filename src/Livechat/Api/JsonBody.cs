@@ -6,8 +6,8 @@ namespace Livechat.Api;
 
 /// <summary>
 /// The JSON object body of a request, as a handler parameter: <c>JsonBody&lt;SendMessageRequest&gt; body</c>. It is
-/// read in one place, a filter that runs after the endpoint's own filters (a non-admin's webhook body is a 403, not a
-/// 415) and before the handler: 415 unless JSON in UTF-8, 400 <c>errors.body</c> for malformed JSON, invalid UTF-8,
+/// read in one place, a filter that runs before the handler (and before any other endpoint filter: checks that must
+/// come first, like a role, belong at the door, <see cref="Auth.TenantFilter"/>): 415 unless JSON in UTF-8, 400 <c>errors.body</c> for malformed JSON, invalid UTF-8,
 /// depth over 32, a repeated property or a non-object, 413 (Kestrel) over 64 KiB. The handler then picks the fields it
 /// owns, by hand, so every wrong field gets a precise, field-named 400 (the framework's binder would answer with its
 /// own messages and shapes) and server-owned fields are never read. <typeparamref name="TRequest"/> only describes
@@ -25,7 +25,7 @@ public sealed class JsonBody<TRequest> : IBindableFromHttpContext<JsonBody<TRequ
 
     private JsonDocument Document => document ?? throw new InvalidOperationException("The body is read by the JsonBody filter, which did not run.");
 
-    /// <summary>Binding only makes the holder; the filter fills it, after the endpoint's own filters have passed.</summary>
+    /// <summary>Binding only makes the holder; the filter fills it.</summary>
     static ValueTask<JsonBody<TRequest>?> IBindableFromHttpContext<JsonBody<TRequest>>.BindAsync(HttpContext context, ParameterInfo parameter) =>
         ValueTask.FromResult<JsonBody<TRequest>?>(new JsonBody<TRequest>());
 

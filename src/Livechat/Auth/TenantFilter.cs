@@ -38,6 +38,16 @@ public static class TenantFilter
     /// <summary>Narrows one endpoint of a <see cref="RequireTenant"/> group to support agents (403 for tenant users).</summary>
     public static RouteHandlerBuilder AgentsOnly(this RouteHandlerBuilder endpoint) => endpoint.WithMetadata(new TenantRequired(true));
 
+    /// <summary>Marks endpoints of a <see cref="RequireTenant"/> group that only <paramref name="Role"/> may use; anyone else gets 403 <paramref name="Refusal"/>.</summary>
+    public sealed record RoleRequired(string Role, string Refusal);
+
+    /// <summary>
+    /// Narrows a <see cref="RequireTenant"/> group to one role, checked at the door with the tenant: before the body
+    /// is read or anything else of the request is looked at.
+    /// </summary>
+    public static TBuilder RequireRole<TBuilder>(this TBuilder builder, string role, string refusal) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RoleRequired(role, refusal));
+
     /// <summary>
     /// Runs after authorization (so a bad token is a 401 first) and before the endpoint binds its
     /// parameters, so handlers can take a <see cref="CurrentUser"/>.
@@ -53,6 +63,8 @@ public static class TenantFilter
         var (user, error) = await ResolveAsync(http, http.RequestAborted);
         if (error is null && required.Any(r => r.AgentsOnly) && !user!.IsAgent)
             error = ApiError.Forbidden("Only support agents may do this.");
+        if (error is null && http.GetEndpoint()!.Metadata.GetMetadata<RoleRequired>() is { } role && !http.User.IsInRole(role.Role))
+            error = ApiError.Forbidden(role.Refusal);
         if (error is not null)
         {
             await ApiResults.WriteErrorAsync(http, error);

@@ -15,9 +15,7 @@ public static class WebhooksApi
     public static RouteGroupBuilder MapWebhooks(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/webhooks").WithTags("Webhooks").RequireTenant()
-            .AddEndpointFilter(async (context, next) => context.HttpContext.User.IsInRole(Roles.SupportAdmin)
-                ? await next(context)
-                : ApiError.Forbidden("Only a SUPPORT_ADMIN of the tenant may manage webhooks."));
+            .RequireRole(Roles.SupportAdmin, "Only a SUPPORT_ADMIN of the tenant may manage webhooks.");
 
         group.MapPost("/", CreateAsync)
             .WithSummary("Create a webhook; the answer alone carries its signing secret.");
