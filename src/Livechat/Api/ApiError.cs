@@ -1,24 +1,38 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Http.Metadata;
+
 namespace Livechat.Api;
 
 /// <summary>
-/// An expected failure: a status, a human message and field errors. Handlers return these as values
-/// (never throw them), and <see cref="ApiResults"/> turns them into the envelope.
+/// An expected failure: a status, a human message and field errors, written as the envelope. Handlers return the
+/// typed ones below (never throw them): each knows its status at compile time and tells OpenAPI, so an endpoint's
+/// <c>Results&lt;...&gt;</c> is the list of failures its document shows. The pipeline around the handlers (status
+/// code pages, the tenant door, the exception handler) writes plain ones with <see cref="ApiResults.WriteErrorAsync"/>.
 /// </summary>
-public sealed record ApiError(int Status, string Message, IReadOnlyDictionary<string, string[]> Errors)
+public record ApiError(int Status, string Message, IReadOnlyDictionary<string, string[]> Errors) : IResult, IStatusCodeHttpResult
 {
     public Guid? TicketId { get; init; }
     public Guid? SessionId { get; init; }
 
-    public static ApiError Field(int status, string field, string message) =>
-        new(status, message, new Dictionary<string, string[]> { [field] = [message] });
+    int? IStatusCodeHttpResult.StatusCode => Status;
 
-    public static ApiError BadRequest(string field, string message) => Field(StatusCodes.Status400BadRequest, field, message);
+    public Task ExecuteAsync(HttpContext httpContext) => ApiResults.WriteErrorAsync(httpContext, this);
 
-    public static ApiError NotFound(string what) => Field(StatusCodes.Status404NotFound, "request", $"{what} not found.");
+    public static ApiError Field(int status, string field, string message) => new(status, message, One(field, message));
 
-    public static ApiError Conflict(string field, string message) => Field(StatusCodes.Status409Conflict, field, message);
+    public static BadRequestError BadRequest(string field, string message) => new(message, One(field, message));
 
-    public static ApiError Forbidden(string message) => Field(StatusCodes.Status403Forbidden, "request", message);
+    public static NotFoundError NotFound(string what) => new($"{what} not found.", One("request", $"{what} not found."));
+
+    public static ConflictError Conflict(string field, string message) => new(message, One(field, message));
+
+    public static ForbiddenError Forbidden(string message) => new(message, One("request", message));
+
+    public static UnprocessableError Unprocessable(string field, string message) => new(message, One(field, message));
+
+    public static TooManyRequestsError TooManyRequests(string message) => new(message, One("request", message));
+
+    private static Dictionary<string, string[]> One(string field, string message) => new() { [field] = [message] };
 
     /// <summary>The message the framework's bare status codes get.</summary>
     public static ApiError ForStatus(int status) => status switch
@@ -41,4 +55,46 @@ public sealed record ApiError(int Status, string Message, IReadOnlyDictionary<st
         >= 500 => Field(status, "request", "Something went wrong on our side. Quote the request id when you report it."),
         _ => Field(status, "request", "The request failed."),
     };
+}
+
+/// <summary>400 in the envelope: a field of the request is wrong.</summary>
+public sealed record BadRequestError(string Message, IReadOnlyDictionary<string, string[]> Errors)
+    : ApiError(StatusCodes.Status400BadRequest, Message, Errors), IEndpointMetadataProvider
+{
+    static void IEndpointMetadataProvider.PopulateMetadata(MethodInfo method, EndpointBuilder builder) => builder.ProducesErrors(StatusCodes.Status400BadRequest);
+}
+
+/// <summary>403 in the envelope: the caller may not do this.</summary>
+public sealed record ForbiddenError(string Message, IReadOnlyDictionary<string, string[]> Errors)
+    : ApiError(StatusCodes.Status403Forbidden, Message, Errors), IEndpointMetadataProvider
+{
+    static void IEndpointMetadataProvider.PopulateMetadata(MethodInfo method, EndpointBuilder builder) => builder.ProducesErrors(StatusCodes.Status403Forbidden);
+}
+
+/// <summary>404 in the envelope: the thing the route names is not the tenant's (or does not exist).</summary>
+public sealed record NotFoundError(string Message, IReadOnlyDictionary<string, string[]> Errors)
+    : ApiError(StatusCodes.Status404NotFound, Message, Errors), IEndpointMetadataProvider
+{
+    static void IEndpointMetadataProvider.PopulateMetadata(MethodInfo method, EndpointBuilder builder) => builder.ProducesErrors(StatusCodes.Status404NotFound);
+}
+
+/// <summary>409 in the envelope: the request is valid but the state of things refuses it.</summary>
+public sealed record ConflictError(string Message, IReadOnlyDictionary<string, string[]> Errors)
+    : ApiError(StatusCodes.Status409Conflict, Message, Errors), IEndpointMetadataProvider
+{
+    static void IEndpointMetadataProvider.PopulateMetadata(MethodInfo method, EndpointBuilder builder) => builder.ProducesErrors(StatusCodes.Status409Conflict);
+}
+
+/// <summary>422 in the envelope: the request contradicts one made before (a reused client id).</summary>
+public sealed record UnprocessableError(string Message, IReadOnlyDictionary<string, string[]> Errors)
+    : ApiError(StatusCodes.Status422UnprocessableEntity, Message, Errors), IEndpointMetadataProvider
+{
+    static void IEndpointMetadataProvider.PopulateMetadata(MethodInfo method, EndpointBuilder builder) => builder.ProducesErrors(StatusCodes.Status422UnprocessableEntity);
+}
+
+/// <summary>429 in the envelope from a handler's own cap (open streams); the rate limit's is the pipeline's.</summary>
+public sealed record TooManyRequestsError(string Message, IReadOnlyDictionary<string, string[]> Errors)
+    : ApiError(StatusCodes.Status429TooManyRequests, Message, Errors), IEndpointMetadataProvider
+{
+    static void IEndpointMetadataProvider.PopulateMetadata(MethodInfo method, EndpointBuilder builder) => builder.ProducesErrors(StatusCodes.Status429TooManyRequests);
 }

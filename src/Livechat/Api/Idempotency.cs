@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Livechat.Changes;
 using Livechat.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Livechat.Api;
 
@@ -16,7 +17,19 @@ public static class Idempotency
     public static T? OutcomeOrNull<T>(this Written<T> written) where T : class => written is Written<T>.Done done ? done.Outcome : null;
 
     /// <summary>What an endpoint returns when its key was taken: nothing, the middleware answers from the record.</summary>
-    public static IResult AnsweredFromRecord { get; } = Results.Empty;
+    public static EmptyHttpResult AnsweredFromRecord => TypedResults.Empty;
+
+    /// <summary>
+    /// For OpenAPI, what <see cref="IdempotencyMiddleware"/> can answer on a POST of a signed-in caller besides the
+    /// handler's own (which it replays): 400 (a malformed key), 409 (in flight), 422 (another request), 413 (it hashes
+    /// the body).
+    /// </summary>
+    public static void DescribeStatuses(EndpointBuilder endpoint)
+    {
+        if (!endpoint.Metadata.OfType<IHttpMethodMetadata>().Any(m => m.HttpMethods.Contains(HttpMethods.Post))) return;
+        endpoint.ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge,
+            StatusCodes.Status422UnprocessableEntity);
+    }
 }
 
 /// <summary>

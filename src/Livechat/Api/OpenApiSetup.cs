@@ -36,6 +36,14 @@ public static class OpenApiSetup
         });
         options.AddOperationTransformer((operation, context, _) =>
         {
+            // The statuses come from the handler's typed results and the pipeline's conventions, in that order: list them
+            // by number, as a reader looks for one.
+            if (operation.Responses is { Count: > 1 } responses)
+            {
+                var sorted = responses.OrderBy(r => r.Key, StringComparer.Ordinal).ToList();
+                responses.Clear();
+                foreach (var (status, response) in sorted) responses.Add(status, response);
+            }
             if (context.Description.RelativePath?.StartsWith("health", StringComparison.Ordinal) == true) return Task.CompletedTask;
             operation.Parameters ??= [];
             operation.Parameters.Add(new OpenApiParameter

@@ -11,7 +11,7 @@ public sealed record PageRequest(int Limit, Guid? Cursor, bool Backward)
 {
     public const int MaxLimit = 100;
 
-    public static (PageRequest? Page, ApiError? Error) Parse(HttpRequest request, int? defaultLimit)
+    public static (PageRequest? Page, BadRequestError? Error) Parse(HttpRequest request, int? defaultLimit)
     {
         var query = request.Query;
         int limit;

@@ -12,5 +12,5 @@ public static class RouteIds
         return value.Length == 36 && Guid.TryParseExact(value, "D", out id);
     }
 
-    public static ApiError Malformed(string field = "id") => ApiError.BadRequest(field, $"{field} must be a UUID.");
+    public static BadRequestError Malformed(string field = "id") => ApiError.BadRequest(field, $"{field} must be a UUID.");
 }

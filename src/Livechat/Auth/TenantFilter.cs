@@ -18,11 +18,34 @@ public static class TenantFilter
     public sealed record TenantRequired(bool AgentsOnly);
 
     /// <summary>Requires a valid token and a granted tenant on every endpoint of the group; agents only when asked.</summary>
-    public static TBuilder RequireTenant<TBuilder>(this TBuilder builder, bool agentsOnly = false) where TBuilder : IEndpointConventionBuilder =>
+    public static TBuilder RequireTenant<TBuilder>(this TBuilder builder, bool agentsOnly = false) where TBuilder : IEndpointConventionBuilder
+    {
         builder.RequireAuthorization().WithMetadata(new TenantRequired(agentsOnly));
+        // For OpenAPI, what every endpoint behind the door can answer besides its handler: 401 (no valid token), 400 (a
+        // malformed X-Tenant-ID), 403 (a tenant the token does not grant, or inactive; agents only), 429 (the rate limit
+        // counts callers once the door knows them), 500 and 503 (the exception handler, the request timeout, an
+        // unavailable database); and on a POST what its Idempotency-Key can.
+        builder.Add(endpoint =>
+        {
+            endpoint.ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden,
+                StatusCodes.Status429TooManyRequests, StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable);
+            Idempotency.DescribeStatuses(endpoint);
+        });
+        return builder;
+    }
 
     /// <summary>Narrows one endpoint of a <see cref="RequireTenant"/> group to support agents (403 for tenant users).</summary>
     public static RouteHandlerBuilder AgentsOnly(this RouteHandlerBuilder endpoint) => endpoint.WithMetadata(new TenantRequired(true));
+
+    /// <summary>Marks endpoints of a <see cref="RequireTenant"/> group that only <paramref name="Role"/> may use; anyone else gets 403 <paramref name="Refusal"/>.</summary>
+    public sealed record RoleRequired(string Role, string Refusal);
+
+    /// <summary>
+    /// Narrows a <see cref="RequireTenant"/> group to one role, checked at the door with the tenant: before the body
+    /// is read or anything else of the request is looked at.
+    /// </summary>
+    public static TBuilder RequireRole<TBuilder>(this TBuilder builder, string role, string refusal) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RoleRequired(role, refusal));
 
     /// <summary>
     /// Runs after authorization (so a bad token is a 401 first) and before the endpoint binds its
@@ -39,6 +62,8 @@ public static class TenantFilter
         var (user, error) = await ResolveAsync(http, http.RequestAborted);
         if (error is null && required.Any(r => r.AgentsOnly) && !user!.IsAgent)
             error = ApiError.Forbidden("Only support agents may do this.");
+        if (error is null && http.GetEndpoint()!.Metadata.GetMetadata<RoleRequired>() is { } role && !http.User.IsInRole(role.Role))
+            error = ApiError.Forbidden(role.Refusal);
         if (error is not null)
         {
             await ApiResults.WriteErrorAsync(http, error);

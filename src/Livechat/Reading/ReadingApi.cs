@@ -1,7 +1,7 @@
-using System.Text.Json;
 using Livechat.Api;
 using Livechat.Auth;
 using Livechat.Sessions;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Livechat.Reading;
 
@@ -13,34 +13,24 @@ public static class ReadingApi
         var group = routes.MapGroup("/livechat/sessions/{id}").WithTags("Sessions").RequireTenant();
 
         group.MapPost("/read", ReadAsync)
-            .WithSummary("Move the caller's read marker forward to a message of the session; answers the caller's read state.")
-            .Accepts<ReadRequest>("application/json")
-            .Produces<ApiResponse<ReadState>>()
-            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
-            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
+            .WithSummary("Move the caller's read marker forward to a message of the session; answers the caller's read state.");
         return group;
     }
 
-    private static async Task<IResult> ReadAsync(string id, HttpRequest request, CurrentUser user, ReadMarkers markers, CancellationToken cancellationToken)
+    private static async Task<Results<OkEnvelope<ReadState>, BadRequestError, NotFoundError>> ReadAsync(string id, JsonBody<ReadRequest> body, CurrentUser user,
+        ReadMarkers markers, CancellationToken cancellationToken)
     {
-        if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
-        var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
-        if (error is not null) return ApiResults.Error(error);
-        Guid messageId;
-        using (body)
-        {
-            if (body!.GetString("message_id") is not { } text || !RouteIds.TryParse(text, out messageId))
-                return ApiResults.Error(ApiError.BadRequest("message_id", "message_id is required and must be the UUID of a message of this session."));
-        }
+        if (!RouteIds.TryParse(id, out var sessionId)) return RouteIds.Malformed();
+        if (body.GetString("message_id") is not { } text || !RouteIds.TryParse(text, out var messageId))
+            return ApiError.BadRequest("message_id", "message_id is required and must be the UUID of a message of this session.");
         return await markers.ReadAsync(user, sessionId, messageId, cancellationToken) switch
         {
             ReadOutcome.Done done => ApiResults.Ok(done.State, !done.Moved ? "The read marker already was at or past this message." : "Read marker moved."),
-            ReadOutcome.SessionNotFound => ApiResults.Error(ApiError.NotFound("Session")),
-            ReadOutcome.NotAMessageOfTheSession => ApiResults.Error(ApiError.BadRequest("message_id", "message_id is not a message of this session.")),
+            ReadOutcome.SessionNotFound => ApiError.NotFound("Session"),
+            ReadOutcome.NotAMessageOfTheSession => ApiError.BadRequest("message_id", "message_id is not a message of this session."),
             _ => throw new InvalidOperationException("Unhandled read outcome."),
         };
     }
-
 }
 
 public sealed record ReadRequest(Guid MessageId);

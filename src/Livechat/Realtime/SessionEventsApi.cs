@@ -4,6 +4,7 @@ using Livechat.Api;
 using Livechat.Auth;
 using Livechat.Messages;
 using Livechat.Sessions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Livechat.Realtime;
@@ -23,16 +24,17 @@ public static class SessionEventsApi
         routes.MapGet("/livechat/sessions/{id}/events", StreamAsync)
             .WithTags("Realtime")
             .WithSummary("Server-Sent Events stream of the session's new messages; resume with Last-Event-ID.")
+            // The stream is written by hand, not a typed result: described here. Its refusals are typed.
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .RequireTenant()
             .DisableRequestTimeout();
 
-    private static async Task<IResult> StreamAsync(string id, HttpContext http, CurrentUser user, SessionStore sessions, MessageStore messages,
+    private static async Task<Results<EmptyHttpResult, BadRequestError, NotFoundError, TooManyRequestsError>> StreamAsync(string id, HttpContext http, CurrentUser user, SessionStore sessions, MessageStore messages,
         SessionStreams streams, ConnectionLimits limits, IOptions<RealtimeOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, IHostApplicationLifetime lifetime,
         CancellationToken cancellationToken)
     {
-        if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
-        if (await sessions.FindAsync(user.TenantId, sessionId, cancellationToken) is null) return ApiResults.Error(ApiError.NotFound("Session"));
+        if (!RouteIds.TryParse(id, out var sessionId)) return RouteIds.Malformed();
+        if (await sessions.FindAsync(user.TenantId, sessionId, cancellationToken) is null) return ApiError.NotFound("Session");
 
         var lastEventId = LastEventIdOf(http.Request);
         long? lastSeq = null;
@@ -41,14 +43,14 @@ public static class SessionEventsApi
             if (!RouteIds.TryParse(lastEventId, out var lastId)
                 || (lastSeq = await messages.SeqOfAsync(user.TenantId, sessionId, lastId, cancellationToken)) is null)
             {
-                return ApiResults.Error(ApiError.BadRequest("last_event_id", "Last-Event-ID is not a message of this session."));
+                return ApiError.BadRequest("last_event_id", "Last-Event-ID is not a message of this session.");
             }
         }
 
         if (!limits.TryEnterStream(user))
         {
             http.Response.Headers.RetryAfter = "30";
-            return ApiResults.Error(ApiError.Field(StatusCodes.Status429TooManyRequests, "request", "Too many open event streams for this user: close one first."));
+            return ApiError.TooManyRequests("Too many open event streams for this user: close one first.");
         }
         LivechatMetrics.SseStreams.Inc();
         try
@@ -62,7 +64,7 @@ public static class SessionEventsApi
         }
     }
 
-    private static async Task<IResult> RunStreamAsync(HttpContext http, CurrentUser user, Guid sessionId, long? lastSeq, MessageStore messages,
+    private static async Task<EmptyHttpResult> RunStreamAsync(HttpContext http, CurrentUser user, Guid sessionId, long? lastSeq, MessageStore messages,
         SessionStreams streams, RealtimeOptions options, JsonSerializerOptions wire, IHostApplicationLifetime lifetime)
     {
         var cancellationToken = http.RequestAborted;
@@ -132,7 +134,7 @@ public static class SessionEventsApi
         {
             // Fell behind; see above.
         }
-        return Results.Empty;
+        return TypedResults.Empty;
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Livechat.Api;
 using Livechat.Auth;
 using Livechat.Sessions;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Livechat.Realtime;
 
@@ -15,29 +16,18 @@ public static class TypingApi
         routes.MapPost("/livechat/sessions/{id}/typing", TypingAsync)
             .WithTags("Sessions")
             .RequireTenant()
-            .WithSummary("Say the caller is typing (or stopped) in the session; the others get a typing event. Never stored.")
-            .Accepts<TypingRequest>("application/json")
-            .Produces<ApiResponse<TypingPayload>>(StatusCodes.Status202Accepted)
-            .Produces<ApiResponse<object>>(StatusCodes.Status409Conflict)
-            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
-            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
+            .WithSummary("Say the caller is typing (or stopped) in the session; the others get a typing event. Never stored.");
 
-    private static async Task<IResult> TypingAsync(string id, HttpRequest request, CurrentUser user, SessionStore sessions, TypingIndicators typing,
-        CancellationToken cancellationToken)
+    private static async Task<Results<AcceptedEnvelope<TypingPayload>, BadRequestError, NotFoundError, ConflictError>> TypingAsync(string id,
+        JsonBody<TypingRequest> body, CurrentUser user, SessionStore sessions, TypingIndicators typing, CancellationToken cancellationToken)
     {
-        if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
-        var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
-        if (error is not null) return ApiResults.Error(error);
-        bool isTyping;
-        using (body)
-        {
-            if (!body!.RootElement.TryGetProperty("is_typing", out var value) || value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-                return ApiResults.Error(ApiError.BadRequest("is_typing", "is_typing is required and must be true or false."));
-            isTyping = value.GetBoolean();
-        }
+        if (!RouteIds.TryParse(id, out var sessionId)) return RouteIds.Malformed();
+        if (!body.RootElement.TryGetProperty("is_typing", out var value) || value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            return ApiError.BadRequest("is_typing", "is_typing is required and must be true or false.");
+        var isTyping = value.GetBoolean();
         var session = await sessions.FindAsync(user.TenantId, sessionId, cancellationToken);
-        if (session is null) return ApiResults.Error(ApiError.NotFound("Session"));
-        if (session.Status == SessionStatus.Closed) return ApiResults.Error(ApiError.Conflict("status", TypingIndicators.ClosedSession));
+        if (session is null) return ApiError.NotFound("Session");
+        if (session.Status == SessionStatus.Closed) return ApiError.Conflict("status", TypingIndicators.ClosedSession);
         typing.Report(user.TenantId, sessionId, user.UserId, isTyping);
         return ApiResults.Accepted(new TypingPayload(sessionId, user.UserId, isTyping), "Typing noted.");
     }

@@ -1,5 +1,6 @@
 using Livechat.Api;
 using Livechat.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Livechat.Realtime;
@@ -20,17 +21,18 @@ public static class UserStreamApi
         routes.MapGet(AuthSetup.UserStreamPath, StreamAsync)
             .WithTags("Realtime")
             .WithSummary("Server-Sent Events stream of every event for the caller (its sessions, notifications; for agents the tenant's sessions and presence); resume with Last-Event-ID.")
+            // The stream is written by hand, not a typed result: described here. Its refusal is typed.
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .RequireTenant()
             .DisableRequestTimeout();
 
-    private static async Task<IResult> StreamAsync(HttpContext http, CurrentUser user, LocalDelivery delivery, EventLog log, ConnectionLimits limits,
+    private static async Task<Results<EmptyHttpResult, TooManyRequestsError>> StreamAsync(HttpContext http, CurrentUser user, LocalDelivery delivery, EventLog log, ConnectionLimits limits,
         IOptions<RealtimeOptions> options, IHostApplicationLifetime lifetime)
     {
         if (!limits.TryEnterStream(user))
         {
             http.Response.Headers.RetryAfter = "30";
-            return ApiResults.Error(ApiError.Field(StatusCodes.Status429TooManyRequests, "request", "Too many open event streams for this user: close one first."));
+            return ApiError.TooManyRequests("Too many open event streams for this user: close one first.");
         }
         LivechatMetrics.SseStreams.Inc();
         try
@@ -38,7 +40,7 @@ public static class UserStreamApi
             // Live from here on, before the first byte: nothing after the client sees the stream open is missed.
             var (subscription, upTo) = delivery.OpenUserStream(user);
             using (subscription) await RunAsync(http, user, subscription, upTo, log, options.Value, lifetime);
-            return Results.Empty;
+            return TypedResults.Empty;
         }
         finally
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Livechat.Api;
 using Livechat.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Livechat.Sessions;
 
@@ -11,49 +12,33 @@ public static class SessionsApi
         var group = routes.MapGroup("/livechat/sessions").WithTags("Sessions").RequireTenant();
 
         group.MapPost("/", StartAsync)
-            .WithSummary("Start a chat session: with the named agent, the calling agent, or (a tenant user without agent_id) routed or queued; a tenant user with an open routed session gets it back (200).")
-            .Accepts<StartSessionRequest>("application/json")
-            .Produces<ApiResponse<ChatSession>>(StatusCodes.Status201Created)
-            .Produces<ApiResponse<ChatSession>>(StatusCodes.Status200OK)
-            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest);
+            .WithSummary("Start a chat session: with the named agent, the calling agent, or (a tenant user without agent_id) routed or queued; a tenant user with an open routed session gets it back (200).");
         group.MapGet("/", ListAsync)
-            .WithSummary("The tenant's sessions, newest first, with cursor pagination; status filters OPEN or CLOSED. Each carries the caller's unread_count and its last_message.")
-            .Produces<ApiResponse<ChatSession[]>>();
+            .WithSummary("The tenant's sessions, newest first, with cursor pagination; status filters OPEN or CLOSED. Each carries the caller's unread_count and its last_message.");
         group.MapGet("/{id}", GetAsync)
-            .WithSummary("One session of the tenant, with the caller's unread_count and its last_message.")
-            .Produces<ApiResponse<ChatSession>>()
-            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
+            .WithSummary("One session of the tenant, with the caller's unread_count and its last_message.");
         group.MapPatch("/{id}", UpdateAsync)
             .WithSummary("Close a session ({\"status\":\"CLOSED\"}); closing twice is fine, reopening is refused.")
-            .Accepts<UpdateSessionRequest>("application/json")
-            .Produces<ApiResponse<ChatSession>>()
-            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
-            .Produces<ApiResponse<object>>(StatusCodes.Status403Forbidden)
-            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound)
             .AgentsOnly();
         return group;
     }
 
-    private static async Task<IResult> StartAsync(HttpRequest request, CurrentUser user, SessionStore sessions, CancellationToken cancellationToken)
+    private static async Task<Results<CreatedEnvelope<ChatSession>, OkEnvelope<ChatSession>, BadRequestError, EmptyHttpResult>> StartAsync(
+        JsonBody<StartSessionRequest> body, HttpRequest request, CurrentUser user, SessionStore sessions, CancellationToken cancellationToken)
     {
-        var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
-        if (error is not null) return ApiResults.Error(error);
         long? agentId = null;
-        using (body)
+        if (!body.RootElement.TryGetProperty("agent_id", out var agent) || agent.ValueKind == JsonValueKind.Null)
         {
-            if (!body!.RootElement.TryGetProperty("agent_id", out var agent) || agent.ValueKind == JsonValueKind.Null)
-            {
-                // An agent without agent_id starts a session for itself; a tenant user's start is routed (contract 10).
-                if (user.IsAgent) agentId = user.UserId;
-            }
-            else if (agent.ValueKind != JsonValueKind.Number || !agent.TryGetInt64(out var named) || named <= 0)
-            {
-                return ApiResults.Error(ApiError.BadRequest("agent_id", "agent_id must be a positive integer."));
-            }
-            else
-            {
-                agentId = named;
-            }
+            // An agent without agent_id starts a session for itself; a tenant user's start is routed (contract 10).
+            if (user.IsAgent) agentId = user.UserId;
+        }
+        else if (agent.ValueKind != JsonValueKind.Number || !agent.TryGetInt64(out var named) || named <= 0)
+        {
+            return ApiError.BadRequest("agent_id", "agent_id must be a positive integer.");
+        }
+        else
+        {
+            agentId = named;
         }
 
         var written = await sessions.StartAsync(user, agentId, Idempotency.ClaimOf(request), cancellationToken);
@@ -66,58 +51,56 @@ public static class SessionsApi
             StartOutcome.AlreadyOpen { Session.QueuePosition: { } waiting } open =>
                 ApiResults.Ok(open.Session, $"You already have an open chat: it waits in the queue at position {waiting}."),
             StartOutcome.AlreadyOpen open => ApiResults.Ok(open.Session, "You already have an open chat: here it is."),
-            StartOutcome.UnknownAgent => ApiResults.Error(ApiError.BadRequest("agent_id", $"User {agentId} is not a known support agent of this tenant.")),
-            StartOutcome.AgentUnavailable { AgentId: null } unavailable => ApiResults.Error(
-                ApiError.BadRequest("agent_id", "No support agent is online: a support ticket was opened instead.") with { TicketId = unavailable.TicketId }),
-            StartOutcome.AgentUnavailable unavailable => ApiResults.Error(
+            StartOutcome.UnknownAgent => ApiError.BadRequest("agent_id", $"User {agentId} is not a known support agent of this tenant."),
+            StartOutcome.AgentUnavailable { AgentId: null } unavailable =>
+                ApiError.BadRequest("agent_id", "No support agent is online: a support ticket was opened instead.") with { TicketId = unavailable.TicketId },
+            StartOutcome.AgentUnavailable unavailable =>
                 ApiError.BadRequest("agent_id", $"Agent {agentId} is {unavailable.Presence.ToLowerInvariant()}: a support ticket was opened instead.")
-                    with { TicketId = unavailable.TicketId }),
-            StartOutcome.AtCapacity full => ApiResults.Error(
+                    with { TicketId = unavailable.TicketId },
+            StartOutcome.AtCapacity full =>
                 ApiError.BadRequest("agent_id", $"Agent {agentId} is at capacity (its maximum of open sessions): close one, or raise max_sessions.")
-                    with { SessionId = full.SessionId }),
+                    with { SessionId = full.SessionId },
             _ => throw new InvalidOperationException("Unhandled start outcome."),
         };
     }
 
-    private static async Task<IResult> ListAsync(HttpRequest request, CurrentUser user, SessionStore sessions, CancellationToken cancellationToken)
+    private static async Task<Results<OkEnvelope<IReadOnlyList<ChatSession>>, BadRequestError>> ListAsync(HttpRequest request, CurrentUser user, SessionStore sessions,
+        CancellationToken cancellationToken)
     {
         var status = request.Query["status"].ToString();
         if (status.Length > 0 && status is not (SessionStatus.Open or SessionStatus.Closed))
-            return ApiResults.Error(ApiError.BadRequest("status", "status must be OPEN or CLOSED."));
+            return ApiError.BadRequest("status", "status must be OPEN or CLOSED.");
         var (page, error) = PageRequest.Parse(request, defaultLimit: 20);
-        if (error is not null) return ApiResults.Error(error);
+        if (error is not null) return error;
         var result = await sessions.ListAsync(user, status.Length > 0 ? status : null, page!, cancellationToken);
-        return result is null ? ApiResults.Error(ApiError.BadRequest("cursor", "cursor is not a session of this tenant.")) : ApiResults.Page(result);
+        return result is null ? ApiError.BadRequest("cursor", "cursor is not a session of this tenant.") : ApiResults.Page(result);
     }
 
-    private static async Task<IResult> GetAsync(string id, CurrentUser user, SessionStore sessions, CancellationToken cancellationToken)
+    private static async Task<Results<OkEnvelope<ChatSession>, BadRequestError, NotFoundError>> GetAsync(string id, CurrentUser user, SessionStore sessions,
+        CancellationToken cancellationToken)
     {
-        if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
+        if (!RouteIds.TryParse(id, out var sessionId)) return RouteIds.Malformed();
         var session = await sessions.FindForAsync(user, sessionId, cancellationToken);
-        return session is null ? ApiResults.Error(ApiError.NotFound("Session")) : ApiResults.Ok(session);
+        return session is null ? ApiError.NotFound("Session") : ApiResults.Ok(session);
     }
 
-    private static async Task<IResult> UpdateAsync(string id, HttpRequest request, CurrentUser user, SessionStore sessions, CancellationToken cancellationToken)
+    private static async Task<Results<OkEnvelope<ChatSession>, BadRequestError, NotFoundError>> UpdateAsync(string id, JsonBody<UpdateSessionRequest> body,
+        CurrentUser user, SessionStore sessions, CancellationToken cancellationToken)
     {
-        if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
-        var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
-        if (error is not null) return ApiResults.Error(error);
-        using (body)
+        if (!RouteIds.TryParse(id, out var sessionId)) return RouteIds.Malformed();
+        var wanted = body.GetString("status");
+        if (wanted is not (SessionStatus.Open or SessionStatus.Closed))
+            return ApiError.BadRequest("status", "status must be CLOSED (or OPEN for a session that is open).");
+        if (wanted == SessionStatus.Open)
         {
-            var wanted = body!.GetString("status");
-            if (wanted is not (SessionStatus.Open or SessionStatus.Closed))
-                return ApiResults.Error(ApiError.BadRequest("status", "status must be CLOSED (or OPEN for a session that is open)."));
-            if (wanted == SessionStatus.Open)
-            {
-                var current = await sessions.FindAsync(user.TenantId, sessionId, cancellationToken);
-                if (current is null) return ApiResults.Error(ApiError.NotFound("Session"));
-                return current.Status == SessionStatus.Open
-                    ? ApiResults.Ok(current, "The session is open.")
-                    : ApiResults.Error(ApiError.BadRequest("status", "A closed session cannot be reopened: start a new one."));
-            }
-            var closed = await sessions.CloseAsync(user.TenantId, sessionId, cancellationToken);
-            if (closed is null) return ApiResults.Error(ApiError.NotFound("Session"));
-            return closed.Value.Changed ? ApiResults.Ok(closed.Value.Session, "Session closed.") : ApiResults.Ok(closed.Value.Session, "The session was already closed.");
+            var current = await sessions.FindAsync(user.TenantId, sessionId, cancellationToken);
+            if (current is null) return ApiError.NotFound("Session");
+            return current.Status == SessionStatus.Open
+                ? ApiResults.Ok(current, "The session is open.")
+                : ApiError.BadRequest("status", "A closed session cannot be reopened: start a new one.");
         }
+        var closed = await sessions.CloseAsync(user.TenantId, sessionId, cancellationToken);
+        if (closed is null) return ApiError.NotFound("Session");
+        return ApiResults.Ok(closed.Value.Session, closed.Value.Changed ? "Session closed." : "The session was already closed.");
     }
 }

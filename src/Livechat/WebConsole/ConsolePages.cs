@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Livechat.Api;
 using Livechat.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 
@@ -95,36 +96,27 @@ public static class ConsolePages
     {
         var group = routes.MapGroup("/dev/token").WithTags("Development").DisableRateLimiting();
         group.MapGet("/", () => ApiResults.Ok(new DevTokenForm([Roles.SupportAgent, "TENANT_ADMIN", "TENANT_USER"]), "Development: POST here to mint a token."))
-            .WithSummary("Development only: tells the sign-in page that it may mint tokens.")
-            .Produces<ApiResponse<DevTokenForm>>();
-        group.MapPost("/", MintAsync)
-            .WithSummary("Development only: mint a token for a user id, a role and a tenant.")
-            .Accepts<DevTokenRequest>("application/json")
-            .Produces<ApiResponse<DevToken>>(StatusCodes.Status201Created)
-            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest);
+            .WithSummary("Development only: tells the sign-in page that it may mint tokens.");
+        group.MapPost("/", Mint)
+            .WithSummary("Development only: mint a token for a user id, a role and a tenant.");
         return routes;
     }
 
-    private static async Task<IResult> MintAsync(HttpRequest request, IOptions<AuthOptions> auth, TimeProvider time, CancellationToken cancellationToken)
+    private static Results<CreatedEnvelope<DevToken>, BadRequestError, ConflictError> Mint(JsonBody<DevTokenRequest> body, IOptions<AuthOptions> auth, TimeProvider time)
     {
-        var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
-        if (error is not null) return ApiResults.Error(error);
-        using (body)
-        {
-            var root = body!.RootElement;
-            if (PositiveInteger(root, "user_id") is not { } userId)
-                return ApiResults.Error(ApiError.BadRequest("user_id", "user_id must be a positive integer."));
-            if (PositiveInteger(root, "tenant_id") is not { } tenantId)
-                return ApiResults.Error(ApiError.BadRequest("tenant_id", "tenant_id must be a positive integer."));
-            if (body.GetString("role") is not { } role || role.Length is 0 or > 64 || !role.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
-                return ApiResults.Error(ApiError.BadRequest("role", "role must be a role name such as SUPPORT_AGENT or TENANT_ADMIN."));
-            if (string.IsNullOrEmpty(auth.Value.SigningKey))
-                return ApiResults.Error(ApiError.Field(StatusCodes.Status409Conflict, "request", "This service validates tokens of an OpenID Connect authority: it cannot mint any."));
-            var lifetime = TimeSpan.FromHours(12);
-            var now = time.GetUtcNow();
-            var token = TokenIssuer.Issue(auth.Value, userId, [tenantId], [role], lifetime, now);
-            return ApiResults.Created(new DevToken(token, userId, tenantId, role, now + lifetime), "Development token minted.");
-        }
+        var root = body.RootElement;
+        if (PositiveInteger(root, "user_id") is not { } userId)
+            return ApiError.BadRequest("user_id", "user_id must be a positive integer.");
+        if (PositiveInteger(root, "tenant_id") is not { } tenantId)
+            return ApiError.BadRequest("tenant_id", "tenant_id must be a positive integer.");
+        if (body.GetString("role") is not { } role || role.Length is 0 or > 64 || !role.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            return ApiError.BadRequest("role", "role must be a role name such as SUPPORT_AGENT or TENANT_ADMIN.");
+        if (string.IsNullOrEmpty(auth.Value.SigningKey))
+            return ApiError.Conflict("request", "This service validates tokens of an OpenID Connect authority: it cannot mint any.");
+        var lifetime = TimeSpan.FromHours(12);
+        var now = time.GetUtcNow();
+        var token = TokenIssuer.Issue(auth.Value, userId, [tenantId], [role], lifetime, now);
+        return ApiResults.Created(new DevToken(token, userId, tenantId, role, now + lifetime), "Development token minted.");
     }
 
     private static long? PositiveInteger(JsonElement root, string property)

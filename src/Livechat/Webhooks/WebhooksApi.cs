@@ -2,6 +2,7 @@ using System.Text.Json;
 using Livechat.Api;
 using Livechat.Auth;
 using Livechat.Changes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Livechat.Webhooks;
@@ -14,144 +15,107 @@ public static class WebhooksApi
     public static RouteGroupBuilder MapWebhooks(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/webhooks").WithTags("Webhooks").RequireTenant()
-            .AddEndpointFilter(async (context, next) => context.HttpContext.User.IsInRole(Roles.SupportAdmin)
-                ? await next(context)
-                : ApiResults.Error(ApiError.Forbidden("Only a SUPPORT_ADMIN of the tenant may manage webhooks.")));
+            .RequireRole(Roles.SupportAdmin, "Only a SUPPORT_ADMIN of the tenant may manage webhooks.");
 
         group.MapPost("/", CreateAsync)
-            .WithSummary("Create a webhook; the answer alone carries its signing secret.")
-            .Accepts<CreateWebhookRequest>("application/json")
-            .Produces<ApiResponse<Webhook>>(StatusCodes.Status201Created)
-            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
-            .Produces<ApiResponse<object>>(StatusCodes.Status409Conflict);
+            .WithSummary("Create a webhook; the answer alone carries its signing secret.");
         group.MapGet("/", ListAsync)
-            .WithSummary("The tenant's webhooks, oldest first.")
-            .Produces<ApiResponse<Webhook[]>>();
+            .WithSummary("The tenant's webhooks, oldest first.");
         group.MapGet("/{id}", GetAsync)
-            .WithSummary("One webhook of the tenant.")
-            .Produces<ApiResponse<Webhook>>()
-            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
+            .WithSummary("One webhook of the tenant.");
         group.MapPatch("/{id}", UpdateAsync)
-            .WithSummary("Change url, events, description and/or enabled.")
-            .Accepts<UpdateWebhookRequest>("application/json")
-            .Produces<ApiResponse<Webhook>>()
-            .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
-            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
+            .WithSummary("Change url, events, description and/or enabled.");
         group.MapDelete("/{id}", DeleteAsync)
-            .WithSummary("Delete a webhook and its delivery log.")
-            .Produces(StatusCodes.Status204NoContent)
-            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
+            .WithSummary("Delete a webhook and its delivery log.");
         group.MapPost("/{id}/rotate-secret", RotateAsync)
-            .WithSummary("A new signing secret; the previous one keeps signing beside it for 24 h.")
-            .Produces<ApiResponse<Webhook>>(StatusCodes.Status201Created)
-            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
+            .WithSummary("A new signing secret; the previous one keeps signing beside it for 24 h.");
         group.MapPost("/{id}/ping", PingAsync)
-            .WithSummary("Queue a webhook.ping event to this webhook.")
-            .Produces<ApiResponse<PingQueued>>(StatusCodes.Status202Accepted)
-            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound)
-            .Produces<ApiResponse<object>>(StatusCodes.Status409Conflict);
+            .WithSummary("Queue a webhook.ping event to this webhook.");
         group.MapGet("/{id}/deliveries", DeliveriesAsync)
-            .WithSummary("The webhook's deliveries, newest first, with cursor pagination.")
-            .Produces<ApiResponse<WebhookDelivery[]>>()
-            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
+            .WithSummary("The webhook's deliveries, newest first, with cursor pagination.");
         group.MapPost("/{id}/deliveries/{deliveryId}/redeliver", RedeliverAsync)
-            .WithSummary("Send a finished delivery's event again (same event id) as a new delivery.")
-            .Produces<ApiResponse<WebhookDelivery>>(StatusCodes.Status202Accepted)
-            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound)
-            .Produces<ApiResponse<object>>(StatusCodes.Status409Conflict);
+            .WithSummary("Send a finished delivery's event again (same event id) as a new delivery.");
         return group;
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, CurrentUser user, WebhookStore webhooks, WebhookCatalogue catalogue,
-        IOptions<WebhookOptions> options, CancellationToken cancellationToken)
+    private static async Task<Results<CreatedEnvelope<Webhook>, BadRequestError, ConflictError, EmptyHttpResult>> CreateAsync(JsonBody<CreateWebhookRequest> body,
+        HttpRequest request, CurrentUser user, WebhookStore webhooks, WebhookCatalogue catalogue, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
     {
-        var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
-        if (error is not null) return ApiResults.Error(error);
-        string url;
-        IReadOnlyList<string> events;
+        var root = body.RootElement;
+        if (body.GetString("url") is not { } url) return ApiError.BadRequest("url", "url is required: an absolute http or https URL.");
+        if (!root.TryGetProperty("events", out var eventsValue)) return ApiError.BadRequest("events", catalogue.Rule);
+        if (ParseEvents(eventsValue, catalogue) is not { } events) return ApiError.BadRequest("events", catalogue.Rule);
         string? description = null;
-        using (body)
-        {
-            var root = body!.RootElement;
-            if (body.GetString("url") is not { } givenUrl) return ApiResults.Error(ApiError.BadRequest("url", "url is required: an absolute http or https URL."));
-            url = givenUrl;
-            if (!root.TryGetProperty("events", out var eventsValue)) return ApiResults.Error(ApiError.BadRequest("events", catalogue.Rule));
-            if (ParseEvents(eventsValue, catalogue) is not { } parsed) return ApiResults.Error(ApiError.BadRequest("events", catalogue.Rule));
-            events = parsed;
-            if (root.TryGetProperty("description", out var descriptionValue) && !TryParseDescription(descriptionValue, out description))
-                return ApiResults.Error(ApiError.BadRequest("description", DescriptionRule));
-        }
+        if (root.TryGetProperty("description", out var descriptionValue) && !TryParseDescription(descriptionValue, out description))
+            return ApiError.BadRequest("description", DescriptionRule);
         if (await NetworkGuard.ProblemAsync(url, options.Value.AllowPrivateNetworks, cancellationToken) is { } problem)
-            return ApiResults.Error(ApiError.BadRequest("url", problem));
+            return ApiError.BadRequest("url", problem);
         var max = options.Value.MaxPerTenant;
         return await webhooks.CreateAsync(user.TenantId, url, events, description, max, Idempotency.ClaimOf(request), cancellationToken) switch
         {
             Written<Webhook?>.Done { Outcome: { } webhook } => ApiResults.Created(webhook, "Webhook created. Store its secret now: it is not shown again."),
-            Written<Webhook?>.Done => ApiResults.Error(ApiError.Conflict("url", $"The tenant has {max} webhooks, the most it may have: delete one first.")),
+            Written<Webhook?>.Done => ApiError.Conflict("url", $"The tenant has {max} webhooks, the most it may have: delete one first."),
             _ => Idempotency.AnsweredFromRecord,
         };
     }
 
-    private static async Task<IResult> ListAsync(CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken) =>
+    private static async Task<OkEnvelope<IReadOnlyList<Webhook>>> ListAsync(CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken) =>
         ApiResults.Ok<IReadOnlyList<Webhook>>(await webhooks.ListAsync(user.TenantId, cancellationToken));
 
-    private static async Task<IResult> GetAsync(string id, CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken)
+    private static async Task<Results<OkEnvelope<Webhook>, BadRequestError, NotFoundError>> GetAsync(string id, CurrentUser user, WebhookStore webhooks,
+        CancellationToken cancellationToken)
     {
-        if (!RouteIds.TryParse(id, out var webhookId)) return ApiResults.Error(RouteIds.Malformed());
+        if (!RouteIds.TryParse(id, out var webhookId)) return RouteIds.Malformed();
         return await webhooks.FindAsync(user.TenantId, webhookId, cancellationToken) is { } webhook ? ApiResults.Ok(webhook) : NotFound();
     }
 
-    private static async Task<IResult> UpdateAsync(string id, HttpRequest request, CurrentUser user, WebhookStore webhooks, WebhookCatalogue catalogue,
-        IOptions<WebhookOptions> options, CancellationToken cancellationToken)
+    private static async Task<Results<OkEnvelope<Webhook>, BadRequestError, NotFoundError>> UpdateAsync(string id, JsonBody<UpdateWebhookRequest> body,
+        CurrentUser user, WebhookStore webhooks, WebhookCatalogue catalogue, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
     {
-        if (!RouteIds.TryParse(id, out var webhookId)) return ApiResults.Error(RouteIds.Malformed());
-        var (body, error) = await JsonBody.ReadObjectAsync(request, cancellationToken);
-        if (error is not null) return ApiResults.Error(error);
+        if (!RouteIds.TryParse(id, out var webhookId)) return RouteIds.Malformed();
         string? url = null;
         IReadOnlyList<string>? events = null;
         string? description = null;
-        bool setDescription;
         bool? enabled = null;
-        using (body)
+        var root = body.RootElement;
+        if (root.TryGetProperty("url", out _))
         {
-            var root = body!.RootElement;
-            if (root.TryGetProperty("url", out _))
-            {
-                url = body.GetString("url");
-                if (url is null) return ApiResults.Error(ApiError.BadRequest("url", "url must be an absolute http or https URL."));
-            }
-            if (root.TryGetProperty("events", out var eventsValue))
-            {
-                events = ParseEvents(eventsValue, catalogue);
-                if (events is null) return ApiResults.Error(ApiError.BadRequest("events", catalogue.Rule));
-            }
-            setDescription = root.TryGetProperty("description", out var descriptionValue);
-            if (setDescription && !TryParseDescription(descriptionValue, out description))
-                return ApiResults.Error(ApiError.BadRequest("description", DescriptionRule));
-            if (root.TryGetProperty("enabled", out var enabledValue))
-            {
-                if (enabledValue.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-                    return ApiResults.Error(ApiError.BadRequest("enabled", "enabled must be true or false."));
-                enabled = enabledValue.GetBoolean();
-            }
+            url = body.GetString("url");
+            if (url is null) return ApiError.BadRequest("url", "url must be an absolute http or https URL.");
+        }
+        if (root.TryGetProperty("events", out var eventsValue))
+        {
+            events = ParseEvents(eventsValue, catalogue);
+            if (events is null) return ApiError.BadRequest("events", catalogue.Rule);
+        }
+        var setDescription = root.TryGetProperty("description", out var descriptionValue);
+        if (setDescription && !TryParseDescription(descriptionValue, out description))
+            return ApiError.BadRequest("description", DescriptionRule);
+        if (root.TryGetProperty("enabled", out var enabledValue))
+        {
+            if (enabledValue.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                return ApiError.BadRequest("enabled", "enabled must be true or false.");
+            enabled = enabledValue.GetBoolean();
         }
         if (url is null && events is null && !setDescription && enabled is null)
-            return ApiResults.Error(ApiError.BadRequest("body", "Send url, events, description and/or enabled."));
+            return ApiError.BadRequest("body", "Send url, events, description and/or enabled.");
         if (url is not null && await NetworkGuard.ProblemAsync(url, options.Value.AllowPrivateNetworks, cancellationToken) is { } problem)
-            return ApiResults.Error(ApiError.BadRequest("url", problem));
+            return ApiError.BadRequest("url", problem);
         var updated = await webhooks.UpdateAsync(user.TenantId, webhookId, url, events, setDescription, description, enabled, cancellationToken);
         return updated is null ? NotFound() : ApiResults.Ok(updated, "Webhook updated.");
     }
 
-    private static async Task<IResult> DeleteAsync(string id, CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, BadRequestError, NotFoundError>> DeleteAsync(string id, CurrentUser user, WebhookStore webhooks,
+        CancellationToken cancellationToken)
     {
-        if (!RouteIds.TryParse(id, out var webhookId)) return ApiResults.Error(RouteIds.Malformed());
-        return await webhooks.DeleteAsync(user.TenantId, webhookId, cancellationToken) ? Results.NoContent() : NotFound();
+        if (!RouteIds.TryParse(id, out var webhookId)) return RouteIds.Malformed();
+        return await webhooks.DeleteAsync(user.TenantId, webhookId, cancellationToken) ? TypedResults.NoContent() : NotFound();
     }
 
-    private static async Task<IResult> RotateAsync(string id, HttpRequest request, CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken)
+    private static async Task<Results<CreatedEnvelope<Webhook>, BadRequestError, NotFoundError, EmptyHttpResult>> RotateAsync(string id, HttpRequest request,
+        CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken)
     {
-        if (!RouteIds.TryParse(id, out var webhookId)) return ApiResults.Error(RouteIds.Malformed());
+        if (!RouteIds.TryParse(id, out var webhookId)) return RouteIds.Malformed();
         return await webhooks.RotateSecretAsync(user.TenantId, webhookId, Idempotency.ClaimOf(request), cancellationToken) switch
         {
             Written<Webhook?>.Done { Outcome: { } rotated } => ApiResults.Created(rotated, "New secret created; the previous one signs beside it for 24 hours."),
@@ -160,42 +124,45 @@ public static class WebhooksApi
         };
     }
 
-    private static async Task<IResult> PingAsync(string id, HttpRequest request, CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken)
+    private static async Task<Results<AcceptedEnvelope<PingQueued>, BadRequestError, NotFoundError, ConflictError, EmptyHttpResult>> PingAsync(string id,
+        HttpRequest request, CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken)
     {
-        if (!RouteIds.TryParse(id, out var webhookId)) return ApiResults.Error(RouteIds.Malformed());
+        if (!RouteIds.TryParse(id, out var webhookId)) return RouteIds.Malformed();
         var webhook = await webhooks.FindAsync(user.TenantId, webhookId, cancellationToken);
         if (webhook is null) return NotFound();
-        if (!webhook.Enabled) return ApiResults.Error(ApiError.Conflict("enabled", "The webhook is disabled: enable it first."));
+        if (!webhook.Enabled) return ApiError.Conflict("enabled", "The webhook is disabled: enable it first.");
         return await webhooks.PingAsync(user.TenantId, webhookId, Idempotency.ClaimOf(request), cancellationToken) switch
         {
-            Written<Guid?>.Done { Outcome: { } queued } => Accepted(new PingQueued(queued), "Ping queued."),
+            Written<Guid?>.Done { Outcome: { } queued } => ApiResults.Accepted(new PingQueued(queued), "Ping queued."),
             Written<Guid?>.Done => NotFound(), // deleted meanwhile
             _ => Idempotency.AnsweredFromRecord,
         };
     }
 
-    private static async Task<IResult> DeliveriesAsync(string id, HttpRequest request, CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken)
+    private static async Task<Results<OkEnvelope<IReadOnlyList<WebhookDelivery>>, BadRequestError, NotFoundError>> DeliveriesAsync(string id, HttpRequest request,
+        CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken)
     {
-        if (!RouteIds.TryParse(id, out var webhookId)) return ApiResults.Error(RouteIds.Malformed());
+        if (!RouteIds.TryParse(id, out var webhookId)) return RouteIds.Malformed();
         var (page, error) = PageRequest.Parse(request, defaultLimit: 20);
-        if (error is not null) return ApiResults.Error(error);
+        if (error is not null) return error;
         if (await webhooks.FindAsync(user.TenantId, webhookId, cancellationToken) is null) return NotFound();
         var result = await webhooks.DeliveriesAsync(user.TenantId, webhookId, page!, cancellationToken);
-        return result is null ? ApiResults.Error(ApiError.BadRequest("cursor", "cursor is not a delivery of this webhook.")) : ApiResults.Page(result);
+        return result is null ? ApiError.BadRequest("cursor", "cursor is not a delivery of this webhook.") : ApiResults.Page(result);
     }
 
-    private static async Task<IResult> RedeliverAsync(string id, string deliveryId, HttpRequest request, CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken)
+    private static async Task<Results<AcceptedEnvelope<WebhookDelivery>, BadRequestError, NotFoundError, ConflictError, EmptyHttpResult>> RedeliverAsync(string id,
+        string deliveryId, HttpRequest request, CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken)
     {
-        if (!RouteIds.TryParse(id, out var webhookId)) return ApiResults.Error(RouteIds.Malformed());
-        if (!RouteIds.TryParse(deliveryId, out var delivery)) return ApiResults.Error(RouteIds.Malformed("delivery_id"));
+        if (!RouteIds.TryParse(id, out var webhookId)) return RouteIds.Malformed();
+        if (!RouteIds.TryParse(deliveryId, out var delivery)) return RouteIds.Malformed("delivery_id");
         if ((await webhooks.RedeliverAsync(user.TenantId, webhookId, delivery, Idempotency.ClaimOf(request), cancellationToken)).OutcomeOrNull() is not { } outcome)
             return Idempotency.AnsweredFromRecord;
         return outcome switch
         {
-            RedeliverOutcome.Queued queued => Accepted(queued.Delivery, "Redelivery queued."),
-            RedeliverOutcome.NotFound => ApiResults.Error(ApiError.NotFound("Delivery")),
-            RedeliverOutcome.StillPending => ApiResults.Error(ApiError.Conflict("status", "The delivery is still pending: it is being retried.")),
-            RedeliverOutcome.Disabled => ApiResults.Error(ApiError.Conflict("enabled", "The webhook is disabled: enable it first.")),
+            RedeliverOutcome.Queued queued => ApiResults.Accepted(queued.Delivery, "Redelivery queued."),
+            RedeliverOutcome.NotFound => ApiError.NotFound("Delivery"),
+            RedeliverOutcome.StillPending => ApiError.Conflict("status", "The delivery is still pending: it is being retried."),
+            RedeliverOutcome.Disabled => ApiError.Conflict("enabled", "The webhook is disabled: enable it first."),
             _ => throw new InvalidOperationException("Unhandled redeliver outcome."),
         };
     }
@@ -227,17 +194,7 @@ public static class WebhooksApi
         return description!.Length <= MaxDescription;
     }
 
-    private static IResult NotFound() => ApiResults.Error(ApiError.NotFound("Webhook"));
-
-    private static AcceptedEnvelope<T> Accepted<T>(T data, string message) => new(data, message);
-
-    /// <summary>202 in the envelope (the shared results have no 202 yet).</summary>
-    private sealed class AcceptedEnvelope<T>(T data, string message) : IResult, IStatusCodeHttpResult
-    {
-        public int? StatusCode => StatusCodes.Status202Accepted;
-
-        public Task ExecuteAsync(HttpContext httpContext) => ApiResults.WriteAsync(httpContext, StatusCodes.Status202Accepted, message, data, null, null);
-    }
+    private static NotFoundError NotFound() => ApiError.NotFound("Webhook");
 }
 
 /// <summary>The answer to a ping: the event that was queued.</summary>

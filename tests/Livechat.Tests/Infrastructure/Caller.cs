@@ -76,6 +76,8 @@ public sealed class Reply
 
     public static async Task<Reply> ReadAsync(HttpResponseMessage response)
     {
+        if (response.Headers.TryGetValues(OpenApiStatuses.Header, out var undocumented))
+            throw new Xunit.Sdk.XunitException(undocumented.First());
         var text = await response.Content.ReadAsStringAsync();
         JsonElement body;
         try

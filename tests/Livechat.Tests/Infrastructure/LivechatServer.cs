@@ -5,6 +5,7 @@ using Livechat.Auth;
 using Livechat.Data;
 using Livechat.Tenants;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
@@ -91,6 +92,9 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
 
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>Holds this server's answers to its OpenAPI document (see <see cref="OpenApiStatuses"/>).</summary>
+    public OpenApiStatuses Statuses { get; } = new();
+
     public Uri BaseAddress { get; private set; } = null!;
 
     public IServiceProvider Services => app!.Services;
@@ -121,6 +125,7 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.AddProvider(Logs);
+            builder.Services.AddSingleton<IStartupFilter>(Statuses);
             ConfigureServices?.Invoke(builder.Services);
         });
         await app.StartAsync();
@@ -129,6 +134,7 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
         // A stream closed before its end closes its connection at once, as a browser's does; the default drains it
         // for up to 2 s to reuse the connection, and the service would count the stream as open meanwhile.
         Http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = BaseAddress };
+        await Statuses.LoadAsync(Http, Environment);
     }
 
     public async Task StopAsync()
@@ -145,10 +151,16 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
     public virtual async Task DisposeAsync()
     {
         await StopAsync();
-        if (!ownsStorage) return;
-        if (postgresDatabase is not null) await PostgresCluster.Instance.DropDatabaseAsync(postgresDatabase);
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
+        if (ownsStorage)
+        {
+            if (postgresDatabase is not null) await PostgresCluster.Instance.DropDatabaseAsync(postgresDatabase);
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
+        }
+        // Answers no Reply read (streams, browsers, Node clients) are held to the document here, at the end.
+        var undocumented = new List<string>();
+        while (Statuses.Undocumented.TryDequeue(out var problem)) undocumented.Add(problem);
+        if (undocumented.Count > 0) throw new Xunit.Sdk.XunitException("Statuses the OpenAPI document does not list:\n" + string.Join("\n", undocumented.Distinct()));
     }
 
     async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();

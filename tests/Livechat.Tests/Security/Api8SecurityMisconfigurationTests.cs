@@ -194,14 +194,21 @@ public sealed class Api8SecurityMisconfigurationTests(SqliteServer server) : ICl
     };
 
     /// <summary>
-    /// The app's own endpoints that read a body: those whose metadata says they accept one (<c>.Accepts&lt;T&gt;</c>),
-    /// found in its <see cref="Microsoft.AspNetCore.Routing.EndpointDataSource"/>, so a new one is covered without editing the test.
+    /// The app's own endpoints that read a body: those whose metadata says they accept one, found in its
+    /// <see cref="Microsoft.AspNetCore.Routing.EndpointDataSource"/>, so a new one is covered without editing the test. They
+    /// are exactly the handlers that take a <c>JsonBody&lt;T&gt;</c>, the one reader of bodies, which says so.
     /// </summary>
-    private List<(HttpMethod Method, Microsoft.AspNetCore.Routing.Patterns.RoutePattern Pattern)> EndpointsThatReadABody() =>
-        [.. server.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
-            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
-            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is { ContentTypes.Count: > 0 })
-            .SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IHttpMethodMetadata>()?.HttpMethods ?? []).Select(m => (new HttpMethod(m), e.RoutePattern)))];
+    private List<(HttpMethod Method, Microsoft.AspNetCore.Routing.Patterns.RoutePattern Pattern)> EndpointsThatReadABody()
+    {
+        var endpoints = server.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>().ToList();
+        var accepting = endpoints.Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is { ContentTypes.Count: > 0 }).ToList();
+        var takingABody = endpoints.Where(e => e.Metadata.GetMetadata<System.Reflection.MethodInfo>()?.GetParameters()
+            .Any(p => p.ParameterType.IsGenericType && p.ParameterType.GetGenericTypeDefinition() == typeof(Livechat.Api.JsonBody<>)) == true).ToList();
+        Assert.Equal(takingABody.Select(e => e.DisplayName).Order(), accepting.Select(e => e.DisplayName).Order());
+        return [.. accepting.SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IHttpMethodMetadata>()?.HttpMethods ?? [])
+            .Select(m => (new HttpMethod(m), e.RoutePattern)))];
+    }
 
     /// <summary>Every table of the SQLite database, row by row: what "nothing was stored" compares.</summary>
     private async Task<List<string>> StoredAsync()

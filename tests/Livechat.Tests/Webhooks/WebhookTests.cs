@@ -127,6 +127,9 @@ public abstract class WebhookTests(WebhookServer server)
             (await caller.PostAsync($"/webhooks/{id}/ping", null)).AssertError(HttpStatusCode.Forbidden, "request");
             (await caller.GetAsync($"/webhooks/{id}/deliveries")).AssertError(HttpStatusCode.Forbidden, "request");
             (await caller.PostAsync($"/webhooks/{id}/deliveries/{delivery}/redeliver", null)).AssertError(HttpStatusCode.Forbidden, "request");
+            // The role is checked before the body is read: malformed JSON is still a 403, not a 400.
+            (await caller.PatchAsync($"/webhooks/{id}", "{\"enabled\":")).AssertError(HttpStatusCode.Forbidden, "request");
+            (await caller.PostAsync("/webhooks", "[1,2]")).AssertError(HttpStatusCode.Forbidden, "request");
         }
         // An admin of another tenant is an admin, but not of this tenant: its token does not grant it.
         var stranger = new Caller(server, LivechatServer.NewUserId(), await server.NewTenantAsync(), ["SUPPORT_ADMIN"]);
