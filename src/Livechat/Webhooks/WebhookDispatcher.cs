@@ -223,24 +223,28 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
         }
     }
 
-    /// <summary>One attempt; null when the service is stopping (the delivery is left to its lease).</summary>
+    /// <summary>
+    /// One attempt; null when the service is stopping (the caller gives the claim back). Whatever else goes
+    /// wrong is an outcome to record: an attempt that ended in an exception and was not recorded would keep its
+    /// claim for the whole lease, holding one of its webhook's and its tenant's slots, and be claimed, and fail,
+    /// again after each lease (issue 12).
+    /// </summary>
     private async Task<AttemptResult?> SendAsync(ClaimedDelivery delivery, CancellationToken stoppingToken)
     {
         var attempt = delivery.AttemptsMade + 1;
-        var eventId = delivery.EventId.ToString();
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
-        {
-            Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("webhook-id", eventId);
-        request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("webhook-signature", WebhookSigner.Sign(eventId, timestamp, delivery.Payload, delivery.Secrets));
-
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
         try
         {
+            var eventId = delivery.EventId.ToString();
+            var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+            using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
+            {
+                Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("webhook-id", eventId);
+            request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add("webhook-signature", WebhookSigner.Sign(eventId, timestamp, delivery.Payload, delivery.Secrets));
             var client = httpClients.CreateClient(HttpClientName);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var code = (int)response.StatusCode;
@@ -265,6 +269,13 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
         catch (HttpRequestException e)
         {
             return Retry(delivery, attempt, null, Shorten(e.Message), null);
+        }
+        catch (Exception e)
+        {
+            // Neither an answer nor a network error: a fault of the service (a secret that does not decode, a
+            // request the client refuses). The log says what; the tenant's delivery log says no more than that.
+            logger.LogError(e, "Webhook delivery {DeliveryId}: the attempt could not be made.", delivery.Id);
+            return Retry(delivery, attempt, null, "The attempt could not be made (an error in the service).", null);
         }
     }
 
