@@ -157,7 +157,7 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
                 return null;
             }
             WebhookMetrics.Deliveries.WithLabels(result.Status == DeliveryStatus.Pending ? "retry" : result.Status).Inc();
-            var (recorded, next) = await store.RecordAsync(delivery, result, claimNext ? limits : null, CancellationToken.None);
+            var (recorded, next) = await RecordAsync(delivery, result, claimNext);
             if (!recorded)
                 logger.LogWarning("Webhook delivery {DeliveryId}: the lease ran out before the attempt ended; its outcome was not recorded.", delivery.Id);
             else if (result.DisableWebhook is not null)
@@ -168,6 +168,27 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
         {
             logger.LogWarning(e, "Webhook delivery {DeliveryId} could not be recorded; it is retried when its lease runs out.", delivery.Id);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Records the outcome; a failure (the database restarting, a dropped connection) is tried again twice within
+    /// about a second. An outcome left unrecorded keeps the delivery claimed, holding a slot of its webhook and
+    /// of its tenant, until the lease runs out, and then it is sent again (issue 12).
+    /// </summary>
+    private async Task<(bool Recorded, ClaimedDelivery? Next)> RecordAsync(ClaimedDelivery delivery, AttemptResult result, bool claimNext)
+    {
+        for (var tries = 1; ; tries++)
+        {
+            try
+            {
+                return await store.RecordAsync(delivery, result, claimNext ? limits : null, CancellationToken.None);
+            }
+            catch (Exception e) when (tries < 3)
+            {
+                logger.LogWarning(e, "Webhook delivery {DeliveryId}: its outcome could not be recorded; trying again.", delivery.Id);
+                await Task.Delay(TimeSpan.FromMilliseconds(250 * tries), time);
+            }
         }
     }
 

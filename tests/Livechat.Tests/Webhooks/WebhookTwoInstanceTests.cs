@@ -214,6 +214,53 @@ public sealed class WebhookTwoInstanceTests(TwoDeliveringInstances instances) : 
         }
     }
 
+    /// <summary>
+    /// Issue 12 (hardening): an outcome the database refuses once (a planted trigger fails the first recording,
+    /// as a restart or a dropped connection would) is recorded on a second try. It used to be left to its lease:
+    /// the delivery kept its claim, and a slot of its webhook and tenant, for 15 s, and was then sent again.
+    /// </summary>
+    [Fact]
+    public async Task AnOutcomeTheDatabaseRefusesOnceIsRecordedOnASecondTryInsteadOfWaitingForTheLease()
+    {
+        var tenant = await First.NewTenantAsync();
+        var admin = First.Admin(tenant);
+        var url = Receiver.NewEndpoint();
+        var (id, _) = await WebhookTests.CreateAsync(admin, url, "webhook.ping");
+        var fault = $"refuse_record_{Guid.NewGuid():N}";
+        await First.ExecuteSqlAsync($"CREATE SEQUENCE {fault}");
+        // A sequence is not rolled back with the failing statement: only the first recording is refused.
+        await First.ExecuteSqlAsync($$"""
+            CREATE FUNCTION {{fault}}() RETURNS trigger LANGUAGE plpgsql AS $body$
+            BEGIN
+                IF NEW.webhook_id = '{{id}}' AND NEW.attempts > OLD.attempts AND nextval('{{fault}}') = 1 THEN
+                    RAISE EXCEPTION 'planted: the outcome cannot be recorded';
+                END IF;
+                RETURN NEW;
+            END
+            $body$
+            """);
+        await First.ExecuteSqlAsync($"CREATE TRIGGER {fault} BEFORE UPDATE ON webhook_deliveries FOR EACH ROW EXECUTE FUNCTION {fault}()");
+        try
+        {
+            (await admin.PostAsync($"/webhooks/{id}/ping", null)).AssertStatus(HttpStatusCode.Accepted);
+            var log = await WebhookTests.WaitDeliveriesAsync(admin, id, l => l.Count == 1 && l[0].Text("status") == "succeeded", seconds: 5);
+            Assert.Equal(1, log[0].GetProperty("attempts").GetInt32());
+            Assert.Single(Receiver.At(url));
+            // Positive control: the first recording was refused (the trigger counted it and one more).
+            Assert.Equal(2, await First.Services.GetRequiredService<Database>().ReadAsync(async connection =>
+            {
+                await using var command = connection.Sql($"SELECT last_value FROM {fault}");
+                return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+            }, CancellationToken.None));
+        }
+        finally
+        {
+            await First.ExecuteSqlAsync($"DROP TRIGGER {fault} ON webhook_deliveries");
+            await First.ExecuteSqlAsync($"DROP FUNCTION {fault}()");
+            await First.ExecuteSqlAsync($"DROP SEQUENCE {fault}");
+        }
+    }
+
     /// <summary>The webhook's deliveries attempted at least once, or claimed (leased) now.</summary>
     private Task<long> TakenUpAsync(long tenant, string webhookId) =>
         First.Services.GetRequiredService<Database>().ReadAsync(async connection =>
