@@ -157,7 +157,7 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
                 return null;
             }
             WebhookMetrics.Deliveries.WithLabels(result.Status == DeliveryStatus.Pending ? "retry" : result.Status).Inc();
-            var (recorded, next) = await store.RecordAsync(delivery, result, claimNext ? limits : null, CancellationToken.None);
+            var (recorded, next) = await RecordAsync(delivery, result, claimNext);
             if (!recorded)
                 logger.LogWarning("Webhook delivery {DeliveryId}: the lease ran out before the attempt ended; its outcome was not recorded.", delivery.Id);
             else if (result.DisableWebhook is not null)
@@ -168,6 +168,27 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
         {
             logger.LogWarning(e, "Webhook delivery {DeliveryId} could not be recorded; it is retried when its lease runs out.", delivery.Id);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Records the outcome; a failure (the database restarting, a dropped connection) is tried again twice within
+    /// about a second. An outcome left unrecorded keeps the delivery claimed, holding a slot of its webhook and
+    /// of its tenant, until the lease runs out, and then it is sent again (issue 12).
+    /// </summary>
+    private async Task<(bool Recorded, ClaimedDelivery? Next)> RecordAsync(ClaimedDelivery delivery, AttemptResult result, bool claimNext)
+    {
+        for (var tries = 1; ; tries++)
+        {
+            try
+            {
+                return await store.RecordAsync(delivery, result, claimNext ? limits : null, CancellationToken.None);
+            }
+            catch (Exception e) when (tries < 3)
+            {
+                logger.LogWarning(e, "Webhook delivery {DeliveryId}: its outcome could not be recorded; trying again.", delivery.Id);
+                await Task.Delay(TimeSpan.FromMilliseconds(250 * tries), time);
+            }
         }
     }
 
@@ -233,24 +254,28 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
         }
     }
 
-    /// <summary>One attempt; null when the service is stopping (the delivery is left to its lease).</summary>
+    /// <summary>
+    /// One attempt; null when the service is stopping (the caller gives the claim back). Whatever else goes
+    /// wrong is an outcome to record: an attempt that ended in an exception and was not recorded would keep its
+    /// claim for the whole lease, holding one of its webhook's and its tenant's slots, and be claimed, and fail,
+    /// again after each lease (issue 12).
+    /// </summary>
     private async Task<AttemptResult?> SendAsync(ClaimedDelivery delivery, CancellationToken stoppingToken)
     {
         var attempt = delivery.AttemptsMade + 1;
-        var eventId = delivery.EventId.ToString();
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
-        {
-            Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("webhook-id", eventId);
-        request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("webhook-signature", WebhookSigner.Sign(eventId, timestamp, delivery.Payload, delivery.Secrets));
-
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
         try
         {
+            var eventId = delivery.EventId.ToString();
+            var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+            using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
+            {
+                Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("webhook-id", eventId);
+            request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add("webhook-signature", WebhookSigner.Sign(eventId, timestamp, delivery.Payload, delivery.Secrets));
             var client = httpClients.CreateClient(HttpClientName);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var code = (int)response.StatusCode;
@@ -275,6 +300,13 @@ public sealed class WebhookDispatcher(WebhookStore store, IHttpClientFactory htt
         catch (HttpRequestException e)
         {
             return Retry(delivery, attempt, null, Shorten(e.Message), null);
+        }
+        catch (Exception e)
+        {
+            // Neither an answer nor a network error: a fault of the service (a secret that does not decode, a
+            // request the client refuses). The log says what; the tenant's delivery log says no more than that.
+            logger.LogError(e, "Webhook delivery {DeliveryId}: the attempt could not be made.", delivery.Id);
+            return Retry(delivery, attempt, null, "The attempt could not be made (an error in the service).", null);
         }
     }
 

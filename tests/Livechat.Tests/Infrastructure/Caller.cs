@@ -6,8 +6,13 @@ using System.Text.Json;
 namespace Livechat.Tests.Infrastructure;
 
 /// <summary>A user with a token, acting in one tenant: what a logged-in frontend is.</summary>
-public sealed class Caller(LivechatServer server, long userId, long tenantId, string[] roles)
+public sealed class Caller(Func<HttpClient> http, long userId, long tenantId, string[] roles)
 {
+    public Caller(LivechatServer server, long userId, long tenantId, string[] roles) : this(() => server.Http, userId, tenantId, roles) { }
+
+    /// <summary>The same caller talking to the service as its own process.</summary>
+    public Caller(ServiceProcess process, long userId, long tenantId, string[] roles) : this(() => process.Http, userId, tenantId, roles) { }
+
     public long UserId { get; } = userId;
     public long TenantId { get; } = tenantId;
     public string Token { get; } = LivechatServer.Token(userId, [tenantId], roles);
@@ -33,7 +38,7 @@ public sealed class Caller(LivechatServer server, long userId, long tenantId, st
             request.Content = new StringContent(json, Encoding.UTF8, "application/json");
         }
         configure?.Invoke(request);
-        using var response = await server.Http.SendAsync(request);
+        using var response = await http().SendAsync(request);
         return await Reply.ReadAsync(response);
     }
 

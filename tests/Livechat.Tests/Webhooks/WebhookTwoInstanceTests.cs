@@ -1,6 +1,8 @@
 using System.Net;
 using Livechat.Auth;
+using Livechat.Data;
 using Livechat.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Livechat.Tests.Webhooks;
 
@@ -165,4 +167,108 @@ public sealed class WebhookTwoInstanceTests(TwoDeliveringInstances instances) : 
         var log = await WebhookTests.WaitDeliveriesAsync(admin, id, l => l.Count == 40 && l.All(d => d.Text("status") == "succeeded"));
         Assert.All(log, d => Assert.Equal(1, d.GetProperty("attempts").GetInt32()));
     }
+
+    /// <summary>
+    /// Issue 12 (hardening): an attempt that fails inside the service, before any answer (here a secret that does
+    /// not decode, planted in the database), is recorded as a failed attempt and retried on the schedule. It used
+    /// to be left to its lease: each such claim held one of its webhook's and its tenant's slots for the whole
+    /// lease (15 s) and was claimed, and failed, again after each lease, so four of them held every slot of a
+    /// tenant allowed four, and its other webhook's ping waited about a lease.
+    /// </summary>
+    [Fact]
+    public async Task AnAttemptThatFailsInsideTheServiceIsRecordedAndHoldsNoSlotOfItsTenant()
+    {
+        var tenant = await First.NewTenantAsync();
+        var admin = First.Admin(tenant);
+        var adminOnSecond = new Caller(Second, LivechatServer.NewUserId(), tenant, ["SUPPORT_ADMIN"]);
+        var broken = Receiver.NewEndpoint();
+        var (brokenId, _) = await WebhookTests.CreateAsync(admin, broken, "webhook.ping");
+        Assert.Equal(1, await First.ExecuteSqlAsync("UPDATE webhooks SET secret = 'whsec_not*base64' WHERE tenant_id = @tenant AND id = @id",
+            ("tenant", tenant), ("id", Guid.Parse(brokenId))));
+        try
+        {
+            for (var i = 0; i < 4; i++) (await (i % 2 == 0 ? admin : adminOnSecond).PostAsync($"/webhooks/{brokenId}/ping", null)).AssertStatus(HttpStatusCode.Accepted);
+            // All four were taken up by the workers: attempted, or (before the fix) claimed and left to their leases.
+            for (var waited = 0; await TakenUpAsync(tenant, brokenId) < 4; waited++)
+            {
+                Assert.True(waited < 200, "The broken webhook's deliveries were never claimed.");
+                await Task.Delay(50);
+            }
+
+            var fine = Receiver.NewEndpoint();
+            var (fineId, _) = await WebhookTests.CreateAsync(admin, fine, "webhook.ping");
+            var asked = DateTimeOffset.UtcNow;
+            (await adminOnSecond.PostAsync($"/webhooks/{fineId}/ping", null)).AssertStatus(HttpStatusCode.Accepted);
+            var waitedFor = (await Receiver.WaitAsync(fine, r => r.Count == 1, seconds: 60))[0].At - asked;
+            Assert.True(waitedFor < TimeSpan.FromSeconds(3), $"The tenant's other webhook's ping waited {waitedFor.TotalSeconds:F1} s.");
+
+            // The broken deliveries are in the log as attempts that failed and wait for their retry; none reached the receiver.
+            var log = await WebhookTests.WaitDeliveriesAsync(admin, brokenId, l => l.Count == 4 && l.All(d => d.GetProperty("attempts").GetInt32() >= 1));
+            Assert.All(log, d => Assert.Equal("pending", d.Text("status")));
+            Assert.All(log, d => Assert.Contains("could not be made", d.Text("last_error"), StringComparison.Ordinal));
+            Assert.Empty(Receiver.At(broken));
+        }
+        finally
+        {
+            await admin.PatchAsync($"/webhooks/{brokenId}", new { enabled = false });
+        }
+    }
+
+    /// <summary>
+    /// Issue 12 (hardening): an outcome the database refuses once (a planted trigger fails the first recording,
+    /// as a restart or a dropped connection would) is recorded on a second try. It used to be left to its lease:
+    /// the delivery kept its claim, and a slot of its webhook and tenant, for 15 s, and was then sent again.
+    /// </summary>
+    [Fact]
+    public async Task AnOutcomeTheDatabaseRefusesOnceIsRecordedOnASecondTryInsteadOfWaitingForTheLease()
+    {
+        var tenant = await First.NewTenantAsync();
+        var admin = First.Admin(tenant);
+        var url = Receiver.NewEndpoint();
+        var (id, _) = await WebhookTests.CreateAsync(admin, url, "webhook.ping");
+        var fault = $"refuse_record_{Guid.NewGuid():N}";
+        await First.ExecuteSqlAsync($"CREATE SEQUENCE {fault}");
+        // A sequence is not rolled back with the failing statement: only the first recording is refused.
+        await First.ExecuteSqlAsync($$"""
+            CREATE FUNCTION {{fault}}() RETURNS trigger LANGUAGE plpgsql AS $body$
+            BEGIN
+                IF NEW.webhook_id = '{{id}}' AND NEW.attempts > OLD.attempts AND nextval('{{fault}}') = 1 THEN
+                    RAISE EXCEPTION 'planted: the outcome cannot be recorded';
+                END IF;
+                RETURN NEW;
+            END
+            $body$
+            """);
+        await First.ExecuteSqlAsync($"CREATE TRIGGER {fault} BEFORE UPDATE ON webhook_deliveries FOR EACH ROW EXECUTE FUNCTION {fault}()");
+        try
+        {
+            (await admin.PostAsync($"/webhooks/{id}/ping", null)).AssertStatus(HttpStatusCode.Accepted);
+            var log = await WebhookTests.WaitDeliveriesAsync(admin, id, l => l.Count == 1 && l[0].Text("status") == "succeeded", seconds: 5);
+            Assert.Equal(1, log[0].GetProperty("attempts").GetInt32());
+            Assert.Single(Receiver.At(url));
+            // Positive control: the first recording was refused (the trigger counted it and one more).
+            Assert.Equal(2, await First.Services.GetRequiredService<Database>().ReadAsync(async connection =>
+            {
+                await using var command = connection.Sql($"SELECT last_value FROM {fault}");
+                return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+            }, CancellationToken.None));
+        }
+        finally
+        {
+            await First.ExecuteSqlAsync($"DROP TRIGGER {fault} ON webhook_deliveries");
+            await First.ExecuteSqlAsync($"DROP FUNCTION {fault}()");
+            await First.ExecuteSqlAsync($"DROP SEQUENCE {fault}");
+        }
+    }
+
+    /// <summary>The webhook's deliveries attempted at least once, or claimed (leased) now.</summary>
+    private Task<long> TakenUpAsync(long tenant, string webhookId) =>
+        First.Services.GetRequiredService<Database>().ReadAsync(async connection =>
+        {
+            await using var command = connection.Sql("""
+                SELECT count(*) FROM webhook_deliveries
+                WHERE tenant_id = @tenant AND webhook_id = @webhook AND (attempts > 0 OR locked_until > @now)
+                """).With("tenant", tenant).With("webhook", Guid.Parse(webhookId)).With("now", DateTimeOffset.UtcNow);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        }, CancellationToken.None);
 }
