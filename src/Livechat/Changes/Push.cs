@@ -39,6 +39,12 @@ public sealed record Push(string Name, object Payload, Hearers Hearers)
 
     /// <summary>A message only: its id and place in its session, the per-session stream's <c>id:</c> and order.</summary>
     public (Guid Id, long Seq)? Message { get; init; }
+
+    /// <summary>
+    /// The session's users who hear it, when the change that raised it read them with its own statement (the queue's
+    /// positions): then nothing reads the session's audience for it.
+    /// </summary>
+    public IReadOnlyList<long>? SessionUsers { get; init; }
 }
 
 /// <summary>An event clients hear. <see cref="Name"/> is its name on the wire, the one the browser's list is made of.</summary>
@@ -47,6 +53,15 @@ public interface IPushedEvent
     static abstract string Name { get; }
 
     Push Push { get; }
+}
+
+/// <summary>
+/// An event that clients hear as several pushes, each with its own session and users (the queue moved: every
+/// queued session hears its new position). Its pushes use the names of <see cref="IPushedEvent"/>s.
+/// </summary>
+public interface IPushedEvents
+{
+    IReadOnlyList<Push> Pushes { get; }
 }
 
 /// <summary>The names of every pushed event, for the pages (they listen to each on the per-user stream).</summary>

@@ -151,10 +151,18 @@ public sealed class EventLog(LocalDelivery local, Data.Database database, IOptio
 
     private async Task PublishOrThrowAsync(DomainEvent domainEvent, CancellationToken cancellationToken)
     {
-        if (domainEvent is not IPushedEvent pushed) return;
-        var push = pushed.Push;
-        // Found in the write's transaction; typing, which is not a write, reads it here (at most one per 2 s per typist).
-        var audience = SessionAudience.Of(domainEvent);
+        if (domainEvent is IPushedEvent pushed) await PublishOrThrowAsync(domainEvent, pushed.Push, cancellationToken);
+        else if (domainEvent is IPushedEvents several)
+        {
+            foreach (var push in several.Pushes) await PublishOrThrowAsync(domainEvent, push, cancellationToken);
+        }
+    }
+
+    private async Task PublishOrThrowAsync(DomainEvent domainEvent, Push push, CancellationToken cancellationToken)
+    {
+        // Read by the change that raised it, or found in the write's transaction; typing, which is not a write, reads
+        // it here (at most one per 2 s per typist).
+        var audience = push.SessionUsers is { } users ? new SessionAudience(users) : SessionAudience.Of(domainEvent);
         if (audience is null && BusEvent.SessionOf(push) is { } sessionId)
         {
             audience = await database.ReadAsync(connection =>

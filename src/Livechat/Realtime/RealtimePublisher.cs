@@ -24,7 +24,7 @@ public sealed class RealtimePublisher(EventLog log, ILogger<RealtimePublisher> l
         logger.LogWarning("Realtime queue full: a {Event} push was dropped (clients catch up from the database).", domainEvent.GetType().Name);
     }
 
-    private static bool IsPushed(DomainEvent domainEvent) => domainEvent is IPushedEvent;
+    private static bool IsPushed(DomainEvent domainEvent) => domainEvent is IPushedEvent or IPushedEvents;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -25,9 +25,24 @@ public sealed class QueueRouting(AgentSlots slots) : IChangeHandler
                 await SessionQueue.AssignQueuedAsync(scope, slots, online.TenantId, cancellationToken);
                 break;
             case QueueChanged changed:
-                foreach (var session in await SessionQueue.QueuedAsync(scope.Connection, scope.Transaction, changed.TenantId, PositionsPushed, cancellationToken))
-                    scope.Raise(new SessionUpdated(session));
+                // One statement reads the front of the queue with its positions and who hears of each; one event pushes them.
+                var queued = await SessionQueue.QueuedWithUsersAsync(scope, changed.TenantId, PositionsPushed, cancellationToken);
+                if (queued.Count > 0) scope.Raise(new QueuePositionsChanged(changed.TenantId, queued));
                 break;
         }
     }
+}
+
+/// <summary>A queued session, its place, and the tenant users who hear of it (its participants).</summary>
+public sealed record QueuedSession(ChatSession Session, IReadOnlyList<long> Users);
+
+/// <summary>
+/// The queue moved (contract section 10): each session at its front, up to <see cref="QueueRouting.PositionsPushed"/>,
+/// with its new <c>queue_position</c>. Clients hear one <c>sessionUpdated</c> per session, as the contract says; webhooks
+/// hear nothing of it, since a place in the queue is not a change of the session's status or agent (docs/webhooks.md).
+/// </summary>
+public sealed record QueuePositionsChanged(long TenantId, IReadOnlyList<QueuedSession> Queued) : DomainEvent(TenantId), IPushedEvents
+{
+    public IReadOnlyList<Push> Pushes => [.. Queued.Select(queued =>
+        new Push(SessionUpdated.Name, queued.Session, Hearers.SessionState) { SessionId = queued.Session.Id, SessionUsers = queued.Users })];
 }

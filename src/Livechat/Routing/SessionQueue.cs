@@ -102,6 +102,31 @@ public static class SessionQueue
         scope.Raise(new QueueChanged(tenantId));
     }
 
+    /// <summary>
+    /// The first <paramref name="limit"/> queued sessions in order, each with its <c>queue_position</c> and the tenant users
+    /// who take part in it, in one statement (a queued session has no agent: its participants are all who hear it).
+    /// </summary>
+    public static async Task<List<QueuedSession>> QueuedWithUsersAsync(ChangeScope scope, long tenantId, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = scope.Sql($"""
+            SELECT {SessionColumns},
+                (SELECT string_agg(CAST(p.user_id AS TEXT), ',') FROM session_participants p
+                 WHERE p.tenant_id = chat_sessions.tenant_id AND p.session_id = chat_sessions.id)
+            FROM chat_sessions
+            WHERE tenant_id = @tenant AND queued_at IS NOT NULL
+            ORDER BY queue_rank, queued_at, id LIMIT @limit
+            """).With("tenant", tenantId).With("limit", limit);
+        var queued = new List<QueuedSession>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var users = reader.IsDBNull(7) ? [] : reader.GetString(7).Split(',')
+                .Select(user => long.Parse(user, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            queued.Add(new QueuedSession(SessionRows.Read(reader) with { QueuePosition = queued.Count + 1 }, users));
+        }
+        return queued;
+    }
+
     /// <summary>The tenant's queued sessions in order, each with its <c>queue_position</c>.</summary>
     public static async Task<List<ChatSession>> QueuedAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction, long tenantId, int limit,
         CancellationToken cancellationToken)

@@ -293,6 +293,40 @@ public abstract class WebhookTests(WebhookServer server)
     }
 
     [Fact]
+    public async Task ASessionThatOnlyMovesUpInTheQueueSendsNoWebhookWhileItsCustomerHearsItsNewPlace()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        var first = (await server.TenantUser(tenant).PostAsync("/livechat/sessions", new { })).AssertStatus(HttpStatusCode.Created).Data.Text("id");
+        var queued = new List<string>();
+        var last = server.TenantUser(tenant);
+        foreach (var customer in new[] { server.TenantUser(tenant), server.TenantUser(tenant), last })
+            queued.Add((await customer.PostAsync("/livechat/sessions", new { })).AssertStatus(HttpStatusCode.Created).Data.Text("id"));
+        var url = Receiver.NewEndpoint();
+        await CreateAsync(server.Admin(tenant), url, "session.updated");
+        await using var stream = await SseClient.OpenUserStreamAsync(server, last);
+
+        // The close frees the agent, who takes the first queued chat; the two behind it move up one place.
+        (await agent.PatchAsync($"/livechat/sessions/{first}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
+
+        var moved = await stream.NextNamedAsync("sessionUpdated");
+        Assert.Equal(queued[2], moved.Text("id"));
+        Assert.Equal(2, moved.GetProperty("queue_position").GetInt32());
+        // The outbox, written in the close's transaction: the closed session and the assigned one, nothing for the two that moved.
+        var recorded = await server.Services.GetRequiredService<Database>().ReadAsync(async connection =>
+        {
+            await using var command = connection.Sql("SELECT payload FROM webhook_events WHERE tenant_id = @tenant AND type = 'session.updated'").With("tenant", tenant);
+            var ids = new List<string>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) ids.Add(System.Text.Json.JsonDocument.Parse(reader.GetString(0)).RootElement.GetProperty("data").Text("id"));
+            return ids;
+        }, CancellationToken.None);
+        Assert.Equal(new[] { first, queued[0] }.Order(StringComparer.Ordinal), recorded.Order(StringComparer.Ordinal));
+        await Receiver.WaitAsync(url, r => r.Count >= 2);
+    }
+
+    [Fact]
     public async Task OnlySubscribedEventsOfEnabledWebhooksOfTheTenantAreDelivered()
     {
         var (agent, user, session) = await server.ConversationAsync();
