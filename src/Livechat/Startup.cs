@@ -31,7 +31,7 @@ public static class Startup
         services.AddWireJson()
             .AddJsonTypes(AgentsJson.Default).AddJsonTypes(MessagesJson.Default).AddJsonTypes(SessionsJson.Default)
             .AddJsonTypes(TicketsJson.Default).AddJsonTypes(NotificationsJson.Default).AddJsonTypes(ReadingJson.Default)
-            .AddJsonTypes(RealtimeJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
+            .AddJsonTypes(RealtimeJson.Default).AddJsonTypes(Livechat.Canned.CannedJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
         // The write path: handlers that commit with a change (in this order), sinks that hear of it after the commit.
         services.AddSingleton<WritePath>();
         services.AddSingleton<IChangeHandler, NotifyTenantSide>();
@@ -57,6 +57,7 @@ public static class Startup
         services.AddHostedService<RequeueService>();
         services.AddSingleton<MessageStore>();
         services.AddSingleton<TicketStore>();
+        services.AddSingleton<Livechat.Canned.CannedStore>();
         services.AddSingleton<NotificationStore>();
         services.AddHostedService<IdempotencyJanitor>();
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();

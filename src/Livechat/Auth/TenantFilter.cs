@@ -88,7 +88,7 @@ public static class TenantFilter
             return (null, ApiError.Forbidden("This tenant is unknown or inactive."));
 
         var user = new CurrentUser(userId, tenant.Id, principal.IsInRole(Roles.SupportAgent));
-        await http.RequestServices.GetRequiredService<ICallerLog>().RememberAsync(user, cancellationToken);
+        await http.RequestServices.GetRequiredService<ICallerLog>().RememberAsync(user, principal.FindFirstValue("name"), cancellationToken);
         return (user, null);
     }
 }

@@ -18,6 +18,10 @@ public static class ReadingApi
             .Produces<ApiResponse<ReadState>>()
             .Produces<ApiResponse<object>>(StatusCodes.Status400BadRequest)
             .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
+        group.MapGet("/read", EveryoneAsync)
+            .WithSummary("Every participant's read marker in the session, by user id (its agent, its tenant users, whoever has read in it).")
+            .Produces<ApiResponse<ReadState[]>>()
+            .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound);
         return group;
     }
 
@@ -41,6 +45,12 @@ public static class ReadingApi
         };
     }
 
+    private static async Task<IResult> EveryoneAsync(string id, CurrentUser user, ReadMarkers markers, CancellationToken cancellationToken)
+    {
+        if (!RouteIds.TryParse(id, out var sessionId)) return ApiResults.Error(RouteIds.Malformed());
+        var states = await markers.EveryoneAsync(user.TenantId, sessionId, cancellationToken);
+        return states is null ? ApiResults.Error(ApiError.NotFound("Session")) : ApiResults.Ok(states);
+    }
 }
 
 public sealed record ReadRequest(Guid MessageId);

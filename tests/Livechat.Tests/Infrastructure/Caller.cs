@@ -5,12 +5,12 @@ using System.Text.Json;
 
 namespace Livechat.Tests.Infrastructure;
 
-/// <summary>A user with a token, acting in one tenant: what a logged-in frontend is.</summary>
-public sealed class Caller(LivechatServer server, long userId, long tenantId, string[] roles)
+/// <summary>A user with a token (with a <c>name</c> claim when given), acting in one tenant: what a logged-in frontend is.</summary>
+public sealed class Caller(LivechatServer server, long userId, long tenantId, string[] roles, string? name = null)
 {
     public long UserId { get; } = userId;
     public long TenantId { get; } = tenantId;
-    public string Token { get; } = LivechatServer.Token(userId, [tenantId], roles);
+    public string Token { get; } = LivechatServer.Token(userId, [tenantId], roles, name: name);
 
     public Task<Reply> GetAsync(string path) => SendAsync(HttpMethod.Get, path, null);
 
