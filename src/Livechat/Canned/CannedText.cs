@@ -14,7 +14,8 @@ public static partial class CannedText
 
     public const string ShortcutRule = "shortcut must be 1 to 32 characters of a-z, 0-9, '_' and '-', starting with a letter or digit.";
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,31}$", RegexOptions.CultureInvariant)]
+    // The contract's ^[a-z0-9][a-z0-9_-]{0,31}$, with \z for $: .NET's $ also matches before a final line break.
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]{0,31}\z", RegexOptions.CultureInvariant)]
     private static partial Regex ShortcutPattern();
 
     public static bool IsShortcut(string value) => ShortcutPattern().IsMatch(value);
