@@ -77,14 +77,18 @@ public sealed class Reply
     public static async Task<Reply> ReadAsync(HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync();
-        JsonElement body;
-        try
+        JsonElement body = default;
+        // 204 is the one answer without an envelope: there is nothing to read.
+        if (response.StatusCode != HttpStatusCode.NoContent || text.Length > 0)
         {
-            body = JsonDocument.Parse(text).RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            throw new Xunit.Sdk.XunitException($"{(int)response.StatusCode} with a body that is not JSON: {text}");
+            try
+            {
+                body = JsonDocument.Parse(text).RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                throw new Xunit.Sdk.XunitException($"{(int)response.StatusCode} with a body that is not JSON: {text}");
+            }
         }
         return new Reply
         {
