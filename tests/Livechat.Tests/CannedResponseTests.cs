@@ -306,6 +306,12 @@ public abstract class CannedResponseTests(LivechatServer server)
         Assert.Equal(["once"], await ShortcutsAsync(agent));
         // Without the key, the same request is a second create: the shortcut is taken.
         (await agent.PostAsync(Path, body)).AssertError(HttpStatusCode.Conflict, "shortcut");
+        // A key whose attempt found the shortcut taken keeps that answer (the attempt was recorded with it).
+        Action<HttpRequestMessage> other = request => request.Headers.Add("Idempotency-Key", "canned-2");
+        var refused = (await agent.SendAsync(HttpMethod.Post, Path, body, other)).AssertError(HttpStatusCode.Conflict, "shortcut");
+        var replayed = (await agent.SendAsync(HttpMethod.Post, Path, body, other)).AssertError(HttpStatusCode.Conflict, "shortcut");
+        Assert.Equal(refused.Text, replayed.Text);
+        Assert.True(replayed.Headers.Contains("Idempotent-Replayed"));
     }
 
     [Fact]
