@@ -133,7 +133,9 @@ public static class Cli
         var ttl = new Option<string>("--ttl") { Description = "Lifetime: a number with s, m, h or d.", DefaultValueFactory = _ => "1h" };
         ttl.Validators.Add(result => { if (ParseTtl(result.GetValueOrDefault<string>()!) is null) result.AddError("--ttl must look like 90s, 30m, 1h or 7d (at most 30d)."); });
 
-        var token = new Command("token", "Print a JWT signed with the configured key (Livechat:Auth:SigningKey).") { user, tenant, role, ttl };
+        var name = new Option<string?>("--name") { Description = "The user's display name (the standard name claim), optional." };
+
+        var token = new Command("token", "Print a JWT signed with the configured key (Livechat:Auth:SigningKey).") { user, tenant, role, ttl, name };
         token.SetAction(async (parse, _) =>
         {
             await using var services = BuildServices();
@@ -153,7 +155,8 @@ public static class Cli
                 return 1;
             }
             var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-            Console.WriteLine(TokenIssuer.Issue(auth, parse.GetValue(user), parse.GetValue(tenant)!, parse.GetValue(role)!, ParseTtl(parse.GetValue(ttl)!)!.Value, now));
+            Console.WriteLine(TokenIssuer.Issue(auth, parse.GetValue(user), parse.GetValue(tenant)!, parse.GetValue(role)!, ParseTtl(parse.GetValue(ttl)!)!.Value, now,
+                parse.GetValue(name)));
             return 0;
         });
         return token;

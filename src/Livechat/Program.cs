@@ -2,6 +2,7 @@ using Livechat;
 using Livechat.Agents;
 using Livechat.Api;
 using Livechat.Auth;
+using Livechat.Canned;
 using Livechat.Data;
 using Livechat.Messages;
 using Livechat.Notifications;
@@ -88,8 +89,10 @@ public partial class Program
         app.MapSessions();
         app.MapMessages();
         app.MapAgents();
+        app.MapUsers();
         app.MapRouting();
         app.MapTickets();
+        app.MapCannedResponses();
         app.MapNotifications();
         app.MapWebhooks();
         app.MapHub<LivechatHub>(AuthSetup.HubPath).WithHubMethods().RequireTenant().DisableRequestTimeout();

@@ -16,7 +16,7 @@ public sealed class ArchitectureTests
     private static readonly string[] Features =
     [
         "Livechat.Agents", "Livechat.Sessions", "Livechat.Messages", "Livechat.Notifications", "Livechat.Reading",
-        "Livechat.Routing", "Livechat.Tickets", "Livechat.Tenants", "Livechat.Webhooks", "Livechat.WebConsole",
+        "Livechat.Routing", "Livechat.Tickets", "Livechat.Tenants", "Livechat.Webhooks", "Livechat.WebConsole", "Livechat.Canned",
     ];
 
     private static Types Service => Types.InAssembly(typeof(global::Program).Assembly);
@@ -46,7 +46,7 @@ public sealed class ArchitectureTests
         ["Agents"],
         ["Messages"],
         ["Sessions"],
-        ["Reading", "Tickets", "Routing", "Notifications", "Webhooks"],
+        ["Reading", "Tickets", "Routing", "Notifications", "Webhooks", "Canned"],
         ["Realtime", "WebConsole"],
     ];
 
@@ -97,6 +97,8 @@ public sealed class ArchitectureTests
             typeof(Livechat.Api.ApiResponse<Livechat.Reading.ReadState>), typeof(Livechat.Reading.MessagesReadPayload),
             typeof(Livechat.Realtime.TypingPayload), typeof(Livechat.Realtime.BusEvent), typeof(Livechat.Api.ApiResponse<Livechat.Webhooks.Webhook>),
             typeof(Livechat.Api.ApiResponse<Livechat.WebConsole.DevToken>),
+            typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Canned.CannedResponse>>), typeof(Livechat.Api.ApiResponse<Livechat.Agents.KnownUser>),
+            typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Reading.ReadState>>),
         ];
         // The framework's reflection-based resolver ends the chain: a shape it answers for has no generated metadata.
         foreach (var shape in shapes)

@@ -98,6 +98,16 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
     }
 
     [Fact]
+    public async Task TokenWithANameCarriesIt()
+    {
+        var tenant = (await server.NewTenantAsync()).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var result = await RunAsync(Environment(), "token", "--user", "32", "--tenant", tenant, "--role", "SUPPORT_AGENT", "--name", "Ann Agent");
+        Assert.True(result.Exit == 0, result.Error);
+        var reply = await server.SendAsync(HttpMethod.Get, "/livechat/users/32", result.Out.Trim(), tenant);
+        Assert.Equal("Ann Agent", reply.AssertStatus(HttpStatusCode.OK).Data.GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task TokenWithoutASigningKeyFails()
     {
         var result = await RunAsync(Environment(withKey: false), "token", "--user", "1", "--tenant", "1", "--role", "SUPPORT_AGENT");

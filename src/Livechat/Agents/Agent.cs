@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 using Livechat.Changes;
 using Livechat.Data;
 
@@ -40,7 +41,17 @@ public sealed record Agent(long AgentId, long TenantId, string Presence, DateTim
 
     /// <summary>How many OPEN sessions the agent holds now.</summary>
     public int OpenSessions { get; init; }
+
+    /// <summary>The name its token last carried (contract section 18); absent when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Name { get; init; }
 }
+
+/// <summary>A user who called in the tenant, as <c>GET /livechat/users/{id}</c> shows it (contract section 18).</summary>
+public sealed record KnownUser(
+    long UserId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Name,
+    bool IsAgent);
 
 public sealed record PresenceUpdated(Agent Agent) : DomainEvent(Agent.TenantId), IPushedEvent
 {

@@ -11,25 +11,30 @@ namespace Livechat.Agents;
 /// <summary>Known agents and tenant users, and agent presence.</summary>
 public sealed class AgentStore(Database database, WritePath writes, TimeProvider time, IOptions<CapacityOptions> capacity) : ICallerLog
 {
-    // Remembering who called is a write; one per user and minute is plenty for last_seen_at.
+    // Remembering who called is a write; one per user and minute is plenty for last_seen_at. A new name is written at once.
     private static readonly TimeSpan RememberEvery = TimeSpan.FromSeconds(60);
-    private readonly ConcurrentDictionary<(long Tenant, long User, bool Agent), DateTimeOffset> remembered = new();
+    private readonly ConcurrentDictionary<(long Tenant, long User, bool Agent), (DateTimeOffset At, string? Name)> remembered = new();
 
-    /// <summary>The columns <see cref="Read"/> expects, in its order.</summary>
-    private const string Columns = "user_id, tenant_id, presence, offline_after, last_seen_at, max_sessions, open_sessions";
+    /// <summary>The columns <see cref="Read"/> expects, in its order (they read the same after RETURNING).</summary>
+    private static readonly string Columns =
+        $"user_id, tenant_id, presence, offline_after, last_seen_at, max_sessions, open_sessions, {UserNames.Of("agents.tenant_id", "agents.user_id")}";
 
     /// <summary>
     /// Records that <paramref name="caller"/> called in its tenant: a support agent becomes a known agent (and
-    /// may be named in <c>agent_id</c>), a tenant user becomes a notification recipient.
+    /// may be named in <c>agent_id</c>), a tenant user becomes a notification recipient. The token's
+    /// <paramref name="nameClaim"/>, cleaned (<see cref="UserNames.Clean"/>), becomes the user's name; a token
+    /// without one leaves the remembered name as it is.
     /// </summary>
-    public async Task RememberAsync(CurrentUser caller, CancellationToken cancellationToken)
+    public async Task RememberAsync(CurrentUser caller, string? nameClaim, CancellationToken cancellationToken)
     {
         var key = (caller.TenantId, caller.UserId, caller.IsAgent);
+        var name = UserNames.Clean(nameClaim);
         var now = time.Now();
-        if (remembered.TryGetValue(key, out var last) && now - last < RememberEvery) return;
+        var known = remembered.TryGetValue(key, out var last);
+        if (known && now - last.At < RememberEvery && (name is null || name == last.Name)) return;
         await database.WriteAsync(async (connection, transaction) =>
         {
-            await using var command = connection.Sql(caller.IsAgent
+            await using (var command = connection.Sql(caller.IsAgent
                 ? """
                   INSERT INTO agents (tenant_id, user_id, presence, presence_changed_at, last_seen_at)
                   VALUES (@tenant, @user, 'OFFLINE', @now, @now)
@@ -39,11 +44,36 @@ public sealed class AgentStore(Database database, WritePath writes, TimeProvider
                   INSERT INTO tenant_users (tenant_id, user_id, last_seen_at) VALUES (@tenant, @user, @now)
                   ON CONFLICT (tenant_id, user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at
                   """, transaction)
-                .With("tenant", caller.TenantId).With("user", caller.UserId).With("now", now);
-            return await command.ExecuteNonQueryAsync(cancellationToken);
+                .With("tenant", caller.TenantId).With("user", caller.UserId).With("now", now))
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            if (name is null) return 0;
+            await using var named = connection.Sql("""
+                INSERT INTO user_names (tenant_id, user_id, name, named_at) VALUES (@tenant, @user, @name, @now)
+                ON CONFLICT (tenant_id, user_id) DO UPDATE SET name = excluded.name, named_at = excluded.named_at
+                    WHERE user_names.name <> excluded.name
+                """, transaction)
+                .With("tenant", caller.TenantId).With("user", caller.UserId).With("name", name).With("now", now);
+            return await named.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
-        remembered[key] = now;
+        remembered[key] = (now, name ?? (known ? last.Name : null));
     }
+
+    /// <summary>A user who called in the tenant (<c>GET /livechat/users/{id}</c>), or null when it never did.</summary>
+    public Task<KnownUser?> FindUserAsync(long tenantId, long userId, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            await using var command = connection.Sql($"""
+                SELECT EXISTS (SELECT 1 FROM agents WHERE tenant_id = @tenant AND user_id = @user),
+                       EXISTS (SELECT 1 FROM tenant_users WHERE tenant_id = @tenant AND user_id = @user),
+                       {UserNames.Of("@tenant", "@user")}
+                """).With("tenant", tenantId).With("user", userId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var (agent, tenantUser) = (reader.GetBoolean(0), reader.GetBoolean(1));
+            return agent || tenantUser ? new KnownUser(userId, reader.IsDBNull(2) ? null : reader.GetString(2), agent) : null;
+        }, cancellationToken);
 
     public Task<IReadOnlyList<Agent>> ListAsync(long tenantId, CancellationToken cancellationToken) =>
         database.ReadAsync<IReadOnlyList<Agent>>(async connection =>
@@ -179,6 +209,7 @@ public sealed class AgentStore(Database database, WritePath writes, TimeProvider
         {
             MaxSessions = reader.IsDBNull(5) ? capacity.Value.DefaultMaxSessions : reader.GetInt32(5),
             OpenSessions = reader.GetInt32(6),
+            Name = reader.IsDBNull(7) ? null : reader.GetString(7),
         };
 
     /// <summary>

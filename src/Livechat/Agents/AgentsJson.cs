@@ -9,4 +9,5 @@ namespace Livechat.Agents;
 [JsonSerializable(typeof(ApiResponse<Agent>))]
 [JsonSerializable(typeof(ApiResponse<IReadOnlyList<Agent>>))]
 [JsonSerializable(typeof(Agent))]
+[JsonSerializable(typeof(ApiResponse<KnownUser>))]
 internal sealed partial class AgentsJson : JsonSerializerContext;

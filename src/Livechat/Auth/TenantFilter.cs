@@ -114,7 +114,7 @@ public static class TenantFilter
 
         var user = new CurrentUser(userId, tenant.Id, principal.IsInRole(Roles.SupportAgent));
         System.Diagnostics.Activity.Current?.SetTag(Data.Tracing.TenantId, tenant.Id); // on the request's span, when traced
-        await http.RequestServices.GetRequiredService<ICallerLog>().RememberAsync(user, cancellationToken);
+        await http.RequestServices.GetRequiredService<ICallerLog>().RememberAsync(user, principal.FindFirstValue("name"), cancellationToken);
         return (user, null);
     }
 }

@@ -7,7 +7,9 @@ namespace Livechat.Auth;
 /// <summary>Mints HS256 tokens with the configured key: the <c>token</c> verb and the development start-up use it.</summary>
 public static class TokenIssuer
 {
-    public static string Issue(AuthOptions options, long userId, IEnumerable<long> tenantIds, IEnumerable<string> roles, TimeSpan lifetime, DateTimeOffset now)
+    /// <param name="name">The standard <c>name</c> claim (the user's display name), left out when null.</param>
+    public static string Issue(AuthOptions options, long userId, IEnumerable<long> tenantIds, IEnumerable<string> roles, TimeSpan lifetime, DateTimeOffset now,
+        string? name = null)
     {
         if (string.IsNullOrEmpty(options.SigningKey))
             throw new InvalidOperationException("Tokens can only be minted with Livechat:Auth:SigningKey (an OpenID Connect authority issues its own).");
@@ -19,6 +21,7 @@ public static class TokenIssuer
             ["tenant_id"] = tenantList.Length == 1 ? tenantList[0] : tenantList,
             ["role"] = roleList.Length == 1 ? roleList[0] : roleList,
         };
+        if (name is not null) claims["name"] = name;
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = options.Issuer,

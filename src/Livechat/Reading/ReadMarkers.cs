@@ -19,7 +19,7 @@ public abstract record ReadOutcome
 /// last message read and its seq. Markers only move forward, decided by the upsert's own condition, so two
 /// concurrent reads (or a read racing a send) can never move one back.
 /// </summary>
-public sealed class ReadMarkers(WritePath writes)
+public sealed class ReadMarkers(WritePath writes, Database database)
 {
     /// <summary>
     /// Moves a marker to a message of the session unless it already is at or past it: forward only, decided by
@@ -73,6 +73,36 @@ public sealed class ReadMarkers(WritePath writes)
             ? Change.Of<ReadOutcome>(new ReadOutcome.Done(state, true), new MessagesRead(user.TenantId, new MessagesReadPayload(sessionId, user.UserId, messageId, scope.Now)))
             : Change.Of<ReadOutcome>(new ReadOutcome.Done(state, false));
     }
+
+    /// <summary>
+    /// <c>GET /livechat/sessions/{id}/read</c>: the marker of every participant (whoever has one, the session's
+    /// tenant users, its agent), by user id, each with its own unread count; null when the tenant has no such session.
+    /// </summary>
+    public Task<IReadOnlyList<ReadState>?> EveryoneAsync(long tenantId, Guid sessionId, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<ReadState>?>(async connection =>
+        {
+            await using (var session = connection.Sql("SELECT 1 FROM chat_sessions WHERE tenant_id = @tenant AND id = @session")
+                .With("tenant", tenantId).With("session", sessionId))
+            {
+                if (await session.ExecuteScalarAsync(cancellationToken) is null) return null;
+            }
+            // The unread count is SessionRows.UnreadCountSql's arithmetic, for each participant instead of the caller.
+            await using var command = connection.Sql("""
+                SELECT p.user_id, r.last_read_message_id, s.last_seq - COALESCE(r.last_read_seq, 0)
+                FROM chat_sessions s
+                JOIN (SELECT user_id FROM read_markers WHERE tenant_id = @tenant AND session_id = @session
+                      UNION SELECT user_id FROM session_participants WHERE tenant_id = @tenant AND session_id = @session
+                      UNION SELECT agent_id FROM chat_sessions WHERE tenant_id = @tenant AND id = @session AND agent_id IS NOT NULL) p ON TRUE
+                LEFT JOIN read_markers r ON r.tenant_id = s.tenant_id AND r.session_id = s.id AND r.user_id = p.user_id
+                WHERE s.tenant_id = @tenant AND s.id = @session
+                ORDER BY p.user_id
+                """).With("tenant", tenantId).With("session", sessionId);
+            var states = new List<ReadState>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                states.Add(new ReadState(sessionId, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetId(1), reader.GetInt64(2)));
+            return states;
+        }, cancellationToken);
 
     private static async Task<ReadState> StateAsync(DbConnection connection, DbTransaction transaction, CurrentUser user, Guid sessionId, CancellationToken cancellationToken)
     {

@@ -14,6 +14,8 @@ public static class ReadingApi
 
         group.MapPost("/read", ReadAsync)
             .WithSummary("Move the caller's read marker forward to a message of the session; answers the caller's read state.");
+        group.MapGet("/read", EveryoneAsync)
+            .WithSummary("Every participant's read marker in the session, by user id (its agent, its tenant users, whoever has read in it).");
         return group;
     }
 
@@ -30,6 +32,14 @@ public static class ReadingApi
             ReadOutcome.NotAMessageOfTheSession => ApiError.BadRequest("message_id", "message_id is not a message of this session."),
             _ => throw new InvalidOperationException("Unhandled read outcome."),
         };
+    }
+
+    private static async Task<Results<OkEnvelope<IReadOnlyList<ReadState>>, BadRequestError, NotFoundError>> EveryoneAsync(string id, CurrentUser user,
+        ReadMarkers markers, CancellationToken cancellationToken)
+    {
+        if (!RouteIds.TryParse(id, out var sessionId)) return RouteIds.Malformed();
+        var states = await markers.EveryoneAsync(user.TenantId, sessionId, cancellationToken);
+        return states is null ? ApiError.NotFound("Session") : ApiResults.Ok(states);
     }
 }
 

@@ -7,5 +7,6 @@ namespace Livechat.Reading;
 /// <summary>The JSON this feature writes, generated at compile time (chained into the wire options at start-up, Api/Json.cs).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(ApiResponse<ReadState>))]
+[JsonSerializable(typeof(ApiResponse<IReadOnlyList<ReadState>>))]
 [JsonSerializable(typeof(MessagesReadPayload))]
 internal sealed partial class ReadingJson : JsonSerializerContext;

@@ -5,17 +5,17 @@ using System.Text.Json;
 
 namespace Livechat.Tests.Infrastructure;
 
-/// <summary>A user with a token, acting in one tenant: what a logged-in frontend is.</summary>
-public sealed class Caller(Func<HttpClient> http, long userId, long tenantId, string[] roles)
+/// <summary>A user with a token (with a <c>name</c> claim when given), acting in one tenant: what a logged-in frontend is.</summary>
+public sealed class Caller(Func<HttpClient> http, long userId, long tenantId, string[] roles, string? name = null)
 {
-    public Caller(LivechatServer server, long userId, long tenantId, string[] roles) : this(() => server.Http, userId, tenantId, roles) { }
+    public Caller(LivechatServer server, long userId, long tenantId, string[] roles, string? name = null) : this(() => server.Http, userId, tenantId, roles, name) { }
 
     /// <summary>The same caller talking to the service as its own process.</summary>
-    public Caller(ServiceProcess process, long userId, long tenantId, string[] roles) : this(() => process.Http, userId, tenantId, roles) { }
+    public Caller(ServiceProcess process, long userId, long tenantId, string[] roles, string? name = null) : this(() => process.Http, userId, tenantId, roles, name) { }
 
     public long UserId { get; } = userId;
     public long TenantId { get; } = tenantId;
-    public string Token { get; } = LivechatServer.Token(userId, [tenantId], roles);
+    public string Token { get; } = LivechatServer.Token(userId, [tenantId], roles, name: name);
 
     public Task<Reply> GetAsync(string path) => SendAsync(HttpMethod.Get, path, null);
 
@@ -84,14 +84,18 @@ public sealed class Reply
         if (response.Headers.TryGetValues(OpenApiStatuses.Header, out var undocumented))
             throw new Xunit.Sdk.XunitException(undocumented.First());
         var text = await response.Content.ReadAsStringAsync();
-        JsonElement body;
-        try
+        JsonElement body = default;
+        // 204 is the one answer without an envelope: there is nothing to read.
+        if (response.StatusCode != HttpStatusCode.NoContent || text.Length > 0)
         {
-            body = JsonDocument.Parse(text).RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            throw new Xunit.Sdk.XunitException($"{(int)response.StatusCode} with a body that is not JSON: {text}");
+            try
+            {
+                body = JsonDocument.Parse(text).RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                throw new Xunit.Sdk.XunitException($"{(int)response.StatusCode} with a body that is not JSON: {text}");
+            }
         }
         return new Reply
         {

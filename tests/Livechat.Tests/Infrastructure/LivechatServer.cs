@@ -179,15 +179,15 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
 
     public static long NewUserId() => Interlocked.Increment(ref nextUserId);
 
-    public static string Token(long userId, IEnumerable<long> tenants, IEnumerable<string> roles, TimeSpan? lifetime = null) =>
+    public static string Token(long userId, IEnumerable<long> tenants, IEnumerable<string> roles, TimeSpan? lifetime = null, string? name = null) =>
         TokenIssuer.Issue(new AuthOptions { SigningKey = SigningKey, Issuer = Issuer, Audience = Audience }, userId, tenants, roles,
-            lifetime ?? TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
+            lifetime ?? TimeSpan.FromHours(1), DateTimeOffset.UtcNow, name);
 
     /// <summary>A support agent of <paramref name="tenantId"/> with a fresh user id.</summary>
-    public Caller Agent(long tenantId, long? userId = null) => new(this, userId ?? NewUserId(), tenantId, [Roles.SupportAgent]);
+    public Caller Agent(long tenantId, long? userId = null, string? name = null) => new(this, userId ?? NewUserId(), tenantId, [Roles.SupportAgent], name);
 
     /// <summary>A tenant user (no SUPPORT_AGENT role) of <paramref name="tenantId"/>.</summary>
-    public Caller TenantUser(long tenantId, long? userId = null) => new(this, userId ?? NewUserId(), tenantId, ["TENANT_ADMIN"]);
+    public Caller TenantUser(long tenantId, long? userId = null, string? name = null) => new(this, userId ?? NewUserId(), tenantId, ["TENANT_ADMIN"], name);
 
     /// <summary>A fresh tenant with an online agent, a tenant user, and a session the user started with that agent.</summary>
     public async Task<(Caller Agent, Caller User, string Session)> ConversationAsync()

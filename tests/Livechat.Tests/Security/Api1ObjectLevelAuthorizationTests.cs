@@ -183,6 +183,47 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
             (await w.AttackerAgent.PatchAsync($"/tickets/{w.Ticket}", new { status = "closed" })).AssertNotFound(w.Secrets, "close a foreign ticket");
             (await w.AttackerAgent.PatchAsync($"/tickets/{w.Ticket}", new { agent_id = w.AttackerAgent.UserId })).AssertNotFound(w.Secrets, "take a foreign ticket");
         },
+        ["GET /livechat/sessions/{id}/read"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+                (await attacker.GetAsync($"/livechat/sessions/{w.Session}/read")).AssertNotFound(w.Secrets, "read foreign read markers");
+        },
+        ["GET /livechat/users/{id}"] = async (server, w) =>
+        {
+            // The victim tenant's users were seen there only: for the attacker's tenant they are strangers.
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+            {
+                var unknown = (await attacker.GetAsync($"/livechat/users/{LivechatServer.NewUserId()}")).AssertError(HttpStatusCode.NotFound, "request");
+                foreach (var victim in new[] { w.VictimAgent, w.VictimUser })
+                {
+                    var foreign = await attacker.GetAsync($"/livechat/users/{victim.UserId}");
+                    foreign.AssertNotFound(w.Secrets, "look up a foreign user");
+                    Assert.Equal(unknown.Body.GetProperty("message").GetString(), foreign.Body.GetProperty("message").GetString());
+                }
+            }
+        },
+        ["GET /livechat/canned-responses"] = async (server, w) =>
+        {
+            (await w.AttackerAgent.GetAsync("/livechat/canned-responses?limit=100")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "canned list");
+            (await w.AttackerAgent.GetAsync("/livechat/canned-responses?q=victim")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "canned search");
+            await AssertForeignCursorIsUnknownAsync(w.AttackerAgent, "/livechat/canned-responses?limit=10", w.CannedResponse, w);
+        },
+        ["POST /livechat/canned-responses"] = async (server, w) =>
+            // The victim's shortcut is free in the attacker's tenant: shortcuts are unique per tenant, and say nothing across.
+            (await w.AttackerAgent.PostAsync("/livechat/canned-responses", new { shortcut = "victim-greeting", title = "Mine", body = "Mine" }))
+                .AssertStatus(HttpStatusCode.Created).AssertLeaksNothing(w.Secrets, "create a canned response"),
+        ["GET /livechat/canned-responses/{id}"] = async (server, w) =>
+        {
+            (await w.AttackerAgent.GetAsync($"/livechat/canned-responses/{w.CannedResponse}")).AssertNotFound(w.Secrets, "get a foreign canned response");
+            // One's own canned response rendered for a foreign session: the session does not exist.
+            var own = (await w.AttackerAgent.PostAsync("/livechat/canned-responses", new { shortcut = "probe", title = "Probe", body = "{{customer.name}} {{agent.name}}" }))
+                .AssertStatus(HttpStatusCode.Created).Data.GetProperty("id").GetString();
+            (await w.AttackerAgent.GetAsync($"/livechat/canned-responses/{own}?session_id={w.Session}")).AssertNotFound(w.Secrets, "render for a foreign session");
+        },
+        ["PATCH /livechat/canned-responses/{id}"] = async (server, w) =>
+            (await w.AttackerAgent.PatchAsync($"/livechat/canned-responses/{w.CannedResponse}", new { body = "stolen" })).AssertNotFound(w.Secrets, "change a foreign canned response"),
+        ["DELETE /livechat/canned-responses/{id}"] = async (server, w) =>
+            (await w.AttackerAgent.SendAsync(HttpMethod.Delete, $"/livechat/canned-responses/{w.CannedResponse}", null)).AssertNotFound(w.Secrets, "delete a foreign canned response"),
         ["GET /notifications"] = async (server, w) =>
         {
             foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser, w.Colleague })

@@ -30,6 +30,11 @@ public sealed class Api5FunctionLevelAuthorizationTests(SqliteServer server) : I
         ["GET /tickets"] = (c, w) => c.GetAsync("/tickets?limit=100"),
         ["GET /tickets/{id}"] = (c, w) => c.GetAsync($"/tickets/{w.Ticket}"),
         ["PATCH /tickets/{id}"] = (c, w) => c.PatchAsync($"/tickets/{w.Ticket}", new { status = "closed", agent_id = w.VictimAgent.UserId }),
+        ["GET /livechat/canned-responses"] = (c, w) => c.GetAsync("/livechat/canned-responses?q=victim"),
+        ["POST /livechat/canned-responses"] = (c, w) => c.PostAsync("/livechat/canned-responses", new { shortcut = "mine", title = "Mine", body = "Mine" }),
+        ["GET /livechat/canned-responses/{id}"] = (c, w) => c.GetAsync($"/livechat/canned-responses/{w.CannedResponse}?session_id={w.Session}"),
+        ["PATCH /livechat/canned-responses/{id}"] = (c, w) => c.PatchAsync($"/livechat/canned-responses/{w.CannedResponse}", new { title = "Changed" }),
+        ["DELETE /livechat/canned-responses/{id}"] = (c, w) => c.SendAsync(HttpMethod.Delete, $"/livechat/canned-responses/{w.CannedResponse}", null),
     };
 
     public static TheoryData<string> AgentOnlyOperations() => new(AgentOnly.Keys.Order(StringComparer.Ordinal));

@@ -261,6 +261,8 @@ internal sealed class World
     public required string MessageText { get; init; }
     public required string Ticket { get; init; }
     public required string Notification { get; init; }
+    public required string CannedResponse { get; init; }
+    public required string CannedBody { get; init; }
 
     public required Caller AttackerAgent { get; init; }
     public required Caller AttackerUser { get; init; }
@@ -268,7 +270,7 @@ internal sealed class World
     public required string AttackerMessage { get; init; }
 
     /// <summary>What must never appear in a reply to the attacker.</summary>
-    public IEnumerable<string> Secrets => [Session, Message, MessageText, Ticket, Notification];
+    public IEnumerable<string> Secrets => [Session, Message, MessageText, Ticket, Notification, CannedResponse, CannedBody];
 
     public static async Task<World> CreateAsync(LivechatServer server)
     {
@@ -289,6 +291,9 @@ internal sealed class World
         (await offline.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK); // known, OFFLINE
         var refused = (await victimUser.PostAsync("/livechat/sessions", new { agent_id = offline.UserId })).AssertError(HttpStatusCode.BadRequest, "agent_id");
         var ticket = refused.Meta.GetProperty("ticket_id").GetString()!;
+        var cannedBody = $"canned-secret-{Guid.NewGuid():N}";
+        var canned = (await victimAgent.PostAsync("/livechat/canned-responses", new { shortcut = "victim-greeting", title = "Victim greeting", body = cannedBody }))
+            .AssertStatus(HttpStatusCode.Created).Data.GetProperty("id").GetString()!;
 
         var attackerTenant = await server.NewTenantAsync();
         var attackerAgent = server.Agent(attackerTenant);
@@ -299,6 +304,7 @@ internal sealed class World
         {
             VictimAgent = victimAgent, VictimUser = victimUser, Colleague = colleague, OfflineAgent = offline,
             Session = session, Message = message, MessageText = text, Ticket = ticket, Notification = notification,
+            CannedResponse = canned, CannedBody = cannedBody,
             AttackerAgent = attackerAgent, AttackerUser = attackerUser, AttackerSession = attackerSession, AttackerMessage = attackerMessage,
         };
     }
@@ -312,9 +318,10 @@ internal sealed class World
         var notifications = (await VictimUser.GetAsync("/notifications?limit=100")).AssertStatus(HttpStatusCode.OK).Data.ToString();
         var sessions = (await VictimAgent.GetAsync("/livechat/sessions?limit=100")).AssertStatus(HttpStatusCode.OK).Data.ToString();
         var tickets = (await VictimAgent.GetAsync("/tickets?limit=100")).AssertStatus(HttpStatusCode.OK).Data.ToString();
+        var canned = (await VictimAgent.GetAsync("/livechat/canned-responses?limit=100")).AssertStatus(HttpStatusCode.OK).Data.ToString();
         var agents = (await VictimAgent.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK).Data;
         // last_seen_at moves with every call the agents make: compare who is there and their presence.
         var presence = string.Join(",", agents.EnumerateArray().Select(a => $"{a.GetProperty("agent_id")}={a.GetProperty("presence")}").Order(StringComparer.Ordinal));
-        return string.Join("\n", session, messages, ticket, notifications, sessions, tickets, presence);
+        return string.Join("\n", session, messages, ticket, notifications, sessions, tickets, canned, presence);
     }
 }
