@@ -23,6 +23,8 @@ namespace Livechat.Api;
 [JsonSerializable(typeof(ApiResponse<IReadOnlyList<Notification>>))]
 [JsonSerializable(typeof(ApiResponse<ReadAllResult>))]
 [JsonSerializable(typeof(ApiResponse<HealthReport>))]
+[JsonSerializable(typeof(ApiResponse<Livechat.Attachments.Attachment>))]
+[JsonSerializable(typeof(Livechat.Attachments.Attachment))]
 [JsonSerializable(typeof(ChatMessage))]
 [JsonSerializable(typeof(ChatSession))]
 [JsonSerializable(typeof(Notification))]
