@@ -12,7 +12,7 @@ public sealed class ArchitectureTests
     private static readonly string[] Features =
     [
         "Livechat.Agents", "Livechat.Sessions", "Livechat.Messages", "Livechat.Notifications", "Livechat.Reading",
-        "Livechat.Routing", "Livechat.Tickets", "Livechat.Tenants", "Livechat.Webhooks", "Livechat.WebConsole",
+        "Livechat.Routing", "Livechat.Tickets", "Livechat.Tenants", "Livechat.Webhooks", "Livechat.WebConsole", "Livechat.Attachments",
     ];
 
     private static Types Service => Types.InAssembly(typeof(global::Program).Assembly);
