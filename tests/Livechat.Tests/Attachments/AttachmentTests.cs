@@ -193,6 +193,48 @@ public abstract class AttachmentTests(LivechatServer server)
     }
 
     [Fact]
+    public async Task AnUploadTheClientAbandonsLeavesNothing()
+    {
+        var (_, user, session) = await server.ConversationAsync();
+        using var multipart = Multipart(("file", PngOfSize(500_000), "big.png"));
+        var body = await multipart.ReadAsByteArrayAsync();
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port);
+            var stream = client.GetStream();
+            var head = $"POST /livechat/sessions/{session}/attachments HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\n" +
+                       $"Authorization: Bearer {user.Token}\r\nX-Tenant-ID: {user.TenantId}\r\n" +
+                       $"Content-Type: {multipart.Headers.ContentType}\r\nContent-Length: {body.Length}\r\n\r\n";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+            await stream.WriteAsync(body.AsMemory(0, 400_000));
+            // The service is writing it (a .part file, or chunk rows in an open transaction); then the client goes away.
+            await Eventually.Async(async () => Assert.True(await UploadInProgressAsync(user.TenantId)));
+            client.Client.LingerState = new LingerOption(true, 0); // a reset, as a dropped connection
+        }
+        await Eventually.Async(async () => Assert.False(await UploadInProgressAsync(user.TenantId)));
+        await AssertNothingStoredAsync(server, user.TenantId);
+    }
+
+    /// <summary>Bytes of an upload are being written: a .part file on disk, or a transaction holding attachment_chunks.</summary>
+    private async Task<bool> UploadInProgressAsync(long tenant)
+    {
+        if (server.Services.GetRequiredService<IAttachmentBytes>() is DiskBytes disk)
+        {
+            var folder = Path.Combine(disk.Root, tenant.ToString(CultureInfo.InvariantCulture));
+            return Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*.part").Any();
+        }
+        return await server.Services.GetRequiredService<Livechat.Data.Database>().ReadAsync(async connection =>
+        {
+            await using var command = Livechat.Data.DbCommandExtensions.Sql(connection,
+                """
+                SELECT count(*) FROM pg_locks WHERE relation = 'attachment_chunks'::regclass AND mode = 'RowExclusiveLock'
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture) > 0;
+        }, CancellationToken.None);
+    }
+
+    [Fact]
     public async Task AnUploadPastTheTenantsQuotaIs409AndDeletingFreesIt()
     {
         var (_, user, session) = await server.ConversationAsync();
