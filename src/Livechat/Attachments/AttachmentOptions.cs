@@ -25,8 +25,14 @@ public sealed class AttachmentOptions
     [Range(1, long.MaxValue)]
     public long TenantQuotaBytes { get; set; } = 1024L * 1024 * 1024;
 
-    /// <summary>The types an upload may have, decided from its bytes (<see cref="FileTypes"/>).</summary>
-    public string[] AllowedTypes { get; set; } = [.. FileTypes.All];
+    /// <summary>
+    /// The types an upload may have, decided from its bytes (<see cref="FileTypes"/>); none configured means all
+    /// of them. (Empty by default: the configuration binder adds an array's configured entries to its default
+    /// ones instead of replacing them, so a default list could never be narrowed.)
+    /// </summary>
+    public string[] AllowedTypes { get; set; } = [];
+
+    public IReadOnlyList<string> Allowed => AllowedTypes.Length > 0 ? AllowedTypes : FileTypes.All;
 
     /// <summary>The key that signs download URLs (HMAC-SHA256); every instance needs the same one.</summary>
     public string? SigningKey { get; set; }

@@ -42,12 +42,10 @@ public static class AttachmentsApi
             .Produces(StatusCodes.Status204NoContent)
             .Produces<ApiResponse<object>>(StatusCodes.Status404NotFound)
             .Produces<ApiResponse<object>>(StatusCodes.Status409Conflict);
-        // No Authorization: the signature is the credential, so an <img src> can show it.
-        group.MapGet("/{id}/content", ContentAsync)
-            .WithSummary("The file's bytes by a signed url (expires, sig): its stored type, nosniff, sandboxed, Range supported.")
-            .Produces(StatusCodes.Status200OK)
-            .Produces(StatusCodes.Status206PartialContent)
-            .Produces<ApiResponse<object>>(StatusCodes.Status403Forbidden);
+        // No Authorization: the signature is the credential, so an <img src> can show it. Like health, it stays out
+        // of the OpenAPI document, whose operations all take a token (the security suite holds it to that); the
+        // links come ready-made in Attachment.url.
+        group.MapGet("/{id}/content", ContentAsync).ExcludeFromDescription();
         return routes;
     }
 
@@ -101,9 +99,9 @@ public static class AttachmentsApi
                 if (file.Length64 == 0) return ApiResults.Error(FileError(StatusCodes.Status400BadRequest, "The file is empty."));
                 var zip = FileTypes.IsZip(file.Prefix) ? await bytes.OpenReadAsync(user.TenantId, attachmentId, cancellationToken) : null;
                 var type = FileTypes.Detect(file.Prefix, file.IsText, fileName ?? "", zip);
-                if (type is null || !limits.AllowedTypes.Contains(type, StringComparer.OrdinalIgnoreCase))
+                if (type is null || !limits.Allowed.Contains(type))
                     return ApiResults.Error(FileError(StatusCodes.Status400BadRequest,
-                        $"This type of file is not accepted; allowed: {string.Join(", ", limits.AllowedTypes)} (decided from the file's content)."));
+                        $"This type of file is not accepted; allowed: {string.Join(", ", limits.Allowed)} (decided from the file's content)."));
 
                 var attachment = new Attachment(attachmentId, sessionId, user.UserId, FileTypes.SanitizeFileName(fileName), type, file.Length64, file.Sha256,
                     scanner.Enabled ? AttachmentStatus.Scanning : AttachmentStatus.Ready, time.GetUtcNow());

@@ -8,7 +8,11 @@ public static class AttachmentsSetup
     /// <summary>The store of bytes the options name, the metadata store, signed links, the scanner and the clean-up.</summary>
     public static IServiceCollection AddAttachments(this IServiceCollection services)
     {
-        services.AddOptions<AttachmentOptions>().BindConfiguration(AttachmentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AttachmentOptions>().BindConfiguration(AttachmentOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.AllowedTypes.All(t => FileTypes.All.Contains(t)),
+                $"Livechat:Attachments:AllowedTypes may only name types the service can recognise: {string.Join(", ", FileTypes.All)}.")
+            .Validate(o => string.IsNullOrWhiteSpace(o.ClamAv) || IsHostAndPort(o.ClamAv), "Livechat:Attachments:ClamAv must be host:port.")
+            .ValidateOnStart();
         services.AddSingleton<IAttachmentBytes>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AttachmentOptions>>().Value;
@@ -29,6 +33,19 @@ public static class AttachmentsSetup
         services.AddSingleton<StagedCleanup>();
         services.AddHostedService(sp => sp.GetRequiredService<StagedCleanup>());
         return services;
+    }
+
+    private static bool IsHostAndPort(string value)
+    {
+        try
+        {
+            ClamdClient.Parse(value);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 
     /// <summary><c>attachments/</c> beside the SQLite file; under <c>data/</c> when the database is PostgreSQL.</summary>

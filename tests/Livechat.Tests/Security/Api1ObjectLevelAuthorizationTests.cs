@@ -242,6 +242,15 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
                 (await attacker.SendAsync(HttpMethod.Delete, $"/livechat/attachments/{id}", null)).AssertNotFound(w.Secrets, "delete a foreign attachment");
             (await w.VictimUser.GetAsync($"/livechat/attachments/{id}")).AssertStatus(HttpStatusCode.OK);
         },
+    };
+
+    /// <summary>Routes outside the OpenAPI document that anyone may call: they must show no tenant's data.</summary>
+    private static readonly Dictionary<string, Attack> PublicProbes = new(StringComparer.Ordinal)
+    {
+        ["GET /health/live"] = async (server, w) =>
+            (await server.SendAsync(HttpMethod.Get, "/health/live")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "health"),
+        ["GET /health/ready"] = async (server, w) =>
+            (await server.SendAsync(HttpMethod.Get, "/health/ready")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "readiness"),
         ["GET /livechat/attachments/{id}/content"] = async (server, w) =>
         {
             // The link is the credential (contract section 15: a bad signature is 403): the attacker's own signature on
@@ -253,15 +262,6 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
             Assert.Equal(unknown.Body.GetProperty("message").GetString(), foreign.Body.GetProperty("message").GetString());
             foreign.AssertLeaksNothing([.. w.Secrets, victims], "download a foreign attachment with one's own signature");
         },
-    };
-
-    /// <summary>Routes outside the OpenAPI document that anyone may call: they must show no tenant's data.</summary>
-    private static readonly Dictionary<string, Attack> PublicProbes = new(StringComparer.Ordinal)
-    {
-        ["GET /health/live"] = async (server, w) =>
-            (await server.SendAsync(HttpMethod.Get, "/health/live")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "health"),
-        ["GET /health/ready"] = async (server, w) =>
-            (await server.SendAsync(HttpMethod.Get, "/health/ready")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "readiness"),
     };
 
     /// <summary>One cross-tenant probe per public hub method.</summary>
