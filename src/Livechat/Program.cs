@@ -1,6 +1,7 @@
 using Livechat;
 using Livechat.Agents;
 using Livechat.Api;
+using Livechat.Attachments;
 using Livechat.Auth;
 using Livechat.Canned;
 using Livechat.Data;
@@ -60,6 +61,7 @@ public partial class Program
         builder.Services.AddLivechatRateLimits();
         builder.Services.AddLivechatLimits();
         builder.Services.AddWebhooks();
+        builder.Services.AddAttachments();
         builder.Services.AddLivechatTracing(builder.Configuration);
         builder.Services.AddOpenApi(options => options.AddLivechatDocument());
         var health = builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [Health.ReadyTag]);
@@ -100,6 +102,7 @@ public partial class Program
         app.MapReading();
         app.MapTyping();
         app.MapUserStream();
+        app.MapAttachments();
         if (app.Environment.IsDevelopment()) app.MapDevTokens();
 
         await Startup.PrepareAsync(app.Services, app.Environment, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Livechat.Startup"), CancellationToken.None);

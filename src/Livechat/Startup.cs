@@ -1,4 +1,5 @@
 using Livechat.Agents;
+using Livechat.Attachments;
 using Livechat.Auth;
 using Livechat.Changes;
 using Livechat.Data;
@@ -78,7 +79,7 @@ public static class Startup
         services.AddSingleton(new PushedEventNames(new[]
         {
             MessageCreated.Name, SessionStarted.Name, SessionUpdated.Name, SessionAssigned.Name, NotificationCreated.Name,
-            PresenceUpdated.Name, MessagesRead.Name, TypingChanged.Name,
+            PresenceUpdated.Name, MessagesRead.Name, TypingChanged.Name, AttachmentUpdated.Name,
         }.Distinct().ToList()));
         services.AddSingleton<OpenHubConnections>();
         services.AddSingleton<HubConnectionOwners>();

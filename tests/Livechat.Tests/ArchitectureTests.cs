@@ -16,7 +16,7 @@ public sealed class ArchitectureTests
     private static readonly string[] Features =
     [
         "Livechat.Agents", "Livechat.Sessions", "Livechat.Messages", "Livechat.Notifications", "Livechat.Reading",
-        "Livechat.Routing", "Livechat.Tickets", "Livechat.Tenants", "Livechat.Webhooks", "Livechat.WebConsole", "Livechat.Canned",
+        "Livechat.Routing", "Livechat.Tickets", "Livechat.Tenants", "Livechat.Webhooks", "Livechat.WebConsole", "Livechat.Canned", "Livechat.Attachments",
     ];
 
     private static Types Service => Types.InAssembly(typeof(global::Program).Assembly);
@@ -46,7 +46,7 @@ public sealed class ArchitectureTests
         ["Agents"],
         ["Messages"],
         ["Sessions"],
-        ["Reading", "Tickets", "Routing", "Notifications", "Webhooks", "Canned"],
+        ["Reading", "Tickets", "Routing", "Notifications", "Webhooks", "Attachments", "Canned"],
         ["Realtime", "WebConsole"],
     ];
 

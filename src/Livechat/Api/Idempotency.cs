@@ -32,6 +32,9 @@ public static class Idempotency
     }
 }
 
+/// <summary>Marks an endpoint that reads its body as a stream: <see cref="IdempotencyMiddleware"/> does not hash it.</summary>
+public sealed record StreamedBody;
+
 /// <summary>
 /// <c>Idempotency-Key</c> on POST (contract section 9). Same key, same request, same tenant and user within
 /// 24 h: the first status and body again with <c>Idempotent-Replayed: true</c>, nothing written. Same key with
@@ -46,7 +49,9 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, Database databas
     public async Task InvokeAsync(HttpContext context)
     {
         var key = context.Request.Headers[Header].ToString();
-        if (!HttpMethods.IsPost(context.Request.Method) || key.Length == 0 || context.Features.Get<CurrentUser>() is not { } user)
+        // An endpoint that streams its body (an upload) is left alone: hashing the body would read it all first.
+        if (!HttpMethods.IsPost(context.Request.Method) || key.Length == 0 || context.Features.Get<CurrentUser>() is not { } user
+            || context.GetEndpoint()?.Metadata.GetMetadata<StreamedBody>() is not null)
         {
             await next(context);
             return;

@@ -265,6 +265,24 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
             (await a.GetAsync($"/webhooks/{id}/deliveries?limit=10")).AssertNotFound(secrets, "read a foreign delivery log")),
         ["POST /webhooks/{id}/deliveries/{deliveryId}/redeliver"] = (server, w) => Webhooks.WebhookProbes.ProbeAsync(server, w.VictimAgent.TenantId, w.AttackerAgent.TenantId, async (a, id, d, secrets) =>
             (await a.PostAsync($"/webhooks/{id}/deliveries/{d}/redeliver", null)).AssertNotFound(secrets, "redeliver a foreign delivery")),
+        ["POST /livechat/sessions/{id}/attachments"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+                (await Attachments.AttachmentKit.UploadAsync(attacker, w.Session, Attachments.AttachmentKit.Png)).AssertNotFound(w.Secrets, "upload into a foreign session");
+        },
+        ["GET /livechat/attachments/{id}"] = async (server, w) =>
+        {
+            var file = (await Attachments.AttachmentKit.UploadAsync(w.VictimUser, w.Session, Attachments.AttachmentKit.Png)).AssertStatus(HttpStatusCode.Created).Data;
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+                (await attacker.GetAsync($"/livechat/attachments/{file.GetProperty("id").GetString()}")).AssertNotFound([.. w.Secrets, file.GetProperty("sha256").GetString()!], "get a foreign attachment");
+        },
+        ["DELETE /livechat/attachments/{id}"] = async (server, w) =>
+        {
+            var id = (await Attachments.AttachmentKit.UploadAsync(w.VictimUser, w.Session, Attachments.AttachmentKit.Png)).AssertStatus(HttpStatusCode.Created).Data.GetProperty("id").GetString();
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+                (await attacker.SendAsync(HttpMethod.Delete, $"/livechat/attachments/{id}", null)).AssertNotFound(w.Secrets, "delete a foreign attachment");
+            (await w.VictimUser.GetAsync($"/livechat/attachments/{id}")).AssertStatus(HttpStatusCode.OK);
+        },
     };
 
     /// <summary>Routes outside the OpenAPI document that anyone may call: they must show no tenant's data.</summary>
@@ -274,6 +292,17 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
             (await server.SendAsync(HttpMethod.Get, "/health/live")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "health"),
         ["GET /health/ready"] = async (server, w) =>
             (await server.SendAsync(HttpMethod.Get, "/health/ready")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "readiness"),
+        ["GET /livechat/attachments/{id}/content"] = async (server, w) =>
+        {
+            // The link is the credential (contract section 15: a bad signature is 403): the attacker's own signature on
+            // the victim's attachment id is refused exactly as a signature for an attachment that does not exist.
+            var victims = (await Attachments.AttachmentKit.UploadAsync(w.VictimUser, w.Session, Attachments.AttachmentKit.Png)).AssertStatus(HttpStatusCode.Created).Data.GetProperty("id").GetString()!;
+            var own = (await Attachments.AttachmentKit.UploadAsync(w.AttackerAgent, w.AttackerSession, Attachments.AttachmentKit.Png)).AssertStatus(HttpStatusCode.Created).Data.GetProperty("url").GetString()!;
+            var foreign = (await server.SendAsync(HttpMethod.Get, own.Replace(own.Split('/')[3], victims, StringComparison.Ordinal))).AssertError(HttpStatusCode.Forbidden, "request");
+            var unknown = (await server.SendAsync(HttpMethod.Get, own.Replace(own.Split('/')[3], Guid.CreateVersion7().ToString(), StringComparison.Ordinal))).AssertError(HttpStatusCode.Forbidden, "request");
+            Assert.Equal(unknown.Body.GetProperty("message").GetString(), foreign.Body.GetProperty("message").GetString());
+            foreign.AssertLeaksNothing([.. w.Secrets, victims], "download a foreign attachment with one's own signature");
+        },
     };
 
     /// <summary>One cross-tenant probe per public hub method.</summary>

@@ -22,6 +22,7 @@ public sealed class Api9InventoryTests(SqliteServer server) : IClassFixture<Sqli
         ["/openapi/{documentName}.json"] = "the OpenAPI document itself",
         ["/docs/"] = "Scalar API reference page and its assets",
         ["/health/"] = "liveness and readiness (public, no tenant data: Api1 checks)",
+        ["/livechat/attachments/{id}/content"] = "signed download links, no token (AttachmentTests.ABadExpiredOrForeignSignatureIs403, Api1 public probe)",
     };
 
     [Fact]
