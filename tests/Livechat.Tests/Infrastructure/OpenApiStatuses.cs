@@ -88,6 +88,8 @@ public sealed class OpenApiStatuses : IStartupFilter
         if (endpoint is not RouteEndpoint route || route.RoutePattern.RawText is not { } pattern) return;
         var operation = $"{context.Request.Method} {pattern.TrimEnd('/')}";
         var status = context.Response.StatusCode;
+        // 499 is the server's note that the client went away mid-request (an abandoned upload): no answer reached anyone.
+        if (status == StatusCodes.Status499ClientClosedRequest) return;
         if (Documented is not { } documented || !documented.TryGetValue(operation, out var statuses)) return; // not an operation of the document
         Observed.GetOrAdd(operation, _ => new ConcurrentDictionary<int, byte>())[status] = 0;
         if (statuses.Contains(status)) return;
