@@ -76,12 +76,12 @@ public static class Startup
         services.AddSingleton<RealtimePublisher>();
         // Every webhook type the features declare, in the catalogue's order (contract section 13).
         services.AddSingleton(new DeclaredWebhookTypes(
-            [SessionStarted.WebhookType, SessionUpdated.WebhookType, MessageCreated.WebhookType, MessagesRead.WebhookType, TicketOpened.WebhookType]));
+            [SessionStarted.WebhookType, SessionUpdated.WebhookType, SessionRated.WebhookType, MessageCreated.WebhookType, MessagesRead.WebhookType, TicketOpened.WebhookType]));
         // Every event clients hear, as each declares itself: the pages listen for these names.
         services.AddSingleton(new PushedEventNames(new[]
         {
             MessageCreated.Name, SessionStarted.Name, SessionUpdated.Name, SessionAssigned.Name, NotificationCreated.Name,
-            PresenceUpdated.Name, MessagesRead.Name, TypingChanged.Name,
+            PresenceUpdated.Name, MessagesRead.Name, TypingChanged.Name, SessionRated.Name,
         }.Distinct().ToList()));
         services.AddSingleton<OpenHubConnections>();
         services.AddSingleton<HubConnectionOwners>();
