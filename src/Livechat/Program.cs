@@ -7,6 +7,7 @@ using Livechat.Messages;
 using Livechat.Notifications;
 using Livechat.Reading;
 using Livechat.Realtime;
+using Livechat.Reports;
 using Livechat.Routing;
 using Livechat.Sessions;
 using Livechat.Tenants;
@@ -92,6 +93,7 @@ public partial class Program
         app.MapTickets();
         app.MapNotifications();
         app.MapWebhooks();
+        app.MapReports();
         app.MapHub<LivechatHub>(AuthSetup.HubPath).WithHubMethods().RequireTenant().DisableRequestTimeout();
         app.MapSessionEvents();
         app.MapReading();

@@ -7,6 +7,7 @@ using Livechat.Api;
 using Livechat.Notifications;
 using Livechat.Reading;
 using Livechat.Realtime;
+using Livechat.Reports;
 using Livechat.Routing;
 using Livechat.Sessions;
 using Livechat.Tenants;
@@ -31,19 +32,23 @@ public static class Startup
         services.AddWireJson()
             .AddJsonTypes(AgentsJson.Default).AddJsonTypes(MessagesJson.Default).AddJsonTypes(SessionsJson.Default)
             .AddJsonTypes(TicketsJson.Default).AddJsonTypes(NotificationsJson.Default).AddJsonTypes(ReadingJson.Default)
-            .AddJsonTypes(RealtimeJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
+            .AddJsonTypes(ReportsJson.Default).AddJsonTypes(RealtimeJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
         // The write path: handlers that commit with a change (in this order), sinks that hear of it after the commit.
         services.AddSingleton<WritePath>();
         services.AddSingleton<IChangeHandler, NotifyTenantSide>();
         services.AddSingleton<IChangeHandler, TicketForRefusedChat>();
         services.AddSingleton<IChangeHandler, QueueRouting>();
         services.AddSingleton<IChangeHandler, MoveSendersMarker>();
+        services.AddSingleton<IChangeHandler, RecordSessionFacts>();
         // Last: who hears of a session's event, once the other handlers have run.
         services.AddSingleton<SessionAudiences>();
         services.AddSingleton<IChangeHandler>(sp => sp.GetRequiredService<SessionAudiences>());
         services.AddSingleton<IEventSink, MessageMetrics>();
         services.AddSingleton<KnownParticipants>();
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<KnownParticipants>());
+        services.AddSingleton<FirstResponses>();
+        services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<FirstResponses>());
+        services.AddSingleton<ReportStore>();
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<RealtimePublisher>());
         services.AddSingleton<TenantStore>();
         services.AddSingleton<TenantDirectory>();

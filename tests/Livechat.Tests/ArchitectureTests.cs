@@ -17,6 +17,7 @@ public sealed class ArchitectureTests
     [
         "Livechat.Agents", "Livechat.Sessions", "Livechat.Messages", "Livechat.Notifications", "Livechat.Reading",
         "Livechat.Routing", "Livechat.Tickets", "Livechat.Tenants", "Livechat.Webhooks", "Livechat.WebConsole",
+        "Livechat.Reports",
     ];
 
     private static Types Service => Types.InAssembly(typeof(global::Program).Assembly);
@@ -46,7 +47,7 @@ public sealed class ArchitectureTests
         ["Agents"],
         ["Messages"],
         ["Sessions"],
-        ["Reading", "Tickets", "Routing", "Notifications", "Webhooks"],
+        ["Reading", "Tickets", "Routing", "Notifications", "Webhooks", "Reports"],
         ["Realtime", "WebConsole"],
     ];
 
@@ -96,7 +97,9 @@ public sealed class ArchitectureTests
             typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Tickets.Ticket>>), typeof(Livechat.Api.ApiResponse<Livechat.Notifications.Notification>),
             typeof(Livechat.Api.ApiResponse<Livechat.Reading.ReadState>), typeof(Livechat.Reading.MessagesReadPayload),
             typeof(Livechat.Realtime.TypingPayload), typeof(Livechat.Realtime.BusEvent), typeof(Livechat.Api.ApiResponse<Livechat.Webhooks.Webhook>),
-            typeof(Livechat.Api.ApiResponse<Livechat.WebConsole.DevToken>),
+            typeof(Livechat.Api.ApiResponse<Livechat.WebConsole.DevToken>), typeof(Livechat.Api.ApiResponse<Livechat.Sessions.Rating>),
+            typeof(Livechat.Api.ApiResponse<Livechat.Reports.ReportFigures>), typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Reports.AgentFigures>>),
+            typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Reports.DailyFigures>>),
         ];
         // The framework's reflection-based resolver ends the chain: a shape it answers for has no generated metadata.
         foreach (var shape in shapes)
