@@ -207,6 +207,46 @@ public abstract class ReportTests(ReportServer server)
         AssertPercentiles(second, "first_response_seconds", Math.Round(PercentileCont(ofSecond, 0.5), 3), Math.Round(PercentileCont(ofSecond, 0.9), 3));
     }
 
+    /// <summary>
+    /// Migration 0071's backfill, run again over a tenant whose facts were taken away, finds from the sessions'
+    /// rows and messages what the write path recorded: the start, the agent's first message, the close.
+    /// </summary>
+    [Fact]
+    public async Task TheBackfillFindsWhatTheWritePathRecorded()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        var t0 = server.Clock.GetUtcNow();
+        var sessions = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var user = server.TenantUser(tenant);
+            var session = await user.StartSessionAsync(agent.UserId);
+            sessions.Add(session);
+            server.Clock.Advance(TimeSpan.FromSeconds(3));
+            await user.SendMessageAsync(session, "hello?");
+            server.Clock.Advance(TimeSpan.FromSeconds(10 * (i + 1)));
+            await agent.SendMessageAsync(session, "hello!");
+            server.Clock.Advance(TimeSpan.FromSeconds(60));
+            if (i < 2) (await agent.PatchAsync($"/livechat/sessions/{session}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
+            else await agent.SendMessageAsync(session, "anything else?");
+        }
+        var range = Range(t0, server.Clock.GetUtcNow().AddSeconds(1));
+        var recorded = (await agent.GetAsync($"/livechat/reports/summary?{range}")).AssertStatus(HttpStatusCode.OK).Data;
+        Assert.Equal(3, recorded.GetProperty("sessions_started").GetInt64());
+        AssertPercentiles(recorded, "first_response_seconds", 23, 31);                    // 13, 23, 33 s after each start
+
+        Assert.Equal(3, await server.ExecuteSqlAsync("DELETE FROM session_facts WHERE tenant_id = @tenant", ("tenant", tenant)));
+        Assert.Equal(0, (await agent.GetAsync($"/livechat/reports/summary?{range}")).Data.GetProperty("sessions_started").GetInt64());
+        var migration = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "src", "Livechat", "Data", "migrations",
+            server.Provider == DatabaseProvider.Sqlite ? "sqlite" : "postgres", "0071_session_facts.sql"));
+        var backfill = migration[migration.IndexOf("INSERT INTO session_facts", StringComparison.Ordinal)..];
+        Assert.True(await server.ExecuteSqlAsync(backfill) >= 3);
+
+        Assert.Equal(recorded.ToString(), (await agent.GetAsync($"/livechat/reports/summary?{range}")).AssertStatus(HttpStatusCode.OK).Data.ToString());
+    }
+
     [Fact]
     public async Task EveryBadInputIsRefusedOnItsKey()
     {

@@ -40,4 +40,6 @@ SELECT s.tenant_id, s.id, s.created_at,
        CASE WHEN s.status = 'CLOSED' THEN s.updated_at END,
        s.agent_id,
        s.rating_score
-FROM chat_sessions s;
+FROM chat_sessions s
+-- Nothing yet when the migration runs; a session recorded already keeps its facts if this statement runs again.
+WHERE NOT EXISTS (SELECT 1 FROM session_facts f WHERE f.tenant_id = s.tenant_id AND f.session_id = s.id);
