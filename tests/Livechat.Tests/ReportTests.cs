@@ -266,8 +266,10 @@ public abstract class ReportTests(ReportServer server)
                 (await agent.GetAsync($"/livechat/reports/{report}?{query}")).AssertError(HttpStatusCode.BadRequest, key);
         }
         // The longest range: 366 days, a leap year's dates from its first to its last.
-        (await agent.GetAsync("/livechat/reports/daily?from=2028-01-01&to=2028-12-31")).AssertStatus(HttpStatusCode.OK);
-        Assert.Equal(366, (await agent.GetAsync("/livechat/reports/daily?from=2028-01-01&to=2028-12-31")).Data.GetArrayLength());
+        Assert.Equal(366, (await agent.GetAsync("/livechat/reports/daily?from=2028-01-01&to=2028-12-31")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
+        // In a zone with summer time, 366 days from summer into winter are 366 days and an hour: still 366 days of its calendar.
+        Assert.Equal(366, (await agent.GetAsync("/livechat/reports/daily?from=2027-10-30&to=2028-10-29&tz=Europe/Berlin")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
+        (await agent.GetAsync("/livechat/reports/daily?from=2027-10-30&to=2028-10-30&tz=Europe/Berlin")).AssertError(HttpStatusCode.BadRequest, "to");
     }
 
     [Fact]

@@ -79,7 +79,9 @@ public sealed partial record ReportQuery(DateTimeOffset From, DateTimeOffset To,
         // A date in to is included: to=2026-03-01 ends where 2026-03-02 begins, so it is before from=2026-03-02 when that end is not after from.
         if (to < from || (to == from && IsDate(query["to"].ToString())))
             return (null, ApiError.BadRequest("to", "to must not be before from."));
-        if (to - from > TimeSpan.FromDays(MaxDays)) return (null, ApiError.BadRequest("to", $"from and to must be at most {MaxDays} days apart."));
+        // Days of tz's calendar: a range from summer time to winter time is an hour longer than its days.
+        if (TimeZoneInfo.ConvertTime(to, zone).DateTime - TimeZoneInfo.ConvertTime(from, zone).DateTime > TimeSpan.FromDays(MaxDays))
+            return (null, ApiError.BadRequest("to", $"from and to must be at most {MaxDays} days apart."));
 
         long? agentId = null;
         var agent = query["agent_id"].ToString();
