@@ -77,7 +77,7 @@ public sealed class ReportStore(Database database)
                 return row;
             }
 
-            await using (var started = Bind(connection.Sql(StartedSql(grouping, days)), tenantId, query, days))
+            await using (var started = Bind(Unkept(connection, StartedSql(grouping, days)), tenantId, query, days))
             await using (var reader = await started.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
@@ -89,7 +89,7 @@ public sealed class ReportStore(Database database)
                     for (var score = 0; score < 5; score++) row.Ratings[score] = Count(reader, 3 + score);
                 }
             }
-            await using (var closed = Bind(connection.Sql(ClosedSql(grouping, days)), tenantId, query, days))
+            await using (var closed = Bind(Unkept(connection, ClosedSql(grouping, days)), tenantId, query, days))
             await using (var reader = await closed.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
@@ -97,7 +97,7 @@ public sealed class ReportStore(Database database)
                     if (Count(reader, 1) > 0) RowOf(reader).Closed = Count(reader, 1);
                 }
             }
-            await using (var durations = Bind(connection.Sql(DurationsSql(grouping, days)), tenantId, query, days))
+            await using (var durations = Bind(Unkept(connection, DurationsSql(grouping, days)), tenantId, query, days))
             await using (var reader = await durations.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
@@ -105,6 +105,17 @@ public sealed class ReportStore(Database database)
             }
             return rows;
         }, cancellationToken);
+
+    /// <summary>
+    /// A command that is not kept prepared: a daily report's SQL changes with its number of days, and SQLite's
+    /// connections keep at most 256 statements (Data/SqliteKeptConnection.cs), which are the hot paths' to keep.
+    /// </summary>
+    private static DbCommand Unkept(DbConnection connection, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
 
     private static long Count(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? 0 : Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
