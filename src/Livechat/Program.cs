@@ -9,6 +9,7 @@ using Livechat.Messages;
 using Livechat.Notifications;
 using Livechat.Reading;
 using Livechat.Realtime;
+using Livechat.Reports;
 using Livechat.Routing;
 using Livechat.Sessions;
 using Livechat.Tenants;
@@ -97,6 +98,7 @@ public partial class Program
         app.MapCannedResponses();
         app.MapNotifications();
         app.MapWebhooks();
+        app.MapReports();
         app.MapHub<LivechatHub>(AuthSetup.HubPath).WithHubMethods().RequireTenant().DisableRequestTimeout();
         app.MapSessionEvents();
         app.MapReading();

@@ -8,6 +8,7 @@ using Livechat.Api;
 using Livechat.Notifications;
 using Livechat.Reading;
 using Livechat.Realtime;
+using Livechat.Reports;
 using Livechat.Routing;
 using Livechat.Sessions;
 using Livechat.Tenants;
@@ -33,7 +34,7 @@ public static class Startup
         services.AddWireJson()
             .AddJsonTypes(AgentsJson.Default).AddJsonTypes(MessagesJson.Default).AddJsonTypes(SessionsJson.Default)
             .AddJsonTypes(TicketsJson.Default).AddJsonTypes(NotificationsJson.Default).AddJsonTypes(ReadingJson.Default)
-            .AddJsonTypes(RealtimeJson.Default).AddJsonTypes(Livechat.Canned.CannedJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
+            .AddJsonTypes(ReportsJson.Default).AddJsonTypes(RealtimeJson.Default).AddJsonTypes(Livechat.Canned.CannedJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
         // The write path: handlers that commit with a change (ChangeHandlersInOrder), sinks that hear of it after the commit.
         services.AddSingleton<WritePath>();
         services.TryAddSingleton(sp => new ChangeHandlers(ChangeHandlersInOrder(sp)));
@@ -41,6 +42,9 @@ public static class Startup
         services.AddSingleton<IEventSink, MessageMetrics>();
         services.AddSingleton<KnownParticipants>();
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<KnownParticipants>());
+        services.AddSingleton<FirstResponses>();
+        services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<FirstResponses>());
+        services.AddSingleton<ReportStore>();
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<RealtimePublisher>());
         services.AddSingleton<TenantStore>();
         services.AddSingleton<TenantDirectory>();
@@ -74,12 +78,12 @@ public static class Startup
         services.AddSingleton<RealtimePublisher>();
         // Every webhook type the features declare, in the catalogue's order (contract section 13).
         services.AddSingleton(new DeclaredWebhookTypes(
-            [SessionStarted.WebhookType, SessionUpdated.WebhookType, MessageCreated.WebhookType, MessagesRead.WebhookType, TicketOpened.WebhookType]));
+            [SessionStarted.WebhookType, SessionUpdated.WebhookType, SessionRated.WebhookType, MessageCreated.WebhookType, MessagesRead.WebhookType, TicketOpened.WebhookType]));
         // Every event clients hear, as each declares itself: the pages listen for these names.
         services.AddSingleton(new PushedEventNames(new[]
         {
             MessageCreated.Name, SessionStarted.Name, SessionUpdated.Name, SessionAssigned.Name, NotificationCreated.Name,
-            PresenceUpdated.Name, MessagesRead.Name, TypingChanged.Name, AttachmentUpdated.Name,
+            PresenceUpdated.Name, MessagesRead.Name, TypingChanged.Name, AttachmentUpdated.Name, SessionRated.Name,
         }.Distinct().ToList()));
         services.AddSingleton<OpenHubConnections>();
         services.AddSingleton<HubConnectionOwners>();
@@ -121,6 +125,8 @@ public static class Startup
         ActivatorUtilities.CreateInstance<QueueRouting>(services),
         // A sent message moves its sender's read marker.
         new MoveSendersMarker(),
+        // The facts the reports read, recorded as they happen.
+        ActivatorUtilities.CreateInstance<RecordSessionFacts>(services),
         // Every webhook-bearing event (the ones the handlers above raised too) goes to the outbox.
         ActivatorUtilities.CreateInstance<WebhookEventHandler>(services),
         // Last: who hears of a session's event, read after every other handler, so it sees whoever they added.

@@ -17,6 +17,7 @@ public sealed class ArchitectureTests
     [
         "Livechat.Agents", "Livechat.Sessions", "Livechat.Messages", "Livechat.Notifications", "Livechat.Reading",
         "Livechat.Routing", "Livechat.Tickets", "Livechat.Tenants", "Livechat.Webhooks", "Livechat.WebConsole", "Livechat.Canned", "Livechat.Attachments",
+        "Livechat.Reports",
     ];
 
     private static Types Service => Types.InAssembly(typeof(global::Program).Assembly);
@@ -46,7 +47,7 @@ public sealed class ArchitectureTests
         ["Agents"],
         ["Messages"],
         ["Sessions"],
-        ["Reading", "Tickets", "Routing", "Notifications", "Webhooks", "Attachments", "Canned"],
+        ["Reading", "Tickets", "Routing", "Notifications", "Webhooks", "Attachments", "Canned", "Reports"],
         ["Realtime", "WebConsole"],
     ];
 
@@ -99,6 +100,9 @@ public sealed class ArchitectureTests
             typeof(Livechat.Api.ApiResponse<Livechat.WebConsole.DevToken>),
             typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Canned.CannedResponse>>), typeof(Livechat.Api.ApiResponse<Livechat.Agents.KnownUser>),
             typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Reading.ReadState>>),
+            typeof(Livechat.Api.ApiResponse<Livechat.Sessions.Rating>),
+            typeof(Livechat.Api.ApiResponse<Livechat.Reports.ReportFigures>), typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Reports.AgentFigures>>),
+            typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Reports.DailyFigures>>),
         ];
         // The framework's reflection-based resolver ends the chain: a shape it answers for has no generated metadata.
         foreach (var shape in shapes)

@@ -336,6 +336,44 @@ public sealed class ConsoleBrowserTests(ConsoleServer server) : IClassFixture<Co
         Assert.Empty(page.Errors);
     }
 
+    /// <summary>Contract section 20 on the customer page: when the agent closes the chat, the customer is asked for stars and a comment, once.</summary>
+    [Fact]
+    public async Task TheCustomerRatesTheChatWhenTheAgentClosesIt()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        var customer = server.TenantUser(tenant);
+        await using var chat = await server.Chromium.NewPageAsync(server, 800, 800);
+        await chat.SignInWithTokenAsync("/chat/", customer.Token, tenant);
+        await chat.TestId("start-chat").ClickAsync();
+        await Expect(chat.TestId("chat-status")).ToContainTextAsync($"chatting with Agent {agent.UserId}");
+        await Expect(chat.TestId("rating")).ToBeHiddenAsync(); // an open chat is not rated
+        var session = (await agent.GetAsync("/livechat/sessions?limit=1")).Data[0].Text("id");
+        await agent.SendMessageAsync(session, "Your invoice is on its way. Anything else?");
+
+        (await agent.PatchAsync($"/livechat/sessions/{session}", new { status = "CLOSED" })).AssertStatus(System.Net.HttpStatusCode.OK);
+        await Expect(chat.TestId("rating")).ToBeVisibleAsync();
+        await Expect(chat.TestId("send-rating")).ToBeDisabledAsync(); // no stars chosen yet
+        await chat.TestId("star-4").ClickAsync();
+        await chat.TestId("rating-comment").FillAsync("Quick and friendly.");
+        await chat.ScreenshotAsync("customer-rating");
+        await chat.TestId("send-rating").ClickAsync();
+
+        await Expect(chat.TestId("rating-thanks")).ToHaveTextAsync("Thank you for your rating: 4 of 5.");
+        await Expect(chat.TestId("rating")).ToBeHiddenAsync();
+        var rating = (await agent.GetAsync($"/livechat/sessions/{session}")).Data.GetProperty("rating");
+        Assert.Equal(4, rating.GetProperty("score").GetInt32());
+        Assert.Equal("Quick and friendly.", rating.Text("comment"));
+        await chat.ScreenshotAsync("customer-rated");
+
+        // Coming back later shows the rating given, and asks for no other.
+        await chat.Page.ReloadAsync();
+        await Expect(chat.TestId("rating-thanks")).ToHaveTextAsync("Thank you for your rating: 4 of 5.");
+        await Expect(chat.TestId("rating")).ToBeHiddenAsync();
+        Assert.Empty(chat.Errors);
+    }
+
     [Fact]
     public async Task AWaitingCustomerSeesItsPlaceInTheQueueMoveAndTheAgentJoin()
     {

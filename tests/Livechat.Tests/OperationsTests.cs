@@ -78,9 +78,13 @@ public sealed class OperationsDocumentTests(SqliteServer server) : IClassFixture
             schema.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()!).ToArray() : [];
 
         // The contract's six fields, plus the optional extensions: queue_position (section 10), the caller's
-        // unread_count and the last_message (section 11).
-        Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at", "queue_position", "unread_count", "last_message"],
+        // unread_count and the last_message (section 11), the rating (section 20).
+        Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at", "queue_position", "unread_count", "last_message", "rating"],
             Names(schemas.GetProperty("ChatSession")));
+        Assert.DoesNotContain("rating", Required(schemas.GetProperty("ChatSession")));
+        Assert.Equal(["session_id", "score", "created_at"], Required(schemas.GetProperty("Rating")));
+        Assert.True(paths.GetProperty("/livechat/sessions/{id}/rating").TryGetProperty("post", out _));
+        foreach (var report in new[] { "summary", "agents", "daily" }) Assert.True(paths.GetProperty($"/livechat/reports/{report}").TryGetProperty("get", out _));
         Assert.DoesNotContain("agent_id", Required(schemas.GetProperty("ChatSession")));
         Assert.DoesNotContain("queue_position", Required(schemas.GetProperty("ChatSession")));
         Assert.DoesNotContain("unread_count", Required(schemas.GetProperty("ChatSession")));

@@ -111,16 +111,17 @@ public static class SessionQueue
         await using var command = scope.Sql($"""
             SELECT {SessionColumns},
                 (SELECT string_agg(CAST(p.user_id AS TEXT), ',') FROM session_participants p
-                 WHERE p.tenant_id = chat_sessions.tenant_id AND p.session_id = chat_sessions.id)
+                 WHERE p.tenant_id = chat_sessions.tenant_id AND p.session_id = chat_sessions.id) AS session_users
             FROM chat_sessions
             WHERE tenant_id = @tenant AND queued_at IS NOT NULL
             ORDER BY queue_rank, queued_at, id LIMIT @limit
             """).With("tenant", tenantId).With("limit", limit);
         var queued = new List<QueuedSession>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var usersColumn = reader.GetOrdinal("session_users"); // by name: after whatever SessionColumns holds
         while (await reader.ReadAsync(cancellationToken))
         {
-            var users = reader.IsDBNull(7) ? [] : reader.GetString(7).Split(',')
+            var users = reader.IsDBNull(usersColumn) ? [] : reader.GetString(usersColumn).Split(',')
                 .Select(user => long.Parse(user, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture)).ToList();
             queued.Add(new QueuedSession(SessionRows.Read(reader) with { QueuePosition = queued.Count + 1 }, users));
         }

@@ -28,6 +28,22 @@ public sealed record ChatSession(
     /// <summary>The session's newest message (GET only); absent when it has none.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Messages.ChatMessage? LastMessage { get; init; }
+
+    /// <summary>The customer's satisfaction rating (contract section 20); absent until it rated the closed session.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Rating? Rating { get; init; }
+}
+
+/// <summary>A customer's rating of a closed session (contract section 20): 1..5 and an optional comment.</summary>
+public sealed record Rating(
+    Guid SessionId,
+    int Score,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Comment,
+    DateTimeOffset CreatedAt);
+
+public static class RatingRules
+{
+    public const int MaxCommentLength = 1000;
 }
 
 public sealed record StartSessionRequest(long? AgentId);
@@ -36,6 +52,9 @@ public sealed record StartSessionRequest(long? AgentId);
 public sealed record TransferSessionRequest(long? AgentId);
 
 public sealed record UpdateSessionRequest(string Status);
+
+/// <summary><c>POST /livechat/sessions/{id}/rating</c>: 1..5, and an optional comment.</summary>
+public sealed record RateSessionRequest(int Score, string? Comment);
 
 /// <summary>A session was opened.</summary>
 public sealed record SessionStarted(ChatSession Session) : DomainEvent(Session.TenantId), IPushedEvent, IWebhookEvent
@@ -68,6 +87,18 @@ public sealed record SessionAssigned(ChatSession Session) : DomainEvent(Session.
     public static string Name => "sessionAssigned";
 
     public Push Push => new(Name, Session, Hearers.User) { SessionId = Session.Id, UserId = Session.AgentId };
+}
+
+/// <summary>A session's customer rated it: to the tenant's agents and the session's tenant users, and the webhook <c>session.rated</c>.</summary>
+public sealed record SessionRated(long TenantId, Rating Rating) : DomainEvent(TenantId), IPushedEvent, IWebhookEvent
+{
+    public static string Name => "sessionRated";
+
+    public const string WebhookType = "session.rated";
+
+    public WebhookEvent Webhook => new(WebhookType, Rating);
+
+    public Push Push => new(Name, Rating, Hearers.SessionState) { SessionId = Rating.SessionId };
 }
 
 /// <summary>

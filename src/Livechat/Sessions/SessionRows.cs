@@ -10,22 +10,29 @@ namespace Livechat.Sessions;
 /// </summary>
 public static class SessionRows
 {
-    /// <summary>What <see cref="Read"/> reads, the queue position last: one count over the queue's index, only for a queued session.</summary>
+    /// <summary>
+    /// What <see cref="Read"/> reads: the queue position (one count over the queue's index, only for a queued
+    /// session), then the rating, which lives on the row itself (no join per session).
+    /// </summary>
     public const string Columns = """
         id, tenant_id, agent_id, status, created_at, updated_at,
         CASE WHEN chat_sessions.queued_at IS NULL THEN NULL ELSE (
             SELECT COUNT(*) + 1 FROM chat_sessions q
             WHERE q.tenant_id = chat_sessions.tenant_id AND q.queued_at IS NOT NULL
-              AND (q.queue_rank, q.queued_at, q.id) < (chat_sessions.queue_rank, chat_sessions.queued_at, chat_sessions.id)) END
+              AND (q.queue_rank, q.queued_at, q.id) < (chat_sessions.queue_rank, chat_sessions.queued_at, chat_sessions.id)) END,
+        rating_score, rating_comment, rated_at
         """;
 
-    /// <summary>The same columns where the queue position is not wanted (a row just assigned, closed, or read in queue order).</summary>
-    public const string ReturningColumns = "id, tenant_id, agent_id, status, created_at, updated_at, NULL";
+    /// <summary>The same columns where the queue position is not wanted (a row just assigned, closed, rated, or read in queue order).</summary>
+    public const string ReturningColumns = "id, tenant_id, agent_id, status, created_at, updated_at, NULL, rating_score, rating_comment, rated_at";
 
     public static ChatSession Read(DbDataReader reader) =>
         new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64OrNull(2), reader.GetString(3), reader.GetTime(4), reader.GetTime(5))
         {
             QueuePosition = reader.IsDBNull(6) ? null : Convert.ToInt32(reader.GetValue(6), System.Globalization.CultureInfo.InvariantCulture),
+            Rating = reader.IsDBNull(7) ? null
+                : new Rating(reader.GetId(0), Convert.ToInt32(reader.GetValue(7), System.Globalization.CultureInfo.InvariantCulture),
+                    reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetTime(9)),
         };
 
     /// <summary>The agent of this tenant user's most recent session, if it had one.</summary>

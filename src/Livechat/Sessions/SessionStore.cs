@@ -18,6 +18,16 @@ public abstract record StartOutcome
     public sealed record AtCapacity(Guid SessionId) : StartOutcome;
 }
 
+public abstract record RateOutcome
+{
+    public sealed record Rated(Rating Rating) : RateOutcome;
+    public sealed record SessionNotFound : RateOutcome;
+    /// <summary>The caller is not the session's customer (the tenant user who started it).</summary>
+    public sealed record NotTheCustomer : RateOutcome;
+    public sealed record StillOpen : RateOutcome;
+    public sealed record AlreadyRated : RateOutcome;
+}
+
 public sealed class SessionStore(Database database, WritePath writes, AgentSlots slots)
 {
     /// <summary>
@@ -215,4 +225,34 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
             await using var existing = await find.ExecuteReaderAsync(cancellationToken);
             return Change.Of<(ChatSession, bool)?>(await existing.ReadAsync(cancellationToken) ? (SessionRows.Read(existing), false) : null);
         }, cancellationToken, orderKey: id);
+
+    /// <summary>
+    /// The customer's rating of its closed session (contract section 20). One conditional UPDATE decides: only
+    /// the session's creator, only a tenant user, only CLOSED, only while unrated; two concurrent ratings both
+    /// try it, and the row (its lock on PostgreSQL, the one writer on SQLite) lets exactly one change it. When
+    /// it changes nothing, the row says why. The session's <c>updated_at</c> stays: it tells status and agent changes.
+    /// </summary>
+    public Task<Written<RateOutcome>> RateAsync(CurrentUser caller, Guid id, int score, string? comment, IdempotencyClaim? claim,
+        CancellationToken cancellationToken) =>
+        writes.RunAsync<RateOutcome>(async scope =>
+        {
+            if (!caller.IsAgent)
+            {
+                await using var rate = scope.Sql($"""
+                    UPDATE chat_sessions SET rating_score = @score, rating_comment = @comment, rated_at = @now
+                    WHERE tenant_id = @tenant AND id = @id AND created_by = @user AND status = 'CLOSED' AND rating_score IS NULL
+                    RETURNING {SessionRows.ReturningColumns}
+                    """).With("tenant", caller.TenantId).With("id", id).With("user", caller.UserId).With("score", score)
+                    .With("comment", comment).With("now", scope.Now);
+                await using var reader = await rate.ExecuteReaderAsync(cancellationToken);
+                if (await reader.ReadAsync(cancellationToken) && SessionRows.Read(reader).Rating is { } rating)
+                    return Change.Of<RateOutcome>(new RateOutcome.Rated(rating), new SessionRated(caller.TenantId, rating));
+            }
+            await using var find = scope.Sql("SELECT created_by, status FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
+                .With("tenant", caller.TenantId).With("id", id);
+            await using var row = await find.ExecuteReaderAsync(cancellationToken);
+            if (!await row.ReadAsync(cancellationToken)) return Change.Of<RateOutcome>(new RateOutcome.SessionNotFound());
+            if (caller.IsAgent || row.GetInt64(0) != caller.UserId) return Change.Of<RateOutcome>(new RateOutcome.NotTheCustomer());
+            return Change.Of<RateOutcome>(row.GetString(1) == SessionStatus.Open ? new RateOutcome.StillOpen() : new RateOutcome.AlreadyRated());
+        }, claim, cancellationToken, orderKey: id);
 }

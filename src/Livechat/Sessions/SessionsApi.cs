@@ -20,6 +20,8 @@ public static class SessionsApi
         group.MapPatch("/{id}", UpdateAsync)
             .WithSummary("Close a session ({\"status\":\"CLOSED\"}); closing twice is fine, reopening is refused.")
             .AgentsOnly();
+        group.MapPost("/{id}/rating", RateAsync)
+            .WithSummary("The customer's satisfaction rating of its closed session: score 1..5 and an optional comment (at most 1,000 characters); once.");
         return group;
     }
 
@@ -102,5 +104,57 @@ public static class SessionsApi
         var closed = await sessions.CloseAsync(user.TenantId, sessionId, cancellationToken);
         if (closed is null) return ApiError.NotFound("Session");
         return ApiResults.Ok(closed.Value.Session, closed.Value.Changed ? "Session closed." : "The session was already closed.");
+    }
+
+    private static async Task<Results<CreatedEnvelope<Rating>, BadRequestError, ForbiddenError, NotFoundError, ConflictError, EmptyHttpResult>> RateAsync(
+        string id, JsonBody<RateSessionRequest> body, HttpRequest request, CurrentUser user, SessionStore sessions, CancellationToken cancellationToken)
+    {
+        if (!RouteIds.TryParse(id, out var sessionId)) return RouteIds.Malformed();
+        int score;
+        string? comment = null;
+        {
+            var root = body.RootElement;
+            if (!root.TryGetProperty("score", out var scoreValue) || scoreValue.ValueKind != JsonValueKind.Number
+                || !scoreValue.TryGetInt32(out score) || score is < 1 or > 5)
+                return ApiError.BadRequest("score", "score must be an integer from 1 to 5.");
+            if (root.TryGetProperty("comment", out var commentValue) && commentValue.ValueKind != JsonValueKind.Null)
+            {
+                if (commentValue.ValueKind != JsonValueKind.String)
+                    return ApiError.BadRequest("comment", "comment must be a string.");
+                comment = commentValue.GetString()!;
+                if (CommentProblem(comment) is { } problem) return ApiError.BadRequest("comment", problem);
+                if (string.IsNullOrWhiteSpace(comment)) comment = null; // nothing said: no comment
+            }
+        }
+
+        var written = await sessions.RateAsync(user, sessionId, score, comment, Idempotency.ClaimOf(request), cancellationToken);
+        return written.OutcomeOrNull() switch
+        {
+            null => Idempotency.AnsweredFromRecord,
+            RateOutcome.Rated rated => ApiResults.Created(rated.Rating, "Thank you for your rating."),
+            RateOutcome.SessionNotFound => ApiError.NotFound("Session"),
+            RateOutcome.NotTheCustomer => ApiError.Forbidden("Only the customer who started the session may rate it."),
+            RateOutcome.StillOpen => ApiError.Conflict("status", "The session is still open: it can be rated once it is closed."),
+            RateOutcome.AlreadyRated => ApiError.Conflict("request", "The session is already rated: a session is rated once."),
+            _ => throw new InvalidOperationException("Unhandled rating outcome."),
+        };
+    }
+
+    /// <summary>
+    /// Why a rating's comment is refused, or null. Length counts Unicode characters (an emoji is one); control
+    /// characters other than tab and line breaks are refused, as in a message (PostgreSQL cannot store NUL).
+    /// </summary>
+    private static string? CommentProblem(string comment)
+    {
+        var characters = 0;
+        for (var i = 0; i < comment.Length; i++)
+        {
+            var c = comment[i];
+            if (char.IsHighSurrogate(c) && i + 1 < comment.Length && char.IsLowSurrogate(comment[i + 1])) i++;
+            else if (char.IsSurrogate(c)) return "comment must be valid Unicode text.";
+            else if (char.IsControl(c) && c is not ('\t' or '\n' or '\r')) return "comment must not contain control characters.";
+            if (++characters > RatingRules.MaxCommentLength) return $"comment must be at most {RatingRules.MaxCommentLength} characters long.";
+        }
+        return null;
     }
 }

@@ -9,4 +9,6 @@ namespace Livechat.Sessions;
 [JsonSerializable(typeof(ApiResponse<ChatSession>))]
 [JsonSerializable(typeof(ApiResponse<IReadOnlyList<ChatSession>>))]
 [JsonSerializable(typeof(ChatSession))]
+[JsonSerializable(typeof(ApiResponse<Rating>))]
+[JsonSerializable(typeof(Rating))]
 internal sealed partial class SessionsJson : JsonSerializerContext;

@@ -158,6 +158,15 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
             var victimView = (await w.VictimAgent.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK);
             Assert.Equal(1, victimView.Data.EnumerateArray().Single(a => a.GetProperty("agent_id").GetInt64() == w.VictimAgent.UserId).GetProperty("max_sessions").GetInt32());
         },
+        ["POST /livechat/sessions/{id}/rating"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+                (await attacker.PostAsync($"/livechat/sessions/{w.Session}/rating", new { score = 1 })).AssertNotFound(w.Secrets, "rate a foreign session");
+            Assert.False((await w.VictimAgent.GetAsync($"/livechat/sessions/{w.Session}")).Data.TryGetProperty("rating", out _));
+        },
+        ["GET /livechat/reports/summary"] = async (server, w) => await AssertReportIsTheTenantsOwnAsync("summary", w),
+        ["GET /livechat/reports/agents"] = async (server, w) => await AssertReportIsTheTenantsOwnAsync("agents", w),
+        ["GET /livechat/reports/daily"] = async (server, w) => await AssertReportIsTheTenantsOwnAsync("daily", w),
         ["GET /livechat/queue"] = async (server, w) =>
             (await w.AttackerAgent.GetAsync("/livechat/queue")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "queue"),
         ["POST /livechat/sessions/{id}/transfer"] = async (server, w) =>
@@ -347,6 +356,19 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
             await client.Connection.InvokeAsync("LeaveSession", Guid.CreateVersion7().ToString());
         },
     };
+
+    /// <summary>A report over today counts the attacker's tenant only: the victim's agent is in no row, and filtering on it finds nothing.</summary>
+    private static async Task AssertReportIsTheTenantsOwnAsync(string report, World w)
+    {
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var range = $"from={today.AddDays(-1):yyyy-MM-dd}&to={today.AddDays(1):yyyy-MM-dd}";
+        var own = (await w.AttackerAgent.GetAsync($"/livechat/reports/{report}?{range}")).AssertStatus(HttpStatusCode.OK);
+        own.AssertLeaksNothing(w.Secrets, $"{report} report");
+        if (report == "agents") Assert.DoesNotContain(own.Data.EnumerateArray(), row => row.GetProperty("agent_id").GetInt64() == w.VictimAgent.UserId);
+        var filtered = (await w.AttackerAgent.GetAsync($"/livechat/reports/summary?{range}&agent_id={w.VictimAgent.UserId}")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(0, filtered.Data.GetProperty("sessions_started").GetInt64());
+        (await w.AttackerUser.GetAsync($"/livechat/reports/{report}?{range}")).AssertStatus(HttpStatusCode.Forbidden);
+    }
 
     private static async Task AssertForeignCursorIsUnknownAsync(Caller attacker, string path, string foreignId, World w)
     {

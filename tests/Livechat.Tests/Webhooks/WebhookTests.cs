@@ -222,6 +222,25 @@ public abstract class WebhookTests(WebhookServer server)
         Assert.Equal(2, (await DeliveriesAsync(admin, id)).Count);
     }
 
+    /// <summary>Contract section 20: a customer's rating goes out as <c>session.rated</c> with the rating as its data.</summary>
+    [Fact]
+    public async Task ARatingIsDeliveredAsSessionRated()
+    {
+        var tenant = await server.NewTenantAsync();
+        var url = Receiver.NewEndpoint();
+        await CreateAsync(server.Admin(tenant), url, "session.rated");
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        var user = server.TenantUser(tenant);
+        var session = await user.StartSessionAsync(agent.UserId);
+        (await agent.PatchAsync($"/livechat/sessions/{session}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
+        var rating = (await user.PostAsync($"/livechat/sessions/{session}/rating", new { score = 5, comment = "Thanks!" })).AssertStatus(HttpStatusCode.Created).Data;
+
+        var got = Assert.Single(await Receiver.WaitAsync(url, r => r.Count >= 1));
+        Assert.Equal("session.rated", got.Type);
+        Assert.Equal(rating.ToString(), got.Json.GetProperty("data").ToString());
+    }
+
     [Fact]
     public async Task TheCatalogueIsDeliveredWithRestShapes()
     {

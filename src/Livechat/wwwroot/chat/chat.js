@@ -1,5 +1,5 @@
 // The customer page: start a routed chat, wait in the queue (with the position), see the agent join,
-// talk live, see the agent typing and having read; a ticket when nobody is online.
+// talk live, see the agent typing and having read; a ticket when nobody is online; rate the chat once it is closed.
 import { api, clearAuth, loadAuth } from "../shared/api.js";
 import { ChatView } from "../shared/chatview.js";
 import { $, say } from "../shared/dom.js";
@@ -32,6 +32,8 @@ async function main() {
   $("#start-chat").addEventListener("click", start);
   $("#new-chat").addEventListener("click", start);
   $("#sign-out").addEventListener("click", () => { clearAuth(); location.reload(); });
+  $("#rating").addEventListener("change", () => { $("#send-rating").disabled = !$("#rating").elements.score.value; });
+  $("#rating").addEventListener("submit", rate);
 
   const connection = $("[data-testid=connection]");
   openStream(auth, {
@@ -47,7 +49,8 @@ async function main() {
       if (refused) refresh(); // shows the API's reason (an expired token, a deactivated tenant) while retrying
     },
     messageCreated: (message) => { if (view.add(message) && message.sender_id !== auth.userId) view.markRead(); },
-    sessionUpdated: (updated) => { if (updated.id === session?.id) show(updated); },
+    sessionUpdated: (updated) => { if (updated.id === session?.id) show({ ...updated, rating: updated.rating ?? session.rating }); },
+    sessionRated: (rating) => { if (rating.session_id === session?.id) show({ ...session, rating }); },
     messagesRead: (event) => view.theyRead(event),
     typing: (event) => view.theyType(event),
   });
@@ -100,6 +103,24 @@ async function start() {
   }
 }
 
+/** The customer's rating of its closed chat: 1 to 5 stars and an optional comment, once (contract section 20). */
+async function rate(event) {
+  event.preventDefault();
+  const form = $("#rating");
+  const comment = form.elements.comment.value.trim();
+  $("#send-rating").disabled = true;
+  try {
+    const { data } = await api(auth, "POST", `/livechat/sessions/${session.id}/rating`,
+      { score: Number(form.elements.score.value), ...(comment ? { comment } : {}) });
+    show({ ...session, rating: data });
+    say(pageError, "");
+  } catch (e) {
+    if (e.status === 409) await refresh(); // rated already (another tab): show that rating
+    else fail(e);
+    $("#send-rating").disabled = false;
+  }
+}
+
 function showStart() {
   session = null;
   $("#start").hidden = false;
@@ -118,6 +139,11 @@ function show(current) {
     : `Waiting for an agent. You are number ${current.queue_position} in the queue; you can already write.`;
   $("#new-chat").hidden = current.status !== "CLOSED";
   view.setWritable(current.status === "OPEN", "This chat is closed.");
+  const rated = current.rating;
+  $("#rating").hidden = current.status !== "CLOSED" || Boolean(rated);
+  if ($("#rating").hidden) $("#rating").reset();
+  $("#send-rating").disabled = !$("#rating").elements.score.value;
+  say($("#rating-thanks"), rated ? `Thank you for your rating: ${rated.score} of 5.` : "");
 }
 
 main().catch(fail);

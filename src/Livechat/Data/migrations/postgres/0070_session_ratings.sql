@@ -1,0 +1,7 @@
+-- Satisfaction ratings (contract section 20): a session's customer rates it once, after it closed. The rating
+-- lives on the session's own row, so every read of a session (SessionRows.Columns) shows it without a join.
+-- "Once" is decided by the database: the rating is one UPDATE ... WHERE rating_score IS NULL (Sessions/SessionStore.cs),
+-- and the row lock makes a concurrent second rating wait, then find the score set and change nothing.
+ALTER TABLE chat_sessions ADD COLUMN rating_score integer CHECK (rating_score BETWEEN 1 AND 5);
+ALTER TABLE chat_sessions ADD COLUMN rating_comment text;
+ALTER TABLE chat_sessions ADD COLUMN rated_at timestamptz;

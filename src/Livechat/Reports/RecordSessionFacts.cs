@@ -1,0 +1,74 @@
+using Livechat.Changes;
+using Livechat.Data;
+using Livechat.Messages;
+using Livechat.Sessions;
+
+namespace Livechat.Reports;
+
+/// <summary>
+/// Records the facts the reports read (<c>session_facts</c>, docs/reports.md) in the transaction of the change
+/// that made them true: a start, an assignment, a close, a rating, the first message of the session's agent.
+/// Every statement is deferred (it joins the change's one round trip before the commit) and conditional, so an
+/// event seen again never overwrites a fact: the first assignment, the first response and the close stay.
+/// A tenant user's message never costs a statement; an agent's costs one only until this process has seen
+/// that agent write in that session (<see cref="FirstResponses"/>).
+/// </summary>
+public sealed class RecordSessionFacts(FirstResponses firstResponses) : IChangeHandler
+{
+    private const string StartedSql = """
+        INSERT INTO session_facts (tenant_id, session_id, started_at, queued_at, assigned_at, agent_id)
+        VALUES (@tenant, @session, @at, @queued_at, @assigned_at, @agent)
+        ON CONFLICT (tenant_id, session_id) DO NOTHING
+        """;
+
+    private const string AssignedSql = """
+        UPDATE session_facts SET agent_id = @agent, assigned_at = COALESCE(assigned_at, @at)
+        WHERE tenant_id = @tenant AND session_id = @session
+        """;
+
+    private const string ClosedSql = """
+        UPDATE session_facts SET closed_at = @at
+        WHERE tenant_id = @tenant AND session_id = @session AND closed_at IS NULL
+        """;
+
+    private const string RatedSql = """
+        UPDATE session_facts SET rating_score = @score
+        WHERE tenant_id = @tenant AND session_id = @session AND rating_score IS NULL
+        """;
+
+    /// <summary>
+    /// Only the session's agent answers for it: a message of another agent (a colleague helping) is not its first response;
+    /// and only a message that was stored (a send to a session that was not open made none: <see cref="MessageCreated.HappenedIf"/>).
+    /// </summary>
+    private const string FirstResponseSql = $"""
+        UPDATE session_facts SET first_response_at = @at
+        WHERE tenant_id = @tenant AND session_id = @session AND agent_id = @agent AND first_response_at IS NULL
+          AND {MessageCreated.HappenedSql}
+        """;
+
+    public Task HandleAsync(DomainEvent domainEvent, ChangeScope scope, CancellationToken cancellationToken)
+    {
+        switch (domainEvent)
+        {
+            case MessageCreated { ByAgent: true } reply when !firstResponses.Seen(reply.TenantId, reply.Message.SessionId, reply.Message.SenderId):
+                scope.Defer(FirstResponseSql).With("tenant", reply.TenantId).With("session", reply.Message.SessionId)
+                    .With("agent", reply.Message.SenderId).With("at", reply.Message.CreatedAt).With(EventCondition.Parameter, reply.Message.Id);
+                break;
+            case SessionStarted { Session: var session }:
+                scope.Defer(StartedSql).With("tenant", session.TenantId).With("session", session.Id).With("at", session.CreatedAt)
+                    .With("queued_at", session.AgentId is null ? session.CreatedAt : (DateTimeOffset?)null)
+                    .With("assigned_at", session.AgentId is null ? null : (DateTimeOffset?)session.CreatedAt).With("agent", session.AgentId);
+                break;
+            case SessionAssigned { Session: { AgentId: { } agent } session }:
+                scope.Defer(AssignedSql).With("tenant", session.TenantId).With("session", session.Id).With("agent", agent).With("at", session.UpdatedAt);
+                break;
+            case SessionUpdated { Session: { Status: SessionStatus.Closed } session }:
+                scope.Defer(ClosedSql).With("tenant", session.TenantId).With("session", session.Id).With("at", session.UpdatedAt);
+                break;
+            case SessionRated rated:
+                scope.Defer(RatedSql).With("tenant", rated.TenantId).With("session", rated.Rating.SessionId).With("score", rated.Rating.Score);
+                break;
+        }
+        return Task.CompletedTask;
+    }
+}

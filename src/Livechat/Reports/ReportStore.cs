@@ -1,0 +1,235 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Livechat.Data;
+
+namespace Livechat.Reports;
+
+/// <summary>
+/// The reports' SQL (contract section 20, docs/reports.md) over <c>session_facts</c>: three queries per report,
+/// the counts of started sessions (with their messages and ratings), the closes, and the durations' percentiles,
+/// each grouped by the report's rows (nothing, the agent, the day). The percentiles are the database's:
+/// <c>percentile_cont</c> on PostgreSQL; on SQLite, which has none, the same definition with window functions
+/// (the rows at <c>floor</c> and <c>ceil</c> of <c>p * (n - 1)</c>, interpolated as <c>percentile_cont</c> does),
+/// so both databases give the same numbers (ADR 0033).
+/// </summary>
+public sealed class ReportStore(Database database)
+{
+    /// <summary>What a report's rows are: its key in SQL, and how its sessions are grouped.</summary>
+    private sealed record Grouping(string Key, string GroupBy, bool ByDay, string Extra = "")
+    {
+        public static readonly Grouping Summary = new("0", "", false);
+        public static readonly Grouping Agents = new("f.agent_id", "GROUP BY f.agent_id", false, "AND f.agent_id IS NOT NULL");
+        public static readonly Grouping Daily = new("d.day", "GROUP BY d.day", true);
+    }
+
+    /// <summary>The figures of one row while the three queries fill them in.</summary>
+    private sealed class Row
+    {
+        public long Started, Closed, Messages;
+        public readonly long[] Ratings = new long[5];
+        public readonly Percentiles[] Durations = [Percentiles.None, Percentiles.None, Percentiles.None];
+
+        public T To<T>(T figures) where T : ReportFigures
+        {
+            var count = Ratings.Sum();
+            double? average = count == 0 ? null : Math.Round(Ratings.Select((n, i) => n * (i + 1)).Sum() / (double)count, 2, MidpointRounding.AwayFromZero);
+            return figures with
+            {
+                SessionsStarted = Started, SessionsClosed = Closed, Messages = Messages,
+                FirstResponseSeconds = Durations[0], ResolutionSeconds = Durations[1], QueueWaitSeconds = Durations[2],
+                Rating = new RatingFigures(count, average, ReportFigures.Distribution(Ratings)),
+            };
+        }
+    }
+
+    public async Task<ReportFigures> SummaryAsync(long tenantId, ReportQuery query, CancellationToken cancellationToken)
+    {
+        var rows = await RowsAsync(tenantId, query, Grouping.Summary, [], cancellationToken);
+        return (rows.GetValueOrDefault(0) ?? new Row()).To(new ReportFigures());
+    }
+
+    /// <summary>Every agent that has a session started or closed in the range, by id.</summary>
+    public async Task<IReadOnlyList<AgentFigures>> AgentsAsync(long tenantId, ReportQuery query, CancellationToken cancellationToken)
+    {
+        var rows = await RowsAsync(tenantId, query, Grouping.Agents, [], cancellationToken);
+        return rows.OrderBy(row => row.Key).Select(row => row.Value.To(new AgentFigures { AgentId = row.Key })).ToList();
+    }
+
+    /// <summary>Every day of the range in the report's time zone, days without a session too.</summary>
+    public async Task<IReadOnlyList<DailyFigures>> DailyAsync(long tenantId, ReportQuery query, CancellationToken cancellationToken)
+    {
+        var days = query.Days();
+        var rows = await RowsAsync(tenantId, query, Grouping.Daily, days, cancellationToken);
+        return days.Select(day => (rows.GetValueOrDefault(day.Index) ?? new Row())
+            .To(new DailyFigures { Date = day.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) })).ToList();
+    }
+
+    private Task<Dictionary<long, Row>> RowsAsync(long tenantId, ReportQuery query, Grouping grouping, IReadOnlyList<ReportDay> days,
+        CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            var rows = new Dictionary<long, Row>();
+            Row RowOf(DbDataReader reader)
+            {
+                var key = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
+                if (!rows.TryGetValue(key, out var row)) rows[key] = row = new Row();
+                return row;
+            }
+
+            await using (var started = Bind(Unkept(connection, StartedSql(grouping, days)), tenantId, query, days))
+            await using (var reader = await started.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (Count(reader, 1) == 0) continue; // the summary's one row over no session
+                    var row = RowOf(reader);
+                    row.Started = Count(reader, 1);
+                    row.Messages = Count(reader, 2);
+                    for (var score = 0; score < 5; score++) row.Ratings[score] = Count(reader, 3 + score);
+                }
+            }
+            await using (var closed = Bind(Unkept(connection, ClosedSql(grouping, days)), tenantId, query, days))
+            await using (var reader = await closed.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (Count(reader, 1) > 0) RowOf(reader).Closed = Count(reader, 1);
+                }
+            }
+            await using (var durations = Bind(Unkept(connection, DurationsSql(grouping, days)), tenantId, query, days))
+            await using (var reader = await durations.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                    RowOf(reader).Durations[Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture) - 1] = new(Seconds(reader, 2), Seconds(reader, 3));
+            }
+            return rows;
+        }, cancellationToken);
+
+    /// <summary>
+    /// A command that is not kept prepared: a daily report's SQL changes with its number of days, and SQLite's
+    /// connections keep at most 256 statements (Data/SqliteKeptConnection.cs), which are the hot paths' to keep.
+    /// </summary>
+    private static DbCommand Unkept(DbConnection connection, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static long Count(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? 0 : Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
+
+    /// <summary>Seconds to the millisecond: the two databases' doubles may differ in their last bit, never in a millisecond.</summary>
+    private static double? Seconds(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : Math.Round(Convert.ToDouble(reader.GetValue(ordinal), CultureInfo.InvariantCulture), 3, MidpointRounding.AwayFromZero);
+
+    private static DbCommand Bind(DbCommand command, long tenantId, ReportQuery query, IReadOnlyList<ReportDay> days)
+    {
+        command.With("tenant", tenantId).With("from", query.From).With("to", query.To).With("agent", query.AgentId);
+        foreach (var day in days) command.With($"s{day.Index}", day.Starts).With($"e{day.Index}", day.Ends);
+        return command;
+    }
+
+    private bool Postgres => database.Describe == "postgres";
+
+    /// <summary>The daily report's days as a table: <c>(day, starts, ends)</c>, one row per local day.</summary>
+    private static string DaysTable(IReadOnlyList<ReportDay> days)
+    {
+        var sql = new StringBuilder("days (day, starts, ends) AS (VALUES ");
+        sql.AppendJoin(", ", days.Select(day => $"({day.Index}, @s{day.Index}, @e{day.Index})"));
+        return sql.Append(')').ToString();
+    }
+
+    private static string With(Grouping grouping, IReadOnlyList<ReportDay> days, params string[] tables)
+    {
+        var all = (grouping.ByDay ? new[] { DaysTable(days) } : []).Concat(tables).ToList();
+        return all.Count == 0 ? "" : "WITH " + string.Join(",\n", all) + "\n";
+    }
+
+    /// <summary>The tenant's sessions whose <paramref name="time"/> falls in the range (and in the row's day), for the agent asked for.</summary>
+    private static string Sessions(Grouping grouping, string time, string join = "") => $"""
+        FROM session_facts f {join}
+        {(grouping.ByDay ? $"JOIN days d ON f.{time} >= d.starts AND f.{time} < d.ends" : "")}
+        WHERE f.tenant_id = @tenant AND f.{time} >= @from AND f.{time} < @to AND (@agent IS NULL OR f.agent_id = @agent) {grouping.Extra}
+        """;
+
+    /// <summary>Sessions started, their messages (a session's seqs are dense: <c>last_seq</c> counts them), and their ratings by score.</summary>
+    private static string StartedSql(Grouping grouping, IReadOnlyList<ReportDay> days) => $"""
+        {With(grouping, days)}SELECT {grouping.Key}, COUNT(*), SUM(s.last_seq),
+            {string.Join(", ", Enumerable.Range(1, 5).Select(score => $"SUM(CASE WHEN f.rating_score = {score} THEN 1 ELSE 0 END)"))}
+        {Sessions(grouping, "started_at", "JOIN chat_sessions s ON s.tenant_id = f.tenant_id AND s.id = f.session_id")}
+        {grouping.GroupBy}
+        """;
+
+    private static string ClosedSql(Grouping grouping, IReadOnlyList<ReportDay> days) => $"""
+        {With(grouping, days)}SELECT {grouping.Key}, COUNT(*)
+        {Sessions(grouping, "closed_at")}
+        {grouping.GroupBy}
+        """;
+
+    /// <summary>Each duration of each session started in the range, as <c>(g, metric, x)</c>: 1 first response, 2 resolution, 3 queue wait.</summary>
+    private string DurationsTable(Grouping grouping) => $"""
+        durations (g, metric, x) AS (
+            SELECT {grouping.Key}, 1, {SecondsBetween("f.first_response_at", "f.started_at")}
+            {Sessions(grouping, "started_at")} AND f.first_response_at IS NOT NULL
+            UNION ALL
+            SELECT {grouping.Key}, 2, {SecondsBetween("f.closed_at", "f.started_at")}
+            {Sessions(grouping, "started_at")} AND f.closed_at IS NOT NULL
+            UNION ALL
+            SELECT {grouping.Key}, 3, {SecondsBetween("f.assigned_at", "f.queued_at")}
+            {Sessions(grouping, "started_at")} AND f.queued_at IS NOT NULL AND f.assigned_at IS NOT NULL
+        )
+        """;
+
+    private string DurationsSql(Grouping grouping, IReadOnlyList<ReportDay> days) => Postgres
+        ? $"""
+            {With(grouping, days, DurationsTable(grouping))}SELECT g, metric,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_cont(0.9) WITHIN GROUP (ORDER BY x)
+            FROM durations GROUP BY g, metric
+            """
+        : $"""
+            {With(grouping, days, DurationsTable(grouping), Ranked, Picked)}SELECT g, metric,
+                lo50 + (COALESCE(hi50, lo50) - lo50) * f50, lo90 + (COALESCE(hi90, lo90) - lo90) * f90
+            FROM picked
+            """;
+
+    /// <summary>SQLite: each duration with its place in its group (0-based, in order) and its group's size.</summary>
+    private const string Ranked = """
+        ranked AS (
+            SELECT g, metric, x,
+                ROW_NUMBER() OVER (PARTITION BY g, metric ORDER BY x) - 1 AS i,
+                COUNT(*) OVER (PARTITION BY g, metric) AS n
+            FROM durations
+        )
+        """;
+
+    private static readonly string Picked = $"""
+        picked AS (
+            SELECT g, metric, {Pick("50", "0.5")}, {Pick("90", "0.9")}
+            FROM ranked GROUP BY g, metric
+        )
+        """;
+
+    /// <summary>
+    /// percentile_cont's definition (PostgreSQL's own arithmetic, in doubles): h = p * (n - 1); the values at rows
+    /// floor(h) and floor(h) + 1 (0-based, in order), and the fraction of h between them.
+    /// </summary>
+    private static string Pick(string name, string p) => $"""
+        MAX(CASE WHEN i = CAST((n - 1) * {p} AS INTEGER) THEN x END) AS lo{name},
+        MAX(CASE WHEN i = CAST((n - 1) * {p} AS INTEGER) + 1 THEN x END) AS hi{name},
+        MAX((n - 1) * {p} - CAST((n - 1) * {p} AS INTEGER)) AS f{name}
+        """;
+
+    /// <summary>
+    /// The seconds from <paramref name="earlier"/> to <paramref name="later"/>, to the microsecond. SQLite keeps times as
+    /// fixed-width text (<c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c>); its date functions keep milliseconds only, so whole
+    /// seconds come from them and the microseconds from the text.
+    /// </summary>
+    private string SecondsBetween(string later, string earlier) => Postgres
+        ? $"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS double precision)"
+        : $"""
+            ((CAST(strftime('%s', substr({later}, 1, 19)) AS INTEGER) - CAST(strftime('%s', substr({earlier}, 1, 19)) AS INTEGER)) * 1000000
+              + CAST(substr({later}, 21, 6) AS INTEGER) - CAST(substr({earlier}, 21, 6) AS INTEGER)) / 1000000.0
+            """;
+}

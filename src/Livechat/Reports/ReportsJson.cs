@@ -1,0 +1,12 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Livechat.Api;
+
+namespace Livechat.Reports;
+
+/// <summary>The JSON this feature writes, generated at compile time (chained into the wire options at start-up, Api/Json.cs).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(ApiResponse<ReportFigures>))]
+[JsonSerializable(typeof(ApiResponse<IReadOnlyList<AgentFigures>>))]
+[JsonSerializable(typeof(ApiResponse<IReadOnlyList<DailyFigures>>))]
+internal sealed partial class ReportsJson : JsonSerializerContext;
