@@ -64,6 +64,32 @@ public sealed class ArchitectureTests
         }
     }
 
+    /// <summary>
+    /// The same layers read from the source's <c>using</c> lines: a constant (SQL text) compiles into its user and leaves
+    /// no trace in the assembly for the check above, but its folder still depends on the one it names.
+    /// </summary>
+    [Fact]
+    public void NoFolderNamesALayerAboveOrBesideIt()
+    {
+        var root = Path.Combine(Repository.Root, "src", "Livechat");
+        var wrong = new List<string>();
+        for (var i = 0; i < Layers.Length; i++)
+        {
+            foreach (var folder in Layers[i])
+            {
+                var forbidden = Layers.Skip(i).SelectMany(layer => layer).Where(f => f != folder).ToHashSet();
+                foreach (var file in Directory.EnumerateFiles(Path.Combine(root, folder), "*.cs", SearchOption.AllDirectories))
+                {
+                    foreach (System.Text.RegularExpressions.Match used in System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(file), @"^using Livechat\.(\w+);", System.Text.RegularExpressions.RegexOptions.Multiline))
+                    {
+                        if (forbidden.Contains(used.Groups[1].Value)) wrong.Add($"{Path.GetRelativePath(root, file)} uses Livechat.{used.Groups[1].Value}");
+                    }
+                }
+            }
+        }
+        Assert.True(wrong.Count == 0, string.Join("; ", wrong));
+    }
+
     [Fact]
     public void TheWritePathKnowsNoFeatureNorTheApiNorRealtime() =>
         AssertNone("Livechat.Changes", [.. Features, "Livechat.Api", "Livechat.Auth", "Livechat.Realtime"]);

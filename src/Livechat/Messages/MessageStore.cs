@@ -2,7 +2,6 @@ using System.Data.Common;
 using Livechat.Api;
 using Livechat.Changes;
 using Livechat.Data;
-using Livechat.Sessions;
 
 namespace Livechat.Messages;
 
@@ -70,7 +69,7 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id)
         SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client FROM chat_sessions
         WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
-        RETURNING seq, {SessionRows.UsersColumns}
+        RETURNING seq, {SessionUsers.Columns}
         """;
 
     /// <summary>
@@ -120,7 +119,7 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
                 scope.DidNotHappen(created);
                 return;
             }
-            scope.Happened(created, created with { Seq = reader.GetInt64(0), SessionUsers = SessionRows.ReadUsers(reader, 1) });
+            scope.Happened(created, created with { Seq = reader.GetInt64(0), SessionUsers = SessionUsers.Read(reader, 1) });
             outcome = new SendOutcome.Sent(message);
         }), sender, message);
         return Change.Later(() => outcome, created);

@@ -1,27 +1,26 @@
 using System.Data.Common;
 using Livechat.Data;
-using Livechat.Sessions;
 
 namespace Livechat.Realtime;
 
 /// <summary>
 /// The users a session's events are for on their per-user streams: the session's agent and its tenant-side
 /// participants. Carried by the event (<see cref="Changes.DomainEvent.SessionUsers"/>), so no stream ever queries
-/// the database to decide what it gets. The SQL is <see cref="SessionRows.UsersColumns"/>, the same columns a
+/// the database to decide what it gets. The SQL is <see cref="Messages.SessionUsers.Columns"/>, the same columns a
 /// message's insert returns.
 /// </summary>
 public sealed record SessionAudience(IReadOnlyList<long> Users)
 {
     public static readonly SessionAudience Nobody = new([]);
 
-    private const string Sql = $"SELECT {SessionRows.UsersColumns}";
+    private const string Sql = $"SELECT {Messages.SessionUsers.Columns}";
 
     /// <summary>A read of its own, for what does not go through the write path (typing).</summary>
     public static async Task<SessionAudience> LoadAsync(DbConnection connection, long tenantId, Guid sessionId, CancellationToken cancellationToken)
     {
         await using var command = Bind(connection.Sql(Sql), tenantId, sessionId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? new SessionAudience(SessionRows.ReadUsers(reader, 0)) : Nobody;
+        return await reader.ReadAsync(cancellationToken) ? new SessionAudience(Messages.SessionUsers.Read(reader, 0)) : Nobody;
     }
 
     /// <summary>
@@ -31,7 +30,7 @@ public sealed record SessionAudience(IReadOnlyList<long> Users)
     public static void DeferLoad(Changes.ChangeScope scope, Changes.DomainEvent domainEvent, Guid sessionId) =>
         Bind(scope.DeferQuery(Sql, async (reader, cancellationToken) =>
         {
-            var users = await reader.ReadAsync(cancellationToken) ? SessionRows.ReadUsers(reader, 0) : [];
+            var users = await reader.ReadAsync(cancellationToken) ? Messages.SessionUsers.Read(reader, 0) : [];
             if (scope.AsItHappened(domainEvent) is { } happened) scope.Happened(domainEvent, happened with { SessionUsers = users });
         }), domainEvent.TenantId, sessionId);
 

@@ -59,28 +59,4 @@ public static class SessionRows
     public static string UnreadCountSql(string tenant, string session, string lastSeq) => $"""
         ({lastSeq} - COALESCE((SELECT r.last_read_seq FROM read_markers r WHERE r.tenant_id = {tenant} AND r.session_id = {session} AND r.user_id = @user), 0))
         """;
-
-    /// <summary>
-    /// The users a session's events are for on their per-user streams, as two columns any statement can return
-    /// (over <c>@tenant</c> and <c>@session</c>): the session's agent, and its tenant-side participants as one list
-    /// (<c>string_agg</c>, which both databases have). A message's insert returns them, so its audience costs no
-    /// statement; other events read them on their own (Realtime/SessionAudience.cs). Read by <see cref="ReadUsers"/>.
-    /// </summary>
-    public const string UsersColumns = """
-        (SELECT agent_id FROM chat_sessions WHERE tenant_id = @tenant AND id = @session),
-        (SELECT string_agg(CAST(user_id AS TEXT), ',') FROM session_participants WHERE tenant_id = @tenant AND session_id = @session)
-        """;
-
-    /// <summary>The users of <see cref="UsersColumns"/>, which start at column <paramref name="first"/>.</summary>
-    public static IReadOnlyList<long> ReadUsers(DbDataReader reader, int first)
-    {
-        var users = new List<long>(2);
-        if (!reader.IsDBNull(first)) users.Add(reader.GetInt64(first));
-        if (!reader.IsDBNull(first + 1))
-        {
-            foreach (var user in reader.GetString(first + 1).Split(','))
-                users.Add(long.Parse(user, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture));
-        }
-        return users;
-    }
 }
