@@ -24,11 +24,15 @@ public static class SessionUsers
     {
         var users = new List<long>(2);
         if (!reader.IsDBNull(first)) users.Add(reader.GetInt64(first));
-        if (!reader.IsDBNull(first + 1))
-        {
-            foreach (var user in reader.GetString(first + 1).Split(','))
-                users.Add(long.Parse(user, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture));
-        }
+        AddParticipants(reader, first + 1, users);
         return users;
+    }
+
+    /// <summary>The participants a <c>string_agg(CAST(user_id AS TEXT), ',')</c> column holds (none when it is null), added to <paramref name="users"/>.</summary>
+    public static void AddParticipants(DbDataReader reader, int column, List<long> users)
+    {
+        if (reader.IsDBNull(column)) return;
+        foreach (var user in reader.GetString(column).Split(','))
+            users.Add(long.Parse(user, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture));
     }
 }

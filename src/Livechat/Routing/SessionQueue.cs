@@ -121,8 +121,8 @@ public static class SessionQueue
         var usersColumn = reader.GetOrdinal("session_users"); // by name: after whatever SessionColumns holds
         while (await reader.ReadAsync(cancellationToken))
         {
-            var users = reader.IsDBNull(usersColumn) ? [] : reader.GetString(usersColumn).Split(',')
-                .Select(user => long.Parse(user, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            var users = new List<long>();
+            Messages.SessionUsers.AddParticipants(reader, usersColumn, users);
             queued.Add(new QueuedSession(SessionRows.Read(reader) with { QueuePosition = queued.Count + 1 }, users));
         }
         return queued;
