@@ -4,6 +4,7 @@ using Livechat.Api;
 using Livechat.Attachments;
 using Livechat.Auth;
 using Livechat.Canned;
+using Livechat.Labels;
 using Livechat.Data;
 using Livechat.Messages;
 using Livechat.Notifications;
@@ -96,6 +97,7 @@ public partial class Program
         app.MapRouting();
         app.MapTickets();
         app.MapCannedResponses();
+        app.MapLabels();
         app.MapNotifications();
         app.MapWebhooks();
         app.MapReports();

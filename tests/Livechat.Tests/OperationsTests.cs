@@ -78,8 +78,8 @@ public sealed class OperationsDocumentTests(SqliteServer server) : IClassFixture
             schema.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()!).ToArray() : [];
 
         // The contract's six fields, plus the optional extensions: queue_position (section 10), the caller's
-        // unread_count and the last_message (section 11), the rating (section 20).
-        Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at", "queue_position", "unread_count", "last_message", "rating"],
+        // unread_count and the last_message (section 11), the rating (section 20), the customer, names and labels (section 18).
+        Assert.Equal(["id", "tenant_id", "agent_id", "status", "created_at", "updated_at", "queue_position", "unread_count", "last_message", "rating", "customer_id", "customer_name", "agent_name", "labels"],
             Names(schemas.GetProperty("ChatSession")));
         Assert.DoesNotContain("rating", Required(schemas.GetProperty("ChatSession")));
         Assert.Equal(["session_id", "score", "created_at"], Required(schemas.GetProperty("Rating")));

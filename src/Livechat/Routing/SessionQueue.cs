@@ -14,7 +14,7 @@ namespace Livechat.Routing;
 public static class SessionQueue
 {
     /// <summary>The columns of <see cref="ChatSession"/> without its queue position, read by <see cref="SessionRows.Read"/>.</summary>
-    public const string SessionColumns = SessionRows.ReturningColumns;
+    public static readonly string SessionColumns = SessionRows.ReturningColumns;
 
     /// <summary>
     /// Gives queued sessions to agents with room, oldest first (handed-back and requeued ones at the head), by

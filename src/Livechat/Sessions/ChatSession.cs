@@ -32,6 +32,22 @@ public sealed record ChatSession(
     /// <summary>The customer's satisfaction rating (contract section 20); absent until it rated the closed session.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Rating? Rating { get; init; }
+
+    /// <summary>The tenant user who started the session (contract section 18); absent when an agent started it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? CustomerId { get; init; }
+
+    /// <summary>The customer's remembered name (its token's <c>name</c> claim); absent when none is known.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? CustomerName { get; init; }
+
+    /// <summary>The agent's remembered name; absent without an agent or a known name.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AgentName { get; init; }
+
+    /// <summary>The session's labels, sorted (contract section 18); absent when it has none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Labels { get; init; }
 }
 
 /// <summary>A customer's rating of a closed session (contract section 20): 1..5 and an optional comment.</summary>
@@ -68,12 +84,12 @@ public sealed record SessionStarted(ChatSession Session) : DomainEvent(Session.T
     public Push Push => new(Name, Session, Hearers.SessionState) { SessionId = Session.Id };
 }
 
-/// <summary>A session's status or agent changed.</summary>
+/// <summary>A session's status, agent or labels changed.</summary>
 public sealed record SessionUpdated(ChatSession Session) : DomainEvent(Session.TenantId), IPushedEvent, IWebhookEvent
 {
     public static string Name => "sessionUpdated";
 
-    /// <summary>Status, agent or queue position changed (closed, assigned, queued, transferred, requeued).</summary>
+    /// <summary>Status, agent, queue position or labels changed (closed, assigned, queued, transferred, requeued, labelled).</summary>
     public const string WebhookType = "session.updated";
 
     public WebhookEvent Webhook => new(WebhookType, Session);

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Livechat.Agents;
 using Livechat.Changes;
 using Livechat.Data;
 
@@ -10,21 +11,28 @@ namespace Livechat.Sessions;
 /// </summary>
 public static class SessionRows
 {
+    // Declared first: the lists below are built from it when the class is initialised, in the order written.
+    private static readonly string RowColumns = $"""
+        rating_score, rating_comment, rated_at, customer_id,
+        {UserNames.Of("chat_sessions.tenant_id", "chat_sessions.customer_id")}, {UserNames.Of("chat_sessions.tenant_id", "chat_sessions.agent_id")}, labels
+        """;
+
     /// <summary>
     /// What <see cref="Read"/> reads: the queue position (one count over the queue's index, only for a queued
-    /// session), then the rating, which lives on the row itself (no join per session).
+    /// session), then the rating, the customer and the labels, which live on the row itself (no join per session),
+    /// and the customer's and the agent's names (a primary-key lookup each).
     /// </summary>
-    public const string Columns = """
+    public static readonly string Columns = $"""
         id, tenant_id, agent_id, status, created_at, updated_at,
         CASE WHEN chat_sessions.queued_at IS NULL THEN NULL ELSE (
             SELECT COUNT(*) + 1 FROM chat_sessions q
             WHERE q.tenant_id = chat_sessions.tenant_id AND q.queued_at IS NOT NULL
               AND (q.queue_rank, q.queued_at, q.id) < (chat_sessions.queue_rank, chat_sessions.queued_at, chat_sessions.id)) END,
-        rating_score, rating_comment, rated_at
+        {RowColumns}
         """;
 
     /// <summary>The same columns where the queue position is not wanted (a row just assigned, closed, rated, or read in queue order).</summary>
-    public const string ReturningColumns = "id, tenant_id, agent_id, status, created_at, updated_at, NULL, rating_score, rating_comment, rated_at";
+    public static readonly string ReturningColumns = $"id, tenant_id, agent_id, status, created_at, updated_at, NULL, {RowColumns}";
 
     public static ChatSession Read(DbDataReader reader) =>
         new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64OrNull(2), reader.GetString(3), reader.GetTime(4), reader.GetTime(5))
@@ -33,7 +41,14 @@ public static class SessionRows
             Rating = reader.IsDBNull(7) ? null
                 : new Rating(reader.GetId(0), Convert.ToInt32(reader.GetValue(7), System.Globalization.CultureInfo.InvariantCulture),
                     reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetTime(9)),
+            CustomerId = reader.GetInt64OrNull(10),
+            CustomerName = reader.IsDBNull(11) ? null : reader.GetString(11),
+            AgentName = reader.IsDBNull(12) ? null : reader.GetString(12),
+            Labels = reader.IsDBNull(13) ? null : reader.GetString(13).Split(' '),
         };
+
+    /// <summary>How <c>chat_sessions.labels</c> holds a session's labels: sorted, one space between, NULL for none.</summary>
+    public static string? LabelsColumn(IReadOnlyCollection<string> sortedLabels) => sortedLabels.Count == 0 ? null : string.Join(' ', sortedLabels);
 
     /// <summary>The agent of this tenant user's most recent session, if it had one.</summary>
     public static async Task<long?> PreviousAgentAsync(ChangeScope scope, long tenantId, long userId, CancellationToken cancellationToken)

@@ -116,16 +116,20 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
     /// </summary>
     private static async Task<ChatSession> InsertAsync(ChangeScope scope, CurrentUser caller, long? agentId, bool routed, CancellationToken cancellationToken)
     {
-        var session = new ChatSession(Guid.CreateVersion7(scope.Now), caller.TenantId, agentId, SessionStatus.Open, scope.Now, scope.Now);
-        await using (var insert = scope.Sql("""
-            INSERT INTO chat_sessions (tenant_id, id, agent_id, status, created_by, last_seq, created_at, updated_at, queue_rank, queued_at, routed)
-            VALUES (@tenant, @id, @agent, 'OPEN', @creator, 0, @now, @now, @rank, @queued_at, @routed)
+        ChatSession session;
+        await using (var insert = scope.Sql($"""
+            INSERT INTO chat_sessions (tenant_id, id, agent_id, status, created_by, customer_id, last_seq, created_at, updated_at, queue_rank, queued_at, routed)
+            VALUES (@tenant, @id, @agent, 'OPEN', @creator, @customer, 0, @now, @now, @rank, @queued_at, @routed)
+            RETURNING {SessionRows.ReturningColumns}
             """)
-            .With("tenant", session.TenantId).With("id", session.Id).With("agent", agentId).With("creator", caller.UserId).With("now", scope.Now)
+            .With("tenant", caller.TenantId).With("id", Guid.CreateVersion7(scope.Now)).With("agent", agentId).With("creator", caller.UserId)
+            .With("customer", caller.IsAgent ? null : (long?)caller.UserId).With("now", scope.Now)
             .With("rank", agentId is null ? 1 : (int?)null).With("queued_at", agentId is null ? scope.Now : (DateTimeOffset?)null)
             .With("routed", routed))
+        await using (var reader = await insert.ExecuteReaderAsync(cancellationToken))
         {
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            session = SessionRows.Read(reader);
         }
         if (!caller.IsAgent) await AddParticipantAsync(scope, caller, session.Id, cancellationToken);
         return session;
@@ -164,9 +168,9 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
     /// Newest first, each with the caller's <c>unread_count</c> and its <c>last_message</c>, in the page's one
     /// query; <see cref="PageRequest.Cursor"/> must be a session of the tenant (else null).
     /// </summary>
-    public Task<Page<ChatSession>?> ListAsync(CurrentUser caller, string? status, PageRequest page, CancellationToken cancellationToken) =>
-        database.ReadAsync(connection => NewestFirst.PageAsync(connection, "chat_sessions", CallerColumns, "tenant_id = @tenant",
-            status is null ? "" : "AND status = @status", command => command.With("tenant", caller.TenantId).With("status", status).With("user", caller.UserId),
+    public Task<Page<ChatSession>?> ListAsync(CurrentUser caller, SessionFilter filter, PageRequest page, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => NewestFirst.PageAsync(connection, "chat_sessions", CallerColumns, "tenant_id = @tenant", filter.Sql,
+            command => filter.Bind(command.With("tenant", caller.TenantId).With("user", caller.UserId)),
             page, ReadForCaller, s => s.Id, cancellationToken), cancellationToken);
 
     /// <summary>

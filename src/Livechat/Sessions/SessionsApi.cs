@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Livechat.Api;
 using Livechat.Auth;
@@ -69,13 +70,61 @@ public static class SessionsApi
     private static async Task<Results<OkEnvelope<IReadOnlyList<ChatSession>>, BadRequestError>> ListAsync(HttpRequest request, CurrentUser user, SessionStore sessions,
         CancellationToken cancellationToken)
     {
-        var status = request.Query["status"].ToString();
-        if (status.Length > 0 && status is not (SessionStatus.Open or SessionStatus.Closed))
-            return ApiError.BadRequest("status", "status must be OPEN or CLOSED.");
+        var (filter, filterError) = ReadFilter(request.Query, user);
+        if (filterError is not null) return filterError;
         var (page, error) = PageRequest.Parse(request, defaultLimit: 20);
         if (error is not null) return error;
-        var result = await sessions.ListAsync(user, status.Length > 0 ? status : null, page!, cancellationToken);
+        var result = await sessions.ListAsync(user, filter!, page!, cancellationToken);
         return result is null ? ApiError.BadRequest("cursor", "cursor is not a session of this tenant.") : ApiResults.Page(result);
+    }
+
+    /// <summary>The list's filters (contract section 18); each refused value is a 400 on its own key.</summary>
+    private static (SessionFilter? Filter, BadRequestError? Error) ReadFilter(IQueryCollection query, CurrentUser user)
+    {
+        var filter = new SessionFilter();
+        var status = query["status"].ToString();
+        if (status.Length > 0)
+        {
+            if (status is not (SessionStatus.Open or SessionStatus.Closed)) return (null, ApiError.BadRequest("status", "status must be OPEN or CLOSED."));
+            filter = filter with { Status = status };
+        }
+        var agent = query["agent_id"].ToString();
+        if (agent.Length > 0)
+        {
+            if (agent == "me") filter = filter with { AgentId = user.UserId };
+            else if (long.TryParse(agent, NumberStyles.None, CultureInfo.InvariantCulture, out var agentId) && agentId > 0) filter = filter with { AgentId = agentId };
+            else return (null, ApiError.BadRequest("agent_id", "agent_id must be a positive integer or me."));
+        }
+        var customer = query["customer_id"].ToString();
+        if (customer.Length > 0)
+        {
+            if (!long.TryParse(customer, NumberStyles.None, CultureInfo.InvariantCulture, out var customerId) || customerId <= 0)
+                return (null, ApiError.BadRequest("customer_id", "customer_id must be a positive integer."));
+            filter = filter with { CustomerId = customerId };
+        }
+        if (query.ContainsKey("label"))
+        {
+            if (SessionLabels.Normalise(query["label"].ToString()) is not { } label)
+                return (null, ApiError.BadRequest("label", SessionLabels.Rule));
+            filter = filter with { Label = label };
+        }
+        var queued = query["queued"].ToString();
+        if (queued.Length > 0)
+        {
+            if (queued is not ("true" or "false")) return (null, ApiError.BadRequest("queued", "queued must be true or false."));
+            filter = filter with { Queued = queued == "true" };
+        }
+        foreach (var (key, set) in new (string, Func<SessionFilter, DateTimeOffset, SessionFilter>)[]
+                 { ("from", (f, at) => f with { From = at }), ("to", (f, at) => f with { To = at }) })
+        {
+            var text = query[key].ToString();
+            if (text.Length == 0) continue;
+            if (!Rfc3339.TryParse(text, out var at))
+                return (null, ApiError.BadRequest(key, $"{key} must be an RFC 3339 time with its offset, such as 2026-12-01T08:00:00+07:00."));
+            filter = set(filter, at);
+        }
+        if (filter is { From: { } from, To: { } to } && to <= from) return (null, ApiError.BadRequest("to", "to must be after from."));
+        return (filter, null);
     }
 
     private static async Task<Results<OkEnvelope<ChatSession>, BadRequestError, NotFoundError>> GetAsync(string id, CurrentUser user, SessionStore sessions,

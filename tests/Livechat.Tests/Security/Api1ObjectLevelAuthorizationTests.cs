@@ -44,6 +44,13 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
             foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
             {
                 (await attacker.GetAsync("/livechat/sessions?limit=100")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "session list");
+                // The victim's label, customer and agent, as filters: the attacker's tenant has none of them.
+                foreach (var filter in new[] { $"label={w.Label}", $"customer_id={w.VictimUser.UserId}", $"agent_id={w.VictimAgent.UserId}" })
+                {
+                    var filtered = (await attacker.GetAsync($"/livechat/sessions?limit=100&{filter}")).AssertStatus(HttpStatusCode.OK);
+                    filtered.AssertLeaksNothing(w.Secrets, filter);
+                    Assert.Empty(filtered.Data.EnumerateArray());
+                }
                 await AssertForeignCursorIsUnknownAsync(attacker, "/livechat/sessions?limit=10", w.Session, w);
             }
         },
@@ -233,6 +240,10 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
             (await w.AttackerAgent.PatchAsync($"/livechat/canned-responses/{w.CannedResponse}", new { body = "stolen" })).AssertNotFound(w.Secrets, "change a foreign canned response"),
         ["DELETE /livechat/canned-responses/{id}"] = async (server, w) =>
             (await w.AttackerAgent.SendAsync(HttpMethod.Delete, $"/livechat/canned-responses/{w.CannedResponse}", null)).AssertNotFound(w.Secrets, "delete a foreign canned response"),
+        ["GET /livechat/labels"] = async (server, w) =>
+            (await w.AttackerAgent.GetAsync("/livechat/labels")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "label list"),
+        ["PUT /livechat/sessions/{id}/labels"] = async (server, w) =>
+            (await w.AttackerAgent.PutAsync($"/livechat/sessions/{w.Session}/labels", new { labels = new[] { "stolen" } })).AssertNotFound(w.Secrets, "label a foreign session"),
         ["GET /notifications"] = async (server, w) =>
         {
             foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser, w.Colleague })

@@ -35,6 +35,8 @@ public sealed class Api5FunctionLevelAuthorizationTests(SqliteServer server) : I
         ["GET /livechat/canned-responses/{id}"] = (c, w) => c.GetAsync($"/livechat/canned-responses/{w.CannedResponse}?session_id={w.Session}"),
         ["PATCH /livechat/canned-responses/{id}"] = (c, w) => c.PatchAsync($"/livechat/canned-responses/{w.CannedResponse}", new { title = "Changed" }),
         ["DELETE /livechat/canned-responses/{id}"] = (c, w) => c.SendAsync(HttpMethod.Delete, $"/livechat/canned-responses/{w.CannedResponse}", null),
+        ["GET /livechat/labels"] = (c, w) => c.GetAsync("/livechat/labels"),
+        ["PUT /livechat/sessions/{id}/labels"] = (c, w) => c.PutAsync($"/livechat/sessions/{w.Session}/labels", new { labels = new[] { "changed" } }),
     };
 
     public static TheoryData<string> AgentOnlyOperations() => new(AgentOnly.Keys.Order(StringComparer.Ordinal));

@@ -265,6 +265,7 @@ internal sealed class World
     public required string Notification { get; init; }
     public required string CannedResponse { get; init; }
     public required string CannedBody { get; init; }
+    public required string Label { get; init; }
 
     public required Caller AttackerAgent { get; init; }
     public required Caller AttackerUser { get; init; }
@@ -272,7 +273,7 @@ internal sealed class World
     public required string AttackerMessage { get; init; }
 
     /// <summary>What must never appear in a reply to the attacker.</summary>
-    public IEnumerable<string> Secrets => [Session, Message, MessageText, Ticket, Notification, CannedResponse, CannedBody];
+    public IEnumerable<string> Secrets => [Session, Message, MessageText, Ticket, Notification, CannedResponse, CannedBody, Label];
 
     public static async Task<World> CreateAsync(LivechatServer server)
     {
@@ -296,6 +297,8 @@ internal sealed class World
         var cannedBody = $"canned-secret-{Guid.NewGuid():N}";
         var canned = (await victimAgent.PostAsync("/livechat/canned-responses", new { shortcut = "victim-greeting", title = "Victim greeting", body = cannedBody }))
             .AssertStatus(HttpStatusCode.Created).Data.GetProperty("id").GetString()!;
+        var label = $"victim-{Guid.NewGuid():N}"[..32];
+        (await victimAgent.PutAsync($"/livechat/sessions/{session}/labels", new { labels = new[] { label } })).AssertStatus(HttpStatusCode.OK);
 
         var attackerTenant = await server.NewTenantAsync();
         var attackerAgent = server.Agent(attackerTenant);
@@ -306,7 +309,7 @@ internal sealed class World
         {
             VictimAgent = victimAgent, VictimUser = victimUser, Colleague = colleague, OfflineAgent = offline,
             Session = session, Message = message, MessageText = text, Ticket = ticket, Notification = notification,
-            CannedResponse = canned, CannedBody = cannedBody,
+            CannedResponse = canned, CannedBody = cannedBody, Label = label,
             AttackerAgent = attackerAgent, AttackerUser = attackerUser, AttackerSession = attackerSession, AttackerMessage = attackerMessage,
         };
     }
@@ -321,9 +324,10 @@ internal sealed class World
         var sessions = (await VictimAgent.GetAsync("/livechat/sessions?limit=100")).AssertStatus(HttpStatusCode.OK).Data.ToString();
         var tickets = (await VictimAgent.GetAsync("/tickets?limit=100")).AssertStatus(HttpStatusCode.OK).Data.ToString();
         var canned = (await VictimAgent.GetAsync("/livechat/canned-responses?limit=100")).AssertStatus(HttpStatusCode.OK).Data.ToString();
+        var labels = (await VictimAgent.GetAsync("/livechat/labels")).AssertStatus(HttpStatusCode.OK).Data.ToString();
         var agents = (await VictimAgent.GetAsync("/livechat/agents")).AssertStatus(HttpStatusCode.OK).Data;
         // last_seen_at moves with every call the agents make: compare who is there and their presence.
         var presence = string.Join(",", agents.EnumerateArray().Select(a => $"{a.GetProperty("agent_id")}={a.GetProperty("presence")}").Order(StringComparer.Ordinal));
-        return string.Join("\n", session, messages, ticket, notifications, sessions, tickets, canned, presence);
+        return string.Join("\n", session, messages, ticket, notifications, sessions, tickets, canned, labels, presence);
     }
 }

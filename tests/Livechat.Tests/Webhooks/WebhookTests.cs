@@ -316,6 +316,35 @@ public abstract class WebhookTests(WebhookServer server)
     }
 
     [Fact]
+    public async Task ALabelChangeIsSessionUpdatedWithTheLabelsAndTheSameLabelsAgainRecordNothing()
+    {
+        var (agent, _, session) = await server.ConversationAsync();
+        var url = Receiver.NewEndpoint();
+        await CreateAsync(server.Admin(agent.TenantId), url, "session.updated");
+        async Task<List<string>> RecordedAsync() => await server.Services.GetRequiredService<Database>().ReadAsync(async connection =>
+        {
+            await using var command = connection.Sql("SELECT payload FROM webhook_events WHERE tenant_id = @tenant AND type = 'session.updated' ORDER BY id")
+                .With("tenant", agent.TenantId);
+            var labels = new List<string>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                labels.Add(string.Join(',', System.Text.Json.JsonDocument.Parse(reader.GetString(0)).RootElement.GetProperty("data").GetProperty("labels")
+                    .EnumerateArray().Select(l => l.GetString())));
+            return labels;
+        }, CancellationToken.None);
+
+        (await agent.PutAsync($"/livechat/sessions/{session}/labels", new { labels = new[] { "billing" } })).AssertStatus(HttpStatusCode.OK);
+        (await agent.PutAsync($"/livechat/sessions/{session}/labels", new { labels = new[] { "BILLING", "billing" } })).AssertStatus(HttpStatusCode.OK);
+        (await agent.PutAsync($"/livechat/sessions/{session}/labels", new { labels = new[] { "vip", "billing" } })).AssertStatus(HttpStatusCode.OK);
+
+        // Recorded in each change's own transaction: the same labels again recorded nothing between the two changes.
+        Assert.Equal(["billing", "billing,vip"], await RecordedAsync());
+        var delivered = await Receiver.WaitAsync(url, r => r.Count >= 2);
+        Assert.Equal(["billing", "billing,vip"], delivered.Select(r => string.Join(',', r.Json.GetProperty("data").GetProperty("labels").EnumerateArray().Select(l => l.GetString())))
+            .Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task ASessionThatOnlyMovesUpInTheQueueSendsNoWebhookWhileItsCustomerHearsItsNewPlace()
     {
         var tenant = await server.NewTenantAsync();
