@@ -79,7 +79,7 @@ public static class Startup
         services.AddSingleton<RealtimePublisher>();
         // Every webhook type the features declare, in the catalogue's order (contract section 13).
         services.AddSingleton(new DeclaredWebhookTypes(
-            [SessionStarted.WebhookType, SessionUpdated.WebhookType, SessionRated.WebhookType, MessageCreated.WebhookType, MessagesRead.WebhookType, TicketOpened.WebhookType]));
+            [SessionStarted.WebhookType, SessionUpdated.WebhookType, SessionRated.WebhookType, MessageCreated.WebhookType, MessageCreated.NoteWebhookType, MessagesRead.WebhookType, TicketOpened.WebhookType]));
         // Every event clients hear, as each declares itself: the pages listen for these names.
         services.AddSingleton(new PushedEventNames(new[]
         {

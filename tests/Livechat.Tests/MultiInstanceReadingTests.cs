@@ -33,6 +33,34 @@ public sealed class MultiInstanceReadingTests(TwoInstances instances) : IClassFi
     }
 
     [Fact]
+    public async Task ANotePostedOnAReachesAgentsOnBAndNeverTheCustomer()
+    {
+        var tenant = await A.NewTenantAsync();
+        var agentOnA = A.Agent(tenant);
+        await agentOnA.GoOnlineAsync();
+        var userOnA = A.TenantUser(tenant);
+        var session = await userOnA.StartSessionAsync(agentOnA.UserId);
+        var colleagueOnB = B.Agent(tenant);
+        var customerOnB = B.TenantUser(tenant, userOnA.UserId);
+        await using var agentHub = await HubClient.ConnectAsync(B, colleagueOnB);
+        await agentHub.Connection.InvokeAsync("JoinSession", session);
+        await using var customerHub = await HubClient.ConnectAsync(B, customerOnB);
+        await customerHub.Connection.InvokeAsync("JoinSession", session);
+        await using var customerStream = await SseClient.OpenUserStreamAsync(B, customerOnB);
+        await using var customerSessionStream = await SseClient.OpenAsync(B, customerOnB, session);
+
+        var note = (await agentOnA.PostAsync($"/livechat/sessions/{session}/messages", new { message = "between us", @internal = true }))
+            .AssertStatus(HttpStatusCode.Created).Data;
+        var control = await agentOnA.SendMessageAsync(session, "for the customer");
+
+        Assert.Equal(note.ToString(), (await agentHub.NextAsync("messageCreated")).ToString());
+        Assert.Empty(await customerHub.BeforeAsync("messageCreated", "messageCreated", m => m.Text("id") == control.Text("id")));
+        var streamed = await customerStream.NamedUntilAsync(e => e.Name == "messageCreated" && e.Data.Text("id") == control.Text("id"));
+        Assert.DoesNotContain(streamed, e => e.Data.ToString().Contains(note.Text("id"), StringComparison.Ordinal));
+        Assert.Equal(control.Text("id"), (await customerSessionStream.NextAsync()).Id);
+    }
+
+    [Fact]
     public async Task TypingOnAReachesTheOthersOnBAndItsEndFollowsAMessageSentThroughB()
     {
         var tenant = await A.NewTenantAsync();

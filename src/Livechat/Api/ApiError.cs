@@ -28,6 +28,9 @@ public record ApiError(int Status, string Message, IReadOnlyDictionary<string, s
 
     public static ForbiddenError Forbidden(string message) => new(message, One("request", message));
 
+    /// <summary>A 403 about one field of the request: the caller may not ask for that (a tenant user's internal note).</summary>
+    public static ForbiddenError Forbidden(string field, string message) => new(message, One(field, message));
+
     public static UnprocessableError Unprocessable(string field, string message) => new(message, One(field, message));
 
     public static TooManyRequestsError TooManyRequests(string message) => new(message, One("request", message));

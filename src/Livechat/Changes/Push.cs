@@ -34,6 +34,9 @@ public sealed record Push(string Name, object Payload, Hearers Hearers)
     /// <summary>Never to the actor's own connections and streams (typing).</summary>
     public bool ExcludeActor { get; init; }
 
+    /// <summary>Only the agents among its hearers hear it: an internal note, and a read mark on one (contract section 16).</summary>
+    public bool AgentsOnly { get; init; }
+
     /// <summary>Kept in the log of events, so a resuming stream gets it again; typing is not.</summary>
     public bool Replayable { get; init; } = true;
 

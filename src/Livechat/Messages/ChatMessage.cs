@@ -9,18 +9,28 @@ public sealed record ChatMessage(Guid Id, Guid SessionId, long SenderId, string 
     /// <summary>The sender's own id for the message, when it sent one (extension: lets a frontend match its optimistic copy).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ClientMessageId { get; init; }
+
+    /// <summary>An internal note (contract section 16): only agents ever read it. Absent on ordinary messages.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Internal { get; init; }
 }
 
-/// <summary>A message was stored.</summary>
+/// <summary>A message was stored: an ordinary one, or an internal note, which only agents hear.</summary>
 public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByAgent) : DomainEvent(TenantId), IPushedEvent, IWebhookEvent
 {
     public static string Name => "messageCreated";
 
     public const string WebhookType = "message.created";
 
-    public WebhookEvent Webhook => new(WebhookType, Message);
+    /// <summary>A note's webhook type: a note is never a <c>message.created</c>, which the tenant side may show.</summary>
+    public const string NoteWebhookType = "note.created";
 
-    public Push Push => new(Name, Message, Hearers.Session) { SessionId = Message.SessionId, Actor = Message.SenderId, Message = (Message.Id, Seq) };
+    public WebhookEvent Webhook => new(Message.Internal ? NoteWebhookType : WebhookType, Message);
+
+    public Push Push => new(Name, Message, Hearers.Session)
+    {
+        SessionId = Message.SessionId, Actor = Message.SenderId, Message = (Message.Id, Seq), AgentsOnly = Message.Internal,
+    };
 
     /// <summary>
     /// The message's place in its session (it never goes on the wire). The database assigns it: the send's
@@ -37,7 +47,7 @@ public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByA
 }
 
 /// <summary><c>client_message_id</c> (optional, 1 to 100 printable characters) makes a resend return the first message instead of a copy.</summary>
-public sealed record SendMessageRequest(string Message, string? ClientMessageId);
+public sealed record SendMessageRequest(string Message, string? ClientMessageId, bool? Internal);
 
 public static class MessageRules
 {

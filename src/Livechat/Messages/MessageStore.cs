@@ -25,7 +25,7 @@ public abstract record PageOutcome
 
 public sealed class MessageStore(Database database, WritePath writes, KnownParticipants participants)
 {
-    private const string Columns = "id, session_id, sender_id, message, created_at, client_message_id";
+    private const string Columns = "id, session_id, sender_id, message, created_at, client_message_id, internal";
 
     /// <summary>
     /// Stores a message and announces it (<see cref="MessageCreated"/>: notifications and pushes follow from
@@ -34,14 +34,14 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     /// id as order key keeps the pushes in that order too. A send to a session that is not open writes nothing
     /// and answers why (one read, after the write, for those only): it never fails the batch it ran in.
     /// </summary>
-    public async Task<Written<SendOutcome>> SendAsync(CurrentUser sender, Guid sessionId, string text, string? clientMessageId, IdempotencyClaim? claim,
+    public async Task<Written<SendOutcome>> SendAsync(CurrentUser sender, Guid sessionId, string text, string? clientMessageId, bool isInternal, IdempotencyClaim? claim,
         CancellationToken cancellationToken)
     {
         // An agent never joins; a tenant user joins with their first message (recorded in its transaction).
         var join = !sender.IsAgent && !participants.Contains(sender.TenantId, sessionId, sender.UserId);
         // A message without a client_message_id needs no read before its insert, so it can be planned (pipelined on PostgreSQL).
         Task<Written<SendOutcome>> Attempt() =>
-            writes.RunAsync(scope => SendAsync(scope, sender, join, sessionId, text, clientMessageId, cancellationToken), claim, cancellationToken, orderKey: sessionId,
+            writes.RunAsync(scope => SendAsync(scope, sender, join, sessionId, text, clientMessageId, isInternal, cancellationToken), claim, cancellationToken, orderKey: sessionId,
                 plannable: clientMessageId is null);
         Written<SendOutcome> written;
         try
@@ -66,8 +66,8 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
 
     // The insert also returns the session's audience (MessageCreated.SessionUsers), so the audience costs no statement.
     private const string InsertSql = $"""
-        INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id)
-        SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client FROM chat_sessions
+        INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id, internal)
+        SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client, @internal FROM chat_sessions
         WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
         RETURNING seq, {SessionUsers.Columns}
         """;
@@ -89,9 +89,9 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     /// then the event did not happen, and what the handlers deferred for it writes nothing (<see cref="MessageCreated.HappenedIf"/>).
     /// </summary>
     private static async Task<Change<SendOutcome>> SendAsync(ChangeScope scope, CurrentUser sender, bool join, Guid sessionId, string text, string? clientMessageId,
-        CancellationToken cancellationToken)
+        bool isInternal, CancellationToken cancellationToken)
     {
-        var message = new ChatMessage(Guid.CreateVersion7(scope.Now), sessionId, sender.UserId, text, scope.Now) { ClientMessageId = clientMessageId };
+        var message = new ChatMessage(Guid.CreateVersion7(scope.Now), sessionId, sender.UserId, text, scope.Now) { ClientMessageId = clientMessageId, Internal = isInternal };
         if (clientMessageId is not null)
         {
             // A resend answers the first copy: a read before the write, so this send is never planned.
@@ -103,7 +103,8 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
             if (await reader.ReadAsync(cancellationToken))
             {
                 var first = Read(reader);
-                return Change.Of<SendOutcome>(first.SenderId == sender.UserId && first.Message == text ? new SendOutcome.Replayed(first) : new SendOutcome.ClientIdConflict());
+                return Change.Of<SendOutcome>(first.SenderId == sender.UserId && first.Message == text && first.Internal == isInternal
+                    ? new SendOutcome.Replayed(first) : new SendOutcome.ClientIdConflict());
             }
         }
 
@@ -128,19 +129,21 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     /// <summary>Every statement of a send takes its parameters from the same names; each uses those it needs.</summary>
     private static DbCommand Bind(DbCommand command, CurrentUser sender, ChatMessage message) =>
         command.With("tenant", sender.TenantId).With("session", message.SessionId).With("id", message.Id).With("sender", sender.UserId)
-            .With("message", message.Message).With("now", message.CreatedAt).With("client", message.ClientMessageId);
+            .With("message", message.Message).With("now", message.CreatedAt).With("client", message.ClientMessageId).With("internal", message.Internal);
 
     /// <summary>
     /// One page of a session's messages in ascending order (contract section 5). Forward pages hold the
     /// messages after the cursor, backward pages the ones before it (or the newest ones without a cursor).
     /// </summary>
-    public Task<PageOutcome> PageAsync(long tenantId, Guid sessionId, PageRequest page, CancellationToken cancellationToken) =>
+    public Task<PageOutcome> PageAsync(CurrentUser caller, Guid sessionId, PageRequest page, CancellationToken cancellationToken) =>
         database.ReadAsync<PageOutcome>(async connection =>
         {
+            var tenantId = caller.TenantId;
             long? cursorSeq = null;
             if (page.Cursor is { } cursor)
             {
-                cursorSeq = await SeqOfAsync(connection, tenantId, sessionId, cursor, cancellationToken);
+                // A note is no cursor for a tenant user: it is not one of the messages it reads.
+                cursorSeq = await SeqOfAsync(connection, caller, sessionId, cursor, cancellationToken);
                 if (cursorSeq is null)
                 {
                     return await SessionExistsAsync(connection, tenantId, sessionId, cancellationToken)
@@ -149,8 +152,8 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
             }
 
             await using var command = connection.Sql(page.Backward
-                ? $"SELECT {Columns} FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND seq < @seq ORDER BY seq DESC LIMIT @take"
-                : $"SELECT {Columns} FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND seq > @seq ORDER BY seq LIMIT @take")
+                ? $"SELECT {Columns} FROM chat_messages m WHERE tenant_id = @tenant AND session_id = @session AND seq < @seq{MessageVisibility.Condition(caller.IsAgent, "m")} ORDER BY seq DESC LIMIT @take"
+                : $"SELECT {Columns} FROM chat_messages m WHERE tenant_id = @tenant AND session_id = @session AND seq > @seq{MessageVisibility.Condition(caller.IsAgent, "m")} ORDER BY seq LIMIT @take")
                 .With("tenant", tenantId).With("session", sessionId).With("seq", cursorSeq ?? (page.Backward ? long.MaxValue : 0))
                 .With("take", page.Limit + 1);
             var rows = new List<ChatMessage>(page.Limit + 1);
@@ -164,26 +167,28 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
             return new PageOutcome.Found(page.ToPage(rows, m => m.Id));
         }, cancellationToken);
 
-    /// <summary>The order key of a message of the session, or null when the id is not one of its messages.</summary>
-    public Task<long?> SeqOfAsync(long tenantId, Guid sessionId, Guid messageId, CancellationToken cancellationToken) =>
-        database.ReadAsync(connection => SeqOfAsync(connection, tenantId, sessionId, messageId, cancellationToken), cancellationToken);
+    /// <summary>The order key of a message of the session the caller reads, or null when the id is not one of them.</summary>
+    public Task<long?> SeqOfAsync(CurrentUser caller, Guid sessionId, Guid messageId, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => SeqOfAsync(connection, caller, sessionId, messageId, cancellationToken), cancellationToken);
 
-    /// <summary>Up to <paramref name="max"/> messages after order key <paramref name="afterSeq"/>, oldest first: the SSE replay.</summary>
-    public Task<List<(ChatMessage Message, long Seq)>> AfterAsync(long tenantId, Guid sessionId, long afterSeq, int max, CancellationToken cancellationToken) =>
+    /// <summary>Up to <paramref name="max"/> messages the caller reads after order key <paramref name="afterSeq"/>, oldest first: the SSE replay.</summary>
+    public Task<List<(ChatMessage Message, long Seq)>> AfterAsync(CurrentUser caller, Guid sessionId, long afterSeq, int max, CancellationToken cancellationToken) =>
         database.ReadAsync(async connection =>
         {
-            await using var command = connection.Sql($"SELECT {Columns}, seq FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND seq > @seq ORDER BY seq LIMIT @take")
-                .With("tenant", tenantId).With("session", sessionId).With("seq", afterSeq).With("take", max);
+            await using var command = connection.Sql($"""
+                SELECT {Columns}, seq FROM chat_messages m
+                WHERE tenant_id = @tenant AND session_id = @session AND seq > @seq{MessageVisibility.Condition(caller.IsAgent, "m")} ORDER BY seq LIMIT @take
+                """).With("tenant", caller.TenantId).With("session", sessionId).With("seq", afterSeq).With("take", max);
             var rows = new List<(ChatMessage, long)>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) rows.Add((Read(reader), reader.GetInt64(6)));
+            while (await reader.ReadAsync(cancellationToken)) rows.Add((Read(reader), reader.GetInt64(7)));
             return rows;
         }, cancellationToken);
 
-    private static async Task<long?> SeqOfAsync(DbConnection connection, long tenantId, Guid sessionId, Guid messageId, CancellationToken cancellationToken)
+    private static async Task<long?> SeqOfAsync(DbConnection connection, CurrentUser caller, Guid sessionId, Guid messageId, CancellationToken cancellationToken)
     {
-        await using var command = connection.Sql("SELECT seq FROM chat_messages WHERE tenant_id = @tenant AND id = @id AND session_id = @session")
-            .With("tenant", tenantId).With("id", messageId).With("session", sessionId);
+        await using var command = connection.Sql($"SELECT seq FROM chat_messages m WHERE tenant_id = @tenant AND id = @id AND session_id = @session{MessageVisibility.Condition(caller.IsAgent, "m")}")
+            .With("tenant", caller.TenantId).With("id", messageId).With("session", sessionId);
         var seq = await command.ExecuteScalarAsync(cancellationToken);
         return seq is null ? null : Convert.ToInt64(seq, System.Globalization.CultureInfo.InvariantCulture);
     }
@@ -196,5 +201,8 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     }
 
     private static ChatMessage Read(DbDataReader reader) =>
-        new(reader.GetId(0), reader.GetId(1), reader.GetInt64(2), reader.GetString(3), reader.GetTime(4)) { ClientMessageId = reader.IsDBNull(5) ? null : reader.GetString(5) };
+        new(reader.GetId(0), reader.GetId(1), reader.GetInt64(2), reader.GetString(3), reader.GetTime(4))
+        {
+            ClientMessageId = reader.IsDBNull(5) ? null : reader.GetString(5), Internal = reader.GetBoolean(6),
+        };
 }

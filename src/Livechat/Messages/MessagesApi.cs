@@ -12,13 +12,15 @@ public static class MessagesApi
         var group = routes.MapGroup("/livechat/sessions/{id}/messages").WithTags("Messages").RequireTenant();
 
         group.MapPost("/", SendAsync)
-            .WithSummary("Send a message to an open session; sender_id is the caller.");
+            .WithSummary("Send a message to an open session; sender_id is the caller. An agent's {\"internal\": true} makes it a note only agents read.");
         group.MapGet("/", ListAsync)
             .WithSummary("A page of the session's messages in ascending order: limit (1..100, required), cursor, direction=forward|backward.");
         return group;
     }
 
-    private static async Task<Results<CreatedEnvelope<ChatMessage>, BadRequestError, NotFoundError, ConflictError, UnprocessableError, EmptyHttpResult>> SendAsync(
+    // Results takes at most six: the rarer answers (a client_message_id taken, an Idempotency-Key's recorded answer) share the last.
+    private static async Task<Results<CreatedEnvelope<ChatMessage>, BadRequestError, ForbiddenError, NotFoundError, ConflictError,
+        Results<UnprocessableError, EmptyHttpResult>>> SendAsync(
         string id, JsonBody<SendMessageRequest> body, HttpRequest request, CurrentUser user, MessageStore messages, CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var sessionId)) return RouteIds.Malformed();
@@ -31,15 +33,24 @@ public static class MessagesApi
             if (clientMessageId is null || !MessageRules.IsValidClientMessageId(clientMessageId))
                 return ApiError.BadRequest("client_message_id", "client_message_id must be 1 to 100 printable ASCII characters.");
         }
+        var isInternal = false;
+        if (body.RootElement.TryGetProperty("internal", out var flag) && flag.ValueKind != JsonValueKind.Null)
+        {
+            if (flag.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) return ApiError.BadRequest("internal", "internal must be true or false.");
+            isInternal = flag.ValueKind == JsonValueKind.True;
+            if (isInternal && !user.IsAgent) return ApiError.Forbidden("internal", "Only support agents write internal notes.");
+        }
         if (MessageRules.Problem(text) is { } problem) return ApiError.BadRequest("message", problem);
 
-        var written = await messages.SendAsync(user, sessionId, text, clientMessageId, Idempotency.ClaimOf(request), cancellationToken);
+        var written = await messages.SendAsync(user, sessionId, text, clientMessageId, isInternal, Idempotency.ClaimOf(request), cancellationToken);
         return written.OutcomeOrNull() switch
         {
-            null => Idempotency.AnsweredFromRecord,
+            null => (Results<UnprocessableError, EmptyHttpResult>)Idempotency.AnsweredFromRecord,
+            SendOutcome.Sent { Message.Internal: true } note => ApiResults.Created(note.Message, "Note saved: only agents read it."),
             SendOutcome.Sent sent => ApiResults.Created(sent.Message, "Message sent."),
             SendOutcome.Replayed replayed => Replayed(request.HttpContext, replayed.Message),
-            SendOutcome.ClientIdConflict => ApiError.Unprocessable("client_message_id", "This client_message_id belongs to a different message in this session."),
+            SendOutcome.ClientIdConflict => (Results<UnprocessableError, EmptyHttpResult>)ApiError.Unprocessable("client_message_id",
+                "This client_message_id belongs to a different message in this session."),
             SendOutcome.SessionNotFound => ApiError.NotFound("Session"),
             SendOutcome.SessionClosed => ApiError.Conflict("request", "The session is closed: start a new session to keep talking."),
             _ => throw new InvalidOperationException("Unhandled send outcome."),
@@ -59,7 +70,7 @@ public static class MessagesApi
         if (!RouteIds.TryParse(id, out var sessionId)) return RouteIds.Malformed();
         var (page, error) = PageRequest.Parse(request, defaultLimit: null);
         if (error is not null) return error;
-        return await messages.PageAsync(user.TenantId, sessionId, page!, cancellationToken) switch
+        return await messages.PageAsync(user, sessionId, page!, cancellationToken) switch
         {
             PageOutcome.Found found => ApiResults.Page(found.Page),
             PageOutcome.SessionNotFound => ApiError.NotFound("Session"),

@@ -51,7 +51,7 @@ public sealed class NotifyTenantSide(KnownParticipants participants) : IChangeHa
 
     public Task HandleAsync(DomainEvent domainEvent, ChangeScope scope, CancellationToken cancellationToken)
     {
-        if (domainEvent is not MessageCreated { ByAgent: true } reply) return Task.CompletedTask;
+        if (domainEvent is not MessageCreated { ByAgent: true, Message.Internal: false } reply) return Task.CompletedTask; // a note notifies nobody
         var message = reply.Message;
         var preview = MessageRules.Preview(message.Message);
         // Deferred: it joins the change's one round trip before the commit; the rows it returns are announced.

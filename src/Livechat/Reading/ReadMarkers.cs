@@ -2,6 +2,7 @@ using System.Data.Common;
 using Livechat.Api;
 using Livechat.Changes;
 using Livechat.Data;
+using Livechat.Messages;
 using Livechat.Sessions;
 
 namespace Livechat.Reading;
@@ -59,10 +60,15 @@ public sealed class ReadMarkers(WritePath writes, Database database)
         {
             if (await session.ExecuteScalarAsync(cancellationToken) is null) return Change.Of<ReadOutcome>(new ReadOutcome.SessionNotFound());
         }
-        await using (var message = scope.Sql("SELECT 1 FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND id = @id")
-            .With("tenant", user.TenantId).With("session", sessionId).With("id", messageId))
+        bool onNote;
+        // A tenant user cannot mark a note read: it is not one of the messages it reads.
+        await using (var message = scope.Sql($"""
+            SELECT m.internal FROM chat_messages m WHERE tenant_id = @tenant AND session_id = @session AND id = @id{MessageVisibility.Condition(user.IsAgent, "m")}
+            """).With("tenant", user.TenantId).With("session", sessionId).With("id", messageId))
+        await using (var found = await message.ExecuteReaderAsync(cancellationToken))
         {
-            if (await message.ExecuteScalarAsync(cancellationToken) is null) return Change.Of<ReadOutcome>(new ReadOutcome.NotAMessageOfTheSession());
+            if (!await found.ReadAsync(cancellationToken)) return Change.Of<ReadOutcome>(new ReadOutcome.NotAMessageOfTheSession());
+            onNote = found.GetBoolean(0);
         }
         var moved = false;
         Move(scope, user.TenantId, sessionId, user.UserId, messageId, found => moved = found);
@@ -70,25 +76,36 @@ public sealed class ReadMarkers(WritePath writes, Database database)
         await scope.RunDeferredAsync(cancellationToken);
         var state = await StateAsync(scope.Connection, scope.Transaction, user, sessionId, cancellationToken);
         return moved
-            ? Change.Of<ReadOutcome>(new ReadOutcome.Done(state, true), new MessagesRead(user.TenantId, new MessagesReadPayload(sessionId, user.UserId, messageId, scope.Now)))
+            ? Change.Of<ReadOutcome>(new ReadOutcome.Done(state, true), new MessagesRead(user.TenantId, new MessagesReadPayload(sessionId, user.UserId, messageId, scope.Now), onNote))
             : Change.Of<ReadOutcome>(new ReadOutcome.Done(state, false));
     }
 
     /// <summary>
     /// <c>GET /livechat/sessions/{id}/read</c>: the marker of every participant (whoever has one, the session's
     /// tenant users, its agent), by user id, each with its own unread count; null when the tenant has no such session.
+    /// A tenant user sees no trace of internal notes: a marker on a note shows the newest message before it, and
+    /// every count leaves notes out. An agent sees each participant's count as that participant reads: without
+    /// notes for the tenant users, with them for agents (<c>agents</c> knows who is one).
     /// </summary>
-    public Task<IReadOnlyList<ReadState>?> EveryoneAsync(long tenantId, Guid sessionId, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<ReadState>?> EveryoneAsync(CurrentUser caller, Guid sessionId, CancellationToken cancellationToken) =>
         database.ReadAsync<IReadOnlyList<ReadState>?>(async connection =>
         {
+            var tenantId = caller.TenantId;
+            var hiddenFromParticipant = MessageVisibility.HiddenAfter(isAgent: false, "s.tenant_id", "s.id", "COALESCE(r.last_read_seq, 0)");
+            var hidden = caller.IsAgent
+                ? $"CASE WHEN EXISTS (SELECT 1 FROM agents a WHERE a.tenant_id = s.tenant_id AND a.user_id = p.user_id) THEN 0 ELSE {hiddenFromParticipant} END"
+                : hiddenFromParticipant;
+            var marked = caller.IsAgent
+                ? "r.last_read_message_id"
+                : $"CASE WHEN r.last_read_seq IS NULL THEN NULL ELSE {MessageVisibility.NewestReadable(isAgent: false, "id", "s.tenant_id", "s.id", "r.last_read_seq")} END";
             await using (var session = connection.Sql("SELECT 1 FROM chat_sessions WHERE tenant_id = @tenant AND id = @session")
                 .With("tenant", tenantId).With("session", sessionId))
             {
                 if (await session.ExecuteScalarAsync(cancellationToken) is null) return null;
             }
             // The unread count is SessionRows.UnreadCountSql's arithmetic, for each participant instead of the caller.
-            await using var command = connection.Sql("""
-                SELECT p.user_id, r.last_read_message_id, s.last_seq - COALESCE(r.last_read_seq, 0)
+            await using var command = connection.Sql($"""
+                SELECT p.user_id, {marked}, s.last_seq - COALESCE(r.last_read_seq, 0) - {hidden}
                 FROM chat_sessions s
                 JOIN (SELECT user_id FROM read_markers WHERE tenant_id = @tenant AND session_id = @session
                       UNION SELECT user_id FROM session_participants WHERE tenant_id = @tenant AND session_id = @session
@@ -106,9 +123,10 @@ public sealed class ReadMarkers(WritePath writes, Database database)
 
     private static async Task<ReadState> StateAsync(DbConnection connection, DbTransaction transaction, CurrentUser user, Guid sessionId, CancellationToken cancellationToken)
     {
+        // The caller marked a message it reads: its own marker never names a message it cannot read.
         await using var command = connection.Sql($"""
             SELECT (SELECT last_read_message_id FROM read_markers WHERE tenant_id = @tenant AND session_id = @session AND user_id = @user),
-                   {SessionRows.UnreadCountSql("s.tenant_id", "s.id", "s.last_seq")}
+                   {SessionRows.UnreadCountSql("s.tenant_id", "s.id", "s.last_seq", user.IsAgent)}
             FROM chat_sessions s WHERE s.tenant_id = @tenant AND s.id = @session
             """, transaction).With("tenant", user.TenantId).With("session", sessionId).With("user", user.UserId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -10,7 +10,8 @@ public sealed record MessagesReadPayload(Guid SessionId, long UserId, Guid LastR
 
 
 /// <summary>A read marker moved forward (<c>POST .../read</c>); pushed as <c>messagesRead</c>.</summary>
-public sealed record MessagesRead(long TenantId, MessagesReadPayload Read) : DomainEvent(TenantId), IPushedEvent, IWebhookEvent
+/// <remarks>A mark on an internal note (<c>OnNote</c>) is heard by agents only: it names the note.</remarks>
+public sealed record MessagesRead(long TenantId, MessagesReadPayload Read, bool OnNote = false) : DomainEvent(TenantId), IPushedEvent, IWebhookEvent
 {
     public static string Name => "messagesRead";
 
@@ -19,5 +20,5 @@ public sealed record MessagesRead(long TenantId, MessagesReadPayload Read) : Dom
 
     public WebhookEvent Webhook => new(WebhookType, Read);
 
-    public Push Push => new(Name, Read, Hearers.Session) { SessionId = Read.SessionId, Actor = Read.UserId };
+    public Push Push => new(Name, Read, Hearers.Session) { SessionId = Read.SessionId, Actor = Read.UserId, AgentsOnly = OnNote };
 }

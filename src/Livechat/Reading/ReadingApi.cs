@@ -38,7 +38,7 @@ public static class ReadingApi
         ReadMarkers markers, CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var sessionId)) return RouteIds.Malformed();
-        var states = await markers.EveryoneAsync(user.TenantId, sessionId, cancellationToken);
+        var states = await markers.EveryoneAsync(user, sessionId, cancellationToken);
         return states is null ? ApiError.NotFound("Session") : ApiResults.Ok(states);
     }
 }

@@ -39,9 +39,15 @@ public sealed record BusEvent(string Name, long TenantId, Guid? SessionId, JsonE
     /// <summary>Never to the actor's own connections and streams (typing).</summary>
     public bool ExcludeActor { get; init; }
 
+    /// <summary>Only the agents among its hearers hear it (an internal note, a read mark on one).</summary>
+    public bool AgentsOnly { get; init; }
+
     /// <summary>Whether a stream or connection of <paramref name="userId"/> hears it.</summary>
     public bool IsFor(long userId, bool isAgent) =>
-        !(ExcludeActor && Actor == userId) && ((Agents && isAgent) || Users.Contains(userId));
+        !(ExcludeActor && Actor == userId) && (isAgent || !AgentsOnly) && ((Agents && isAgent) || Users.Contains(userId));
+
+    /// <summary>Whether a caller who hears the session (joined it, or opened its stream) hears this one of its events.</summary>
+    public bool IsHeardInSessionBy(long userId, bool isAgent) => !(ExcludeActor && Actor == userId) && (isAgent || !AgentsOnly);
 
     /// <summary>The events the per-session stream carries: a session's conversation (messages, read marks, typing).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -64,6 +70,7 @@ public sealed record BusEvent(string Name, long TenantId, Guid? SessionId, JsonE
             },
             Actor = push.Actor,
             ExcludeActor = push.ExcludeActor,
+            AgentsOnly = push.AgentsOnly,
         };
 
     /// <summary>The session whose audience the event needs, if any.</summary>

@@ -86,7 +86,7 @@ public sealed class HubAudience
     private static bool Hears(Connection connection, BusEvent busEvent)
     {
         var user = connection.User;
-        if (busEvent.ExcludeActor && busEvent.Actor == user.UserId) return false;
+        if (!busEvent.IsHeardInSessionBy(user.UserId, user.IsAgent)) return false;
         var joined = busEvent.SessionId is { } session && connection.JoinedSessions.Contains(session);
         return busEvent.Hearers switch
         {

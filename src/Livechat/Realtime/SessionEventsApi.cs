@@ -41,7 +41,7 @@ public static class SessionEventsApi
         if (lastEventId.Length > 0)
         {
             if (!RouteIds.TryParse(lastEventId, out var lastId)
-                || (lastSeq = await messages.SeqOfAsync(user.TenantId, sessionId, lastId, cancellationToken)) is null)
+                || (lastSeq = await messages.SeqOfAsync(user, sessionId, lastId, cancellationToken)) is null)
             {
                 return ApiError.BadRequest("last_event_id", "Last-Event-ID is not a message of this session.");
             }
@@ -83,7 +83,7 @@ public static class SessionEventsApi
             {
                 while (true)
                 {
-                    var page = await messages.AfterAsync(user.TenantId, sessionId, sent, ReplayPage, stop.Token);
+                    var page = await messages.AfterAsync(user, sessionId, sent, ReplayPage, stop.Token);
                     foreach (var (message, seq) in page)
                     {
                         await WriteAsync(response, message.Id, JsonSerializer.Serialize(message, wire), stop.Token);
@@ -114,10 +114,12 @@ public static class SessionEventsApi
                 if (!more) break; // fell behind: the client reconnects with Last-Event-ID
                 while (subscription.Reader.TryRead(out var next))
                 {
+                    // Typing never to the typist; a note, and a read mark on one, to agents only.
+                    if (!next.IsHeardInSessionBy(user.UserId, user.IsAgent)) continue;
                     if (next.Seq is not { } seq)
                     {
-                        // messagesRead and typing: named, without an id (not replayable); typing never to the typist.
-                        if (!(next.ExcludeActor && next.Actor == user.UserId)) await WriteNamedAsync(response, next, stop.Token, withId: false);
+                        // messagesRead and typing: named, without an id (not replayable).
+                        await WriteNamedAsync(response, next, stop.Token, withId: false);
                         continue;
                     }
                     if (seq <= sent) continue;

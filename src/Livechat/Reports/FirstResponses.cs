@@ -30,7 +30,7 @@ public sealed class FirstResponses : IEventSink
     {
         switch (domainEvent)
         {
-            case MessageCreated { ByAgent: true } reply:
+            case MessageCreated { ByAgent: true, Message.Internal: false } reply:
                 if (!seen.TryAdd((reply.TenantId, reply.Message.SessionId, reply.Message.SenderId), 0)) return;
                 if (Interlocked.Increment(ref count) <= MaxKnown) return;
                 seen.Clear();

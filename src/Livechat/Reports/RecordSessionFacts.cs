@@ -50,7 +50,7 @@ public sealed class RecordSessionFacts(FirstResponses firstResponses) : IChangeH
     {
         switch (domainEvent)
         {
-            case MessageCreated { ByAgent: true } reply when !firstResponses.Seen(reply.TenantId, reply.Message.SessionId, reply.Message.SenderId):
+            case MessageCreated { ByAgent: true, Message.Internal: false } reply when !firstResponses.Seen(reply.TenantId, reply.Message.SessionId, reply.Message.SenderId):
                 scope.Defer(FirstResponseSql).With("tenant", reply.TenantId).With("session", reply.Message.SessionId)
                     .With("agent", reply.Message.SenderId).With("at", reply.Message.CreatedAt).With(EventCondition.Parameter, reply.Message.Id);
                 break;

@@ -3,6 +3,7 @@ using Livechat.Agents;
 using Livechat.Api;
 using Livechat.Changes;
 using Livechat.Data;
+using Livechat.Messages;
 
 namespace Livechat.Sessions;
 
@@ -158,7 +159,7 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
     public Task<ChatSession?> FindForAsync(CurrentUser caller, Guid id, CancellationToken cancellationToken) =>
         database.ReadAsync(async connection =>
         {
-            await using var command = connection.Sql($"SELECT {CallerColumns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
+            await using var command = connection.Sql($"SELECT {CallerColumns(caller)} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
                 .With("tenant", caller.TenantId).With("id", id).With("user", caller.UserId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken) ? ReadForCaller(reader) : null;
@@ -169,7 +170,7 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
     /// query; <see cref="PageRequest.Cursor"/> must be a session of the tenant (else null).
     /// </summary>
     public Task<Page<ChatSession>?> ListAsync(CurrentUser caller, SessionFilter filter, PageRequest page, CancellationToken cancellationToken) =>
-        database.ReadAsync(connection => NewestFirst.PageAsync(connection, "chat_sessions", CallerColumns, "tenant_id = @tenant", filter.Sql,
+        database.ReadAsync(connection => NewestFirst.PageAsync(connection, "chat_sessions", CallerColumns(caller), "tenant_id = @tenant", filter.Sql,
             command => filter.Bind(command.With("tenant", caller.TenantId).With("user", caller.UserId)),
             page, ReadForCaller, s => s.Id, cancellationToken), cancellationToken);
 
@@ -179,12 +180,29 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
     /// the newest being the one at the session's <c>last_seq</c> (a point lookup per column), so a page costs one
     /// query whatever its size and however many messages are unread.
     /// </summary>
-    private static readonly string CallerColumns = $"""
-        {SessionRows.Columns},
-        {SessionRows.UnreadCountSql("chat_sessions.tenant_id", "chat_sessions.id", "chat_sessions.last_seq")} AS unread_count,
-        {string.Join(",\n", new[] { "id", "sender_id", "message", "created_at", "client_message_id" }.Select(column =>
-            $"(SELECT l.{column} FROM chat_messages l WHERE l.tenant_id = chat_sessions.tenant_id AND l.session_id = chat_sessions.id AND l.seq = chat_sessions.last_seq) AS last_{column}"))}
-        """;
+    /// <remarks>A tenant user's newest message is the newest it reads (<see cref="MessageVisibility"/>): the one at
+    /// <c>last_seq</c> unless that is an internal note.</remarks>
+    private static string CallerColumns(CurrentUser caller) => caller.IsAgent ? AgentColumns : TenantUserColumns;
+
+    // First: the two lists below are built from it when the class is initialised, in the order written.
+    private static readonly string[] LastMessageColumns = ["id", "sender_id", "message", "created_at", "client_message_id", "internal"];
+
+    private static readonly string AgentColumns = ColumnsFor(isAgent: true);
+
+    private static readonly string TenantUserColumns = ColumnsFor(isAgent: false);
+
+    private static string ColumnsFor(bool isAgent)
+    {
+        var newest = isAgent
+            ? "chat_sessions.last_seq"
+            : MessageVisibility.NewestReadable(isAgent, "seq", "chat_sessions.tenant_id", "chat_sessions.id", "chat_sessions.last_seq");
+        return $"""
+            {SessionRows.Columns},
+            {SessionRows.UnreadCountSql("chat_sessions.tenant_id", "chat_sessions.id", "chat_sessions.last_seq", isAgent)} AS unread_count,
+            {string.Join(",\n", LastMessageColumns.Select(column =>
+                $"(SELECT l.{column} FROM chat_messages l WHERE l.tenant_id = chat_sessions.tenant_id AND l.session_id = chat_sessions.id AND l.seq = {newest}) AS last_{column}"))}
+            """;
+    }
 
     private static ChatSession ReadForCaller(DbDataReader reader)
     {
@@ -196,7 +214,7 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
             UnreadCount = reader.GetInt64(unread),
             LastMessage = reader.IsDBNull(last) ? null
                 : new Messages.ChatMessage(reader.GetId(last), reader.GetId(0), reader.GetInt64(last + 1), reader.GetString(last + 2), reader.GetTime(last + 3))
-                    { ClientMessageId = reader.IsDBNull(last + 4) ? null : reader.GetString(last + 4) },
+                    { ClientMessageId = reader.IsDBNull(last + 4) ? null : reader.GetString(last + 4), Internal = reader.GetBoolean(last + 5) },
         };
     }
 

@@ -316,6 +316,23 @@ public abstract class WebhookTests(WebhookServer server)
     }
 
     [Fact]
+    public async Task ANoteIsNoteCreatedAndNeverMessageCreated()
+    {
+        var (agent, _, session) = await server.ConversationAsync();
+        var url = Receiver.NewEndpoint();
+        await CreateAsync(server.Admin(agent.TenantId), url, "message.created", "note.created");
+
+        var note = (await agent.PostAsync($"/livechat/sessions/{session}/messages", new { message = "internal", @internal = true })).AssertStatus(HttpStatusCode.Created).Data;
+        var control = await agent.SendMessageAsync(session, "public");
+
+        var got = await Receiver.WaitAsync(url, r => r.Count >= 2);
+        var byType = got.ToDictionary(r => r.Json.GetProperty("type").GetString()!, r => r.Json.GetProperty("data"));
+        Assert.Equal(["message.created", "note.created"], byType.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(note.ToString(), byType["note.created"].ToString());
+        Assert.Equal(control.ToString(), byType["message.created"].ToString());
+    }
+
+    [Fact]
     public async Task ALabelChangeIsSessionUpdatedWithTheLabelsAndTheSameLabelsAgainRecordNothing()
     {
         var (agent, _, session) = await server.ConversationAsync();
