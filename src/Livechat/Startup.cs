@@ -121,6 +121,7 @@ public static class Startup
     [
         // A reply notifies the tenant side (deferred: the rows it returns are announced).
         ActivatorUtilities.CreateInstance<NotifyTenantSide>(services),
+        new NotifyAgents(),
         // A refused chat gets a ticket, a routing change moves the queue (these read and write as they go).
         new TicketForRefusedChat(),
         ActivatorUtilities.CreateInstance<QueueRouting>(services),

@@ -37,9 +37,10 @@ public abstract class NotificationTests(LivechatServer server)
         Assert.Matches(Formats.Timestamp, notification.Text("created_at"));
         Assert.Equal(JsonValueKind.Null, notification.GetProperty("read_at").ValueKind);
 
-        // Only participants are notified once there are any, and agents never are.
+        // Only participants are notified once there are any; the agent's own reply notifies it of nothing (it was
+        // told only that the customer's start gave it the chat).
         Assert.Empty(await NotificationsAsync(bystander));
-        Assert.Empty(await NotificationsAsync(agent));
+        Assert.Equal(["LIVECHAT_ASSIGNED"], (await NotificationsAsync(agent)).Select(n => n.Text("type")));
     }
 
     [Fact]
@@ -120,7 +121,7 @@ public abstract class NotificationTests(LivechatServer server)
     }
 
     [Fact]
-    public async Task ATenantUsersOwnMessagesNotifyNobody()
+    public async Task ATenantUsersOwnMessagesNotifyNoTenantUserButTheSessionsAgent()
     {
         var (agent, user, session) = await server.ConversationAsync();
         var colleague = await KnownUserAsync(user.TenantId);
@@ -129,7 +130,63 @@ public abstract class NotificationTests(LivechatServer server)
 
         Assert.Empty(await NotificationsAsync(user));
         Assert.Empty(await NotificationsAsync(colleague));
-        Assert.Empty(await NotificationsAsync(agent));
+        var forAgent = (await agent.GetAsync("/notifications?limit=100")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray()
+            .Where(n => n.Text("type") == "LIVECHAT_MESSAGE").Select(n => n.Text("preview")).ToList();
+        Assert.Equal(["and mine", "my own words"], forAgent);
+    }
+
+    [Fact]
+    public async Task AgentsAreNotifiedOfTheirCustomersMessagesAndOfSessionsAssignedToThem()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        var customer = server.TenantUser(tenant, name: "Budi");
+        await using var stream = await SseClient.OpenUserStreamAsync(server, agent);
+
+        // A routed start assigns the chat to the agent: a notification without a message.
+        var session = (await customer.PostAsync("/livechat/sessions", new { })).AssertStatus(HttpStatusCode.Created).Data.Text("id");
+        var assigned = await stream.NextNamedAsync("notificationCreated");
+        Assert.Equal("LIVECHAT_ASSIGNED", assigned.Text("type"));
+        Assert.Equal(session, assigned.Text("session_id"));
+        Assert.False(assigned.TryGetProperty("message_id", out _));
+        Assert.Equal("New chat with Budi", assigned.Text("preview"));
+
+        // The customer writes: the agent hears it with the message's preview; the agent's own reply and note notify it of nothing.
+        var message = await customer.SendMessageAsync(session, "my invoice is wrong");
+        var heard = await stream.NextNamedAsync("notificationCreated");
+        Assert.Equal("LIVECHAT_MESSAGE", heard.Text("type"));
+        Assert.Equal(message.Text("id"), heard.Text("message_id"));
+        Assert.Equal("my invoice is wrong", heard.Text("preview"));
+        await agent.SendMessageAsync(session, "let me check");
+        (await agent.PostAsync($"/livechat/sessions/{session}/messages", new { message = "note", @internal = true })).AssertStatus(HttpStatusCode.Created);
+        var control = await customer.SendMessageAsync(session, "thanks");
+        var next = await stream.NextNamedAsync("notificationCreated");
+        Assert.Equal(control.Text("id"), next.Text("message_id"));
+
+        var listed = (await agent.GetAsync("/notifications?limit=100")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray().ToList();
+        Assert.Equal(["LIVECHAT_MESSAGE", "LIVECHAT_MESSAGE", "LIVECHAT_ASSIGNED"], listed.Select(n => n.Text("type")));
+        Assert.Equal(agent.UserId, listed[0].GetProperty("user_id").GetInt64());
+    }
+
+    [Fact]
+    public async Task AnAgentWhoTakesAChatItselfIsNotNotifiedAndAColleagueWhoGetsItIs()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        var colleague = server.Agent(tenant);
+        await agent.GoOnlineAsync();
+        await colleague.GoOnlineAsync();
+        var own = await agent.StartSessionAsync(); // its own start: nothing to tell it
+        (await agent.PatchAsync($"/livechat/sessions/{own}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
+        var session = await agent.StartSessionAsync();
+        (await agent.PostAsync($"/livechat/sessions/{session}/transfer", new { agent_id = colleague.UserId })).AssertStatus(HttpStatusCode.OK);
+
+        Assert.Empty((await agent.GetAsync("/notifications?limit=100")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray());
+        var forColleague = (await colleague.GetAsync("/notifications?limit=100")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray().ToList();
+        Assert.Equal(["LIVECHAT_ASSIGNED"], forColleague.Select(n => n.Text("type")));
+        Assert.Equal(session, forColleague[0].Text("session_id"));
+        Assert.Equal("A chat was assigned to you", forColleague[0].Text("preview"));
     }
 
     public static TheoryData<string, string> LongMessages()

@@ -38,6 +38,6 @@ public sealed class NotificationStore(Database database, WritePath writes)
         }, claim, cancellationToken);
 
     private static Notification Read(DbDataReader reader) =>
-        new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.GetId(4), reader.GetId(5),
+        new(reader.GetId(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.GetId(4), reader.IsDBNull(5) ? null : reader.GetId(5),
             reader.GetString(6), reader.GetTime(7), reader.GetTimeOrNull(8));
 }

@@ -59,7 +59,7 @@ public sealed class DeskStore(Database database, WritePath writes, AgentSlots sl
             if (!await slots.TakeOfAsync(scope, caller.TenantId, target, cancellationToken))
                 return Change.Of<TransferOutcome>(new TransferOutcome.AgentCannotTake($"Agent {target} is at capacity."));
             if (current is { } giver) await AgentSlots.ReleaseAsync(scope, caller.TenantId, giver, 1, cancellationToken);
-            var moved = (await SessionQueue.AssignAsync(scope, caller.TenantId, sessionId, target, fromQueue: false, cancellationToken))!;
+            var moved = (await SessionQueue.AssignAsync(scope, caller.TenantId, sessionId, target, fromQueue: false, cancellationToken, by: caller.UserId))!;
             if (current is null) scope.Raise(new QueueChanged(caller.TenantId)); // it left the queue: those behind it moved up
             return Change.Of<TransferOutcome>(new TransferOutcome.Moved(moved, true));
         }
@@ -69,7 +69,7 @@ public sealed class DeskStore(Database database, WritePath writes, AgentSlots sl
         if (current is { } holder) await AgentSlots.ReleaseAsync(scope, caller.TenantId, holder, 1, cancellationToken);
         if (await slots.TakeAsync(scope, caller.TenantId, null, excluded, cancellationToken) is { } next)
         {
-            var rerouted = (await SessionQueue.AssignAsync(scope, caller.TenantId, sessionId, next, fromQueue: false, cancellationToken))!;
+            var rerouted = (await SessionQueue.AssignAsync(scope, caller.TenantId, sessionId, next, fromQueue: false, cancellationToken, by: caller.UserId))!;
             if (current is null) scope.Raise(new QueueChanged(caller.TenantId));
             return Change.Of<TransferOutcome>(new TransferOutcome.Moved(rerouted, true));
         }

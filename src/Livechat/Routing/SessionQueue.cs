@@ -69,9 +69,11 @@ public static class SessionQueue
     /// <summary>
     /// Hands an OPEN session to <paramref name="agentId"/> (whose slot the caller took) and raises
     /// <see cref="SessionUpdated"/> and <see cref="SessionAssigned"/>. With <paramref name="fromQueue"/> only a
-    /// still-queued session is taken. Null when the session was not there to take.
+    /// still-queued session is taken. Null when the session was not there to take. <paramref name="by"/>: the agent who
+    /// assigned it (a transfer, a claim), or null for routing.
     /// </summary>
-    public static async Task<ChatSession?> AssignAsync(ChangeScope scope, long tenantId, Guid sessionId, long agentId, bool fromQueue, CancellationToken cancellationToken)
+    public static async Task<ChatSession?> AssignAsync(ChangeScope scope, long tenantId, Guid sessionId, long agentId, bool fromQueue, CancellationToken cancellationToken,
+        long? by = null)
     {
         await using var assign = scope.Sql($"""
             UPDATE chat_sessions
@@ -83,7 +85,7 @@ public static class SessionQueue
         if (!await reader.ReadAsync(cancellationToken)) return null;
         var session = SessionRows.Read(reader);
         scope.Raise(new SessionUpdated(session));
-        scope.Raise(new SessionAssigned(session));
+        scope.Raise(new SessionAssigned(session) { By = by });
         return session;
     }
 

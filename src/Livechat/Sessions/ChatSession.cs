@@ -102,6 +102,9 @@ public sealed record SessionAssigned(ChatSession Session) : DomainEvent(Session.
 {
     public static string Name => "sessionAssigned";
 
+    /// <summary>The agent who assigned it (its own start, a transfer, a claim); null when routing did (a start, the queue).</summary>
+    public long? By { get; init; }
+
     public Push Push => new(Name, Session, Hearers.User) { SessionId = Session.Id, UserId = Session.AgentId };
 }
 

@@ -76,7 +76,8 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
             return Change.Of<StartOutcome>(new StartOutcome.AtCapacity(open is null ? Guid.Empty : DbCommandExtensions.ToId(open)));
         }
         var session = await InsertAsync(scope, caller, agentId, routed: false, cancellationToken);
-        return Change.Of<StartOutcome>(new StartOutcome.Started(session), new SessionStarted(session), new SessionAssigned(session));
+        return Change.Of<StartOutcome>(new StartOutcome.Started(session), new SessionStarted(session),
+            new SessionAssigned(session) { By = caller.IsAgent ? caller.UserId : null });
     }
 
     private async Task<Change<StartOutcome>> StartRoutedAsync(ChangeScope scope, CurrentUser caller, CancellationToken cancellationToken)
