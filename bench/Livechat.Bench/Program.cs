@@ -15,7 +15,7 @@
 //   references     an endpoint that does nothing, and an authenticated read.
 //   cold           the send load of `send` from the moment /health/ready answers (sessions created, then messages for
 //                  --seconds, no warm-up), then --warmup s more, then the warm rate: the cold/warm ratio, and the time
-//                  from the process's start to ready.
+//                  from the process's start to ready. --build FOLDER runs that folder's Livechat.dll (a published build).
 // send, realtime and references take --warmup s: the same load first, not measured, so the service's code has
 // been compiled for its steady state (a fresh .NET process runs instrumented code for its first seconds).
 //   session-list   --sessions sessions of --messages messages each, then GET /livechat/sessions (every row with
@@ -39,6 +39,9 @@ var mode = args.FirstOrDefault() ?? "send";
 var seconds = Option("--seconds", 10);
 var clients = Option("--clients", 64);
 var postgres = TextOption("--postgres");
+// --service-env NAME=VALUE,NAME=VALUE: more environment for the service's process only (runtime knobs: DOTNET_TieredPGO=0...).
+foreach (var pair in (TextOption("--service-env") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+    Service.ExtraEnvironment[pair[..pair.IndexOf('=', StringComparison.Ordinal)]] = pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..];
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 
 switch (mode)
@@ -126,7 +129,7 @@ double CommitLoopRate(int duration)
 // steady state of the same process, same minute.
 async Task ColdAsync(string? postgresConnection, int sessionCount)
 {
-    await using var service = await Service.StartAsync(postgresConnection);
+    await using var service = await Service.StartAsync(postgresConnection, TextOption("--build"));
     var ready = service.ReadyAfter;
     var load = await SendLoad.StartAsync(service, sessionCount, clients);
     var cold = await load.RunAsync(TimeSpan.FromSeconds(seconds), record: true);
@@ -529,6 +532,9 @@ internal sealed class Service : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>Set by <c>--service-env</c>: added to every service process's environment.</summary>
+    public static Dictionary<string, string> ExtraEnvironment { get; } = [];
+
     /// <summary>From starting the process to the first successful <c>/health/ready</c>.</summary>
     public TimeSpan ReadyAfter { get; private set; }
 
@@ -554,6 +560,7 @@ internal sealed class Service : IAsyncDisposable
             // and a long run would measure two loads, before and after.
             ["Livechat__Routing__RequeueAfterSeconds"] = "86400",
         };
+        foreach (var (name, value) in ExtraEnvironment) environment[name] = value;
         var port = FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
         using (var add = Run(build, environment, "tenants", "add", "--id", "1", "--name", "Bench"))

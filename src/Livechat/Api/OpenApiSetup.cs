@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.OpenApi;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.OpenApi;
@@ -44,8 +45,24 @@ public static class OpenApiSetup
                 responses.Clear();
                 foreach (var (status, response) in sorted) responses.Add(status, response);
             }
-            if (context.Description.RelativePath?.StartsWith("health", StringComparison.Ordinal) == true) return Task.CompletedTask;
             operation.Parameters ??= [];
+            foreach (var query in context.Description.ActionDescriptor.EndpointMetadata.OfType<QueryParameter>())
+            {
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = query.Name,
+                    In = ParameterLocation.Query,
+                    Required = query.Required,
+                    Description = query.Description,
+                    Schema = new OpenApiSchema
+                    {
+                        Type = query.Type,
+                        Format = query.Format,
+                        Enum = query.Values?.Select(v => (JsonNode)JsonValue.Create(v)).ToList(),
+                    },
+                });
+            }
+            if (context.Description.RelativePath?.StartsWith("health", StringComparison.Ordinal) == true) return Task.CompletedTask;
             operation.Parameters.Add(new OpenApiParameter
             {
                 Name = "X-Tenant-ID",
@@ -56,21 +73,55 @@ public static class OpenApiSetup
             });
             return Task.CompletedTask;
         });
-        // Records make every constructor parameter "required"; on the wire a property that is left out when
-        // null (agent_id, next_cursor...) and an optional request field are not.
         options.AddSchemaTransformer((schema, context, _) =>
         {
             var info = context.JsonTypeInfo;
-            if (info.Kind != JsonTypeInfoKind.Object || schema.Required is null) return Task.CompletedTask;
+            // Our converter writes every timestamp as an RFC 3339 string; the framework, seeing a converter, says only its format.
+            if (info.Type == typeof(DateTimeOffset) || info.Type == typeof(DateTimeOffset?))
+            {
+                schema.Type = (schema.Type ?? 0) | JsonSchemaType.String;
+                schema.Format = "date-time";
+            }
+            if (info.Kind != JsonTypeInfoKind.Object || schema.Properties is null) return Task.CompletedTask;
             var isRequest = info.Type.Name.EndsWith("Request", StringComparison.Ordinal);
             foreach (var property in info.Properties)
             {
                 var omittedWhenNull = property.AttributeProvider?.GetCustomAttributes(typeof(JsonIgnoreAttribute), false)
                     .Cast<JsonIgnoreAttribute>().Any(a => a.Condition == JsonIgnoreCondition.WhenWritingNull) == true;
-                if (omittedWhenNull || (isRequest && property.IsGetNullable)) schema.Required.Remove(property.Name);
+                // Records make every constructor parameter "required"; on the wire a property that is left out when
+                // null (agent_id, next_cursor...) and an optional request field are not.
+                if (omittedWhenNull || (isRequest && property.IsGetNullable)) schema.Required?.Remove(property.Name);
+                if (!schema.Properties.TryGetValue(property.Name, out var propertySchema)) continue;
+                // Left out when null means never null on the wire: absent (agent_id?: number), as the contract's types say.
+                if (omittedWhenNull) schema.Properties[property.Name] = NotNull(propertySchema);
+                if (property.AttributeProvider?.GetCustomAttributes(typeof(WireValuesAttribute), false).Cast<WireValuesAttribute>().FirstOrDefault() is { } values
+                    && schema.Properties[property.Name] is OpenApiSchema valued)
+                {
+                    valued.Enum = values.Values.Select(v => (JsonNode)JsonValue.Create(v)).ToList();
+                }
             }
             return Task.CompletedTask;
         });
         return options;
     }
+
+    /// <summary>Microsoft.AspNetCore.OpenApi's mark on a nullable property's schema (OpenApiConstants.NullableProperty, internal).</summary>
+    private const string NullablePropertyMarker = "x-is-nullable-property";
+
+    /// <summary>The schema without its null: <c>["null", "integer"]</c> becomes <c>integer</c>, <c>oneOf [null, $ref]</c> the reference.</summary>
+    private static IOpenApiSchema NotNull(IOpenApiSchema schema)
+    {
+        if (schema is not OpenApiSchema inline) return schema;
+        if (inline.Type is { } type) inline.Type = type & ~JsonSchemaType.Null;
+        // What the framework wraps in oneOf [null, $ref] when it moves an object's schema to the components.
+        inline.Metadata?.Remove(NullablePropertyMarker);
+        return inline;
+    }
+}
+
+/// <summary>The only values a string property takes on the wire (a session's status...), listed as the schema's enum.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class WireValuesAttribute(params string[] values) : Attribute
+{
+    public IReadOnlyList<string> Values { get; } = values;
 }

@@ -13,11 +13,14 @@ public static class CannedApi
         var group = routes.MapGroup("/livechat/canned-responses").WithTags("Canned responses").RequireTenant(agentsOnly: true);
 
         group.MapGet("/", ListAsync)
-            .WithSummary("The tenant's canned responses in shortcut order; q matches the start of the shortcut or of a word of the title.");
+            .WithSummary("The tenant's canned responses in shortcut order; q matches the start of the shortcut or of a word of the title.")
+            .WithPageQuery(defaultLimit: 20)
+            .WithQuery(new QueryParameter("q", $"Matches the start of the shortcut or of a word of the title (at most {CannedText.MaxQuery} characters)."));
         group.MapPost("/", CreateAsync)
             .WithSummary("Save a canned response; its shortcut is unique in the tenant.");
         group.MapGet("/{id}", GetAsync)
-            .WithSummary("One canned response; with session_id, also rendered with that session's values.");
+            .WithSummary("One canned response; with session_id, also rendered with that session's values.")
+            .WithQuery(new QueryParameter("session_id", "A session whose values fill the response's placeholders (rendered).") { Format = "uuid" });
         group.MapPatch("/{id}", UpdateAsync)
             .WithSummary("Change any of shortcut, title and body.");
         group.MapDelete("/{id}", DeleteAsync)

@@ -14,7 +14,8 @@ public static class MessagesApi
         group.MapPost("/", SendAsync)
             .WithSummary("Send a message to an open session; sender_id is the caller. An agent's {\"internal\": true} makes it a note only agents read.");
         group.MapGet("/", ListAsync)
-            .WithSummary("A page of the session's messages in ascending order: limit (1..100, required), cursor, direction=forward|backward.");
+            .WithSummary("A page of the session's messages in ascending order: limit (1..100, required), cursor, direction=forward|backward.")
+            .WithPageQuery(defaultLimit: null);
         return group;
     }
 

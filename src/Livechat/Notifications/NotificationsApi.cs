@@ -3,6 +3,7 @@ using Livechat.Api;
 using Livechat.Auth;
 using Livechat.Changes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 
 namespace Livechat.Notifications;
 
@@ -13,7 +14,9 @@ public static class NotificationsApi
         var group = routes.MapGroup("/notifications").WithTags("Notifications").RequireTenant();
 
         group.MapGet("/", ListAsync)
-            .WithSummary("The caller's in-app notifications, newest first; unread=true for unread ones only.");
+            .WithSummary("The caller's in-app notifications, newest first; unread=true for unread ones only.")
+            .WithPageQuery(defaultLimit: 20)
+            .WithQuery(new QueryParameter("unread", "true: only the unread notifications.", JsonSchemaType.Boolean));
         group.MapPost("/{id}/read", MarkReadAsync)
             .WithSummary("Mark one notification read (idempotent).");
         group.MapPost("/read-all", MarkAllReadAsync)

@@ -1,6 +1,7 @@
 using Livechat.Api;
 using Livechat.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 using Microsoft.Extensions.Options;
 
 namespace Livechat.Realtime;
@@ -21,6 +22,10 @@ public static class UserStreamApi
         routes.MapGet(AuthSetup.UserStreamPath, StreamAsync)
             .WithTags("Realtime")
             .WithSummary("Server-Sent Events stream of every event for the caller (its sessions, notifications; for agents the tenant's sessions and presence); resume with Last-Event-ID.")
+            .WithQuery(
+                new QueryParameter("access_token", "The bearer token, for an EventSource, which cannot set headers."),
+                new QueryParameter("tenant_id", "The tenant, for an EventSource, which cannot set headers (X-Tenant-ID wins).", JsonSchemaType.Integer) { Format = "int64" },
+                new QueryParameter("last_event_id", "Where to resume, for a new EventSource (the Last-Event-ID header wins)."))
             // The stream is written by hand, not a typed result: described here. Its refusal is typed.
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .RequireTenant()

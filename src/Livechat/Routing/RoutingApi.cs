@@ -3,6 +3,7 @@ using Livechat.Api;
 using Livechat.Auth;
 using Livechat.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 
 namespace Livechat.Routing;
 
@@ -11,7 +12,8 @@ public static class RoutingApi
     public static IEndpointRouteBuilder MapRouting(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/livechat/queue", QueueAsync).WithTags("Routing").RequireTenant(agentsOnly: true)
-            .WithSummary("The tenant's queued sessions, oldest first (handed-back ones at the head), with queue_position; limit 1..500 (default 100).");
+            .WithSummary("The tenant's queued sessions, oldest first (handed-back ones at the head), with queue_position; limit 1..500 (default 100).")
+            .WithQuery(new QueryParameter("limit", "Sessions listed, 1 to 500 (default 100).", JsonSchemaType.Integer) { Format = "int32" });
         routes.MapPost("/livechat/sessions/{id}/transfer", TransferAsync).WithTags("Routing").RequireTenant(agentsOnly: true)
             .WithSummary("Move an OPEN session to an ONLINE agent below capacity (yourself: claim it), or hand it back with agent_id null.");
         return routes;

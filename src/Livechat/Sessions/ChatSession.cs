@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Livechat.Api;
 using Livechat.Changes;
 
 namespace Livechat.Sessions;
@@ -13,7 +14,7 @@ public sealed record ChatSession(
     Guid Id,
     long TenantId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? AgentId,
-    string Status,
+    [property: WireValues(SessionStatus.Open, SessionStatus.Closed)] string Status,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {

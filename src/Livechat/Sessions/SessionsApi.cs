@@ -15,7 +15,9 @@ public static class SessionsApi
         group.MapPost("/", StartAsync)
             .WithSummary("Start a chat session: with the named agent, the calling agent, or (a tenant user without agent_id) routed or queued; a tenant user with an open routed session gets it back (200).");
         group.MapGet("/", ListAsync)
-            .WithSummary("The tenant's sessions, newest first, with cursor pagination; status filters OPEN or CLOSED. Each carries the caller's unread_count and its last_message.");
+            .WithSummary("The tenant's sessions, newest first, with cursor pagination; status filters OPEN or CLOSED. Each carries the caller's unread_count and its last_message.")
+            .WithPageQuery(defaultLimit: 20)
+            .WithQuery(new QueryParameter("status", "Only the sessions with this status.") { Values = [SessionStatus.Open, SessionStatus.Closed] });
         group.MapGet("/{id}", GetAsync)
             .WithSummary("One session of the tenant, with the caller's unread_count and its last_message.");
         group.MapPatch("/{id}", UpdateAsync)

@@ -12,7 +12,10 @@ public static class TicketsApi
         var group = routes.MapGroup("/tickets").WithTags("Tickets").RequireTenant(agentsOnly: true);
 
         group.MapGet("/", ListAsync)
-            .WithSummary("The tenant's support tickets, newest first; status filters open, in_progress, resolved or closed.");
+            .WithSummary("The tenant's support tickets, newest first; status filters open, in_progress, resolved or closed.")
+            .WithPageQuery(defaultLimit: 20)
+            .WithQuery(new QueryParameter("status", "Only the tickets with this status.")
+                { Values = [TicketStatus.Open, TicketStatus.InProgress, TicketStatus.Resolved, TicketStatus.Closed] });
         group.MapGet("/{id}", GetAsync)
             .WithSummary("One ticket of the tenant.");
         group.MapPatch("/{id}", UpdateAsync)

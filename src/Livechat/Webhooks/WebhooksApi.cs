@@ -32,7 +32,8 @@ public static class WebhooksApi
         group.MapPost("/{id}/ping", PingAsync)
             .WithSummary("Queue a webhook.ping event to this webhook.");
         group.MapGet("/{id}/deliveries", DeliveriesAsync)
-            .WithSummary("The webhook's deliveries, newest first, with cursor pagination.");
+            .WithSummary("The webhook's deliveries, newest first, with cursor pagination.")
+            .WithPageQuery(defaultLimit: 20);
         group.MapPost("/{id}/deliveries/{deliveryId}/redeliver", RedeliverAsync)
             .WithSummary("Send a finished delivery's event again (same event id) as a new delivery.");
         return group;
