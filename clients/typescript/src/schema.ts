@@ -244,6 +244,225 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/livechat/sessions/{id}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace a session's labels (at most 10; lower-case letters, digits, '_' and '-'; merged and sorted); raises sessionUpdated when they change. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The tenant to act in (a positive integer); may be left out when the host name maps to a tenant. */
+                    "X-Tenant-ID"?: number;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReplaceLabelsRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfChatSession"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Payload Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Internal Server Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's labels in order, each with the number of sessions that carry it. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The tenant to act in (a positive integer); may be left out when the host name maps to a tenant. */
+                    "X-Tenant-ID"?: number;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfIReadOnlyListOfTenantLabel"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Internal Server Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/livechat/sessions/{id}/events": {
         parameters: {
             query?: never;
@@ -747,6 +966,18 @@ export interface paths {
                     direction?: "forward" | "backward";
                     /** @description Only the sessions with this status. */
                     status?: "OPEN" | "CLOSED";
+                    /** @description Only the sessions of this agent: a user id, or me. */
+                    agent_id?: string;
+                    /** @description Only the sessions this tenant user started. */
+                    customer_id?: number;
+                    /** @description Only the sessions that carry this label. */
+                    label?: string;
+                    /** @description true: only the sessions waiting in the queue; false: only the others. */
+                    queued?: boolean;
+                    /** @description Only the sessions created at or after this RFC 3339 time (with its offset). */
+                    from?: string;
+                    /** @description Only the sessions created before this RFC 3339 time (with its offset). */
+                    to?: string;
                 };
                 header?: {
                     /** @description The tenant to act in (a positive integer); may be left out when the host name maps to a tenant. */
@@ -1418,7 +1649,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Send a message to an open session; sender_id is the caller. */
+        /** Send a message to an open session; sender_id is the caller. An agent's {"internal": true} makes it a note only agents read. */
         post: {
             parameters: {
                 query?: never;
@@ -5063,6 +5294,15 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        ApiResponseOfIReadOnlyListOfTenantLabel: {
+            success: boolean;
+            message: string;
+            data: null | components["schemas"]["TenantLabel"][];
+            meta: components["schemas"]["Meta"];
+            errors: null | {
+                [key: string]: string[];
+            };
+        };
         ApiResponseOfIReadOnlyListOfTicket: {
             success: boolean;
             message: string;
@@ -5245,6 +5485,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             client_message_id?: string;
+            internal?: boolean;
         };
         ChatSession: {
             /** Format: uuid */
@@ -5265,6 +5506,11 @@ export interface components {
             unread_count?: number;
             last_message?: components["schemas"]["ChatMessage"];
             rating?: components["schemas"]["Rating"];
+            /** Format: int64 */
+            customer_id?: number;
+            customer_name?: string;
+            agent_name?: string;
+            labels?: string[];
         };
         CreateWebhookRequest: {
             url: string;
@@ -5311,7 +5557,7 @@ export interface components {
             /** Format: uuid */
             session_id: string;
             /** Format: uuid */
-            message_id: string;
+            message_id?: string;
             preview: string;
             /** Format: date-time */
             created_at: string;
@@ -5377,6 +5623,9 @@ export interface components {
             /** Format: int64 */
             unread_count: number;
         };
+        ReplaceLabelsRequest: {
+            labels: string[];
+        };
         ReportFigures: {
             /** Format: int64 */
             sessions_started?: number;
@@ -5392,6 +5641,7 @@ export interface components {
         SendMessageRequest: {
             message: string;
             client_message_id?: null | string;
+            internal?: null | boolean;
         };
         SetPresenceRequest: {
             status: string;
@@ -5399,6 +5649,11 @@ export interface components {
         StartSessionRequest: {
             /** Format: int64 */
             agent_id?: null | number;
+        };
+        TenantLabel: {
+            label: string;
+            /** Format: int64 */
+            session_count: number;
         };
         Ticket: {
             /** Format: uuid */

@@ -1,3 +1,4 @@
+using Microsoft.OpenApi;
 using System.Globalization;
 using System.Text.Json;
 using Livechat.Api;
@@ -17,7 +18,13 @@ public static class SessionsApi
         group.MapGet("/", ListAsync)
             .WithSummary("The tenant's sessions, newest first, with cursor pagination; status filters OPEN or CLOSED. Each carries the caller's unread_count and its last_message.")
             .WithPageQuery(defaultLimit: 20)
-            .WithQuery(new QueryParameter("status", "Only the sessions with this status.") { Values = [SessionStatus.Open, SessionStatus.Closed] });
+            .WithQuery(new QueryParameter("status", "Only the sessions with this status.") { Values = [SessionStatus.Open, SessionStatus.Closed] },
+                new QueryParameter("agent_id", "Only the sessions of this agent: a user id, or me."),
+                new QueryParameter("customer_id", "Only the sessions this tenant user started.", JsonSchemaType.Integer) { Format = "int64" },
+                new QueryParameter("label", "Only the sessions that carry this label."),
+                new QueryParameter("queued", "true: only the sessions waiting in the queue; false: only the others.", JsonSchemaType.Boolean),
+                new QueryParameter("from", "Only the sessions created at or after this RFC 3339 time (with its offset).") { Format = "date-time" },
+                new QueryParameter("to", "Only the sessions created before this RFC 3339 time (with its offset).") { Format = "date-time" });
         group.MapGet("/{id}", GetAsync)
             .WithSummary("One session of the tenant, with the caller's unread_count and its last_message.");
         group.MapPatch("/{id}", UpdateAsync)
