@@ -128,13 +128,22 @@ public abstract class ReportTests(ReportServer server)
         Assert.Equal(0, early.GetProperty("sessions_closed").GetInt64());
         AssertPercentiles(early, "first_response_seconds", 40, 48);                       // [30, 50]
 
-        // The daily report: a row for each day of the range, the desk's sessions on the days they started.
-        var day = DateOnly.FromDateTime(t0.UtcDateTime);
-        var daily = (await a.GetAsync($"/livechat/reports/daily?from={day.AddDays(-1):yyyy-MM-dd}&to={day.AddDays(1):yyyy-MM-dd}&tz=UTC"))
+        // The daily report: a row for each day of the range. The clock starts at the test's real time, so the day
+        // is drawn in a zone where the scenario's 400 s fall in one day (UTC, or UTC-1 in UTC's last hour): that
+        // day's row has every figure of the summary, worked out above, and the days around it are empty.
+        var tz = t0.UtcDateTime.Hour == 23 ? "Etc/GMT%2B1" : "UTC";
+        var day = DateOnly.FromDateTime(t0.ToOffset(TimeSpan.FromHours(t0.UtcDateTime.Hour == 23 ? -1 : 0)).DateTime);
+        var daily = (await a.GetAsync($"/livechat/reports/daily?from={day.AddDays(-1):yyyy-MM-dd}&to={day.AddDays(1):yyyy-MM-dd}&tz={tz}"))
             .AssertStatus(HttpStatusCode.OK).Data.EnumerateArray().ToList();
         Assert.Equal([day.AddDays(-1), day, day.AddDays(1)], daily.Select(row => DateOnly.ParseExact(row.Text("date"), "yyyy-MM-dd", CultureInfo.InvariantCulture)));
-        Assert.Equal(4, daily.Sum(row => row.GetProperty("sessions_started").GetInt64()));
-        Assert.Equal(0, daily[0].GetProperty("sessions_started").GetInt64());
+        foreach (var figure in summary.EnumerateObject()) Assert.Equal(figure.Value.ToString(), daily[1].GetProperty(figure.Name).ToString());
+        foreach (var empty in new[] { daily[0], daily[2] })
+        {
+            Assert.Equal(0, empty.GetProperty("sessions_started").GetInt64());
+            Assert.Equal(0, empty.GetProperty("sessions_closed").GetInt64());
+            AssertPercentiles(empty, "first_response_seconds", null, null);
+            AssertRating(empty, 0, null, [0, 0, 0, 0, 0]);
+        }
 
         // CSV: a header row and one line per row, the same figures.
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/livechat/reports/agents?{range}&format=csv");
@@ -260,6 +269,10 @@ public abstract class ReportTests(ReportServer server)
             ("from=2026-03-01&to=2026-03-02&tz=Mars/Olympus", "tz"), ("from=2026-03-01&to=2026-03-02&format=xml", "format"),
             ("from=2026-03-01&to=2026-03-02&agent_id=0", "agent_id"), ("from=2026-03-01&to=2026-03-02&agent_id=x", "agent_id"),
             ("from=2026-03-01&to=2026-03-02&label=vip", "label"),
+            ("from=&to=2026-03-01", "from"), ("from=2026-03-01&to=", "to"), ("from=2026-03-01T10:00:00Z&to=2026-03-01T09:59:59Z", "to"),
+            ("from=2026-03-01&to=2026-03-02&format=CSV", "format"),
+            // A CSV asked for with bad input still gets the JSON envelope.
+            ("from=2026-03-02&to=2026-03-01&format=csv", "to"), ("from=2026-03-01&to=2026-03-02&tz=Mars/Olympus&format=csv", "tz"),
         })
         {
             foreach (var report in new[] { "summary", "agents", "daily" })
