@@ -6,12 +6,11 @@ using Livechat.Data;
 namespace Livechat.Reports;
 
 /// <summary>
-/// The reports' SQL (contract section 20, docs/reports.md) over <c>session_facts</c>: three queries per report,
-/// the counts of started sessions (with their messages and ratings), the closes, and the durations' percentiles,
-/// each grouped by the report's rows (nothing, the agent, the day). The percentiles are the database's:
-/// <c>percentile_cont</c> on PostgreSQL; on SQLite, which has none, the same definition with window functions
-/// (the rows at <c>floor</c> and <c>ceil</c> of <c>p * (n - 1)</c>, interpolated as <c>percentile_cont</c> does),
-/// so both databases give the same numbers (ADR 0033).
+/// The reports' SQL (contract section 20, docs/reports.md) over <c>session_facts</c>: two queries per report, one pass
+/// over the sessions started in the range (their count, messages, ratings, and the p50 and p90 of each duration) and
+/// the count of the closes, each grouped by the report's rows (nothing, the agent, the day). The percentiles are the
+/// database's <c>percentile_cont</c>: PostgreSQL's own, and on SQLite, which has none, an aggregate with the same
+/// definition registered on its connections (Data/SqlitePercentile.cs), so both give the same numbers (ADRs 0033, 0035).
 /// </summary>
 public sealed class ReportStore(Database database)
 {
@@ -87,6 +86,7 @@ public sealed class ReportStore(Database database)
                     row.Started = Count(reader, 1);
                     row.Messages = Count(reader, 2);
                     for (var score = 0; score < 5; score++) row.Ratings[score] = Count(reader, 3 + score);
+                    for (var metric = 0; metric < 3; metric++) row.Durations[metric] = new(Seconds(reader, 8 + 2 * metric), Seconds(reader, 9 + 2 * metric));
                 }
             }
             await using (var closed = Bind(Unkept(connection, ClosedSql(grouping, days)), tenantId, query, days))
@@ -96,12 +96,6 @@ public sealed class ReportStore(Database database)
                 {
                     if (Count(reader, 1) > 0) RowOf(reader).Closed = Count(reader, 1);
                 }
-            }
-            await using (var durations = Bind(Unkept(connection, DurationsSql(grouping, days)), tenantId, query, days))
-            await using (var reader = await durations.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                    RowOf(reader).Durations[Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture) - 1] = new(Seconds(reader, 2), Seconds(reader, 3));
             }
             return rows;
         }, cancellationToken);
@@ -147,17 +141,27 @@ public sealed class ReportStore(Database database)
         return all.Count == 0 ? "" : "WITH " + string.Join(",\n", all) + "\n";
     }
 
-    /// <summary>The tenant's sessions whose <paramref name="time"/> falls in the range (and in the row's day), for the agent asked for.</summary>
+    /// <summary>
+    /// The tenant's sessions whose <paramref name="time"/> falls in the range (and in the row's day), for the agent asked
+    /// for. A daily report reads the days first, each one's sessions by a seek of the index on <paramref name="time"/>
+    /// (SQLite keeps the order of a CROSS JOIN; with the sessions first it compared each with every day).
+    /// </summary>
     private static string Sessions(Grouping grouping, string time, string join = "") => $"""
-        FROM session_facts f {join}
-        {(grouping.ByDay ? $"JOIN days d ON f.{time} >= d.starts AND f.{time} < d.ends" : "")}
+        FROM {(grouping.ByDay ? "days d CROSS JOIN " : "")}session_facts f {join}
         WHERE f.tenant_id = @tenant AND f.{time} >= @from AND f.{time} < @to AND (@agent IS NULL OR f.agent_id = @agent) {grouping.Extra}
+          {(grouping.ByDay ? $"AND f.{time} >= d.starts AND f.{time} < d.ends" : "")}
         """;
 
-    /// <summary>Sessions started, their messages (a session's seqs are dense: <c>last_seq</c> counts them), and their ratings by score.</summary>
-    private static string StartedSql(Grouping grouping, IReadOnlyList<ReportDay> days) => $"""
+    /// <summary>
+    /// Sessions started, their messages (a session's seqs are dense: <c>last_seq</c> counts them), their ratings by
+    /// score, and the p50 and p90 of each duration (first response, resolution, queue wait; null where a session has
+    /// none), in one pass over the sessions.
+    /// </summary>
+    private string StartedSql(Grouping grouping, IReadOnlyList<ReportDay> days) => $"""
         {With(grouping, days)}SELECT {grouping.Key}, COUNT(*), SUM(s.last_seq),
-            {string.Join(", ", Enumerable.Range(1, 5).Select(score => $"SUM(CASE WHEN f.rating_score = {score} THEN 1 ELSE 0 END)"))}
+            {string.Join(", ", Enumerable.Range(1, 5).Select(score => $"SUM(CASE WHEN f.rating_score = {score} THEN 1 ELSE 0 END)"))},
+            {string.Join(",\n    ", new[] { SecondsBetween("f.first_response_at", "f.started_at"), SecondsBetween("f.closed_at", "f.started_at"), SecondsBetween("f.assigned_at", "f.queued_at") }
+                .SelectMany(x => new[] { Percentile(x, "0.5"), Percentile(x, "0.9") }))}
         {Sessions(grouping, "started_at", "JOIN chat_sessions s ON s.tenant_id = f.tenant_id AND s.id = f.session_id")}
         {grouping.GroupBy}
         """;
@@ -168,68 +172,25 @@ public sealed class ReportStore(Database database)
         {grouping.GroupBy}
         """;
 
-    /// <summary>Each duration of each session started in the range, as <c>(g, metric, x)</c>: 1 first response, 2 resolution, 3 queue wait.</summary>
-    private string DurationsTable(Grouping grouping) => $"""
-        durations (g, metric, x) AS (
-            SELECT {grouping.Key}, 1, {SecondsBetween("f.first_response_at", "f.started_at")}
-            {Sessions(grouping, "started_at")} AND f.first_response_at IS NOT NULL
-            UNION ALL
-            SELECT {grouping.Key}, 2, {SecondsBetween("f.closed_at", "f.started_at")}
-            {Sessions(grouping, "started_at")} AND f.closed_at IS NOT NULL
-            UNION ALL
-            SELECT {grouping.Key}, 3, {SecondsBetween("f.assigned_at", "f.queued_at")}
-            {Sessions(grouping, "started_at")} AND f.queued_at IS NOT NULL AND f.assigned_at IS NOT NULL
-        )
-        """;
-
-    private string DurationsSql(Grouping grouping, IReadOnlyList<ReportDay> days) => Postgres
-        ? $"""
-            {With(grouping, days, DurationsTable(grouping))}SELECT g, metric,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_cont(0.9) WITHIN GROUP (ORDER BY x)
-            FROM durations GROUP BY g, metric
-            """
-        : $"""
-            {With(grouping, days, DurationsTable(grouping), Ranked, Picked)}SELECT g, metric,
-                lo50 + (COALESCE(hi50, lo50) - lo50) * f50, lo90 + (COALESCE(hi90, lo90) - lo90) * f90
-            FROM picked
-            """;
-
-    /// <summary>SQLite: each duration with its place in its group (0-based, in order) and its group's size.</summary>
-    private const string Ranked = """
-        ranked AS (
-            SELECT g, metric, x,
-                ROW_NUMBER() OVER (PARTITION BY g, metric ORDER BY x) - 1 AS i,
-                COUNT(*) OVER (PARTITION BY g, metric) AS n
-            FROM durations
-        )
-        """;
-
-    private static readonly string Picked = $"""
-        picked AS (
-            SELECT g, metric, {Pick("50", "0.5")}, {Pick("90", "0.9")}
-            FROM ranked GROUP BY g, metric
-        )
-        """;
-
     /// <summary>
-    /// percentile_cont's definition (PostgreSQL's own arithmetic, in doubles): h = p * (n - 1); the values at rows
-    /// floor(h) and floor(h) + 1 (0-based, in order), and the fraction of h between them.
+    /// percentile_cont of <paramref name="x"/> over the group's rows where it is not null: PostgreSQL's own (the p50 and p90
+    /// of one expression share one sort), SQLite's the aggregate with the same definition (Data/SqlitePercentile.cs).
     /// </summary>
-    private static string Pick(string name, string p) => $"""
-        MAX(CASE WHEN i = CAST((n - 1) * {p} AS INTEGER) THEN x END) AS lo{name},
-        MAX(CASE WHEN i = CAST((n - 1) * {p} AS INTEGER) + 1 THEN x END) AS hi{name},
-        MAX((n - 1) * {p} - CAST((n - 1) * {p} AS INTEGER)) AS f{name}
-        """;
+    private string Percentile(string x, string p) => Postgres
+        ? $"percentile_cont({p}) WITHIN GROUP (ORDER BY {x})"
+        : $"percentile_cont({x}, {p})";
 
     /// <summary>
-    /// The seconds from <paramref name="earlier"/> to <paramref name="later"/>, to the microsecond. SQLite keeps times as
-    /// fixed-width text (<c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c>); its date functions keep milliseconds only, so whole
-    /// seconds come from them and the microseconds from the text.
+    /// The seconds from <paramref name="earlier"/> to <paramref name="later"/>, to the microsecond (null if either is). SQLite
+    /// keeps times as fixed-width text (<c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c>) and its date functions keep milliseconds:
+    /// the milliseconds come from <c>julianday</c> of the text cut after them (a whole number of milliseconds, rounded
+    /// out of the double's last bits), the microseconds from the text. julianday costs SQLite a fifth of what
+    /// <c>strftime('%s')</c> did.
     /// </summary>
     private string SecondsBetween(string later, string earlier) => Postgres
         ? $"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS double precision)"
         : $"""
-            ((CAST(strftime('%s', substr({later}, 1, 19)) AS INTEGER) - CAST(strftime('%s', substr({earlier}, 1, 19)) AS INTEGER)) * 1000000
-              + CAST(substr({later}, 21, 6) AS INTEGER) - CAST(substr({earlier}, 21, 6) AS INTEGER)) / 1000000.0
+            ((ROUND((julianday(substr({later}, 1, 23)) - julianday(substr({earlier}, 1, 23))) * 86400000) * 1000
+              + CAST(substr({later}, 24, 3) AS INTEGER) - CAST(substr({earlier}, 24, 3) AS INTEGER)) / 1000000.0)
             """;
 }
