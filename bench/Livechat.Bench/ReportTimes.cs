@@ -91,7 +91,7 @@ internal static class ReportTimes
         int[] scores = [1, 2, 3, 4, 4, 5, 5, 5];
         for (var i = 0; i < sessionCount; i++)
         {
-            var start = yearAgo + spacing * (i + random.NextDouble() * 0.9);
+            var start = Microseconds(yearAgo + spacing * (i + random.NextDouble() * 0.9)); // as the databases keep it
             var agent = 10_000L + random.Next(Agents);
             var customer = 2_000_000L + i;
             var queued = random.Next(10) < 3;
@@ -115,6 +115,12 @@ internal static class ReportTimes
         return (sessions, messages);
     }
 
+    private static DateTimeOffset Microseconds(DateTimeOffset at) => new(at.Ticks - at.Ticks % 10, at.Offset);
+
+    /// <summary>A duration as the write path records it: seconds between two times kept to the microsecond.</summary>
+    private static double? Seconds(DateTimeOffset? later, DateTimeOffset? earlier) =>
+        later is { } end && earlier is { } start ? (end - start).Ticks / 10 / 1_000_000.0 : null;
+
     private static void Insert(string connectionString, List<Session> sessions, Message[] messages)
     {
         using var connection = new SqliteConnection(connectionString);
@@ -131,9 +137,10 @@ internal static class ReportTimes
                 VALUES (1, @session, @seq, @id, @sender, @message, @at)
                 """, "session", "seq", "id", "sender", "message", "at");
             var facts = Prepared(connection, transaction, """
-                INSERT INTO session_facts (tenant_id, session_id, started_at, queued_at, assigned_at, first_response_at, closed_at, agent_id, rating_score)
-                VALUES (1, @session, @started, @queued, @assigned, @answered, @closed, @agent, @rating)
-                """, "session", "started", "queued", "assigned", "answered", "closed", "agent", "rating");
+                INSERT INTO session_facts (tenant_id, session_id, started_at, queued_at, assigned_at, first_response_at, closed_at, agent_id, rating_score,
+                    first_response_seconds, resolution_seconds, queue_wait_seconds)
+                VALUES (1, @session, @started, @queued, @assigned, @answered, @closed, @agent, @rating, @first_response, @resolution, @queue_wait)
+                """, "session", "started", "queued", "assigned", "answered", "closed", "agent", "rating", "first_response", "resolution", "queue_wait");
             static object Time(DateTimeOffset? at) => at is { } value ? DbCommandExtensions.SqliteTimestamp(value) : DBNull.Value;
             foreach (var s in sessions)
             {
@@ -146,7 +153,8 @@ internal static class ReportTimes
                     Bind(message, id, seq, m.Id.ToString("D"), m.Sender, $"message {seq}", Time(m.At));
                 }
                 Bind(facts, id, Time(s.Start), s.Queued ? Time(s.Start) : DBNull.Value, Time(s.Assigned), Time(s.FirstResponse), Time(s.Closed),
-                    s.Agent, (object?)s.Rating ?? DBNull.Value);
+                    s.Agent, (object?)s.Rating ?? DBNull.Value, (object?)Seconds(s.FirstResponse, s.Start) ?? DBNull.Value,
+                    (object?)Seconds(s.Closed, s.Start) ?? DBNull.Value, s.Queued ? (object?)Seconds(s.Assigned, s.Start) ?? DBNull.Value : DBNull.Value);
             }
             transaction.Commit();
         }
@@ -233,7 +241,8 @@ internal static class ReportTimes
             await copy.CompleteAsync();
         }
         await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY session_facts (tenant_id, session_id, started_at, queued_at, assigned_at, first_response_at, closed_at, agent_id, rating_score) FROM STDIN (FORMAT BINARY)"))
+            "COPY session_facts (tenant_id, session_id, started_at, queued_at, assigned_at, first_response_at, closed_at, agent_id, rating_score, "
+            + "first_response_seconds, resolution_seconds, queue_wait_seconds) FROM STDIN (FORMAT BINARY)"))
         {
             foreach (var s in sessions)
             {
@@ -247,6 +256,9 @@ internal static class ReportTimes
                 await WriteAsync(copy, s.Closed, NpgsqlDbType.TimestampTz);
                 await copy.WriteAsync(s.Agent, NpgsqlDbType.Bigint);
                 await WriteAsync(copy, s.Rating, NpgsqlDbType.Integer);
+                await WriteAsync(copy, Seconds(s.FirstResponse, s.Start), NpgsqlDbType.Double);
+                await WriteAsync(copy, Seconds(s.Closed, s.Start), NpgsqlDbType.Double);
+                await WriteAsync(copy, s.Queued ? Seconds(s.Assigned, s.Start) : null, NpgsqlDbType.Double);
             }
             await copy.CompleteAsync();
         }

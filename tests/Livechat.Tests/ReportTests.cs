@@ -24,6 +24,18 @@ public sealed class ReportPostgresServer() : ReportServer(DatabaseProvider.Postg
 /// <summary>Contract section 20: the reports' figures, as docs/reports.md defines them, on both databases.</summary>
 public abstract class ReportTests(ReportServer server)
 {
+    /// <summary>
+    /// Migration 0072's statement that works out the durations of the facts recorded before it (the write path records
+    /// them with each fact since): run on facts planted or backfilled here, as on a database from before it.
+    /// </summary>
+    public static async Task<string> DurationsBackfillAsync(DatabaseProvider provider)
+    {
+        var migration = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "src", "Livechat", "Data", "migrations",
+            provider == DatabaseProvider.Sqlite ? "sqlite" : "postgres", "0072_session_facts_durations.sql"));
+        var update = migration[migration.IndexOf("UPDATE session_facts", StringComparison.Ordinal)..];
+        return update[..(update.IndexOf(';', StringComparison.Ordinal) + 1)];
+    }
+
     private static string Range(DateTimeOffset from, DateTimeOffset to) =>
         $"from={Uri.EscapeDataString(from.ToString("O", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(to.ToString("O", CultureInfo.InvariantCulture))}";
 
@@ -162,7 +174,8 @@ public abstract class ReportTests(ReportServer server)
     }
 
     /// <summary>
-    /// The percentiles against a known distribution, planted as facts: the same numbers on both databases, equal to
+    /// The percentiles against a known distribution, planted as facts (their durations worked out by migration 0072's
+    /// statement, to the microsecond): the same numbers on both databases, equal to
     /// percentile_cont's definition worked out here, to the millisecond; and the daily rows cut at the midnights of tz.
     /// </summary>
     [Fact]
@@ -187,6 +200,7 @@ public abstract class ReportTests(ReportServer server)
                 VALUES (@tenant, @id, @at, @at, @answered, @agent)
                 """, ("tenant", tenant), ("id", id), ("agent", agent.UserId), ("at", starts[i]), ("answered", starts[i].AddTicks((long)Math.Round(delays[i] * TimeSpan.TicksPerSecond))));
         }
+        Assert.True(await server.ExecuteSqlAsync(await DurationsBackfillAsync(server.Provider)) >= delays.Length);
 
         static double PercentileCont(double[] values, double p)
         {
@@ -217,8 +231,8 @@ public abstract class ReportTests(ReportServer server)
     }
 
     /// <summary>
-    /// Migration 0071's backfill, run again over a tenant whose facts were taken away, finds from the sessions'
-    /// rows and messages what the write path recorded: the start, the agent's first message, the close.
+    /// Migrations 0071's and 0072's backfills, run again over a tenant whose facts were taken away, find from the sessions'
+    /// rows and messages what the write path recorded: the start, the agent's first message, the close, their durations.
     /// </summary>
     [Fact]
     public async Task TheBackfillFindsWhatTheWritePathRecorded()
@@ -252,6 +266,7 @@ public abstract class ReportTests(ReportServer server)
             server.Provider == DatabaseProvider.Sqlite ? "sqlite" : "postgres", "0071_session_facts.sql"));
         var backfill = migration[migration.IndexOf("INSERT INTO session_facts", StringComparison.Ordinal)..];
         Assert.True(await server.ExecuteSqlAsync(backfill) >= 3);
+        Assert.True(await server.ExecuteSqlAsync(await DurationsBackfillAsync(server.Provider)) >= 3);
 
         Assert.Equal(recorded.ToString(), (await agent.GetAsync($"/livechat/reports/summary?{range}")).AssertStatus(HttpStatusCode.OK).Data.ToString());
     }

@@ -143,28 +143,31 @@ public sealed class ReportStore(Database database)
 
     /// <summary>
     /// The tenant's sessions whose <paramref name="time"/> falls in the range (and in the row's day), for the agent asked
-    /// for. A daily report reads the days first, each one's sessions by a seek of the index on <paramref name="time"/>
-    /// (SQLite keeps the order of a CROSS JOIN; with the sessions first it compared each with every day).
+    /// for. A daily report reads the days first (each within the range), each one's sessions by a seek of the index on
+    /// <paramref name="time"/>: SQLite keeps the order of a CROSS JOIN, and the range alone as well would have let it
+    /// seek by the range once per day.
     /// </summary>
     private static string Sessions(Grouping grouping, string time, string join = "") => $"""
         FROM {(grouping.ByDay ? "days d CROSS JOIN " : "")}session_facts f {join}
-        WHERE f.tenant_id = @tenant AND f.{time} >= @from AND f.{time} < @to AND (@agent IS NULL OR f.agent_id = @agent) {grouping.Extra}
-          {(grouping.ByDay ? $"AND f.{time} >= d.starts AND f.{time} < d.ends" : "")}
+        WHERE f.tenant_id = @tenant AND (@agent IS NULL OR f.agent_id = @agent) {grouping.Extra}
+          AND {(grouping.ByDay ? $"f.{time} >= d.starts AND f.{time} < d.ends" : $"f.{time} >= @from AND f.{time} < @to")}
         """;
 
     /// <summary>
     /// Sessions started, their messages (a session's seqs are dense: <c>last_seq</c> counts them), their ratings by
-    /// score, and the p50 and p90 of each duration (first response, resolution, queue wait; null where a session has
-    /// none), in one pass over the sessions.
+    /// score, and the p50 and p90 of each duration (first response, resolution, queue wait, as the write path recorded
+    /// them; null where a session has none), in one pass over the sessions.
     /// </summary>
     private string StartedSql(Grouping grouping, IReadOnlyList<ReportDay> days) => $"""
         {With(grouping, days)}SELECT {grouping.Key}, COUNT(*), SUM(s.last_seq),
             {string.Join(", ", Enumerable.Range(1, 5).Select(score => $"SUM(CASE WHEN f.rating_score = {score} THEN 1 ELSE 0 END)"))},
-            {string.Join(",\n    ", new[] { SecondsBetween("f.first_response_at", "f.started_at"), SecondsBetween("f.closed_at", "f.started_at"), SecondsBetween("f.assigned_at", "f.queued_at") }
-                .SelectMany(x => new[] { Percentile(x, "0.5"), Percentile(x, "0.9") }))}
+            {string.Join(",\n    ", Durations.SelectMany(x => new[] { Percentile(x, "0.5"), Percentile(x, "0.9") }))}
         {Sessions(grouping, "started_at", "JOIN chat_sessions s ON s.tenant_id = f.tenant_id AND s.id = f.session_id")}
         {grouping.GroupBy}
         """;
+
+    /// <summary>The durations a report reads, in the order of its figures (first response, resolution, queue wait).</summary>
+    private static readonly string[] Durations = ["f.first_response_seconds", "f.resolution_seconds", "f.queue_wait_seconds"];
 
     private static string ClosedSql(Grouping grouping, IReadOnlyList<ReportDay> days) => $"""
         {With(grouping, days)}SELECT {grouping.Key}, COUNT(*)
@@ -180,17 +183,4 @@ public sealed class ReportStore(Database database)
         ? $"percentile_cont({p}) WITHIN GROUP (ORDER BY {x})"
         : $"percentile_cont({x}, {p})";
 
-    /// <summary>
-    /// The seconds from <paramref name="earlier"/> to <paramref name="later"/>, to the microsecond (null if either is). SQLite
-    /// keeps times as fixed-width text (<c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c>) and its date functions keep milliseconds:
-    /// the milliseconds come from <c>julianday</c> of the text cut after them (a whole number of milliseconds, rounded
-    /// out of the double's last bits), the microseconds from the text. julianday costs SQLite a fifth of what
-    /// <c>strftime('%s')</c> did.
-    /// </summary>
-    private string SecondsBetween(string later, string earlier) => Postgres
-        ? $"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS double precision)"
-        : $"""
-            ((ROUND((julianday(substr({later}, 1, 23)) - julianday(substr({earlier}, 1, 23))) * 86400000) * 1000
-              + CAST(substr({later}, 24, 3) AS INTEGER) - CAST(substr({earlier}, 24, 3) AS INTEGER)) / 1000000.0)
-            """;
 }
