@@ -161,7 +161,7 @@ public sealed class ReportStore(Database database)
     private string StartedSql(Grouping grouping, IReadOnlyList<ReportDay> days) => $"""
         {With(grouping, days)}SELECT {grouping.Key}, COUNT(*), SUM(s.last_seq),
             {string.Join(", ", Enumerable.Range(1, 5).Select(score => $"SUM(CASE WHEN f.rating_score = {score} THEN 1 ELSE 0 END)"))},
-            {string.Join(",\n    ", Durations.SelectMany(x => new[] { Percentile(x, "0.5"), Percentile(x, "0.9") }))}
+            {string.Join(",\n    ", Durations.SelectMany(x => SqlitePercentile.Percents.Select(percent => Percentile(x, percent))))}
         {Sessions(grouping, "started_at", "JOIN chat_sessions s ON s.tenant_id = f.tenant_id AND s.id = f.session_id")}
         {grouping.GroupBy}
         """;
@@ -179,8 +179,8 @@ public sealed class ReportStore(Database database)
     /// percentile_cont of <paramref name="x"/> over the group's rows where it is not null: PostgreSQL's own (the p50 and p90
     /// of one expression share one sort), SQLite's the aggregate with the same definition (Data/SqlitePercentile.cs).
     /// </summary>
-    private string Percentile(string x, string p) => Postgres
-        ? $"percentile_cont({p}) WITHIN GROUP (ORDER BY {x})"
-        : $"percentile_cont({x}, {p})";
+    private string Percentile(string x, int percent) => Postgres
+        ? $"percentile_cont({(percent / 100.0).ToString("0.0#", CultureInfo.InvariantCulture)}) WITHIN GROUP (ORDER BY {x})"
+        : $"percentile_cont_{percent.ToString(CultureInfo.InvariantCulture)}({x}) FILTER (WHERE {x} IS NOT NULL)";
 
 }
