@@ -76,6 +76,19 @@ public sealed class ReportStore(Database database)
                 return row;
             }
 
+            // PostgreSQL: Npgsql prepares a statement run often enough, and PostgreSQL may then plan it once for any
+            // parameters. Without the days' instants, that plan compared every session of the tenant with every day
+            // (a 30-day daily report took a second, a year's timed out); a plan for the range asked keeps seeking each
+            // day's sessions. One read-only transaction, so it ends with the report, and both counts see one snapshot.
+            await using var transaction = Postgres ? await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken) : null;
+            if (transaction is not null)
+            {
+                await using var custom = connection.CreateCommand();
+                custom.Transaction = transaction;
+                custom.CommandText = "SET TRANSACTION READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan";
+                await custom.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             await using (var started = Bind(Unkept(connection, StartedSql(grouping, days)), tenantId, query, days))
             await using (var reader = await started.ExecuteReaderAsync(cancellationToken))
             {
@@ -97,6 +110,7 @@ public sealed class ReportStore(Database database)
                     if (Count(reader, 1) > 0) RowOf(reader).Closed = Count(reader, 1);
                 }
             }
+            if (transaction is not null) await transaction.CommitAsync(cancellationToken);
             return rows;
         }, cancellationToken);
 
