@@ -22,6 +22,10 @@
 //                  the caller's unread_count and its last_message) for an agent to whom every message is unread.
 //   webhooks       --messages messages from --senders agents while 1, then 8 webhooks subscribe to message.created;
 //                  a receiver on loopback answers 200: deliveries/s and the delay from 201 to delivery.
+//   reports        a year of one tenant, --sessions sessions (100,000) and --messages messages (1,000,000) with the
+//                  facts the write path records, written straight into the database in bulk; then each report
+//                  (summary, agents, daily) for 30 and 365 days, --repeat times one at a time: p50, p95, max. --keep
+//                  FILE keeps a copy of the seeded SQLite database (to read plans with the sqlite3 shell).
 // Every mode ends with one "RESULT key=value ..." line for bench/run.
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -64,6 +68,7 @@ switch (mode)
     case "session-list":
     case "routing":
     case "webhooks":
+    case "reports":
         await using (var service = await Service.StartAsync(postgres))
         {
             if (mode == "send") await SendAsync(service, Option("--sessions", 64));
@@ -71,11 +76,12 @@ switch (mode)
             else if (mode == "realtime") await RealtimeAsync(service, Option("--conversations", 500), Option("--rate", 500));
             else if (mode == "routing") await RoutingAsync(service, Option("--users", 1000));
             else if (mode == "webhooks") await WebhookThroughput.RunAsync(service, Option("--messages", 1000), Option("--senders", 16));
+            else if (mode == "reports") await ReportTimes.RunAsync(service, Option("--sessions", 100_000), Option("--messages", 1_000_000), Option("--repeat", 40), TextOption("--keep"));
             else await ReferencesAsync(service);
         }
         return 0;
     default:
-        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | cold | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks");
+        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | cold | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks | reports");
         return 2;
 }
 
@@ -534,6 +540,12 @@ internal sealed class Service : IAsyncDisposable
 
     /// <summary>Set by <c>--service-env</c>: added to every service process's environment.</summary>
     public static Dictionary<string, string> ExtraEnvironment { get; } = [];
+
+    /// <summary>The PostgreSQL connection string, or null on SQLite.</summary>
+    public string? Postgres => postgres;
+
+    /// <summary>The service's database: PostgreSQL's connection string, or SQLite's file.</summary>
+    public string DatabaseConnectionString => postgres ?? $"Data Source={Path.Combine(folder, "bench.db")}";
 
     /// <summary>From starting the process to the first successful <c>/health/ready</c>.</summary>
     public TimeSpan ReadyAfter { get; private set; }

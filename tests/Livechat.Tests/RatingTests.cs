@@ -13,6 +13,14 @@ public abstract class RatingTests(LivechatServer server)
         return (agent, customer, session);
     }
 
+    /// <summary>The rating figures of the caller's tenant over the days around now (each test has a tenant of its own).</summary>
+    private static async Task<System.Text.Json.JsonElement> ReportedRatingAsync(Caller agent)
+    {
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        return (await agent.GetAsync($"/livechat/reports/summary?from={today.AddDays(-1):yyyy-MM-dd}&to={today.AddDays(1):yyyy-MM-dd}"))
+            .AssertStatus(HttpStatusCode.OK).Data.GetProperty("rating");
+    }
+
     [Fact]
     public async Task TheCustomerRatesAClosedSessionOnceAndEveryReadShowsIt()
     {
@@ -34,9 +42,12 @@ public abstract class RatingTests(LivechatServer server)
         // The agent hears it on its stream, with the rating as its data.
         Assert.Equal(rating.ToString(), (await stream.NextNamedAsync("sessionRated")).ToString());
 
-        // Once: a second rating is refused, and the first one stays.
+        // Once: a second rating is refused, and the first one stays, in the session and in the reports.
         (await customer.PostAsync($"/livechat/sessions/{session}/rating", new { score = 1 })).AssertError(HttpStatusCode.Conflict, "request");
         Assert.Equal(rating.ToString(), (await agent.GetAsync($"/livechat/sessions/{session}")).Data.GetProperty("rating").ToString());
+        var reported = await ReportedRatingAsync(agent);
+        Assert.Equal(1, reported.GetProperty("count").GetInt64());
+        Assert.Equal(4, reported.GetProperty("average").GetDouble());
     }
 
     [Fact]
@@ -85,9 +96,12 @@ public abstract class RatingTests(LivechatServer server)
         (await stranger.PostAsync(path, new { score = 5 })).AssertStatus(HttpStatusCode.NotFound);
         (await customer.PostAsync($"/livechat/sessions/{Guid.CreateVersion7()}/rating", new { score = 5 })).AssertStatus(HttpStatusCode.NotFound);
 
-        // Nothing was stored: no rating on the session, and the customer may still rate it.
+        // Nothing was stored: no rating on the session, none in the reports' facts, and the customer may still rate it.
         Assert.False((await agent.GetAsync($"/livechat/sessions/{session}")).Data.TryGetProperty("rating", out _));
+        Assert.Equal(0, (await ReportedRatingAsync(agent)).GetProperty("count").GetInt64());
         Assert.Equal(2, (await customer.PostAsync(path, new { score = 2 })).AssertStatus(HttpStatusCode.Created).Data.GetProperty("score").GetInt32());
+        // The positive control: the same report, on the same tenant, counts the rating that was stored.
+        Assert.Equal(1, (await ReportedRatingAsync(agent)).GetProperty("distribution").GetProperty("2").GetInt64());
     }
 
     [Fact]

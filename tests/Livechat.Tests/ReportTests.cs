@@ -24,6 +24,18 @@ public sealed class ReportPostgresServer() : ReportServer(DatabaseProvider.Postg
 /// <summary>Contract section 20: the reports' figures, as docs/reports.md defines them, on both databases.</summary>
 public abstract class ReportTests(ReportServer server)
 {
+    /// <summary>
+    /// Migration 0072's statement that works out the durations of the facts recorded before it (the write path records
+    /// them with each fact since): run on facts planted or backfilled here, as on a database from before it.
+    /// </summary>
+    public static async Task<string> DurationsBackfillAsync(DatabaseProvider provider)
+    {
+        var migration = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "src", "Livechat", "Data", "migrations",
+            provider == DatabaseProvider.Sqlite ? "sqlite" : "postgres", "0072_session_facts_durations.sql"));
+        var update = migration[migration.IndexOf("UPDATE session_facts", StringComparison.Ordinal)..];
+        return update[..(update.IndexOf(';', StringComparison.Ordinal) + 1)];
+    }
+
     private static string Range(DateTimeOffset from, DateTimeOffset to) =>
         $"from={Uri.EscapeDataString(from.ToString("O", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(to.ToString("O", CultureInfo.InvariantCulture))}";
 
@@ -128,13 +140,22 @@ public abstract class ReportTests(ReportServer server)
         Assert.Equal(0, early.GetProperty("sessions_closed").GetInt64());
         AssertPercentiles(early, "first_response_seconds", 40, 48);                       // [30, 50]
 
-        // The daily report: a row for each day of the range, the desk's sessions on the days they started.
-        var day = DateOnly.FromDateTime(t0.UtcDateTime);
-        var daily = (await a.GetAsync($"/livechat/reports/daily?from={day.AddDays(-1):yyyy-MM-dd}&to={day.AddDays(1):yyyy-MM-dd}&tz=UTC"))
+        // The daily report: a row for each day of the range. The clock starts at the test's real time, so the day
+        // is drawn in a zone where the scenario's 400 s fall in one day (UTC, or UTC-1 in UTC's last hour): that
+        // day's row has every figure of the summary, worked out above, and the days around it are empty.
+        var tz = t0.UtcDateTime.Hour == 23 ? "Etc/GMT%2B1" : "UTC";
+        var day = DateOnly.FromDateTime(t0.ToOffset(TimeSpan.FromHours(t0.UtcDateTime.Hour == 23 ? -1 : 0)).DateTime);
+        var daily = (await a.GetAsync($"/livechat/reports/daily?from={day.AddDays(-1):yyyy-MM-dd}&to={day.AddDays(1):yyyy-MM-dd}&tz={tz}"))
             .AssertStatus(HttpStatusCode.OK).Data.EnumerateArray().ToList();
         Assert.Equal([day.AddDays(-1), day, day.AddDays(1)], daily.Select(row => DateOnly.ParseExact(row.Text("date"), "yyyy-MM-dd", CultureInfo.InvariantCulture)));
-        Assert.Equal(4, daily.Sum(row => row.GetProperty("sessions_started").GetInt64()));
-        Assert.Equal(0, daily[0].GetProperty("sessions_started").GetInt64());
+        foreach (var figure in summary.EnumerateObject()) Assert.Equal(figure.Value.ToString(), daily[1].GetProperty(figure.Name).ToString());
+        foreach (var empty in new[] { daily[0], daily[2] })
+        {
+            Assert.Equal(0, empty.GetProperty("sessions_started").GetInt64());
+            Assert.Equal(0, empty.GetProperty("sessions_closed").GetInt64());
+            AssertPercentiles(empty, "first_response_seconds", null, null);
+            AssertRating(empty, 0, null, [0, 0, 0, 0, 0]);
+        }
 
         // CSV: a header row and one line per row, the same figures.
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/livechat/reports/agents?{range}&format=csv");
@@ -153,7 +174,8 @@ public abstract class ReportTests(ReportServer server)
     }
 
     /// <summary>
-    /// The percentiles against a known distribution, planted as facts: the same numbers on both databases, equal to
+    /// The percentiles against a known distribution, planted as facts (their durations worked out by migration 0072's
+    /// statement, to the microsecond): the same numbers on both databases, equal to
     /// percentile_cont's definition worked out here, to the millisecond; and the daily rows cut at the midnights of tz.
     /// </summary>
     [Fact]
@@ -178,6 +200,7 @@ public abstract class ReportTests(ReportServer server)
                 VALUES (@tenant, @id, @at, @at, @answered, @agent)
                 """, ("tenant", tenant), ("id", id), ("agent", agent.UserId), ("at", starts[i]), ("answered", starts[i].AddTicks((long)Math.Round(delays[i] * TimeSpan.TicksPerSecond))));
         }
+        Assert.True(await server.ExecuteSqlAsync(await DurationsBackfillAsync(server.Provider)) >= delays.Length);
 
         static double PercentileCont(double[] values, double p)
         {
@@ -208,8 +231,8 @@ public abstract class ReportTests(ReportServer server)
     }
 
     /// <summary>
-    /// Migration 0071's backfill, run again over a tenant whose facts were taken away, finds from the sessions'
-    /// rows and messages what the write path recorded: the start, the agent's first message, the close.
+    /// Migrations 0071's and 0072's backfills, run again over a tenant whose facts were taken away, find from the sessions'
+    /// rows and messages what the write path recorded: the start, the agent's first message, the close, their durations.
     /// </summary>
     [Fact]
     public async Task TheBackfillFindsWhatTheWritePathRecorded()
@@ -243,8 +266,30 @@ public abstract class ReportTests(ReportServer server)
             server.Provider == DatabaseProvider.Sqlite ? "sqlite" : "postgres", "0071_session_facts.sql"));
         var backfill = migration[migration.IndexOf("INSERT INTO session_facts", StringComparison.Ordinal)..];
         Assert.True(await server.ExecuteSqlAsync(backfill) >= 3);
+        Assert.True(await server.ExecuteSqlAsync(await DurationsBackfillAsync(server.Provider)) >= 3);
 
         Assert.Equal(recorded.ToString(), (await agent.GetAsync($"/livechat/reports/summary?{range}")).AssertStatus(HttpStatusCode.OK).Data.ToString());
+    }
+
+    [Fact]
+    public async Task ALabelNarrowsEveryReportToTheSessionsThatCarryIt()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant);
+        (await agent.PatchAsync("/livechat/agents/me", new { max_sessions = 5 })).AssertStatus(HttpStatusCode.OK);
+        var labelled = await agent.StartSessionAsync();
+        await agent.StartSessionAsync();
+        (await agent.PutAsync($"/livechat/sessions/{labelled}/labels", new { labels = new[] { "vip" } })).AssertStatus(HttpStatusCode.OK);
+        var now = DateTimeOffset.UtcNow;
+        var range = $"from={Uri.EscapeDataString(now.AddHours(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture))}" +
+            $"&to={Uri.EscapeDataString(now.AddHours(1).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture))}";
+
+        long Started(Reply reply) => reply.AssertStatus(HttpStatusCode.OK).Data.GetProperty("sessions_started").GetInt64();
+        Assert.Equal(2, Started(await agent.GetAsync($"/livechat/reports/summary?{range}")));
+        Assert.Equal(1, Started(await agent.GetAsync($"/livechat/reports/summary?{range}&label=VIP")));
+        Assert.Equal(0, Started(await agent.GetAsync($"/livechat/reports/summary?{range}&label=billing")));
+        var perAgent = (await agent.GetAsync($"/livechat/reports/agents?{range}&label=vip")).AssertStatus(HttpStatusCode.OK).Data;
+        Assert.Equal(1, perAgent.EnumerateArray().Single().GetProperty("sessions_started").GetInt64());
     }
 
     [Fact]
@@ -259,7 +304,11 @@ public abstract class ReportTests(ReportServer server)
             ("from=2026-01-01&to=2027-01-02", "to"), ("from=2026-03-01T00:00:00Z&to=2027-03-02T00:00:01Z", "to"),
             ("from=2026-03-01&to=2026-03-02&tz=Mars/Olympus", "tz"), ("from=2026-03-01&to=2026-03-02&format=xml", "format"),
             ("from=2026-03-01&to=2026-03-02&agent_id=0", "agent_id"), ("from=2026-03-01&to=2026-03-02&agent_id=x", "agent_id"),
-            ("from=2026-03-01&to=2026-03-02&label=vip", "label"),
+            ("from=2026-03-01&to=2026-03-02&label=no%20way", "label"), ("from=2026-03-01&to=2026-03-02&label=-x", "label"),
+            ("from=&to=2026-03-01", "from"), ("from=2026-03-01&to=", "to"), ("from=2026-03-01T10:00:00Z&to=2026-03-01T09:59:59Z", "to"),
+            ("from=2026-03-01&to=2026-03-02&format=CSV", "format"),
+            // A CSV asked for with bad input still gets the JSON envelope.
+            ("from=2026-03-02&to=2026-03-01&format=csv", "to"), ("from=2026-03-01&to=2026-03-02&tz=Mars/Olympus&format=csv", "tz"),
         })
         {
             foreach (var report in new[] { "summary", "agents", "daily" })

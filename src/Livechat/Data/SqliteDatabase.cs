@@ -59,6 +59,7 @@ public sealed class SqliteDatabase : Database
         }
         var opened = new SqliteKeptConnection(connectionString, GiveBack);
         await opened.OpenAsync(cancellationToken);
+        SqlitePercentile.Register(opened);
         return opened;
     }
 

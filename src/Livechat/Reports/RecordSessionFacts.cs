@@ -11,9 +11,10 @@ namespace Livechat.Reports;
 /// Every statement is deferred (it joins the change's one round trip before the commit) and conditional, so an
 /// event seen again never overwrites a fact: the first assignment, the first response and the close stay.
 /// A tenant user's message never costs a statement; an agent's costs one only until this process has seen
-/// that agent write in that session (<see cref="FirstResponses"/>).
+/// that agent write in that session (<see cref="FirstResponses"/>). The fact that ends a duration writes it too, in
+/// seconds (the reports sort these: ADR 0035).
 /// </summary>
-public sealed class RecordSessionFacts(FirstResponses firstResponses) : IChangeHandler
+public sealed class RecordSessionFacts(FirstResponses firstResponses, Database database) : IChangeHandler
 {
     private const string StartedSql = """
         INSERT INTO session_facts (tenant_id, session_id, started_at, queued_at, assigned_at, agent_id)
@@ -21,13 +22,15 @@ public sealed class RecordSessionFacts(FirstResponses firstResponses) : IChangeH
         ON CONFLICT (tenant_id, session_id) DO NOTHING
         """;
 
-    private const string AssignedSql = """
-        UPDATE session_facts SET agent_id = @agent, assigned_at = COALESCE(assigned_at, @at)
+    // The queue wait ends with the first assignment of a session that waited (the right-hand sides read the row as it was).
+    private readonly string assignedSql = $"""
+        UPDATE session_facts SET agent_id = @agent, assigned_at = COALESCE(assigned_at, @at),
+            queue_wait_seconds = CASE WHEN assigned_at IS NULL THEN {SecondsBetween(database, "@at", "queued_at")} ELSE queue_wait_seconds END
         WHERE tenant_id = @tenant AND session_id = @session
         """;
 
-    private const string ClosedSql = """
-        UPDATE session_facts SET closed_at = @at
+    private readonly string closedSql = $"""
+        UPDATE session_facts SET closed_at = @at, resolution_seconds = {SecondsBetween(database, "@at", "started_at")}
         WHERE tenant_id = @tenant AND session_id = @session AND closed_at IS NULL
         """;
 
@@ -40,8 +43,8 @@ public sealed class RecordSessionFacts(FirstResponses firstResponses) : IChangeH
     /// Only the session's agent answers for it: a message of another agent (a colleague helping) is not its first response;
     /// and only a message that was stored (a send to a session that was not open made none: <see cref="MessageCreated.HappenedIf"/>).
     /// </summary>
-    private const string FirstResponseSql = $"""
-        UPDATE session_facts SET first_response_at = @at
+    private readonly string firstResponseSql = $"""
+        UPDATE session_facts SET first_response_at = @at, first_response_seconds = {SecondsBetween(database, "@at", "started_at")}
         WHERE tenant_id = @tenant AND session_id = @session AND agent_id = @agent AND first_response_at IS NULL
           AND {MessageCreated.HappenedSql}
         """;
@@ -51,7 +54,7 @@ public sealed class RecordSessionFacts(FirstResponses firstResponses) : IChangeH
         switch (domainEvent)
         {
             case MessageCreated { ByAgent: true, Message.Internal: false } reply when !firstResponses.Seen(reply.TenantId, reply.Message.SessionId, reply.Message.SenderId):
-                scope.Defer(FirstResponseSql).With("tenant", reply.TenantId).With("session", reply.Message.SessionId)
+                scope.Defer(firstResponseSql).With("tenant", reply.TenantId).With("session", reply.Message.SessionId)
                     .With("agent", reply.Message.SenderId).With("at", reply.Message.CreatedAt).With(EventCondition.Parameter, reply.Message.Id);
                 break;
             case SessionStarted { Session: var session }:
@@ -60,10 +63,10 @@ public sealed class RecordSessionFacts(FirstResponses firstResponses) : IChangeH
                     .With("assigned_at", session.AgentId is null ? null : (DateTimeOffset?)session.CreatedAt).With("agent", session.AgentId);
                 break;
             case SessionAssigned { Session: { AgentId: { } agent } session }:
-                scope.Defer(AssignedSql).With("tenant", session.TenantId).With("session", session.Id).With("agent", agent).With("at", session.UpdatedAt);
+                scope.Defer(assignedSql).With("tenant", session.TenantId).With("session", session.Id).With("agent", agent).With("at", session.UpdatedAt);
                 break;
             case SessionUpdated { Session: { Status: SessionStatus.Closed } session }:
-                scope.Defer(ClosedSql).With("tenant", session.TenantId).With("session", session.Id).With("at", session.UpdatedAt);
+                scope.Defer(closedSql).With("tenant", session.TenantId).With("session", session.Id).With("at", session.UpdatedAt);
                 break;
             case SessionRated rated:
                 scope.Defer(RatedSql).With("tenant", rated.TenantId).With("session", rated.Rating.SessionId).With("score", rated.Rating.Score);
@@ -71,4 +74,18 @@ public sealed class RecordSessionFacts(FirstResponses firstResponses) : IChangeH
         }
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// The seconds from <paramref name="earlier"/> to <paramref name="later"/>, to the microsecond; null if either is null (a
+    /// session never queued has no queue wait). SQLite keeps times as fixed-width text (<c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c>,
+    /// a parameter too) and its date functions keep milliseconds: those come from <c>julianday</c> of the text cut after
+    /// them (a whole number of milliseconds, rounded out of the double's last bits), the microseconds from the text.
+    /// Migration 0072 works out the sessions from before it the same way.
+    /// </summary>
+    private static string SecondsBetween(Database database, string later, string earlier) => database.Describe == "postgres"
+        ? $"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS double precision)"
+        : $"""
+            ((ROUND((julianday(substr({later}, 1, 23)) - julianday(substr({earlier}, 1, 23))) * 86400000) * 1000
+              + CAST(substr({later}, 24, 3) AS INTEGER) - CAST(substr({earlier}, 24, 3) AS INTEGER)) / 1000000.0)
+            """;
 }

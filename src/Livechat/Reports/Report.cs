@@ -53,10 +53,14 @@ public sealed record ReportDay(int Index, DateOnly Date, DateTimeOffset Starts, 
 /// </summary>
 public sealed partial record ReportQuery(DateTimeOffset From, DateTimeOffset To, TimeZoneInfo TimeZone, long? AgentId, bool Csv)
 {
+    /// <summary>Only the sessions that carry this label now (contract section 18).</summary>
+    public string? Label { get; init; }
+}
+
+public sealed partial record ReportQuery
+{
     public const int MaxDays = 366;
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")]
-    private static partial Regex Rfc3339();
 
     /// <summary>The query string's report, or the first thing wrong with it (400 on its key).</summary>
     public static (ReportQuery? Query, ApiError? Error) Parse(IQueryCollection query)
@@ -91,14 +95,13 @@ public sealed partial record ReportQuery(DateTimeOffset From, DateTimeOffset To,
                 return (null, ApiError.BadRequest("agent_id", "agent_id must be a positive integer."));
             agentId = id;
         }
-        // Labels (contract section 18) do not exist in this version: a filter that filtered nothing would answer
-        // figures the caller did not ask for, so it is refused until they do.
-        if (query.ContainsKey("label"))
-            return (null, ApiError.BadRequest("label", "Sessions have no labels yet in this version: the label filter comes with them."));
+        string? label = null;
+        if (query.ContainsKey("label") && (label = Sessions.SessionLabels.Normalise(query["label"].ToString())) is null)
+            return (null, ApiError.BadRequest("label", Sessions.SessionLabels.Rule));
 
         var format = query["format"].ToString();
         if (format is not ("" or "json" or "csv")) return (null, ApiError.BadRequest("format", "format must be json or csv."));
-        return (new ReportQuery(from, to, zone, agentId, format == "csv"), null);
+        return (new ReportQuery(from, to, zone, agentId, format == "csv") { Label = label }, null);
     }
 
     private static bool IsDate(string text) => text.Length == 10 && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
@@ -108,8 +111,7 @@ public sealed partial record ReportQuery(DateTimeOffset From, DateTimeOffset To,
     {
         if (text.Length == 10 && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
             return StartOfDay(endOfDate ? date.AddDays(1) : date, zone);
-        if (Rfc3339().IsMatch(text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var instant))
-            return instant.ToUniversalTime();
+        if (Api.Rfc3339.TryParse(text, out var instant)) return instant;
         return null;
     }
 

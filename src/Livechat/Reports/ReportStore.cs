@@ -6,12 +6,11 @@ using Livechat.Data;
 namespace Livechat.Reports;
 
 /// <summary>
-/// The reports' SQL (contract section 20, docs/reports.md) over <c>session_facts</c>: three queries per report,
-/// the counts of started sessions (with their messages and ratings), the closes, and the durations' percentiles,
-/// each grouped by the report's rows (nothing, the agent, the day). The percentiles are the database's:
-/// <c>percentile_cont</c> on PostgreSQL; on SQLite, which has none, the same definition with window functions
-/// (the rows at <c>floor</c> and <c>ceil</c> of <c>p * (n - 1)</c>, interpolated as <c>percentile_cont</c> does),
-/// so both databases give the same numbers (ADR 0033).
+/// The reports' SQL (contract section 20, docs/reports.md) over <c>session_facts</c>: two queries per report, one pass
+/// over the sessions started in the range (their count, messages, ratings, and the p50 and p90 of each duration) and
+/// the count of the closes, each grouped by the report's rows (nothing, the agent, the day). The percentiles are the
+/// database's <c>percentile_cont</c>: PostgreSQL's own, and on SQLite, which has none, an aggregate with the same
+/// definition registered on its connections (Data/SqlitePercentile.cs), so both give the same numbers (ADRs 0033, 0035).
 /// </summary>
 public sealed class ReportStore(Database database)
 {
@@ -77,6 +76,19 @@ public sealed class ReportStore(Database database)
                 return row;
             }
 
+            // PostgreSQL: Npgsql prepares a statement run often enough, and PostgreSQL may then plan it once for any
+            // parameters. Without the days' instants, that plan compared every session of the tenant with every day
+            // (a 30-day daily report took a second, a year's timed out); a plan for the range asked keeps seeking each
+            // day's sessions. One read-only transaction, so it ends with the report, and both counts see one snapshot.
+            await using var transaction = Postgres ? await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken) : null;
+            if (transaction is not null)
+            {
+                await using var custom = connection.CreateCommand();
+                custom.Transaction = transaction;
+                custom.CommandText = "SET TRANSACTION READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan";
+                await custom.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             await using (var started = Bind(Unkept(connection, StartedSql(grouping, days)), tenantId, query, days))
             await using (var reader = await started.ExecuteReaderAsync(cancellationToken))
             {
@@ -87,6 +99,7 @@ public sealed class ReportStore(Database database)
                     row.Started = Count(reader, 1);
                     row.Messages = Count(reader, 2);
                     for (var score = 0; score < 5; score++) row.Ratings[score] = Count(reader, 3 + score);
+                    for (var metric = 0; metric < 3; metric++) row.Durations[metric] = new(Seconds(reader, 8 + 2 * metric), Seconds(reader, 9 + 2 * metric));
                 }
             }
             await using (var closed = Bind(Unkept(connection, ClosedSql(grouping, days)), tenantId, query, days))
@@ -97,12 +110,7 @@ public sealed class ReportStore(Database database)
                     if (Count(reader, 1) > 0) RowOf(reader).Closed = Count(reader, 1);
                 }
             }
-            await using (var durations = Bind(Unkept(connection, DurationsSql(grouping, days)), tenantId, query, days))
-            await using (var reader = await durations.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                    RowOf(reader).Durations[Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture) - 1] = new(Seconds(reader, 2), Seconds(reader, 3));
-            }
+            if (transaction is not null) await transaction.CommitAsync(cancellationToken);
             return rows;
         }, cancellationToken);
 
@@ -126,7 +134,7 @@ public sealed class ReportStore(Database database)
 
     private static DbCommand Bind(DbCommand command, long tenantId, ReportQuery query, IReadOnlyList<ReportDay> days)
     {
-        command.With("tenant", tenantId).With("from", query.From).With("to", query.To).With("agent", query.AgentId);
+        command.With("tenant", tenantId).With("from", query.From).With("to", query.To).With("agent", query.AgentId).With("label", query.Label);
         foreach (var day in days) command.With($"s{day.Index}", day.Starts).With($"e{day.Index}", day.Ends);
         return command;
     }
@@ -147,20 +155,34 @@ public sealed class ReportStore(Database database)
         return all.Count == 0 ? "" : "WITH " + string.Join(",\n", all) + "\n";
     }
 
-    /// <summary>The tenant's sessions whose <paramref name="time"/> falls in the range (and in the row's day), for the agent asked for.</summary>
+    /// <summary>
+    /// The tenant's sessions whose <paramref name="time"/> falls in the range (and in the row's day), for the agent and
+    /// the label asked for (a label is a probe of <c>session_labels</c>' primary key per session). A daily report reads the days first (each within the range), each one's sessions by a seek of the index on
+    /// <paramref name="time"/>: SQLite keeps the order of a CROSS JOIN, and the range alone as well would have let it
+    /// seek by the range once per day.
+    /// </summary>
     private static string Sessions(Grouping grouping, string time, string join = "") => $"""
-        FROM session_facts f {join}
-        {(grouping.ByDay ? $"JOIN days d ON f.{time} >= d.starts AND f.{time} < d.ends" : "")}
-        WHERE f.tenant_id = @tenant AND f.{time} >= @from AND f.{time} < @to AND (@agent IS NULL OR f.agent_id = @agent) {grouping.Extra}
+        FROM {(grouping.ByDay ? "days d CROSS JOIN " : "")}session_facts f {join}
+        WHERE f.tenant_id = @tenant AND (@agent IS NULL OR f.agent_id = @agent) {grouping.Extra}
+          AND (@label IS NULL OR EXISTS (SELECT 1 FROM session_labels l WHERE l.tenant_id = f.tenant_id AND l.label = @label AND l.session_id = f.session_id))
+          AND {(grouping.ByDay ? $"f.{time} >= d.starts AND f.{time} < d.ends" : $"f.{time} >= @from AND f.{time} < @to")}
         """;
 
-    /// <summary>Sessions started, their messages (a session's seqs are dense: <c>last_seq</c> counts them), and their ratings by score.</summary>
-    private static string StartedSql(Grouping grouping, IReadOnlyList<ReportDay> days) => $"""
+    /// <summary>
+    /// Sessions started, their messages (a session's seqs are dense: <c>last_seq</c> counts them), their ratings by
+    /// score, and the p50 and p90 of each duration (first response, resolution, queue wait, as the write path recorded
+    /// them; null where a session has none), in one pass over the sessions.
+    /// </summary>
+    private string StartedSql(Grouping grouping, IReadOnlyList<ReportDay> days) => $"""
         {With(grouping, days)}SELECT {grouping.Key}, COUNT(*), SUM(s.last_seq),
-            {string.Join(", ", Enumerable.Range(1, 5).Select(score => $"SUM(CASE WHEN f.rating_score = {score} THEN 1 ELSE 0 END)"))}
+            {string.Join(", ", Enumerable.Range(1, 5).Select(score => $"SUM(CASE WHEN f.rating_score = {score} THEN 1 ELSE 0 END)"))},
+            {string.Join(",\n    ", Durations.SelectMany(x => SqlitePercentile.Percents.Select(percent => Percentile(x, percent))))}
         {Sessions(grouping, "started_at", "JOIN chat_sessions s ON s.tenant_id = f.tenant_id AND s.id = f.session_id")}
         {grouping.GroupBy}
         """;
+
+    /// <summary>The durations a report reads, in the order of its figures (first response, resolution, queue wait).</summary>
+    private static readonly string[] Durations = ["f.first_response_seconds", "f.resolution_seconds", "f.queue_wait_seconds"];
 
     private static string ClosedSql(Grouping grouping, IReadOnlyList<ReportDay> days) => $"""
         {With(grouping, days)}SELECT {grouping.Key}, COUNT(*)
@@ -168,68 +190,12 @@ public sealed class ReportStore(Database database)
         {grouping.GroupBy}
         """;
 
-    /// <summary>Each duration of each session started in the range, as <c>(g, metric, x)</c>: 1 first response, 2 resolution, 3 queue wait.</summary>
-    private string DurationsTable(Grouping grouping) => $"""
-        durations (g, metric, x) AS (
-            SELECT {grouping.Key}, 1, {SecondsBetween("f.first_response_at", "f.started_at")}
-            {Sessions(grouping, "started_at")} AND f.first_response_at IS NOT NULL
-            UNION ALL
-            SELECT {grouping.Key}, 2, {SecondsBetween("f.closed_at", "f.started_at")}
-            {Sessions(grouping, "started_at")} AND f.closed_at IS NOT NULL
-            UNION ALL
-            SELECT {grouping.Key}, 3, {SecondsBetween("f.assigned_at", "f.queued_at")}
-            {Sessions(grouping, "started_at")} AND f.queued_at IS NOT NULL AND f.assigned_at IS NOT NULL
-        )
-        """;
-
-    private string DurationsSql(Grouping grouping, IReadOnlyList<ReportDay> days) => Postgres
-        ? $"""
-            {With(grouping, days, DurationsTable(grouping))}SELECT g, metric,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_cont(0.9) WITHIN GROUP (ORDER BY x)
-            FROM durations GROUP BY g, metric
-            """
-        : $"""
-            {With(grouping, days, DurationsTable(grouping), Ranked, Picked)}SELECT g, metric,
-                lo50 + (COALESCE(hi50, lo50) - lo50) * f50, lo90 + (COALESCE(hi90, lo90) - lo90) * f90
-            FROM picked
-            """;
-
-    /// <summary>SQLite: each duration with its place in its group (0-based, in order) and its group's size.</summary>
-    private const string Ranked = """
-        ranked AS (
-            SELECT g, metric, x,
-                ROW_NUMBER() OVER (PARTITION BY g, metric ORDER BY x) - 1 AS i,
-                COUNT(*) OVER (PARTITION BY g, metric) AS n
-            FROM durations
-        )
-        """;
-
-    private static readonly string Picked = $"""
-        picked AS (
-            SELECT g, metric, {Pick("50", "0.5")}, {Pick("90", "0.9")}
-            FROM ranked GROUP BY g, metric
-        )
-        """;
-
     /// <summary>
-    /// percentile_cont's definition (PostgreSQL's own arithmetic, in doubles): h = p * (n - 1); the values at rows
-    /// floor(h) and floor(h) + 1 (0-based, in order), and the fraction of h between them.
+    /// percentile_cont of <paramref name="x"/> over the group's rows where it is not null: PostgreSQL's own (the p50 and p90
+    /// of one expression share one sort), SQLite's the aggregate with the same definition (Data/SqlitePercentile.cs).
     /// </summary>
-    private static string Pick(string name, string p) => $"""
-        MAX(CASE WHEN i = CAST((n - 1) * {p} AS INTEGER) THEN x END) AS lo{name},
-        MAX(CASE WHEN i = CAST((n - 1) * {p} AS INTEGER) + 1 THEN x END) AS hi{name},
-        MAX((n - 1) * {p} - CAST((n - 1) * {p} AS INTEGER)) AS f{name}
-        """;
+    private string Percentile(string x, int percent) => Postgres
+        ? $"percentile_cont({(percent / 100.0).ToString("0.0#", CultureInfo.InvariantCulture)}) WITHIN GROUP (ORDER BY {x})"
+        : $"percentile_cont_{percent.ToString(CultureInfo.InvariantCulture)}({x}) FILTER (WHERE {x} IS NOT NULL)";
 
-    /// <summary>
-    /// The seconds from <paramref name="earlier"/> to <paramref name="later"/>, to the microsecond. SQLite keeps times as
-    /// fixed-width text (<c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c>); its date functions keep milliseconds only, so whole
-    /// seconds come from them and the microseconds from the text.
-    /// </summary>
-    private string SecondsBetween(string later, string earlier) => Postgres
-        ? $"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS double precision)"
-        : $"""
-            ((CAST(strftime('%s', substr({later}, 1, 19)) AS INTEGER) - CAST(strftime('%s', substr({earlier}, 1, 19)) AS INTEGER)) * 1000000
-              + CAST(substr({later}, 21, 6) AS INTEGER) - CAST(substr({earlier}, 21, 6) AS INTEGER)) / 1000000.0
-            """;
 }
