@@ -1,3 +1,4 @@
+using Livechat.Messages;
 using Livechat.Api;
 using Livechat.Auth;
 using Microsoft.AspNetCore.Http.Features;

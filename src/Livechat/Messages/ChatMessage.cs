@@ -9,6 +9,10 @@ public sealed record ChatMessage(Guid Id, Guid SessionId, long SenderId, string 
     /// <summary>The sender's own id for the message, when it sent one (extension: lets a frontend match its optimistic copy).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ClientMessageId { get; init; }
+
+    /// <summary>The files it carries, in the order they were uploaded (contract section 15); absent when none, so a message without files reads as in the seed.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Attachment>? Attachments { get; init; }
 }
 
 /// <summary>A message was stored.</summary>
@@ -18,7 +22,13 @@ public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByA
 
     public const string WebhookType = "message.created";
 
-    public WebhookEvent Webhook => new(WebhookType, Message);
+    public WebhookEvent Webhook => new(WebhookType, WebhookMessage ?? Message);
+
+    /// <summary>
+    /// The message as webhook payloads carry it, when that differs from <see cref="Message"/>: its attachments'
+    /// links valid 24 h, not 15 minutes (contract section 15), since a receiver may act on it later.
+    /// </summary>
+    public ChatMessage? WebhookMessage { get; init; }
 
     public Push Push => new(Name, Message, Hearers.Session) { SessionId = Message.SessionId, Actor = Message.SenderId, Message = (Message.Id, Seq) };
 
@@ -36,8 +46,12 @@ public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByA
     public const string HappenedSql = "EXISTS (SELECT 1 FROM chat_messages WHERE tenant_id = @tenant AND id = @happened)";
 }
 
-/// <summary><c>client_message_id</c> (optional, 1 to 100 printable characters) makes a resend return the first message instead of a copy.</summary>
-public sealed record SendMessageRequest(string Message, string? ClientMessageId);
+/// <summary>
+/// <c>client_message_id</c> (optional, 1 to 100 printable characters) makes a resend return the first message instead of a copy.
+/// <c>attachment_ids</c> (optional, 1 to 10 of the caller's staged, ready uploads in the session) attaches them; then
+/// <c>message</c> may be empty or absent, and the files' names are stored as its text.
+/// </summary>
+public sealed record SendMessageRequest(string? Message, string? ClientMessageId, IReadOnlyList<Guid>? AttachmentIds);
 
 public static class MessageRules
 {

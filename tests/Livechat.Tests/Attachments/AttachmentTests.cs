@@ -296,12 +296,8 @@ public abstract class AttachmentTests(LivechatServer server)
         var stranger = await server.ConversationAsync();
         (await stranger.Agent.GetAsync($"/livechat/attachments/{id}")).AssertError(HttpStatusCode.NotFound, "request");
 
-        // What a message send will do in its transaction (AttachmentStore.TakeSql): then the session's participants see it.
-        var message = Guid.CreateVersion7();
-        Assert.Equal(1, await server.ExecuteSqlAsync(AttachmentStore.TakeSql, ("message", message), ("tenant", user.TenantId), ("id", Guid.Parse(id)),
-            ("session", Guid.Parse(session)), ("user", user.UserId)));
-        Assert.Equal(0, await server.ExecuteSqlAsync(AttachmentStore.TakeSql, ("message", Guid.CreateVersion7()), ("tenant", user.TenantId), ("id", Guid.Parse(id)),
-            ("session", Guid.Parse(session)), ("user", user.UserId)));
+        // A message takes it: then the session's participants see it.
+        (await user.PostAsync($"/livechat/sessions/{session}/messages", new { attachment_ids = new[] { id } })).AssertStatus(HttpStatusCode.Created);
         var seen = (await agent.GetAsync($"/livechat/attachments/{id}")).AssertStatus(HttpStatusCode.OK).Data;
         Assert.Equal("ready", seen.Text("status"));
         (await stranger.Agent.GetAsync($"/livechat/attachments/{id}")).AssertError(HttpStatusCode.NotFound, "request");
