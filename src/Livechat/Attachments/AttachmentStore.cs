@@ -162,7 +162,7 @@ public sealed class AttachmentStore(Database database, WritePath writes)
         }, cancellationToken);
 
     /// <summary>Deletes a row and frees its bytes from the quota (a rejected upload's were freed when it was rejected).</summary>
-    private static async Task DeleteRowAsync(ChangeScope scope, long tenantId, Guid id, CancellationToken cancellationToken)
+    internal static async Task DeleteRowAsync(ChangeScope scope, long tenantId, Guid id, CancellationToken cancellationToken)
     {
         await using (var free = scope.Sql("""
             UPDATE attachment_usage SET bytes = bytes - (SELECT size FROM attachments WHERE tenant_id = @tenant AND id = @id AND status <> 'rejected')

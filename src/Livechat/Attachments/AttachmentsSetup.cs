@@ -31,6 +31,7 @@ public static class AttachmentsSetup
         });
         services.AddSingleton<AttachmentStore>();
         services.AddSingleton<SignedUrls>();
+        services.AddSingleton<AttachmentRetention>();
         services.AddSingleton<IAttachmentLinks>(sp => sp.GetRequiredService<SignedUrls>()); // a message's attachments get their links (Messages)
         services.AddSingleton<AttachmentScanner>();
         services.AddHostedService(sp => sp.GetRequiredService<AttachmentScanner>());

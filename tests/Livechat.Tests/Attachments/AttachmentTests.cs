@@ -322,6 +322,32 @@ public abstract class AttachmentTests(LivechatServer server)
     }
 
     [Fact]
+    public async Task DeletingAMessagesOrASessionsFilesDeletesTheirRowsBytesAndQuota()
+    {
+        var (_, user, session) = await server.ConversationAsync();
+        async Task<(string Message, string Url)> SentAsync(byte[] bytes, string name)
+        {
+            var id = (await UploadedAsync(user, session, bytes, name)).Text("id");
+            var message = (await user.PostAsync($"/livechat/sessions/{session}/messages", new { attachment_ids = new[] { id } })).AssertStatus(HttpStatusCode.Created).Data;
+            return (message.Text("id"), message.GetProperty("attachments")[0].Text("url"));
+        }
+        var first = await SentAsync(PngOfSize(300_000), "first.png"); // several chunks in the database store
+        var second = await SentAsync(Pdf, "second.pdf");
+        await UploadedAsync(user, session, Png, "staged.png");
+        Assert.Equal((3L, 300_000L + Pdf.Length + Png.Length, 300_000L + Pdf.Length + Png.Length), await StoredAsync(server, user.TenantId));
+        var retention = server.Services.GetRequiredService<AttachmentRetention>();
+
+        Assert.Equal(1, await retention.DeleteOfMessagesAsync(user.TenantId, [Guid.Parse(first.Message)], CancellationToken.None));
+        Assert.Equal((2L, (long)Pdf.Length + Png.Length, (long)Pdf.Length + Png.Length), await StoredAsync(server, user.TenantId));
+        using (var gone = await DownloadAsync(server, first.Url)) Assert.Equal(HttpStatusCode.Forbidden, gone.StatusCode);
+        using (var kept = await DownloadAsync(server, second.Url)) Assert.Equal(HttpStatusCode.OK, kept.StatusCode); // the control
+
+        Assert.Equal(2, await retention.DeleteOfSessionAsync(user.TenantId, Guid.Parse(session), CancellationToken.None));
+        await AssertNothingStoredAsync(server, user.TenantId);
+        using (var gone = await DownloadAsync(server, second.Url)) Assert.Equal(HttpStatusCode.Forbidden, gone.StatusCode);
+    }
+
+    [Fact]
     public async Task ABadExpiredOrForeignSignatureIs403()
     {
         var (_, user, session) = await server.ConversationAsync();
