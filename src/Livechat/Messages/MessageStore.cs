@@ -41,19 +41,35 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     /// and answers why (one read, after the write, for those only): it never fails the batch it ran in.
     /// </summary>
     /// <para>
-    /// With <paramref name="attachmentIds"/> (contract section 15) the send first reads those uploads, locked (a read
-    /// before the write, so it is never planned), and refuses unless each is the sender's, of this session, ready
-    /// and not yet taken; then the same statements run, and one more makes the message, once it exists, take them.
+    /// With <paramref name="attachmentIds"/> (contract section 15) the send first reads those uploads (a read before
+    /// the write, outside it) and refuses unless each is the sender's, of this session, ready and not yet taken: then
+    /// nothing is written. Otherwise the send is still planned: its statements take the uploads first and each of the
+    /// others requires that the message took all of them, so an upload another send took meanwhile writes nothing
+    /// either (and is answered after the write, like a closed session).
     /// </para>
     public async Task<Written<SendOutcome>> SendAsync(CurrentUser sender, Guid sessionId, string? text, string? clientMessageId,
         IReadOnlyList<Guid> attachmentIds, IdempotencyClaim? claim, CancellationToken cancellationToken)
     {
+        List<Attachment> files = [];
+        SendOutcome.AttachmentsRefused? early = null;
+        if (attachmentIds.Count > 0)
+        {
+            var (found, refused) = await database.ReadAsync(connection => TakeableAsync(connection, sender, sessionId, attachmentIds, cancellationToken), cancellationToken);
+            // A resend with a client_message_id answers the first message, whose uploads it took: the write decides that first.
+            if (refused is not null && clientMessageId is null)
+            {
+                var known = await database.ReadAsync(connection => SessionExistsAsync(connection, sender.TenantId, sessionId, cancellationToken), cancellationToken);
+                return new Written<SendOutcome>.Done(known ? refused : new SendOutcome.SessionNotFound(), []);
+            }
+            files = found;
+            early = refused;
+        }
         // An agent never joins; a tenant user joins with their first message (recorded in its transaction).
         var join = !sender.IsAgent && !participants.Contains(sender.TenantId, sessionId, sender.UserId);
         // A message without a client_message_id needs no read before its insert, so it can be planned (pipelined on PostgreSQL).
         Task<Written<SendOutcome>> Attempt() =>
-            writes.RunAsync(scope => SendAsync(scope, sender, join, sessionId, text, clientMessageId, attachmentIds, cancellationToken), claim, cancellationToken,
-                orderKey: sessionId, plannable: clientMessageId is null && attachmentIds.Count == 0);
+            writes.RunAsync(scope => SendAsync(scope, sender, join, sessionId, text, clientMessageId, files, early, cancellationToken), claim, cancellationToken,
+                orderKey: sessionId, plannable: clientMessageId is null);
         Written<SendOutcome> written;
         try
         {
@@ -66,21 +82,32 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         }
         // The write says "not open"; a session that does not exist (or is another tenant's) is unknown instead:
         // one read, after the write, only for these. Sessions are never deleted, so what it finds held at the insert too.
-        // Attachments refused in a session that does not exist: the session is what is unknown.
-        if (written is not Written<SendOutcome>.Done { Outcome: SendOutcome.SessionClosed or SendOutcome.AttachmentsRefused } notOpen) return written;
-        var exists = await database.ReadAsync(connection => SessionExistsAsync(connection, sender.TenantId, sessionId, cancellationToken), cancellationToken);
-        return exists ? written : notOpen with { Outcome = new SendOutcome.SessionNotFound() };
+        if (written is Written<SendOutcome>.Done { Outcome: SendOutcome.AttachmentsRefused } refusedInWrite) // a resend's uploads, by client_message_id
+            return await database.ReadAsync(connection => SessionExistsAsync(connection, sender.TenantId, sessionId, cancellationToken), cancellationToken)
+                ? written : refusedInWrite with { Outcome = new SendOutcome.SessionNotFound() };
+        if (written is not Written<SendOutcome>.Done { Outcome: SendOutcome.SessionClosed } notOpen) return written;
+        var status = await database.ReadAsync(connection => SessionStatusAsync(connection, sender.TenantId, sessionId, cancellationToken), cancellationToken);
+        if (status is null) return notOpen with { Outcome = new SendOutcome.SessionNotFound() };
+        if (status == "OPEN" && files.Count > 0)
+        {
+            // Open, so another send took one of the uploads between the read and the write: say which, as the read would now.
+            var (_, refused) = await database.ReadAsync(connection => TakeableAsync(connection, sender, sessionId, attachmentIds, cancellationToken), cancellationToken);
+            return notOpen with { Outcome = refused ?? new SendOutcome.AttachmentsRefused("An upload was attached to another message meanwhile.", false) };
+        }
+        return written;
     }
 
     // A send is these statements, each repeating "this session, while OPEN", so on a session that is not open none
-    // of them writes anything: the tenant user's participation (JoinSql), the bump, and the insert.
-    private const string BumpSql = "UPDATE chat_sessions SET last_seq = last_seq + 1 WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'";
+    // of them writes anything: the tenant user's participation (JoinSql), the bump, and the insert. With files, the
+    // message first takes its uploads (TakeSql), and each statement also requires that it took all of them (AllTaken).
+    private static string BumpSql(bool files) =>
+        $"UPDATE chat_sessions SET last_seq = last_seq + 1 WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'{AllTaken(files)}";
 
     // The insert also returns the session's audience (MessageCreated.SessionUsers), so the audience costs no statement.
-    private const string InsertSql = $"""
+    private static string InsertSql(bool files) => $"""
         INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id, attachment_count)
         SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client, @attachments FROM chat_sessions
-        WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
+        WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'{AllTaken(files)}
         RETURNING seq, {SessionUsers.Columns}
         """;
 
@@ -88,10 +115,35 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     /// Tenant users who write in a session take part in it: they are notified of agent replies there. Run with
     /// a tenant user's message unless this process already saw them take part (<see cref="KnownParticipants"/>).
     /// </summary>
-    private const string JoinSql = """
+    private static string JoinSql(bool files) => $"""
         INSERT INTO session_participants (tenant_id, session_id, user_id)
-        SELECT tenant_id, id, @sender FROM chat_sessions WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'
+        SELECT tenant_id, id, @sender FROM chat_sessions WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'{AllTaken(files)}
         ON CONFLICT DO NOTHING
+        """;
+
+    private static string AllTaken(bool files) =>
+        files ? " AND (SELECT count(*) FROM attachments WHERE tenant_id = @tenant AND message_id = @id) = @attachments" : "";
+
+    // Each built once: SQLite keeps its commands prepared by their text.
+    private static readonly string[] Bump = [BumpSql(false), BumpSql(true)];
+    private static readonly string[] Insert = [InsertSql(false), InsertSql(true)];
+    private static readonly string[] Join = [JoinSql(false), JoinSql(true)];
+
+    /// <summary>
+    /// The message takes its uploads, first: those that are still the sender's, staged and ready in this open session.
+    /// An upload another transaction is taking is locked by it (PostgreSQL): this one waits, then finds it taken.
+    /// </summary>
+    private static readonly string TakeSql = $"""
+        UPDATE attachments SET message_id = @id
+        WHERE tenant_id = @tenant AND id IN ({MessageAttachments.IdList}) AND session_id = @session AND uploader_id = @sender
+          AND status = 'ready' AND message_id IS NULL
+          AND EXISTS (SELECT 1 FROM chat_sessions WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN')
+        """;
+
+    /// <summary>Last: what a message that was not stored took (some of its uploads, when another send had taken the others) goes back.</summary>
+    private const string GiveBackSql = """
+        UPDATE attachments SET message_id = NULL
+        WHERE tenant_id = @tenant AND message_id = @id AND NOT EXISTS (SELECT 1 FROM chat_messages WHERE tenant_id = @tenant AND id = @id)
         """;
 
     /// <summary>
@@ -101,7 +153,7 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     /// then the event did not happen, and what the handlers deferred for it writes nothing (<see cref="MessageCreated.HappenedIf"/>).
     /// </summary>
     private async Task<Change<SendOutcome>> SendAsync(ChangeScope scope, CurrentUser sender, bool join, Guid sessionId, string? text, string? clientMessageId,
-        IReadOnlyList<Guid> attachmentIds, CancellationToken cancellationToken)
+        List<Attachment> files, SendOutcome.AttachmentsRefused? refused, CancellationToken cancellationToken)
     {
         if (clientMessageId is not null)
         {
@@ -121,12 +173,12 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
             }
         }
 
+        if (refused is not null) return Change.Of<SendOutcome>(refused); // not a resend after all
         var message = new ChatMessage(Guid.CreateVersion7(scope.Now), sessionId, sender.UserId, text ?? "", scope.Now) { ClientMessageId = clientMessageId };
         ChatMessage? forWebhooks = null;
-        if (attachmentIds.Count > 0)
+        if (files.Count > 0)
         {
-            var (attachments, refused) = await TakeableAsync(scope, sender, sessionId, attachmentIds, cancellationToken);
-            if (refused is not null) return Change.Of<SendOutcome>(refused);
+            var attachments = files;
             // Without a text, the files' names are the text, so a client that knows no attachments still shows something.
             message = message with
             {
@@ -142,9 +194,11 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         var created = new MessageCreated(sender.TenantId, message, sender.IsAgent) { WebhookMessage = forWebhooks };
         // Until the insert returns its row: not open (SendAsync above tells a closed session from an unknown one).
         SendOutcome outcome = new SendOutcome.SessionClosed();
-        if (join) Bind(scope.Defer(JoinSql), sender, message);
-        Bind(scope.Defer(BumpSql), sender, message);
-        Bind(scope.DeferQuery(InsertSql, async (reader, ct) =>
+        var withFiles = files.Count > 0 ? 1 : 0;
+        if (withFiles == 1) Bind(scope.Defer(TakeSql), sender, message).WithIds([.. files.Select(f => f.Id)]);
+        if (join) Bind(scope.Defer(Join[withFiles]), sender, message);
+        Bind(scope.Defer(Bump[withFiles]), sender, message);
+        Bind(scope.DeferQuery(Insert[withFiles], async (reader, ct) =>
         {
             if (!await reader.ReadAsync(ct))
             {
@@ -154,8 +208,7 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
             scope.Happened(created, created with { Seq = reader.GetInt64(0), SessionUsers = SessionUsers.Read(reader, 1) });
             outcome = new SendOutcome.Sent(message);
         }), sender, message);
-        // Its uploads, once the message exists (its insert wrote nothing on a session that was not open): locked by TakeableAsync, so all of them.
-        if (attachmentIds.Count > 0) Bind(scope.Defer(TakeSql), sender, message).WithIds(attachmentIds);
+        if (withFiles == 1) Bind(scope.Defer(GiveBackSql), sender, message);
         return Change.Later(() => outcome, created);
     }
 
@@ -165,29 +218,19 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
             .With("message", message.Message).With("now", message.CreatedAt).With("client", message.ClientMessageId)
             .With("attachments", message.Attachments is { Count: > 0 } files ? files.Count : (int?)null);
 
-    /// <summary>The message takes its uploads: the same conditions <see cref="TakeableAsync"/> checked, and the message row.</summary>
-    private static readonly string TakeSql = $"""
-        UPDATE attachments SET message_id = @id
-        WHERE tenant_id = @tenant AND id IN ({MessageAttachments.IdList}) AND session_id = @session AND uploader_id = @sender
-          AND status = 'ready' AND message_id IS NULL
-          AND EXISTS (SELECT 1 FROM chat_messages WHERE tenant_id = @tenant AND id = @id)
-        """;
-
     private static readonly string TakeableSql = $"""
         SELECT {MessageAttachments.Columns}, message_id FROM attachments WHERE tenant_id = @tenant AND id IN ({MessageAttachments.IdList})
         """;
 
     /// <summary>
-    /// The uploads a send names, in upload order, or why it cannot take them. On PostgreSQL they are locked
-    /// (<c>FOR UPDATE</c>) until the send commits, so a concurrent send of the same upload waits and then finds it
-    /// taken; SQLite has one writer.
+    /// The uploads a send names, in upload order, or why it cannot take them (read before the write; the write's
+    /// statements check again what may have changed since).
     /// </summary>
-    private static async Task<(List<Attachment> Attachments, SendOutcome.AttachmentsRefused? Refused)> TakeableAsync(ChangeScope scope, CurrentUser sender,
+    private static async Task<(List<Attachment> Attachments, SendOutcome.AttachmentsRefused? Refused)> TakeableAsync(DbConnection connection, CurrentUser sender,
         Guid sessionId, IReadOnlyList<Guid> ids, CancellationToken cancellationToken)
     {
         var found = new Dictionary<Guid, (Attachment Attachment, bool Taken)>();
-        await using (var command = scope.Sql(scope.Connection is Npgsql.NpgsqlConnection ? TakeableSql + " FOR UPDATE" : TakeableSql)
-            .With("tenant", sender.TenantId).WithIds(ids))
+        await using (var command = connection.Sql(TakeableSql).With("tenant", sender.TenantId).WithIds(ids))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -307,6 +350,13 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
             .With("tenant", tenantId).With("id", messageId).With("session", sessionId);
         var seq = await command.ExecuteScalarAsync(cancellationToken);
         return seq is null ? null : Convert.ToInt64(seq, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<string?> SessionStatusAsync(DbConnection connection, long tenantId, Guid sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.Sql("SELECT status FROM chat_sessions WHERE tenant_id = @tenant AND id = @session")
+            .With("tenant", tenantId).With("session", sessionId);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     private static async Task<bool> SessionExistsAsync(DbConnection connection, long tenantId, Guid sessionId, CancellationToken cancellationToken)
