@@ -120,6 +120,21 @@ internal static class AttachmentThroughput
             sendRatios.Add(plain / attached);
         }
 
+        // One client, alternating: the latency of each kind of send with nothing else going on.
+        var probe = await StageAsync(service, conversations[..1], 200, png);
+        var plainMs = new List<double>();
+        var attachedMs = new List<double>();
+        for (var n = 0; n < 200; n++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await service.PostCreatedAsync(conversations[0].User, $"/livechat/sessions/{conversations[0].Session}/messages", "{\"message\":\"probe\"}");
+            plainMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            started = Stopwatch.GetTimestamp();
+            await service.PostCreatedAsync(conversations[0].User, $"/livechat/sessions/{conversations[0].Session}/messages",
+                $"{{\"message\":\"probe\",\"attachment_ids\":[\"{probe[0][n]}\"]}}");
+            attachedMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
         Console.WriteLine();
         Console.WriteLine($"## Attachments on {service.Name} ({service.Store} store), {rounds} alternating rounds each");
         Console.WriteLine();
@@ -135,6 +150,7 @@ internal static class AttachmentThroughput
         Console.WriteLine($"| plain sends at c=16, messages/s | {List(plainRates)} | {Median(plainRates):0} | |");
         Console.WriteLine($"| sends with one attachment at c=16, messages/s | {List(attachedRates)} | {Median(attachedRates):0} | |");
         Console.WriteLine($"| cost of a send with one attachment / a plain send | {List(sendRatios, "0.00")} | **{Median(sendRatios):0.00}** | ≤ 1.3 |");
+        Console.WriteLine($"| one client alternating, median latency of a plain send / a send with one attachment, ms | | {Median(plainMs):0.00} / {Median(attachedMs):0.00} | |");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RESULT upload={Median(uploadRates):0} disk={Median(diskRates):0} upload_disk={Median(uploadRatios):0.00} rss_growth_mib={(peak - idle) / MiB:0} download={Median(downloadRates):0} static={Median(staticRates):0} download_static={Median(downloadRatios):0.00} send_plain={Median(plainRates):0} send_attached={Median(attachedRates):0} send_cost={Median(sendRatios):0.00}"));
     }

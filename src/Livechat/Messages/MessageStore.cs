@@ -140,7 +140,7 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
           AND EXISTS (SELECT 1 FROM chat_sessions WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN')
         """;
 
-    /// <summary>Last: what a message that was not stored took (some of its uploads, when another send had taken the others) goes back.</summary>
+    /// <summary>A follow-up of an insert that wrote nothing: what the message took of its uploads goes back.</summary>
     private const string GiveBackSql = """
         UPDATE attachments SET message_id = NULL
         WHERE tenant_id = @tenant AND message_id = @id AND NOT EXISTS (SELECT 1 FROM chat_messages WHERE tenant_id = @tenant AND id = @id)
@@ -203,12 +203,13 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
             if (!await reader.ReadAsync(ct))
             {
                 scope.DidNotHappen(created);
+                // Not stored: what it took of its uploads (some, when another send had taken the others) goes back.
+                if (withFiles == 1) Bind(scope.Defer(GiveBackSql), sender, message);
                 return;
             }
             scope.Happened(created, created with { Seq = reader.GetInt64(0), SessionUsers = SessionUsers.Read(reader, 1) });
             outcome = new SendOutcome.Sent(message);
         }), sender, message);
-        if (withFiles == 1) Bind(scope.Defer(GiveBackSql), sender, message);
         return Change.Later(() => outcome, created);
     }
 
