@@ -221,6 +221,28 @@ public abstract class SendingAttachmentsTests(WebhookServer server)
         Assert.Equal(1, await MessagesInAsync(session));
         Assert.Equal(1, await TakenAsync(user.TenantId));
     }
+
+    [Fact]
+    public async Task ASendThatLostOneOfItsUploadsToAnotherGivesTheOthersBack()
+    {
+        var (_, user, session) = await server.ConversationAsync();
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var a = await UploadedAsync(user, session, Png, "a.png");
+            var b = await UploadedAsync(user, session, Pdf, "b.pdf");
+            var before = await MessagesInAsync(session);
+            // Both pass the read before the write; whichever writes second finds b taken.
+            var replies = await Task.WhenAll(SendAsync(user, session, new { attachment_ids = new[] { a, b } }), SendAsync(user, session, new { attachment_ids = new[] { b } }));
+            var won = Assert.Single(replies, r => r.Status == HttpStatusCode.Created);
+            Assert.Single(replies, r => r.Status == HttpStatusCode.BadRequest).AssertError(HttpStatusCode.BadRequest, "attachment_ids");
+            Assert.Equal(before + 1, await MessagesInAsync(session));
+            if (won.Data.GetProperty("attachments").GetArrayLength() == 1)
+            {
+                // The pair lost b: a was taken with it for a moment, and is staged again, so it sends.
+                (await SendAsync(user, session, new { attachment_ids = new[] { a } })).AssertStatus(HttpStatusCode.Created);
+            }
+        }
+    }
 }
 
 public sealed class SendingAttachmentsTestsOnSqlite(SendingAttachmentsSqliteServer server)
