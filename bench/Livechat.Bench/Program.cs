@@ -20,6 +20,10 @@
 // been compiled for its steady state (a fresh .NET process runs instrumented code for its first seconds).
 //   session-list   --sessions sessions of --messages messages each, then GET /livechat/sessions (every row with
 //                  the caller's unread_count and its last_message) for an agent to whom every message is unread.
+//   attachments    16 concurrent 10 MiB uploads (RSS growth, MiB/s against the disk's write+fsync of the same files),
+//                  downloads at c=16 against Kestrel serving the same file statically, and a send with one attachment
+//                  against a plain send (--sends messages each way), in --rounds alternating rounds; on PostgreSQL
+//                  with --store database the bytes go to the database (AttachmentThroughput.cs).
 //   webhooks       --messages messages from --senders agents while 1, then 8 webhooks subscribe to message.created;
 //                  a receiver on loopback answers 200: deliveries/s and the delay from 201 to delivery.
 //   reports        a year of one tenant, --sessions sessions (100,000) and --messages messages (1,000,000) with the
@@ -61,6 +65,10 @@ switch (mode)
         return 0;
     case "cold":
         await ColdAsync(postgres, Option("--sessions", 64));
+        return 0;
+    case "attachments":
+        await using (var service = await Service.StartAsync(postgres, store: TextOption("--store") ?? "disk"))
+            await AttachmentThroughput.RunAsync(service, seconds, Option("--rounds", 3), Option("--sends", 1600));
         return 0;
     case "send":
     case "realtime":
@@ -547,11 +555,72 @@ internal sealed class Service : IAsyncDisposable
     /// <summary>The service's database: PostgreSQL's connection string, or SQLite's file.</summary>
     public string DatabaseConnectionString => postgres ?? $"Data Source={Path.Combine(folder, "bench.db")}";
 
+    /// <summary>The service's own folder (its SQLite file, its attachments' folder).</summary>
+    public string Folder => folder;
+
+    public string Store { get; private init; } = "disk";
+
+    /// <summary>The service process's resident set size now (VmRSS).</summary>
+    public long RssBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+        return 0;
+    }
+
+    /// <summary>Uploads a file to a session (multipart, one part named file); its id and url.</summary>
+    public async Task<Uploaded> UploadAsync(Participant caller, string session, byte[] bytes, string fileName)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/livechat/sessions/{session}/attachments") { Content = UploadRequests.Multipart(bytes, fileName) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", caller.Token);
+        request.Headers.Add("X-Tenant-ID", "1");
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"upload: {(int)response.StatusCode} {body}");
+        var data = JsonDocument.Parse(body).RootElement.GetProperty("data");
+        return new Uploaded(data.GetProperty("id").GetString()!, data.TryGetProperty("url", out var url) ? url.GetString()! : "");
+    }
+
+    /// <summary>Reads a url's body to its end (no Authorization: a signed link, or a static file); its length.</summary>
+    public async Task<long> DownloadAsync(string url)
+    {
+        using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer)) > 0) total += read;
+        return total;
+    }
+
+    /// <summary>Bytes/s downloading <paramref name="url"/> over and over, <paramref name="concurrency"/> at once, for <paramref name="seconds"/>.</summary>
+    public async Task<double> DownloadRateAsync(int concurrency, int seconds, Func<string> url, long expected)
+    {
+        long bytes = 0;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var got = await DownloadAsync(url());
+                if (got != expected) throw new InvalidOperationException($"downloaded {got} bytes, expected {expected}");
+                Interlocked.Add(ref bytes, got);
+            }
+        })));
+        return bytes / clock.Elapsed.TotalSeconds;
+    }
+
     /// <summary>From starting the process to the first successful <c>/health/ready</c>.</summary>
     public TimeSpan ReadyAfter { get; private set; }
 
     /// <param name="build">A folder with another build's Livechat.dll (the <c>builds</c> mode); this build's by default.</param>
-    public static async Task<Service> StartAsync(string? postgres, string? build = null)
+    /// <param name="store">Where attachments' bytes go (<c>Livechat:Attachments:Store</c>).</param>
+    public static async Task<Service> StartAsync(string? postgres, string? build = null, string store = "disk")
     {
         var folder = Directory.CreateTempSubdirectory("livechat-bench-").FullName;
         if (postgres is not null) await ResetPostgresAsync(postgres);
@@ -571,6 +640,11 @@ internal sealed class Service : IAsyncDisposable
             // The agents who write here never go ONLINE: their chats would go back to the queue a minute in,
             // and a long run would measure two loads, before and after.
             ["Livechat__Routing__RequeueAfterSeconds"] = "86400",
+            // Attachments: the default limits, but room for every upload of a run, and one key.
+            ["Livechat__Attachments__Store"] = store,
+            ["Livechat__Attachments__Path"] = Path.Combine(folder, "attachments"),
+            ["Livechat__Attachments__TenantQuotaBytes"] = (64L << 30).ToString(CultureInfo.InvariantCulture),
+            ["Livechat__Attachments__SigningKey"] = "benchmark-attachment-signing-key",
         };
         foreach (var (name, value) in ExtraEnvironment) environment[name] = value;
         var port = FreePort();
@@ -581,7 +655,7 @@ internal sealed class Service : IAsyncDisposable
             if (add.ExitCode != 0) throw new InvalidOperationException("livechat tenants add failed");
         }
         var launched = Stopwatch.StartNew();
-        var service = new Service(Run(build, environment, "serve", "--urls", baseUrl), folder, baseUrl, postgres);
+        var service = new Service(Run(build, environment, "serve", "--urls", baseUrl), folder, baseUrl, postgres) { Store = store };
         await service.WaitUntilReadyAsync();
         service.ReadyAfter = launched.Elapsed;
         return service;

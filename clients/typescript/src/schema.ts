@@ -5486,6 +5486,7 @@ export interface components {
             created_at: string;
             client_message_id?: string;
             internal?: boolean;
+            attachments?: components["schemas"]["Attachment"][];
         };
         ChatSession: {
             /** Format: uuid */
@@ -5639,8 +5640,9 @@ export interface components {
             rating?: components["schemas"]["RatingFigures"];
         };
         SendMessageRequest: {
-            message: string;
+            message?: null | string;
             client_message_id?: null | string;
+            attachment_ids?: null | string[];
             internal?: null | boolean;
         };
         SetPresenceRequest: {

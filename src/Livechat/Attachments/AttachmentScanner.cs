@@ -1,3 +1,4 @@
+using Livechat.Messages;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 

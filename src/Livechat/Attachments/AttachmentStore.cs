@@ -1,3 +1,4 @@
+using Livechat.Messages;
 using Livechat.Api;
 using System.Data.Common;
 using Livechat.Auth;
@@ -38,22 +39,11 @@ public sealed record AttachmentRow(long TenantId, Attachment Attachment, Guid? M
 /// <summary>
 /// The <c>attachments</c> table and each tenant's <c>attachment_usage</c> (its quota). Bytes are the
 /// <see cref="IAttachmentBytes"/>'s business; every change here that frees bytes frees their quota in the same
-/// transaction. A message send can later take staged uploads in its own transaction with <see cref="TakeSql"/>.
+/// transaction. A message send takes staged uploads in its own transaction (Messages/MessageStore.cs).
 /// </summary>
 public sealed class AttachmentStore(Database database, WritePath writes)
 {
-    internal const string Columns = "tenant_id, id, session_id, uploader_id, file_name, content_type, size, sha256, status, created_at, message_id";
-
-    /// <summary>
-    /// For the message send (not built yet): takes the caller's staged, ready uploads of the session for a
-    /// message. It changes one row per id that is ready, the caller's, in the session and not taken yet; the
-    /// send compares the count with the ids it was given and refuses (rolls back) when they differ.
-    /// </summary>
-    public const string TakeSql = """
-        UPDATE attachments SET message_id = @message
-        WHERE tenant_id = @tenant AND id = @id AND session_id = @session AND uploader_id = @user
-          AND status = 'ready' AND message_id IS NULL
-        """;
+    internal const string Columns = $"tenant_id, {MessageAttachments.Columns}, message_id";
 
     private const string AccessSql = """
         SELECT s.status,
@@ -172,7 +162,7 @@ public sealed class AttachmentStore(Database database, WritePath writes)
         }, cancellationToken);
 
     /// <summary>Deletes a row and frees its bytes from the quota (a rejected upload's were freed when it was rejected).</summary>
-    private static async Task DeleteRowAsync(ChangeScope scope, long tenantId, Guid id, CancellationToken cancellationToken)
+    internal static async Task DeleteRowAsync(ChangeScope scope, long tenantId, Guid id, CancellationToken cancellationToken)
     {
         await using (var free = scope.Sql("""
             UPDATE attachment_usage SET bytes = bytes - (SELECT size FROM attachments WHERE tenant_id = @tenant AND id = @id AND status <> 'rejected')
@@ -246,8 +236,5 @@ public sealed class AttachmentStore(Database database, WritePath writes)
         }, cancellationToken);
 
     private static AttachmentRow Read(DbDataReader reader) =>
-        new(reader.GetInt64(0),
-            new Attachment(reader.GetId(1), reader.GetId(2), reader.GetInt64(3), reader.GetString(4), reader.GetString(5), reader.GetInt64(6),
-                reader.GetString(7), reader.GetString(8), reader.GetTime(9)),
-            reader.IsDBNull(10) ? null : reader.GetId(10));
+        new(reader.GetInt64(0), MessageAttachments.Read(reader, 1), reader.IsDBNull(10) ? null : reader.GetId(10));
 }

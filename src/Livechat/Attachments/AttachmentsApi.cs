@@ -1,3 +1,4 @@
+using Livechat.Messages;
 using Livechat.Api;
 using Livechat.Auth;
 using Microsoft.AspNetCore.Http.Features;
@@ -77,7 +78,8 @@ public static class AttachmentsApi
         var stored = false;
         try
         {
-            var reader = new MultipartReader(boundary, http.Request.Body) { HeadersLengthLimit = 16 * 1024, HeadersCountLimit = 16 };
+            // 64 KiB reads (the default is 4 KiB): a 10 MiB file in 160 reads, each hashed and written through, not 2,560.
+            var reader = new MultipartReader(boundary, http.Request.Body, 64 * 1024) { HeadersLengthLimit = 16 * 1024, HeadersCountLimit = 16 };
             UploadStream? file = null;
             string? fileName = null;
             MultipartSection? section;

@@ -1,3 +1,4 @@
+using Livechat.Messages;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Livechat.Api;

@@ -1,3 +1,4 @@
+using Livechat.Messages;
 using Livechat.Api;
 using Livechat.Data;
 using Microsoft.Extensions.Options;
@@ -30,6 +31,8 @@ public static class AttachmentsSetup
         });
         services.AddSingleton<AttachmentStore>();
         services.AddSingleton<SignedUrls>();
+        services.AddSingleton<AttachmentRetention>();
+        services.AddSingleton<IAttachmentLinks>(sp => sp.GetRequiredService<SignedUrls>()); // a message's attachments get their links (Messages)
         services.AddSingleton<AttachmentScanner>();
         services.AddHostedService(sp => sp.GetRequiredService<AttachmentScanner>());
         services.AddSingleton<StagedCleanup>();

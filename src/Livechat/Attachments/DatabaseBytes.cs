@@ -1,3 +1,4 @@
+using Livechat.Messages;
 using Livechat.Data;
 
 namespace Livechat.Attachments;

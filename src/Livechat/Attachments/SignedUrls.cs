@@ -1,3 +1,4 @@
+using Livechat.Messages;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -11,7 +12,7 @@ namespace Livechat.Attachments;
 /// Verification also accepts the previous keys, so a key can be rotated without breaking the links already out
 /// (docs/security.md).
 /// </summary>
-public sealed class SignedUrls
+public sealed class SignedUrls : IAttachmentLinks
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(15);
 

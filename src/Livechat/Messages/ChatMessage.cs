@@ -13,6 +13,10 @@ public sealed record ChatMessage(Guid Id, Guid SessionId, long SenderId, string 
     /// <summary>An internal note (contract section 16): only agents ever read it. Absent on ordinary messages.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Internal { get; init; }
+
+    /// <summary>The files it carries, in the order they were uploaded (contract section 15); absent when none, so a message without files reads as in the seed.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Attachment>? Attachments { get; init; }
 }
 
 /// <summary>A message was stored: an ordinary one, or an internal note, which only agents hear.</summary>
@@ -25,7 +29,13 @@ public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByA
     /// <summary>A note's webhook type: a note is never a <c>message.created</c>, which the tenant side may show.</summary>
     public const string NoteWebhookType = "note.created";
 
-    public WebhookEvent Webhook => new(Message.Internal ? NoteWebhookType : WebhookType, Message);
+    /// <summary>
+    /// The message as webhook payloads carry it, when that differs from <see cref="Message"/>: its attachments'
+    /// links valid 24 h, not 15 minutes (contract section 15), since a receiver may act on it later.
+    /// </summary>
+    public ChatMessage? WebhookMessage { get; init; }
+
+    public WebhookEvent Webhook => new(Message.Internal ? NoteWebhookType : WebhookType, WebhookMessage ?? Message);
 
     public Push Push => new(Name, Message, Hearers.Session)
     {
@@ -46,8 +56,12 @@ public sealed record MessageCreated(long TenantId, ChatMessage Message, bool ByA
     public const string HappenedSql = "EXISTS (SELECT 1 FROM chat_messages WHERE tenant_id = @tenant AND id = @happened)";
 }
 
-/// <summary><c>client_message_id</c> (optional, 1 to 100 printable characters) makes a resend return the first message instead of a copy.</summary>
-public sealed record SendMessageRequest(string Message, string? ClientMessageId, bool? Internal);
+/// <summary>
+/// <c>client_message_id</c> (optional, 1 to 100 printable characters) makes a resend return the first message instead of a copy.
+/// <c>attachment_ids</c> (optional, 1 to 10 of the caller's staged, ready uploads in the session) attaches them; then
+/// <c>message</c> may be empty or absent, and the files' names are stored as its text. <c>internal</c>: an agent's note (section 16).
+/// </summary>
+public sealed record SendMessageRequest(string? Message, string? ClientMessageId, IReadOnlyList<Guid>? AttachmentIds, bool? Internal);
 
 public static class MessageRules
 {

@@ -25,8 +25,14 @@ public static class MessagesApi
         string id, JsonBody<SendMessageRequest> body, HttpRequest request, CurrentUser user, MessageStore messages, CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var sessionId)) return RouteIds.Malformed();
-        if (body.GetString("message") is not { } text)
+        var (attachmentIds, idsError) = AttachmentIdsOf(body.RootElement);
+        if (idsError is not null) return idsError;
+        var text = body.GetString("message");
+        var messageGiven = body.RootElement.TryGetProperty("message", out var messageElement) && messageElement.ValueKind != JsonValueKind.Null;
+        // With attachments the text may be empty or absent (the store then keeps the files' names as the text); without, it is required.
+        if (text is null && (messageGiven || attachmentIds.Count == 0))
             return ApiError.BadRequest("message", "message is required and must be a string of valid Unicode text.");
+        if (attachmentIds.Count > 0 && string.IsNullOrWhiteSpace(text)) text = null;
         string? clientMessageId = null;
         if (body.RootElement.TryGetProperty("client_message_id", out var clientId) && clientId.ValueKind != JsonValueKind.Null)
         {
@@ -41,9 +47,9 @@ public static class MessagesApi
             isInternal = flag.ValueKind == JsonValueKind.True;
             if (isInternal && !user.IsAgent) return ApiError.Forbidden("internal", "Only support agents write internal notes.");
         }
-        if (MessageRules.Problem(text) is { } problem) return ApiError.BadRequest("message", problem);
+        if (text is not null && MessageRules.Problem(text) is { } problem) return ApiError.BadRequest("message", problem);
 
-        var written = await messages.SendAsync(user, sessionId, text, clientMessageId, isInternal, Idempotency.ClaimOf(request), cancellationToken);
+        var written = await messages.SendAsync(user, sessionId, text, clientMessageId, isInternal, attachmentIds, Idempotency.ClaimOf(request), cancellationToken);
         return written.OutcomeOrNull() switch
         {
             null => (Results<UnprocessableError, EmptyHttpResult>)Idempotency.AnsweredFromRecord,
@@ -54,8 +60,28 @@ public static class MessagesApi
                 "This client_message_id belongs to a different message in this session."),
             SendOutcome.SessionNotFound => ApiError.NotFound("Session"),
             SendOutcome.SessionClosed => ApiError.Conflict("request", "The session is closed: start a new session to keep talking."),
+            SendOutcome.AttachmentsRefused { Scanning: true } refused => ApiError.Conflict("attachment_ids", refused.Problem),
+            SendOutcome.AttachmentsRefused refused => ApiError.BadRequest("attachment_ids", refused.Problem),
             _ => throw new InvalidOperationException("Unhandled send outcome."),
         };
+    }
+
+    private const string AttachmentIdsRule = "attachment_ids must be a list of 1 to 10 distinct attachment ids.";
+
+    /// <summary><c>attachment_ids</c>: absent or null is none; otherwise 1 to 10 distinct ids (contract section 15).</summary>
+    private static (IReadOnlyList<Guid> Ids, BadRequestError? Error) AttachmentIdsOf(JsonElement body)
+    {
+        if (!body.TryGetProperty("attachment_ids", out var list) || list.ValueKind == JsonValueKind.Null) return ([], null);
+        if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() is 0 or > MessageAttachments.MaxPerMessage)
+            return ([], ApiError.BadRequest("attachment_ids", AttachmentIdsRule));
+        var ids = new List<Guid>();
+        foreach (var item in list.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || !RouteIds.TryParse(item.GetString()!, out var attachmentId) || ids.Contains(attachmentId))
+                return ([], ApiError.BadRequest("attachment_ids", AttachmentIdsRule));
+            ids.Add(attachmentId);
+        }
+        return (ids, null);
     }
 
     /// <summary>A resend with a known client_message_id: the first message again, marked as a replay.</summary>

@@ -296,12 +296,8 @@ public abstract class AttachmentTests(LivechatServer server)
         var stranger = await server.ConversationAsync();
         (await stranger.Agent.GetAsync($"/livechat/attachments/{id}")).AssertError(HttpStatusCode.NotFound, "request");
 
-        // What a message send will do in its transaction (AttachmentStore.TakeSql): then the session's participants see it.
-        var message = Guid.CreateVersion7();
-        Assert.Equal(1, await server.ExecuteSqlAsync(AttachmentStore.TakeSql, ("message", message), ("tenant", user.TenantId), ("id", Guid.Parse(id)),
-            ("session", Guid.Parse(session)), ("user", user.UserId)));
-        Assert.Equal(0, await server.ExecuteSqlAsync(AttachmentStore.TakeSql, ("message", Guid.CreateVersion7()), ("tenant", user.TenantId), ("id", Guid.Parse(id)),
-            ("session", Guid.Parse(session)), ("user", user.UserId)));
+        // A message takes it: then the session's participants see it.
+        (await user.PostAsync($"/livechat/sessions/{session}/messages", new { attachment_ids = new[] { id } })).AssertStatus(HttpStatusCode.Created);
         var seen = (await agent.GetAsync($"/livechat/attachments/{id}")).AssertStatus(HttpStatusCode.OK).Data;
         Assert.Equal("ready", seen.Text("status"));
         (await stranger.Agent.GetAsync($"/livechat/attachments/{id}")).AssertError(HttpStatusCode.NotFound, "request");
@@ -323,6 +319,32 @@ public abstract class AttachmentTests(LivechatServer server)
         using var download = await DownloadAsync(server, attachment.Text("url"));
         Assert.Equal(HttpStatusCode.Forbidden, download.StatusCode);
         (await user.SendAsync(HttpMethod.Delete, $"/livechat/attachments/{id}", null)).AssertError(HttpStatusCode.NotFound, "request");
+    }
+
+    [Fact]
+    public async Task DeletingAMessagesOrASessionsFilesDeletesTheirRowsBytesAndQuota()
+    {
+        var (_, user, session) = await server.ConversationAsync();
+        async Task<(string Message, string Url)> SentAsync(byte[] bytes, string name)
+        {
+            var id = (await UploadedAsync(user, session, bytes, name)).Text("id");
+            var message = (await user.PostAsync($"/livechat/sessions/{session}/messages", new { attachment_ids = new[] { id } })).AssertStatus(HttpStatusCode.Created).Data;
+            return (message.Text("id"), message.GetProperty("attachments")[0].Text("url"));
+        }
+        var first = await SentAsync(PngOfSize(300_000), "first.png"); // several chunks in the database store
+        var second = await SentAsync(Pdf, "second.pdf");
+        await UploadedAsync(user, session, Png, "staged.png");
+        Assert.Equal((3L, 300_000L + Pdf.Length + Png.Length, 300_000L + Pdf.Length + Png.Length), await StoredAsync(server, user.TenantId));
+        var retention = server.Services.GetRequiredService<AttachmentRetention>();
+
+        Assert.Equal(1, await retention.DeleteOfMessagesAsync(user.TenantId, [Guid.Parse(first.Message)], CancellationToken.None));
+        Assert.Equal((2L, (long)Pdf.Length + Png.Length, (long)Pdf.Length + Png.Length), await StoredAsync(server, user.TenantId));
+        using (var gone = await DownloadAsync(server, first.Url)) Assert.Equal(HttpStatusCode.Forbidden, gone.StatusCode);
+        using (var kept = await DownloadAsync(server, second.Url)) Assert.Equal(HttpStatusCode.OK, kept.StatusCode); // the control
+
+        Assert.Equal(2, await retention.DeleteOfSessionAsync(user.TenantId, Guid.Parse(session), CancellationToken.None));
+        await AssertNothingStoredAsync(server, user.TenantId);
+        using (var gone = await DownloadAsync(server, second.Url)) Assert.Equal(HttpStatusCode.Forbidden, gone.StatusCode);
     }
 
     [Fact]

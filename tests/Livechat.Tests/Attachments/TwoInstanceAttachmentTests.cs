@@ -64,4 +64,35 @@ public sealed class TwoInstanceAttachmentTests(TwoAttachmentInstances instances)
         using var viaA = await DownloadAsync(instances.A, verdicts[clean].Text("url"));
         Assert.Equal(HttpStatusCode.OK, viaA.StatusCode);
     }
+
+    [Fact]
+    public async Task AFileUploadedThroughOneInstanceIsSentThroughTheOtherAndEveryoneGetsIt()
+    {
+        var (agent, user, session) = await instances.A.ConversationAsync();
+        var userOnB = instances.B.TenantUser(user.TenantId, user.UserId);
+        await using var userStream = await SseClient.OpenUserStreamAsync(instances.A, user);
+        await using var agentStream = await SseClient.OpenUserStreamAsync(instances.A, agent);
+        var id = (await user.UploadAsync(session, PngOfSize(400_000), "shot.png")).AssertStatus(HttpStatusCode.Created).Data.Text("id");
+        // Scanning first: sending it now is 409, through either instance.
+        var early = await userOnB.PostAsync($"/livechat/sessions/{session}/messages", new { attachment_ids = new[] { id } });
+        if (early.Status != HttpStatusCode.Created)
+        {
+            early.AssertError(HttpStatusCode.Conflict, "attachment_ids");
+            var verdict = await userStream.NextNamedAsync("attachmentUpdated", seconds: 30);
+            Assert.Equal("ready", verdict.Text("status"));
+            early = (await userOnB.PostAsync($"/livechat/sessions/{session}/messages", new { attachment_ids = new[] { id } })).AssertStatus(HttpStatusCode.Created);
+        }
+        var sent = early.Data;
+        Assert.Equal("shot.png", sent.Text("message"));
+
+        // The agent, on A, hears it through Redis with its file, and downloads it from A: bytes the database holds.
+        var pushed = await agentStream.NextNamedAsync("messageCreated", seconds: 30);
+        while (pushed.Text("id") != sent.Text("id")) pushed = await agentStream.NextNamedAsync("messageCreated", seconds: 30);
+        Assert.Equal(id, pushed.GetProperty("attachments")[0].Text("id"));
+        using (var download = await DownloadAsync(instances.A, pushed.GetProperty("attachments")[0].Text("url")))
+            Assert.Equal(PngOfSize(400_000), await download.Content.ReadAsByteArrayAsync());
+        var listed = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data[0];
+        using (var download = await DownloadAsync(instances.B, listed.GetProperty("attachments")[0].Text("url")))
+            Assert.Equal(PngOfSize(400_000), await download.Content.ReadAsByteArrayAsync());
+    }
 }
