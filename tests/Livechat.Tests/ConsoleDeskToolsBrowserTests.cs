@@ -101,10 +101,11 @@ public sealed class ConsoleDeskToolsBrowserTests(ConsoleServer server) : IClassF
         await Expect(desk.TestId("label-name")).ToHaveTextAsync(["billing", "vip"]);
         await desk.TestId("label-input").FillAsync("not a label!");
         await desk.TestId("label-add").ClickAsync();
-        await Expect(desk.TestId("desk-error")).ToBeVisibleAsync();
+        await Expect(desk.TestId("desk-error")).ToContainTextAsync("\"not a label!\" is not a label.");
         await Expect(desk.TestId("label-name")).ToHaveTextAsync(["billing", "vip"]);
         await Expect(desk.TestId("label-input")).ToHaveValueAsync("not a label!");
         Assert.Equal(new[] { "billing", "vip" }, Labels((await agent.GetAsync($"/livechat/sessions/{first}")).Data));
+        await desk.TestId("label-input").FillAsync("");
         await Expect(desk.Page.Locator($"[data-testid=session-item][data-session-id='{first}']").GetByTestId("session-label")).ToHaveTextAsync(["billing", "vip"]);
         await desk.ScreenshotAsync("desk-labels");
 
@@ -199,6 +200,8 @@ public sealed class ConsoleDeskToolsBrowserTests(ConsoleServer server) : IClassF
         await Expect(desk.TestId("notifications-unread")).ToHaveTextAsync("2");
         await Expect(desk.TestId("notification").First).ToContainTextAsync("My parcel did not arrive.");
         await Expect(desk.TestId("notification").Nth(1)).ToContainTextAsync("New chat with Carl Customer");
+        await Expect(desk.TestId("last-message")).ToHaveTextAsync("Carl Customer: My parcel did not arrive.");
+        await Expect(desk.TestId("unread")).ToHaveTextAsync("1");
         await desk.ScreenshotAsync("desk-notifications");
 
         // Opening one marks it read and opens its chat, where "Read" already stands under the reply the customer read.

@@ -179,7 +179,7 @@ async function loadFiltered() {
     el("button", { type: "button", class: "item session", testid: "filtered-item", "data-session-id": s.id, onclick: () => openChat(s.id) },
       el("span", { class: "grow" },
         el("span", { class: "title" }, el("span", { text: `${customerName(s)} · ${s.status === "OPEN" ? "open" : "closed"} · ` }), timeElement(s.created_at)),
-        el("span", { class: "preview", text: s.agent_id ? `With ${s.agent_name ?? agentName(s.agent_id)}` : "In the queue" }),
+        el("span", { class: "preview", text: s.agent_id === auth.userId ? "With you" : s.agent_id ? `With ${s.agent_name ?? agentName(s.agent_id)}` : "In the queue" }),
         labelChips(s)))))
     : [el("li", { class: "empty", text: "No chat has this label." })]));
 }
@@ -206,8 +206,13 @@ function applySession(session) {
     const known = mine.get(session.id);
     mine.set(session.id, { ...session, unread_count: known?.unread_count ?? 0, last_message: known?.last_message });
     // A chat that just arrived: its unread count and last message come with the session's GET.
+    // Messages pushed while it was on its way are newer than its snapshot: they stay.
     if (!known) api(auth, "GET", `/livechat/sessions/${session.id}`).then(({ data }) => {
-      if (mine.has(data.id) && data.agent_id === auth.userId) { mine.set(data.id, data); renderMine(); }
+      const local = mine.get(data.id);
+      if (!local || data.agent_id !== auth.userId) return;
+      const newer = local.last_message && (!data.last_message || local.last_message.created_at > data.last_message.created_at);
+      mine.set(data.id, newer ? { ...data, last_message: local.last_message, unread_count: Math.max(data.unread_count ?? 0, local.unread_count ?? 0) } : data);
+      renderMine();
     }, () => {});
   } else {
     mine.delete(session.id);
