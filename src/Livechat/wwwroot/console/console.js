@@ -16,6 +16,7 @@ const queue = new Map(); // session id -> ChatSession (with queue_position)
 const mine = new Map(); // session id -> ChatSession (with unread_count, last_message)
 let notifications = [];
 let unreadNotifications = 0;
+let moreUnread = false; // more than the 100 counted
 let labels = []; // the tenant's labels with their session counts (GET /livechat/labels)
 let tickets = [];
 let openId = null;
@@ -78,6 +79,7 @@ async function main() {
       notifications.unshift(notification);
       if (!notification.read_at) unreadNotifications++;
       renderNotifications();
+      if (notification.session_id === openId && document.visibilityState === "visible") readNotificationsOf(openId);
     },
   });
 }
@@ -157,6 +159,7 @@ async function loadNotifications() {
   const [recent, unread] = await Promise.all([api(auth, "GET", "/notifications?limit=20"), api(auth, "GET", "/notifications?unread=true&limit=100")]);
   notifications = recent.data;
   unreadNotifications = unread.data.length;
+  moreUnread = Boolean(unread.meta.pagination?.has_next);
   renderNotifications();
 }
 
@@ -284,6 +287,7 @@ async function openChat(sessionId) {
   shown = mine.get(sessionId) ?? queue.get(sessionId) ?? null;
   if (mine.has(sessionId)) mine.get(sessionId).unread_count = 0;
   renderMine();
+  readNotificationsOf(sessionId);
   $("#chat-body").hidden = false;
   shown ??= (await api(auth, "GET", `/livechat/sessions/${sessionId}`)).data;
   showChatState(shown);
@@ -322,17 +326,27 @@ async function addLabel() {
 }
 
 async function readNotification(notification) {
-  if (!notification.read_at) {
-    try {
-      const { data } = await api(auth, "POST", `/notifications/${notification.id}/read`);
-      Object.assign(notification, data);
-      unreadNotifications = Math.max(0, unreadNotifications - 1);
-      renderNotifications();
-    } catch (e) {
-      fail(e);
-    }
-  }
+  await markNotificationRead(notification);
   if (notification.session_id) await openChat(notification.session_id);
+}
+
+async function markNotificationRead(notification) {
+  if (notification.read_at) return;
+  notification.read_at = new Date().toISOString(); // at once, so a second call does not count it twice
+  try {
+    const { data } = await api(auth, "POST", `/notifications/${notification.id}/read`);
+    Object.assign(notification, data);
+    unreadNotifications = Math.max(0, unreadNotifications - 1);
+  } catch (e) {
+    notification.read_at = null;
+    fail(e);
+  }
+  renderNotifications();
+}
+
+/** Opening a chat (or looking at it when one comes) is what its notifications asked for: they are read. */
+function readNotificationsOf(sessionId) {
+  notifications.filter((n) => n.session_id === sessionId && !n.read_at).forEach((n) => markNotificationRead(n));
 }
 
 async function readAllNotifications() {
@@ -340,6 +354,7 @@ async function readAllNotifications() {
     await api(auth, "POST", "/notifications/read-all");
     notifications.forEach((n) => { n.read_at ??= new Date().toISOString(); });
     unreadNotifications = 0;
+    moreUnread = false;
     renderNotifications();
   } catch (e) {
     fail(e);
@@ -422,8 +437,9 @@ function renderLabelFilter() {
 
 function renderNotifications() {
   const count = $("[data-testid=notifications-unread]");
-  count.textContent = unreadNotifications ? String(unreadNotifications) : "";
-  count.setAttribute("aria-label", `${unreadNotifications} unread`);
+  const shown = `${unreadNotifications}${moreUnread ? "+" : ""}`;
+  count.textContent = unreadNotifications ? shown : "";
+  count.setAttribute("aria-label", `${shown} unread`);
   $("#notifications-read-all").hidden = !unreadNotifications;
   $("#notifications").replaceChildren(...(notifications.length ? notifications.map((n) => el("li", {},
     el("button", { type: "button", class: n.read_at ? "item notification" : "item notification unread", testid: "notification",
