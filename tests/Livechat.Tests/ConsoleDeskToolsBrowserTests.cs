@@ -27,6 +27,17 @@ public sealed class ConsoleDeskToolsBrowserTests(ConsoleServer server) : IClassF
         await chat.TestId("composer").PressAsync("Enter");
         await Expect(chat.TestId("message-text")).ToHaveTextAsync(["Hello, my invoice shows the wrong plan."]);
 
+        // Every "typing" indicator the customer's page shows is counted, so a typed note cannot slip by between two looks.
+        await chat.Page.EvaluateAsync(@"() => {
+            window.typingShown = 0;
+            const typing = document.querySelector('[data-testid=typing]');
+            new MutationObserver(() => {
+                if (!typing.hidden && typing.dataset.counted !== typing.textContent) { typing.dataset.counted = typing.textContent; window.typingShown++; }
+                if (typing.hidden) delete typing.dataset.counted;
+            }).observe(typing, { attributes: true, attributeFilter: ['hidden'], childList: true });
+        }");
+        Func<Task<int>> typingShown = () => chat.Page.EvaluateAsync<int>("() => window.typingShown");
+
         // The desk names the customer and the agent itself, where it used to show ids.
         await using var desk = await server.Chromium.NewPageAsync(server);
         await desk.SignInWithTokenAsync("/console/", agent.Token, tenant);
@@ -40,7 +51,7 @@ public sealed class ConsoleDeskToolsBrowserTests(ConsoleServer server) : IClassF
         // A note: the toggle puts the composer in note mode for one message.
         await desk.TestId("note-toggle").ClickAsync();
         await Expect(desk.TestId("note-toggle")).ToHaveAttributeAsync("aria-pressed", "true");
-        await desk.TestId("composer").FillAsync("Billing moved him to the old plan by mistake: ask Dewi.");
+        await desk.TestId("composer").PressSequentiallyAsync("Billing moved him to the old plan by mistake: ask Dewi.");
         await desk.TestId("composer").PressAsync("Enter");
         var note = desk.TestId("message").Filter(new() { HasText = "ask Dewi" });
         await Expect(note.GetByTestId("note-tag")).ToHaveTextAsync("Internal note");
@@ -48,8 +59,13 @@ public sealed class ConsoleDeskToolsBrowserTests(ConsoleServer server) : IClassF
         await Expect(note).ToHaveCSSAsync("background-color", "rgb(255, 244, 194)");
         await Expect(desk.TestId("note-toggle")).ToHaveAttributeAsync("aria-pressed", "false");
 
-        // Then an ordinary message: the positive control that the customer's page heard everything after the note.
-        await desk.TestId("composer").FillAsync("Thank you, I am correcting the invoice now.");
+        // Then an ordinary message: the positive control that the customer's page heard everything after the note. Its
+        // typing reaches the customer, the note's did not (no indicator was shown before this one).
+        await Expect(chat.TestId("typing")).ToBeHiddenAsync();
+        Assert.Equal(0, await typingShown());
+        await desk.TestId("composer").PressSequentiallyAsync("Thank you, I am correcting the invoice now.");
+        await Expect(chat.TestId("typing")).ToHaveTextAsync("Ann Agent is typing…");
+        Assert.Equal(1, await typingShown());
         await desk.TestId("composer").PressAsync("Enter");
         await Expect(desk.TestId("message-text")).ToHaveTextAsync([
             "Hello, my invoice shows the wrong plan.", "Billing moved him to the old plan by mistake: ask Dewi.", "Thank you, I am correcting the invoice now."]);

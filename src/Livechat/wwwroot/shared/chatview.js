@@ -93,6 +93,7 @@ export class ChatView {
   /** Note mode: what is sent is an internal note, which the customer never sees. */
   setNoteMode(on) {
     this.noteMode = on;
+    this.pendingId = null; // a note is not a retry of a message (the service answers 422 to that), nor the reverse
     this.noteToggle?.setAttribute("aria-pressed", String(on));
     this.form.classList.toggle("note-mode", on);
     if (!this.input.disabled) this.input.placeholder = this.placeholder();
@@ -231,7 +232,8 @@ export class ChatView {
   /** Says "typing" at most every 3 s while keys are pressed (the server forwards one per 2 s and ends it after 6 s). */
   typed() {
     this.pendingId = null; // a new text is a new message
-    if (!this.sessionId || !this.input.value.trim()) return;
+    // A note is for agents: the customer is not told "typing" for a text it will never see.
+    if (!this.sessionId || !this.input.value.trim() || this.noteMode) return;
     const now = Date.now();
     if (now - this.lastTypingSent < 3000) return;
     this.lastTypingSent = now;
