@@ -37,6 +37,7 @@ public abstract class ExpectedOutcomeTests(LivechatServer server)
         (await agent.PatchAsync($"/livechat/sessions/{closed}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
         var session = await user.StartSessionAsync(agent.UserId);
         var notificationsBefore = await CountAsync("notifications", tenant);
+        var closedNotificationsBefore = await CountAsync("notifications", tenant, $"session_id = '{closed}'");
         var eventsBefore = await CountAsync("webhook_events", tenant, "type = 'message.created'");
         var deliveriesBefore = await CountAsync("webhook_deliveries", tenant, "event_type = 'message.created'");
         var runAlone = BatchesRunAlone;
@@ -59,8 +60,9 @@ public abstract class ExpectedOutcomeTests(LivechatServer server)
         Assert.Equal(["before it closed"], (await agent.GetAsync($"/livechat/sessions/{closed}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data
             .EnumerateArray().Select(m => m.GetProperty("message").GetString()));
         Assert.Equal(1, (await agent.GetAsync($"/livechat/sessions/{closed}")).AssertStatus(HttpStatusCode.OK).Data.GetProperty("unread_count").GetInt64());
-        Assert.Equal(notificationsBefore + texts.Count, await CountAsync("notifications", tenant));
-        Assert.Equal(0, await CountAsync("notifications", tenant, $"session_id = '{closed}'"));
+        // Each send notifies the other side: the agent's replies the user, the user's messages the agent (section 18).
+        Assert.Equal(notificationsBefore + 2 * texts.Count, await CountAsync("notifications", tenant));
+        Assert.Equal(closedNotificationsBefore, await CountAsync("notifications", tenant, $"session_id = '{closed}'"));
         Assert.Equal(eventsBefore + 2 * texts.Count, await CountAsync("webhook_events", tenant, "type = 'message.created'"));
         Assert.Equal(deliveriesBefore + 2 * texts.Count, await CountAsync("webhook_deliveries", tenant, "event_type = 'message.created'"));
     }
