@@ -28,7 +28,7 @@ async function main() {
   }
   $("#page").hidden = false;
   $("[data-testid=whoami]").textContent = `User ${auth.userId} · tenant ${auth.tenantId}`;
-  view = new ChatView($("#chat-body"), auth, { name: (id) => (id === auth.userId ? "You" : `Agent ${id}`) });
+  view = new ChatView($("#chat-body"), auth, { name: (id) => (id === auth.userId ? "You" : agentName(id)) });
   $("#start-chat").addEventListener("click", start);
   $("#new-chat").addEventListener("click", start);
   $("#sign-out").addEventListener("click", () => { clearAuth(); location.reload(); });
@@ -121,6 +121,9 @@ async function rate(event) {
   }
 }
 
+/** The agent's remembered name when the session gives it (agent_name), else "Agent <id>". */
+const agentName = (id) => (id === session?.agent_id && session.agent_name ? session.agent_name : `Agent ${id}`);
+
 function showStart() {
   session = null;
   $("#start").hidden = false;
@@ -135,7 +138,7 @@ function show(current) {
   const status = $("#chat-status");
   status.dataset.state = current.status === "CLOSED" ? "closed" : current.agent_id ? "assigned" : "queued";
   status.textContent = current.status === "CLOSED" ? "This chat was closed. Thank you for reaching out."
-    : current.agent_id ? `${joined ? "Agent joined: you are" : "You are"} chatting with Agent ${current.agent_id}.`
+    : current.agent_id ? `${joined ? "Agent joined: you are" : "You are"} chatting with ${agentName(current.agent_id)}.`
     : `Waiting for an agent. You are number ${current.queue_position} in the queue; you can already write.`;
   $("#new-chat").hidden = current.status !== "CLOSED";
   view.setWritable(current.status === "OPEN", "This chat is closed.");

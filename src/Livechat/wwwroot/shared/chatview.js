@@ -1,14 +1,18 @@
 // The chat window both pages share: opens at the newest messages, loads older ones when scrolled to the top
 // (direction=backward), merges pushed and fetched messages by id (nothing shown twice), sends with Enter,
-// says when the other side types and has read, and marks what this user has seen as read.
+// says when the other side types and has read, and marks what this user has seen as read. For agents (agentTools)
+// the composer also drafts internal notes and offers canned responses after "/".
 import { api, pages } from "./api.js";
 import { el, say, timeElement } from "./dom.js";
 
 const PAGE = 30;
 
 export class ChatView {
-  /** root: an empty element; name(userId) gives how a participant is called ("Agent 7", "You"). */
-  constructor(root, auth, { name, onSent }) {
+  /**
+   * root: an empty element; name(userId) gives how a participant is called ("Agent 7", "You"); a message's own
+   * sender_name wins when it has one. agentTools: the note mode and the canned-response picker (the desk).
+   */
+  constructor(root, auth, { name, onSent, agentTools = false }) {
     this.auth = auth;
     this.name = name;
     this.onSent = onSent ?? (() => {});
@@ -19,16 +23,22 @@ export class ChatView {
     this.input = el("textarea", { rows: 2, placeholder: "Write a message. Enter sends, Shift+Enter starts a new line.", "aria-label": "Message", testid: "composer" });
     this.sendButton = el("button", { type: "submit", class: "primary", testid: "send", text: "Send" });
     this.error = el("p", { class: "notice error", role: "alert", testid: "chat-error", hidden: true });
-    this.form = el("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); this.send(); } }, this.input, this.sendButton);
+    this.noteMode = false;
+    this.noteToggle = agentTools ? el("button", { type: "button", class: "note-toggle", testid: "note-toggle", "aria-pressed": "false",
+      title: "Internal note: only agents see it", text: "Note", onclick: () => this.setNoteMode(!this.noteMode) }) : null;
+    this.picker = agentTools ? new CannedPicker(this) : null;
+    this.form = el("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); this.send(); } },
+      this.noteToggle, el("div", { class: "composer-input" }, this.picker?.list, this.input), this.sendButton);
     root.replaceChildren(this.older, this.list, this.typing, this.error, this.form);
 
     this.input.addEventListener("keydown", (e) => {
+      if (this.picker?.keydown(e)) return;
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
         this.send();
       }
     });
-    this.input.addEventListener("input", () => this.typed());
+    this.input.addEventListener("input", () => { this.typed(); this.picker?.update(); });
     this.list.addEventListener("scroll", () => { if (this.list.scrollTop < 40) this.loadOlder(); });
     document.addEventListener("visibilitychange", () => this.markRead());
     this.reset(null);
@@ -48,6 +58,7 @@ export class ChatView {
     this.lastTypingSent = 0;
     this.list.replaceChildren();
     this.older.hidden = true;
+    this.picker?.close();
     this.showTyping(null, false);
     say(this.error, "");
   }
@@ -60,12 +71,46 @@ export class ChatView {
     this.prepend(page.data, page.meta.pagination);
     this.scrollToEnd();
     this.markRead();
+    await this.loadReadMarks(sessionId);
+  }
+
+  /** Everyone's read markers (GET .../read): "Read" on old messages without waiting for a live event. */
+  async loadReadMarks(sessionId) {
+    try {
+      const { data } = await api(this.auth, "GET", `/livechat/sessions/${sessionId}/read`);
+      if (this.sessionId !== sessionId) return;
+      const furthest = data.filter((r) => r.user_id !== this.auth.userId && r.last_read_message_id)
+        .map((r) => r.last_read_message_id).sort((a, b) => this.order.indexOf(b) - this.order.indexOf(a))[0];
+      if (furthest && this.order.indexOf(furthest) > (this.theirRead ? this.order.indexOf(this.theirRead) : -1)) {
+        this.theirRead = furthest;
+        this.paintRead();
+      }
+    } catch {
+      // the marks are a nicety: the live messagesRead events still set them
+    }
+  }
+
+  /** Note mode: what is sent is an internal note, which the customer never sees. */
+  setNoteMode(on) {
+    this.noteMode = on;
+    this.pendingId = null; // a note is not a retry of a message (the service answers 422 to that), nor the reverse
+    this.noteToggle?.setAttribute("aria-pressed", String(on));
+    this.form.classList.toggle("note-mode", on);
+    if (!this.input.disabled) this.input.placeholder = this.placeholder();
+    this.input.focus();
+  }
+
+  placeholder() {
+    return this.noteMode ? "Write an internal note: only agents see it. Enter adds it."
+      : this.picker ? "Write a message, or / for a canned response. Enter sends, Shift+Enter starts a new line."
+      : "Write a message. Enter sends, Shift+Enter starts a new line.";
   }
 
   setWritable(writable, why = "") {
     this.input.disabled = !writable;
     this.sendButton.disabled = !writable;
-    this.input.placeholder = writable ? "Write a message. Enter sends, Shift+Enter starts a new line." : why;
+    if (this.noteToggle) this.noteToggle.disabled = !writable;
+    this.input.placeholder = writable ? this.placeholder() : why;
   }
 
   /** After a reconnect: everything after the newest message shown, page by page, merged by id. */
@@ -125,8 +170,10 @@ export class ChatView {
 
   remember(message) {
     const mine = message.sender_id === this.auth.userId;
-    const node = el("li", { class: mine ? "message mine" : "message theirs", testid: "message", "data-id": message.id },
-      el("span", { class: "who", text: mine ? "You" : this.name(message.sender_id) }),
+    const node = el("li", { class: `message ${mine ? "mine" : "theirs"}${message.internal ? " note" : ""}`, testid: "message", "data-id": message.id,
+      "data-internal": message.internal ? "true" : undefined },
+      el("span", { class: "who" }, el("span", { testid: "sender", text: mine ? "You" : message.sender_name ?? this.name(message.sender_id) }),
+        message.internal ? el("span", { class: "note-tag", testid: "note-tag", text: "Internal note" }) : null),
       el("p", { class: "text", testid: "message-text", text: message.message }),
       el("span", { class: "meta" }, timeElement(message.created_at), mine ? el("span", { class: "read", testid: "read-mark", hidden: true, text: "Read" }) : null));
     this.messages.set(message.id, { message, node });
@@ -185,7 +232,8 @@ export class ChatView {
   /** Says "typing" at most every 3 s while keys are pressed (the server forwards one per 2 s and ends it after 6 s). */
   typed() {
     this.pendingId = null; // a new text is a new message
-    if (!this.sessionId || !this.input.value.trim()) return;
+    // A note is for agents: the customer is not told "typing" for a text it will never see.
+    if (!this.sessionId || !this.input.value.trim() || this.noteMode) return;
     const now = Date.now();
     if (now - this.lastTypingSent < 3000) return;
     this.lastTypingSent = now;
@@ -200,12 +248,15 @@ export class ChatView {
     try {
       // The same client_message_id on a retry returns the first message instead of a copy.
       this.pendingId ??= randomId();
-      const sent = await api(this.auth, "POST", `/livechat/sessions/${this.sessionId}/messages`, { message: text, client_message_id: this.pendingId });
+      const body = { message: text, client_message_id: this.pendingId };
+      if (this.noteMode) body.internal = true;
+      const sent = await api(this.auth, "POST", `/livechat/sessions/${this.sessionId}/messages`, body);
       this.pendingId = null;
       this.input.value = "";
       this.lastTypingSent = 0;
       this.add(sent.data);
       this.onSent(sent.data);
+      if (this.noteMode) this.setNoteMode(false); // one note at a time: the next message goes to the customer again
     } catch (e) {
       say(this.error, `Not sent: ${e.message}`, "error");
     } finally {
@@ -218,4 +269,86 @@ export class ChatView {
 /** 32 hex characters from the browser's random source (crypto.randomUUID needs HTTPS or localhost). */
 function randomId() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The canned-response picker: "/" and a shortcut's start (or a title word's) as the whole draft lists the matches
+ * (GET /livechat/canned-responses?q=); Up/Down choose, Enter or a click puts the response's text rendered for the
+ * open session (customer and agent names filled in) in the composer; Escape closes it.
+ */
+class CannedPicker {
+  constructor(view) {
+    this.view = view;
+    this.list = el("ul", { class: "canned", testid: "canned-list", role: "listbox", "aria-label": "Canned responses", hidden: true });
+    this.items = [];
+    this.chosen = 0;
+    this.asked = null;
+  }
+
+  get open() { return !this.list.hidden; }
+
+  async update() {
+    const match = /^\/([^\s/]*)$/.exec(this.view.input.value);
+    if (!match) return this.close();
+    const q = match[1];
+    this.asked = q;
+    try {
+      const { data } = await api(this.view.auth, "GET", `/livechat/canned-responses?limit=8&q=${encodeURIComponent(q)}`);
+      if (this.asked !== q) return; // a later keystroke asked again
+      this.show(data);
+    } catch (e) {
+      say(this.view.error, `Canned responses could not be loaded: ${e.message}`, "error");
+    }
+  }
+
+  show(items) {
+    this.items = items;
+    this.chosen = 0;
+    this.list.replaceChildren(...(items.length ? items.map((c, i) => el("li", { class: "canned-item", testid: "canned-item", role: "option",
+      "aria-selected": String(i === this.chosen), onmousedown: (e) => { e.preventDefault(); this.choose(i); } },
+      el("span", { class: "shortcut", text: `/${c.shortcut}` }), " ", el("span", { class: "canned-title", text: c.title })))
+      : [el("li", { class: "empty", testid: "canned-empty", text: "No canned response starts like that." })]));
+    this.list.hidden = false;
+  }
+
+  close() {
+    this.asked = null;
+    this.items = [];
+    this.list.hidden = true;
+  }
+
+  /** Keys while the picker is open; true when the key was for it. */
+  keydown(e) {
+    if (!this.open) return false;
+    if (e.key === "Escape") { this.close(); e.preventDefault(); return true; }
+    if (!this.items.length) return false;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      this.chosen = (this.chosen + (e.key === "ArrowDown" ? 1 : this.items.length - 1)) % this.items.length;
+      [...this.list.children].forEach((li, i) => li.setAttribute("aria-selected", String(i === this.chosen)));
+      return true;
+    }
+    if ((e.key === "Enter" || e.key === "Tab") && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      this.choose(this.chosen);
+      return true;
+    }
+    return false;
+  }
+
+  async choose(index) {
+    const canned = this.items[index];
+    const sessionId = this.view.sessionId;
+    this.close();
+    if (!canned || !sessionId) return;
+    try {
+      const { data } = await api(this.view.auth, "GET", `/livechat/canned-responses/${canned.id}?session_id=${sessionId}`);
+      if (this.view.sessionId !== sessionId) return;
+      this.view.input.value = data.rendered ?? data.body;
+      this.view.pendingId = null; // a new text is a new message
+      this.view.input.focus();
+    } catch (e) {
+      say(this.view.error, `The canned response could not be inserted: ${e.message}`, "error");
+    }
+  }
 }
