@@ -31,13 +31,7 @@ public sealed class LabelStore(Database database, WritePath writes)
             {
                 if (await reader.ReadAsync(cancellationToken)) session = SessionRows.Read(reader);
             }
-            if (session is null)
-            {
-                await using var find = scope.Sql($"SELECT {SessionRows.Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
-                    .With("tenant", tenantId).With("id", sessionId);
-                await using var existing = await find.ExecuteReaderAsync(cancellationToken);
-                return Change.Of(await existing.ReadAsync(cancellationToken) ? SessionRows.Read(existing) : null);
-            }
+            if (session is null) return Change.Of(await SessionRows.FindAsync(scope, tenantId, sessionId, cancellationToken)); // the same labels, or none such
 
             await using (var clear = scope.Sql("DELETE FROM session_labels WHERE tenant_id = @tenant AND session_id = @id")
                 .With("tenant", tenantId).With("id", sessionId))

@@ -50,7 +50,7 @@ public sealed class DeskStore(Database database, WritePath writes, AgentSlots sl
 
         if (agentId is { } target)
         {
-            if (target == current) return Change.Of<TransferOutcome>(new TransferOutcome.Moved((await FindAsync(scope, caller.TenantId, sessionId, cancellationToken))!, false));
+            if (target == current) return Change.Of<TransferOutcome>(new TransferOutcome.Moved((await SessionRows.FindAsync(scope, caller.TenantId, sessionId, cancellationToken))!, false));
             var presence = await Presence.OfAsync(scope, caller.TenantId, target, cancellationToken);
             if (presence is null)
                 return Change.Of<TransferOutcome>(new TransferOutcome.AgentCannotTake($"User {target} is not a known support agent of this tenant."));
@@ -74,17 +74,9 @@ public sealed class DeskStore(Database database, WritePath writes, AgentSlots sl
             return Change.Of<TransferOutcome>(new TransferOutcome.Moved(rerouted, true));
         }
         await SessionQueue.QueueAsync(scope, caller.TenantId, sessionId, head: true, excluded, cancellationToken);
-        var queued = (await FindAsync(scope, caller.TenantId, sessionId, cancellationToken))!;
+        var queued = (await SessionRows.FindAsync(scope, caller.TenantId, sessionId, cancellationToken))!;
         scope.Raise(new SessionUpdated(queued));
         return Change.Of<TransferOutcome>(new TransferOutcome.Moved(queued, true));
-    }
-
-    private static async Task<ChatSession?> FindAsync(ChangeScope scope, long tenantId, Guid sessionId, CancellationToken cancellationToken)
-    {
-        await using var command = scope.Sql($"SELECT {SessionRows.Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
-            .With("tenant", tenantId).With("id", sessionId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? SessionRows.Read(reader) : null;
     }
 
     /// <summary>

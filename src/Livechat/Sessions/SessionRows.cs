@@ -51,6 +51,15 @@ public static class SessionRows
     /// <summary>How <c>chat_sessions.labels</c> holds a session's labels: sorted, one space between, NULL for none.</summary>
     public static string? LabelsColumn(IReadOnlyCollection<string> sortedLabels) => sortedLabels.Count == 0 ? null : string.Join(' ', sortedLabels);
 
+    /// <summary>One session of the tenant as the change sees it (its own writes included), or null.</summary>
+    public static async Task<ChatSession?> FindAsync(ChangeScope scope, long tenantId, Guid sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = scope.Sql($"SELECT {Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
+            .With("tenant", tenantId).With("id", sessionId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
     /// <summary>The agent of this tenant user's most recent session, if it had one.</summary>
     public static async Task<long?> PreviousAgentAsync(ChangeScope scope, long tenantId, long userId, CancellationToken cancellationToken)
     {

@@ -243,10 +243,7 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
                 else scope.Raise(new QueueChanged(tenantId)); // an OPEN session without an agent was queued: those behind it moved up
                 return Change.Of<(ChatSession, bool)?>((closed, true));
             }
-            await using var find = scope.Sql($"SELECT {SessionRows.Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id = @id")
-                .With("tenant", tenantId).With("id", id);
-            await using var existing = await find.ExecuteReaderAsync(cancellationToken);
-            return Change.Of<(ChatSession, bool)?>(await existing.ReadAsync(cancellationToken) ? (SessionRows.Read(existing), false) : null);
+            return Change.Of<(ChatSession, bool)?>(await SessionRows.FindAsync(scope, tenantId, id, cancellationToken) is { } existing ? (existing, false) : null);
         }, cancellationToken, orderKey: id);
 
     /// <summary>

@@ -87,6 +87,20 @@ public static class SessionsApi
         return result is null ? ApiError.BadRequest("cursor", "cursor is not a session of this tenant.") : ApiResults.Page(result);
     }
 
+    /// <summary>An RFC 3339 time in the query, or null when the key is absent or empty; false when it is not one.</summary>
+    private static bool TryReadTime(IQueryCollection query, string key, out DateTimeOffset? time)
+    {
+        time = null;
+        var text = query[key].ToString();
+        if (text.Length == 0) return true;
+        if (!Rfc3339.TryParse(text, out var at)) return false;
+        time = at;
+        return true;
+    }
+
+    private static BadRequestError TimeError(string key) =>
+        ApiError.BadRequest(key, $"{key} must be an RFC 3339 time with its offset, such as 2026-12-01T08:00:00+07:00.");
+
     /// <summary>The list's filters (contract section 18); each refused value is a 400 on its own key.</summary>
     private static (SessionFilter? Filter, BadRequestError? Error) ReadFilter(IQueryCollection query, CurrentUser user)
     {
@@ -123,16 +137,10 @@ public static class SessionsApi
             if (queued is not ("true" or "false")) return (null, ApiError.BadRequest("queued", "queued must be true or false."));
             filter = filter with { Queued = queued == "true" };
         }
-        foreach (var (key, set) in new (string, Func<SessionFilter, DateTimeOffset, SessionFilter>)[]
-                 { ("from", (f, at) => f with { From = at }), ("to", (f, at) => f with { To = at }) })
-        {
-            var text = query[key].ToString();
-            if (text.Length == 0) continue;
-            if (!Rfc3339.TryParse(text, out var at))
-                return (null, ApiError.BadRequest(key, $"{key} must be an RFC 3339 time with its offset, such as 2026-12-01T08:00:00+07:00."));
-            filter = set(filter, at);
-        }
-        if (filter is { From: { } from, To: { } to } && to <= from) return (null, ApiError.BadRequest("to", "to must be after from."));
+        if (!TryReadTime(query, "from", out var from)) return (null, TimeError("from"));
+        if (!TryReadTime(query, "to", out var to)) return (null, TimeError("to"));
+        if (from is { } start && to is { } end && end <= start) return (null, ApiError.BadRequest("to", "to must be after from."));
+        filter = filter with { From = from, To = to };
         return (filter, null);
     }
 
