@@ -120,6 +120,34 @@ public abstract class SessionFilterTests(LivechatServer server)
         Assert.False(byBen.TryGetProperty("customer_name", out _));
         Assert.False(byBen.TryGetProperty("agent_name", out _));
     }
+
+    [Fact]
+    public async Task AMessageNamesItsSenderAsItWasNamedWhenItSentEverywhereTheMessageIsRead()
+    {
+        var d = await DeskAsync();
+        var session = d.Id(d.ByAlice);
+        await using var stream = await SseClient.OpenUserStreamAsync(server, d.Ana);
+        var first = (await d.Alice.PostAsync($"/livechat/sessions/{session}/messages", new { message = "hello" })).AssertStatus(HttpStatusCode.Created).Data;
+        Assert.Equal("Alice", first.Text("sender_name"));
+        var pushed = await stream.NextNamedAsync("messageCreated");
+        Assert.Equal("Alice", pushed.Text("sender_name"));
+        var reply = (await d.Ana.PostAsync($"/livechat/sessions/{session}/messages", new { message = "hi Alice" })).AssertStatus(HttpStatusCode.Created).Data;
+        Assert.Equal("Ana", reply.Text("sender_name"));
+        // A sender without a name has none: no property, not an empty one.
+        var unnamed = (await d.Ben.PostAsync($"/livechat/sessions/{session}/messages", new { message = "Ben here" })).AssertStatus(HttpStatusCode.Created).Data;
+        Assert.False(unnamed.TryGetProperty("sender_name", out _));
+
+        // Alice's next token carries another name: her next message has it, the first keeps the name it was sent with.
+        var renamed = server.TenantUser(d.Alice.TenantId, d.Alice.UserId, name: "Alice Liddell");
+        var second = (await renamed.PostAsync($"/livechat/sessions/{session}/messages", new { message = "again" })).AssertStatus(HttpStatusCode.Created).Data;
+        Assert.Equal("Alice Liddell", second.Text("sender_name"));
+
+        var page = (await d.Ben.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray().ToList();
+        Assert.Equal(["Alice", "Ana", null, "Alice Liddell"], page.Select(m => m.TryGetProperty("sender_name", out var n) ? n.GetString() : null));
+        var listed = (await d.Ben.GetAsync($"/livechat/sessions/{session}")).AssertStatus(HttpStatusCode.OK).Data;
+        Assert.Equal("Alice Liddell", listed.GetProperty("last_message").Text("sender_name"));
+        Assert.Equal("Alice Liddell", listed.Text("customer_name"));
+    }
 }
 
 public sealed class SessionFilterTestsOnSqlite(SqliteServer server) : SessionFilterTests(server), IClassFixture<SqliteServer>;

@@ -5485,6 +5485,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             client_message_id?: string;
+            sender_name?: string;
             internal?: boolean;
             attachments?: components["schemas"]["Attachment"][];
         };

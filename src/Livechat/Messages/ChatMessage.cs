@@ -10,6 +10,10 @@ public sealed record ChatMessage(Guid Id, Guid SessionId, long SenderId, string 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ClientMessageId { get; init; }
 
+    /// <summary>The sender's remembered name when it sent the message (contract section 18); absent when it had none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? SenderName { get; init; }
+
     /// <summary>An internal note (contract section 16): only agents ever read it. Absent on ordinary messages.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Internal { get; init; }

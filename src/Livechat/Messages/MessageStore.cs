@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Livechat.Agents;
 using Livechat.Api;
 using Livechat.Changes;
 using Livechat.Data;
@@ -31,7 +32,7 @@ public abstract record PageOutcome
 public sealed class MessageStore(Database database, WritePath writes, KnownParticipants participants, IAttachmentLinks links)
 {
     // attachment_count is last: a page reads the attachments table only when one of its rows has some.
-    private const string Columns = "id, session_id, sender_id, message, created_at, client_message_id, internal, attachment_count";
+    private const string Columns = "id, session_id, sender_id, message, created_at, client_message_id, internal, sender_name, attachment_count";
 
     /// <summary>
     /// Stores a message and announces it (<see cref="MessageCreated"/>: notifications and pushes follow from
@@ -103,12 +104,14 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     private static string BumpSql(bool files) =>
         $"UPDATE chat_sessions SET last_seq = last_seq + 1 WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'{AllTaken(files)}";
 
-    // The insert also returns the session's audience (MessageCreated.SessionUsers), so the audience costs no statement.
+    // The insert also returns the session's audience (MessageCreated.SessionUsers), so the audience costs no statement,
+    // and the sender's name, which it copies from user_names: the request's token wrote it there before the handler ran.
     private static string InsertSql(bool files) => $"""
-        INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id, internal, attachment_count)
-        SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client, @internal, @attachments FROM chat_sessions
+        INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id, internal, attachment_count, sender_name)
+        SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client, @internal, @attachments,
+               {UserNames.Of("@tenant", "@sender")} FROM chat_sessions
         WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'{AllTaken(files)}
-        RETURNING seq, {SessionUsers.Columns}
+        RETURNING seq, sender_name, {SessionUsers.Columns}
         """;
 
     /// <summary>
@@ -209,8 +212,13 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
                 if (withFiles == 1) Bind(scope.Defer(GiveBackSql), sender, message);
                 return;
             }
-            scope.Happened(created, created with { Seq = reader.GetInt64(0), SessionUsers = SessionUsers.Read(reader, 1) });
-            outcome = new SendOutcome.Sent(message);
+            var named = reader.IsDBNull(1) ? created : created with
+            {
+                Message = created.Message with { SenderName = reader.GetString(1) },
+                WebhookMessage = created.WebhookMessage is { } forReceivers ? forReceivers with { SenderName = reader.GetString(1) } : null,
+            };
+            scope.Happened(created, named with { Seq = reader.GetInt64(0), SessionUsers = SessionUsers.Read(reader, 2) });
+            outcome = new SendOutcome.Sent(named.Message);
         }), sender, message);
         return Change.Later(() => outcome, created);
     }
@@ -379,7 +387,11 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
 
     private static Row Read(DbDataReader reader) =>
         new(new ChatMessage(reader.GetId(0), reader.GetId(1), reader.GetInt64(2), reader.GetString(3), reader.GetTime(4))
-            { ClientMessageId = reader.IsDBNull(5) ? null : reader.GetString(5), Internal = reader.GetBoolean(6) },
-            reader.FieldCount > 8 ? reader.GetInt64(8) : 0,
-            reader.IsDBNull(7) ? 0 : reader.GetInt32(7));
+            {
+                ClientMessageId = reader.IsDBNull(5) ? null : reader.GetString(5),
+                Internal = reader.GetBoolean(6),
+                SenderName = reader.IsDBNull(7) ? null : reader.GetString(7),
+            },
+            reader.FieldCount > 9 ? reader.GetInt64(9) : 0,
+            reader.IsDBNull(8) ? 0 : reader.GetInt32(8));
 }

@@ -20,7 +20,7 @@ public abstract class Api3PropertyLevelAuthorizationTests(LivechatServer server)
     {
         // queue_position (section 10); unread_count and last_message: computed for the caller on the GETs (section 11); rating (section 20).
         ["session"] = ["id", "tenant_id", "agent_id", "status", "created_at", "updated_at", "queue_position", "unread_count", "last_message", "rating", "customer_id", "customer_name", "agent_name", "labels"],
-        ["message"] = ["id", "session_id", "sender_id", "message", "created_at"],
+        ["message"] = ["id", "session_id", "sender_id", "message", "created_at", "sender_name"],
         ["ticket"] = ["id", "tenant_id", "agent_id", "title", "category", "priority", "status", "description", "created_at", "updated_at"],
         ["notification"] = ["id", "tenant_id", "user_id", "type", "session_id", "message_id", "preview", "created_at", "read_at"],
         ["agent"] = ["agent_id", "tenant_id", "presence", "last_seen_at", "max_sessions", "open_sessions"],
