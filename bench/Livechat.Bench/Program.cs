@@ -528,6 +528,16 @@ internal sealed class Service : IAsyncDisposable
     private const string Key = "benchmark-signing-key-of-at-least-32-bytes";
     private static readonly AuthOptions Auth = new() { SigningKey = Key };
     private readonly Process process;
+
+    /// <summary>The CPU time the service's process has used so far (on PostgreSQL, the database's work is not in it).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+    }
     private readonly string folder;
     private readonly string? postgres; // the connection string, or null on SQLite
     private readonly HttpClient http;

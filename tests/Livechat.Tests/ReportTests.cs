@@ -96,7 +96,8 @@ public abstract class ReportTests(ReportServer server)
         (await b.PatchAsync($"/livechat/sessions/{s2}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK); // t=200 S2 resolved in 200 s
         At(400);
         (await a.PatchAsync($"/livechat/sessions/{s3}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK); // t=400 S3 resolved in 390 s
-        await u4.StartSessionAsync(b.UserId);                        // t=400 S4: B, never answered, still open
+        var s4 = await u4.StartSessionAsync(b.UserId);               // t=400 S4: B, never answered, still open
+        await u4.SendMessageAsync(s4, "Anyone?");                    //        its one message, counted while it is open
         (await u1.PostAsync($"/livechat/sessions/{s1}/rating", new { score = 5 })).AssertStatus(HttpStatusCode.Created);
         (await u2.PostAsync($"/livechat/sessions/{s2}/rating", new { score = 3 })).AssertStatus(HttpStatusCode.Created);
         (await u3.PostAsync($"/livechat/sessions/{s3}/rating", new { score = 4 })).AssertStatus(HttpStatusCode.Created);
@@ -105,7 +106,7 @@ public abstract class ReportTests(ReportServer server)
         var summary = (await a.GetAsync($"/livechat/reports/summary?{range}")).AssertStatus(HttpStatusCode.OK).Data;
         Assert.Equal(4, summary.GetProperty("sessions_started").GetInt64());
         Assert.Equal(3, summary.GetProperty("sessions_closed").GetInt64());
-        Assert.Equal(6, summary.GetProperty("messages").GetInt64());                     // S1 3, S2 1, S3 2, S4 0
+        Assert.Equal(7, summary.GetProperty("messages").GetInt64());                     // S1 3, S2 1, S3 2 (closed: counted by the close), S4 1 (open)
         AssertPercentiles(summary, "first_response_seconds", 50, 130);                    // [30, 50, 150]: h = 1 -> 50; h = 1.8 -> 50 + 0.8 * 100
         AssertPercentiles(summary, "resolution_seconds", 200, 352);                       // [100, 200, 390]: 200; 200 + 0.8 * 190
         AssertPercentiles(summary, "queue_wait_seconds", 90, 90);                         // [90]
@@ -124,7 +125,7 @@ public abstract class ReportTests(ReportServer server)
         var ofB = agents.Single(row => row.GetProperty("agent_id").GetInt64() == b.UserId);
         Assert.Equal(2, ofB.GetProperty("sessions_started").GetInt64());
         Assert.Equal(1, ofB.GetProperty("sessions_closed").GetInt64());
-        Assert.Equal(1, ofB.GetProperty("messages").GetInt64());
+        Assert.Equal(2, ofB.GetProperty("messages").GetInt64());                         // S2 1, S4 1
         AssertPercentiles(ofB, "first_response_seconds", 50, 50);
         AssertPercentiles(ofB, "resolution_seconds", 200, 200);
         AssertPercentiles(ofB, "queue_wait_seconds", null, null);
@@ -170,7 +171,7 @@ public abstract class ReportTests(ReportServer server)
             + "queue_wait_p50_seconds,queue_wait_p90_seconds,rating_count,rating_average,rating_1,rating_2,rating_3,rating_4,rating_5", lines[0]);
         Assert.Equal(3, lines.Length);
         Assert.Contains($"{a.UserId},2,2,5,90,138,245,361,90,90,2,4.5,0,0,0,1,1", lines);
-        Assert.Contains($"{b.UserId},2,1,1,50,50,200,200,,,1,3,0,0,1,0,0", lines);
+        Assert.Contains($"{b.UserId},2,1,2,50,50,200,200,,,1,3,0,0,1,0,0", lines);
     }
 
     /// <summary>
@@ -267,6 +268,10 @@ public abstract class ReportTests(ReportServer server)
         var backfill = migration[migration.IndexOf("INSERT INTO session_facts", StringComparison.Ordinal)..];
         Assert.True(await server.ExecuteSqlAsync(backfill) >= 3);
         Assert.True(await server.ExecuteSqlAsync(await DurationsBackfillAsync(server.Provider)) >= 3);
+        var counts = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "src", "Livechat", "Data", "migrations",
+            server.Provider == DatabaseProvider.Sqlite ? "sqlite" : "postgres", "0084_session_facts_messages.sql"));
+        var countsBackfill = counts[counts.IndexOf("UPDATE session_facts", StringComparison.Ordinal)..counts.IndexOf("-- The index", StringComparison.Ordinal)];
+        Assert.True(await server.ExecuteSqlAsync(countsBackfill) >= 2); // the two closed sessions
 
         Assert.Equal(recorded.ToString(), (await agent.GetAsync($"/livechat/reports/summary?{range}")).AssertStatus(HttpStatusCode.OK).Data.ToString());
     }

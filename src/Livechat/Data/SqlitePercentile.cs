@@ -1,39 +1,64 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Livechat.Data;
 
 /// <summary>
-/// <c>percentile_cont_50(x)</c> and <c>percentile_cont_90(x)</c> for SQLite, which has no percentile_cont: PostgreSQL's
-/// <c>percentile_cont(0.5 or 0.9) WITHIN GROUP (ORDER BY x)</c>, the same arithmetic in doubles (with the n values in
-/// order and h = p * (n - 1), the value at floor(h) plus (h - floor(h)) times the step to the next; null without
-/// values). Aggregates registered on each connection, as <c>livechat_uuidv7</c> is: SQLite hands one a group's values
-/// and asks for the result once the group is done, so a report reads each session once and sorts each group's values
-/// in memory, where ranking them with window functions cost SQLite a second of CPU over a year of 100,000 sessions
-/// (ADR 0035). A call costs a third of what one with p as a second argument did, hence a function per fraction.
-/// NULLs are the caller's to leave out (<c>FILTER (WHERE x IS NOT NULL)</c>, which spares the calls too).
+/// <c>livechat_percentiles(x, y, ...)</c> for SQLite, which has no percentile_cont: over a group, the p50 and the p90 of
+/// each argument's non-null values, with PostgreSQL's definition of <c>percentile_cont(0.5 or 0.9) WITHIN GROUP (ORDER BY x)</c>
+/// and the same arithmetic in doubles (with the n values in order and h = p * (n - 1), the value at floor(h) plus
+/// (h - floor(h)) times the step to the next). Its result is one text, <c>p50,p90</c> per argument in order (round-trip
+/// doubles, empty where an argument had no value; <see cref="Parse"/> reads it back).
 /// </summary>
+/// <para>
+/// An aggregate registered on each connection, as <c>livechat_uuidv7</c> is: SQLite hands it each row's values and asks
+/// for the result once the group is done, so a report reads each session once and sorts each group's values in memory
+/// (ranking them with window functions cost SQLite a second of CPU over a year of 100,000 sessions: ADR 0035). It is
+/// one call per row for all of a report's durations, registered with SQLitePCL directly: a call through
+/// Microsoft.Data.Sqlite's typed aggregates costs about twice as much, and six of those per row (two fractions of three
+/// durations) were half of a year's report.
+/// </para>
 public static class SqlitePercentile
 {
-    /// <summary>The fractions there is a function for, as percentages: <c>percentile_cont_50</c>, <c>percentile_cont_90</c>.</summary>
-    public static readonly int[] Percents = [50, 90];
+    /// <summary>The fractions of each argument, in the order of the result.</summary>
+    public static readonly double[] Fractions = [0.5, 0.9];
 
     public static void Register(SqliteConnection connection)
     {
-        foreach (var percent in Percents)
+        var added = raw.sqlite3_create_function(connection.Handle, "livechat_percentiles", -1, raw.SQLITE_UTF8 | raw.SQLITE_DETERMINISTIC, null, Step, Final);
+        if (added != raw.SQLITE_OK) throw new InvalidOperationException($"SQLite refused livechat_percentiles: {added}.");
+    }
+
+    // A group's state: one list of values per argument, made by its first row.
+    private static void Step(sqlite3_context context, object userData, sqlite3_value[] args)
+    {
+        if (context.state is not List<double>[] values)
         {
-            var p = percent / 100.0;
-            // A null seed: the seed is shared by every group of a statement, so each group's list is made by its first value.
-            connection.CreateAggregate<double, List<double>?, double?>($"percentile_cont_{percent.ToString(CultureInfo.InvariantCulture)}", null,
-                (values, x) =>
-                {
-                    values ??= [];
-                    values.Add(x);
-                    return values;
-                },
-                values => values is null ? null : Of(values, p), isDeterministic: true);
+            values = new List<double>[args.Length];
+            for (var i = 0; i < values.Length; i++) values[i] = [];
+            context.state = values;
+        }
+        for (var i = 0; i < args.Length && i < values.Length; i++)
+        {
+            if (raw.sqlite3_value_type(args[i]) != raw.SQLITE_NULL) values[i].Add(raw.sqlite3_value_double(args[i]));
         }
     }
+
+    private static void Final(sqlite3_context context, object userData)
+    {
+        if (context.state is not List<double>[] values)
+        {
+            raw.sqlite3_result_null(context);
+            return;
+        }
+        var text = string.Join(',', values.SelectMany(list => Fractions.Select(p => Of(list, p)?.ToString("R", CultureInfo.InvariantCulture) ?? "")));
+        raw.sqlite3_result_text(context, text);
+    }
+
+    /// <summary>The result of <c>livechat_percentiles</c> as numbers: p50 and p90 of each argument in order, null where it had no value.</summary>
+    public static double?[] Parse(string text) =>
+        [.. text.Split(',').Select(part => part.Length == 0 ? (double?)null : double.Parse(part, NumberStyles.Float, CultureInfo.InvariantCulture))];
 
     /// <summary>percentile_cont over <paramref name="values"/> (sorted here, in place).</summary>
     public static double? Of(List<double> values, double p)

@@ -29,8 +29,11 @@ public sealed class RecordSessionFacts(FirstResponses firstResponses, Database d
         WHERE tenant_id = @tenant AND session_id = @session
         """;
 
+    // The close also keeps the session's number of messages: final, since a closed session takes none (its row, closed
+    // in this transaction, is locked against sends until the commit).
     private readonly string closedSql = $"""
-        UPDATE session_facts SET closed_at = @at, resolution_seconds = {SecondsBetween(database, "@at", "started_at")}
+        UPDATE session_facts SET closed_at = @at, resolution_seconds = {SecondsBetween(database, "@at", "started_at")},
+            messages = (SELECT s.last_seq FROM chat_sessions s WHERE s.tenant_id = @tenant AND s.id = @session)
         WHERE tenant_id = @tenant AND session_id = @session AND closed_at IS NULL
         """;
 

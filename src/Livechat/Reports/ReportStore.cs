@@ -99,7 +99,10 @@ public sealed class ReportStore(Database database)
                     row.Started = Count(reader, 1);
                     row.Messages = Count(reader, 2);
                     for (var score = 0; score < 5; score++) row.Ratings[score] = Count(reader, 3 + score);
-                    for (var metric = 0; metric < 3; metric++) row.Durations[metric] = new(Seconds(reader, 8 + 2 * metric), Seconds(reader, 9 + 2 * metric));
+                    var percentiles = Postgres
+                        ? [.. Enumerable.Range(8, 6).Select(ordinal => reader.IsDBNull(ordinal) ? (double?)null : reader.GetDouble(ordinal))]
+                        : SqlitePercentile.Parse(reader.GetString(8));
+                    for (var metric = 0; metric < 3; metric++) row.Durations[metric] = new(Seconds(percentiles[2 * metric]), Seconds(percentiles[2 * metric + 1]));
                 }
             }
             await using (var closed = Bind(Unkept(connection, ClosedSql(grouping, days)), tenantId, query, days))
@@ -129,8 +132,7 @@ public sealed class ReportStore(Database database)
         reader.IsDBNull(ordinal) ? 0 : Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
 
     /// <summary>Seconds to the millisecond: the two databases' doubles may differ in their last bit, never in a millisecond.</summary>
-    private static double? Seconds(DbDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : Math.Round(Convert.ToDouble(reader.GetValue(ordinal), CultureInfo.InvariantCulture), 3, MidpointRounding.AwayFromZero);
+    private static double? Seconds(double? seconds) => seconds is { } value ? Math.Round(value, 3, MidpointRounding.AwayFromZero) : null;
 
     private static DbCommand Bind(DbCommand command, long tenantId, ReportQuery query, IReadOnlyList<ReportDay> days)
     {
@@ -161,25 +163,32 @@ public sealed class ReportStore(Database database)
     /// <paramref name="time"/>: SQLite keeps the order of a CROSS JOIN, and the range alone as well would have let it
     /// seek by the range once per day.
     /// </summary>
-    private static string Sessions(Grouping grouping, string time, string join = "") => $"""
-        FROM {(grouping.ByDay ? "days d CROSS JOIN " : "")}session_facts f {join}
+    private static string Sessions(Grouping grouping, string time) => $"""
+        FROM {(grouping.ByDay ? "days d CROSS JOIN " : "")}session_facts f
         WHERE f.tenant_id = @tenant AND (@agent IS NULL OR f.agent_id = @agent) {grouping.Extra}
           AND (@label IS NULL OR EXISTS (SELECT 1 FROM session_labels l WHERE l.tenant_id = f.tenant_id AND l.label = @label AND l.session_id = f.session_id))
           AND {(grouping.ByDay ? $"f.{time} >= d.starts AND f.{time} < d.ends" : $"f.{time} >= @from AND f.{time} < @to")}
         """;
 
     /// <summary>
-    /// Sessions started, their messages (a session's seqs are dense: <c>last_seq</c> counts them), their ratings by
+    /// Sessions started, their messages (a session's seqs are dense: <c>last_seq</c> counts them, kept with the facts at the
+    /// close), their ratings by
     /// score, and the p50 and p90 of each duration (first response, resolution, queue wait, as the write path recorded
     /// them; null where a session has none), in one pass over the sessions.
     /// </summary>
     private string StartedSql(Grouping grouping, IReadOnlyList<ReportDay> days) => $"""
-        {With(grouping, days)}SELECT {grouping.Key}, COUNT(*), SUM(s.last_seq),
+        {With(grouping, days)}SELECT {grouping.Key}, COUNT(*), SUM(COALESCE(f.messages, {OpenSessionMessages})),
             {string.Join(", ", Enumerable.Range(1, 5).Select(score => $"SUM(CASE WHEN f.rating_score = {score} THEN 1 ELSE 0 END)"))},
-            {string.Join(",\n    ", Durations.SelectMany(x => SqlitePercentile.Percents.Select(percent => Percentile(x, percent))))}
-        {Sessions(grouping, "started_at", "JOIN chat_sessions s ON s.tenant_id = f.tenant_id AND s.id = f.session_id")}
+            {PercentileColumns}
+        {Sessions(grouping, "started_at")}
         {grouping.GroupBy}
         """;
+
+    /// <summary>
+    /// The messages of a session still open, which its facts do not count yet (the close writes them): a lookup of its
+    /// row, for those only (COALESCE evaluates it only where the count is null).
+    /// </summary>
+    private const string OpenSessionMessages = "(SELECT s.last_seq FROM chat_sessions s WHERE s.tenant_id = f.tenant_id AND s.id = f.session_id)";
 
     /// <summary>The durations a report reads, in the order of its figures (first response, resolution, queue wait).</summary>
     private static readonly string[] Durations = ["f.first_response_seconds", "f.resolution_seconds", "f.queue_wait_seconds"];
@@ -191,11 +200,13 @@ public sealed class ReportStore(Database database)
         """;
 
     /// <summary>
-    /// percentile_cont of <paramref name="x"/> over the group's rows where it is not null: PostgreSQL's own (the p50 and p90
-    /// of one expression share one sort), SQLite's the aggregate with the same definition (Data/SqlitePercentile.cs).
+    /// The p50 and p90 of each duration over the group's rows where it is not null: PostgreSQL's own percentile_cont (the
+    /// two of one expression share one sort), six columns; on SQLite one column, the aggregate with the same definition
+    /// over all three at once (Data/SqlitePercentile.cs: one call per row).
     /// </summary>
-    private string Percentile(string x, int percent) => Postgres
-        ? $"percentile_cont({(percent / 100.0).ToString("0.0#", CultureInfo.InvariantCulture)}) WITHIN GROUP (ORDER BY {x})"
-        : $"percentile_cont_{percent.ToString(CultureInfo.InvariantCulture)}({x}) FILTER (WHERE {x} IS NOT NULL)";
+    private string PercentileColumns => Postgres
+        ? string.Join(",\n    ", Durations.SelectMany(x => SqlitePercentile.Fractions.Select(p =>
+            $"percentile_cont({p.ToString("0.0#", CultureInfo.InvariantCulture)}) WITHIN GROUP (ORDER BY {x})")))
+        : $"livechat_percentiles({string.Join(", ", Durations)})";
 
 }
