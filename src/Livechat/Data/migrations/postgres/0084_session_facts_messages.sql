@@ -12,3 +12,7 @@ WHERE s.tenant_id = f.tenant_id AND s.id = f.session_id AND f.closed_at IS NOT N
 DROP INDEX ix_session_facts_started;
 CREATE INDEX ix_session_facts_started ON session_facts (tenant_id, started_at)
     INCLUDE (agent_id, rating_score, first_response_seconds, resolution_seconds, queue_wait_seconds, messages);
+
+-- A report's count of closes reads the agent of each close too: the index holds it (an index-only scan once vacuumed).
+DROP INDEX ix_session_facts_closed;
+CREATE INDEX ix_session_facts_closed ON session_facts (tenant_id, closed_at) INCLUDE (agent_id) WHERE closed_at IS NOT NULL;

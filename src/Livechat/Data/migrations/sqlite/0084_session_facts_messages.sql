@@ -12,3 +12,8 @@ WHERE closed_at IS NOT NULL;
 DROP INDEX ix_session_facts_started;
 CREATE INDEX ix_session_facts_started ON session_facts
     (tenant_id, started_at, agent_id, rating_score, first_response_seconds, resolution_seconds, queue_wait_seconds, messages);
+
+-- A report's count of closes reads the agent of each close too: the index holds it, so no close is looked up in the
+-- table (a year's daily report spent 60 ms of its CPU on those lookups).
+DROP INDEX ix_session_facts_closed;
+CREATE INDEX ix_session_facts_closed ON session_facts (tenant_id, closed_at, agent_id) WHERE closed_at IS NOT NULL;
