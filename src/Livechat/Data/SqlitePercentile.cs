@@ -53,13 +53,13 @@ public static class SqlitePercentile
             return;
         }
         var text = new System.Text.StringBuilder();
-        foreach (var list in values)
+        for (var i = 0; i < values.Length; i++)
         {
-            list.Sort(); // once for both fractions: the sorts were a quarter of a year's report
-            foreach (var p in Fractions)
+            values[i].Sort(); // once for both fractions: the sorts were a quarter of a year's report
+            for (var f = 0; f < Fractions.Length; f++)
             {
-                if (text.Length > 0) text.Append(',');
-                if (OfSorted(list, p) is { } percentile) text.Append(percentile.ToString("R", CultureInfo.InvariantCulture));
+                if (i + f > 0) text.Append(','); // after every field but the first, empty ones too
+                if (OfSorted(values[i], Fractions[f]) is { } percentile) text.Append(percentile.ToString("R", CultureInfo.InvariantCulture));
             }
         }
         raw.sqlite3_result_text(context, text.ToString());
