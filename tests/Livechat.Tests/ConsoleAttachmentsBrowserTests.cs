@@ -84,7 +84,7 @@ public sealed class ConsoleAttachmentsBrowserTests(AttachmentConsoleServer serve
         await chat.TestId("start-chat").ClickAsync();
         await Expect(chat.TestId("chat-status")).ToHaveTextAsync("You are chatting with Ann Agent.");
         var session = (await chat.TestId("messages").GetAttributeAsync("data-session-id"))!;
-        var desk = await server.Chromium.NewPageAsync(server, 1280, 900);
+        var desk = await server.Chromium.NewPageAsync(server, 1280, 1000);
         await desk.SignInWithTokenAsync("/console/", agent.Token, tenant);
         await desk.TestId("session-item").ClickAsync();
         await Expect(desk.TestId("chat-title")).ToContainTextAsync("Carl Customer");
@@ -257,6 +257,78 @@ public sealed class ConsoleAttachmentsBrowserTests(AttachmentConsoleServer serve
         await chat.TestId("composer").PressAsync("Enter");
         Assert.Equal(0, (await customer.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).Data.GetArrayLength());
         await Expect(desk.TestId("message")).ToHaveCountAsync(0);
+        Assert.Empty(chat.Errors);
+    }
+}
+
+/// <summary>The pages' service with a clamd that is not running until the test starts it (scanning retried every second).</summary>
+public sealed class ScanningConsoleServer : BrowserServer
+{
+    public ScanningConsoleServer() : base("Development")
+    {
+        AttachmentSettings.Apply(this, databaseStore: false);
+        Settings["Livechat:Attachments:ClamAv"] = Clamd.Address;
+        Settings["Livechat:Attachments:ScanRetrySeconds"] = "1";
+    }
+
+    public ClamdServer Clamd { get; } = new();
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Clamd.DisposeAsync();
+    }
+}
+
+/// <summary>Contract section 15's scanning on the customer's page: a file waits, visibly, until clamd has looked at it.</summary>
+public sealed class ConsoleScanningBrowserTests(ScanningConsoleServer server) : IClassFixture<ScanningConsoleServer>
+{
+    [Fact]
+    public async Task AFileBeingScannedHoldsTheMessageUntilItIsCleanAndAnInfectedOneIsRemovedWithAReason()
+    {
+        var tenant = await server.NewTenantAsync();
+        var agent = server.Agent(tenant, name: "Ann Agent");
+        await agent.GoOnlineAsync();
+        var customer = server.TenantUser(tenant, name: "Carl Customer");
+        await using var chat = await server.Chromium.NewPageAsync(server, 800, 900);
+        await chat.SignInWithTokenAsync("/chat/", customer.Token, tenant);
+        await chat.TestId("start-chat").ClickAsync();
+        await Expect(chat.TestId("chat-status")).ToHaveTextAsync("You are chatting with Ann Agent.");
+        var session = (await chat.TestId("messages").GetAttributeAsync("data-session-id"))!;
+
+        // clamd is down: the upload is stored but scanning, the chip says so and Send waits (the scanner has
+        // tried and failed twice: the log is the signal that it is retrying, not a pause).
+        await chat.TestId("attach-input").SetInputFilesAsync(new FilePayload { Name = "statement.pdf", MimeType = "application/pdf", Buffer = Pdf });
+        var chip = chat.TestId("attach-chip");
+        await Expect(chip).ToHaveAttributeAsync("data-state", "scanning");
+        await Expect(chip.GetByTestId("attach-status")).ToHaveTextAsync("Checking for viruses…");
+        await chat.TestId("composer").FillAsync("My bank statement.");
+        await Expect(chat.TestId("send")).ToBeDisabledAsync();
+        await chat.ScreenshotAsync("attachments-scanning");
+        await Eventually.Async(() =>
+        {
+            Assert.True(server.Logs.Lines.Count(l => l.Message.Contains("could not scan attachment", StringComparison.Ordinal)) >= 2);
+            return Task.CompletedTask;
+        }, seconds: 30);
+        await chat.TestId("composer").PressAsync("Enter");
+        await Expect(chat.TestId("chat-error")).ToHaveTextAsync("Wait until the files are ready (uploaded and checked), then send.");
+        Assert.Equal(0, (await customer.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).Data.GetArrayLength());
+
+        // clamd comes up: attachmentUpdated makes the chip ready live, and the message goes with it.
+        await server.Clamd.StartAsync();
+        await Expect(chip).ToHaveAttributeAsync("data-state", "ready", new() { Timeout = 30_000 });
+        await Expect(chat.TestId("send")).ToBeEnabledAsync();
+        await chat.TestId("send").ClickAsync();
+        await Expect(chat.TestId("attachment-link")).ToHaveTextAsync("statement.pdf");
+
+        // The EICAR test file: scanning, then removed with the reason; nothing of it can be sent.
+        await chat.TestId("attach-input").SetInputFilesAsync(new FilePayload { Name = "eicar.txt", MimeType = "text/plain", Buffer = Eicar });
+        await Expect(chat.TestId("chat-error")).ToHaveTextAsync("“eicar.txt” was removed: the virus scanner found something harmful in it.", new() { Timeout = 30_000 });
+        await Expect(chat.TestId("attach-chip")).ToHaveCountAsync(0);
+        await chat.ScreenshotAsync("attachments-rejected");
+        var messages = (await customer.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).Data;
+        Assert.Equal(1, messages.GetArrayLength());
+        Assert.Equal("statement.pdf", messages[0].GetProperty("attachments")[0].Text("file_name"));
         Assert.Empty(chat.Errors);
     }
 }

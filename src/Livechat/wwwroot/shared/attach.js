@@ -94,12 +94,13 @@ export class AttachmentTray {
     this.view = view;
     this.onChange = onChange;
     this.items = []; // {file, node, progress, state: "uploading" | "scanning" | "ready", attachment, abort}
+    this.scanned = new Map(); // id -> Attachment: a scan's result heard before the upload's own answer
     this.sessionId = null;
     this.list = el("ul", { class: "attach-tray", testid: "attach-tray", "aria-label": "Files to send", hidden: true });
     this.input = el("input", { type: "file", multiple: true, hidden: true, testid: "attach-input", tabindex: "-1",
       onchange: () => { this.add([...this.input.files]); this.input.value = ""; } });
     this.button = el("button", { type: "button", class: "attach", testid: "attach", title: "Attach files (or drop them on the chat, or paste a picture)",
-      "aria-label": "Attach files", onclick: () => this.input.click() }, el("img", { src: "/shared/paperclip.svg", alt: "", class: "icon" }), "Attach");
+      "aria-label": "Attach files", onclick: () => this.input.click() }, el("img", { src: "/shared/paperclip.svg", alt: "", class: "icon" }), el("span", { class: "attach-label", text: "Attach" }));
   }
 
   /** Files still on their way (uploading or being scanned): the message waits for them. */
@@ -137,8 +138,8 @@ export class AttachmentTray {
         this.deleteStaged(attachment.id);
         return;
       }
-      item.attachment = attachment;
-      this.setState(item, attachment.status);
+      this.apply(item, this.scanned.get(attachment.id) ?? attachment);
+      this.scanned.delete(attachment.id);
     }, (error) => {
       if (!this.items.includes(item) || error.status === -1) return;
       this.drop(item);
@@ -149,18 +150,18 @@ export class AttachmentTray {
   /** attachmentUpdated: the scan of one of this user's uploads finished. */
   updated(attachment) {
     const item = this.items.find((i) => i.attachment?.id === attachment.id);
-    if (!item) return;
+    if (item) this.apply(item, attachment);
+    else if (this.items.some((i) => i.state === "uploading")) this.scanned.set(attachment.id, attachment); // its upload's answer is on its way
+  }
+
+  apply(item, attachment) {
     item.attachment = attachment;
     if (attachment.status === "rejected") {
       this.drop(item);
       say(this.view.error, `“${attachment.file_name}” was removed: the virus scanner found something harmful in it.`, "error");
-    } else {
-      this.setState(item, attachment.status);
+      return;
     }
-  }
-
-  setState(item, state) {
-    item.state = state === "ready" ? "ready" : "scanning";
+    item.state = attachment.status === "ready" ? "ready" : "scanning";
     item.node.dataset.state = item.state;
     item.progress.hidden = true;
     item.status.textContent = item.state === "ready" ? "" : "Checking for viruses…";

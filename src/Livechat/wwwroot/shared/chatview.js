@@ -125,7 +125,7 @@ export class ChatView {
   /** Send waits while a file is still uploading or being scanned. */
   canSend() {
     this.sendButton.disabled = this.input.disabled || this.tray.busy;
-    this.sendButton.title = this.tray.busy ? "Wait until the files are uploaded" : "";
+    this.sendButton.title = this.tray.busy ? "Wait until the files are ready" : "";
   }
 
   /** Files dropped on the chat, or a picture pasted (from a screenshot tool, say), are attached like chosen ones. */
@@ -297,7 +297,7 @@ export class ChatView {
     const files = this.tray.ids();
     if (!this.sessionId || this.input.disabled || (!text.trim() && this.tray.empty)) return;
     if (this.tray.busy) {
-      say(this.error, "Wait until the files are uploaded, then send.", "error");
+      say(this.error, "Wait until the files are ready (uploaded and checked), then send.", "error");
       return;
     }
     say(this.error, "");
