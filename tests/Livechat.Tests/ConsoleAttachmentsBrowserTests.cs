@@ -171,6 +171,13 @@ public sealed class ConsoleAttachmentsBrowserTests(AttachmentConsoleServer serve
         await Expect(desk.Page.Locator("#chat-body.dropping")).ToHaveCountAsync(0);
         await Expect(desk.Page.Locator("[data-testid=attach-chip][data-state=ready]")).ToHaveCountAsync(2);
         Assert.Equal(2, (await StoredAsync(server, tenant)).Rows);
+        // Dropped beside the chat: the page keeps the browser from leaving to show the file, and attaches nothing.
+        Assert.True(await desk.Page.EvaluateAsync<bool>(@"() => {
+            const drop = new DragEvent('drop', { dataTransfer: window.dropped, bubbles: true, cancelable: true });
+            document.querySelector('.sidebar').dispatchEvent(drop);
+            return drop.defaultPrevented;
+        }"));
+        await Expect(desk.TestId("attach-chip")).ToHaveCountAsync(2);
 
         // × on the text file deletes its staged upload on the service.
         var deleted = await desk.Page.RunAndWaitForResponseAsync(

@@ -95,6 +95,9 @@ export class AttachmentTray {
     this.onChange = onChange;
     this.items = []; // {file, node, progress, state: "uploading" | "scanning" | "ready", attachment, abort}
     this.scanned = new Map(); // id -> Attachment: a scan's result heard before the upload's own answer
+    // One upload at a time, in the order chosen: the service orders a message's files by upload, so the other side
+    // sees them as the chips show them, and the first file is not slowed by the others.
+    this.uploads = Promise.resolve();
     this.sessionId = null;
     this.list = el("ul", { class: "attach-tray", testid: "attach-tray", "aria-label": "Files to send", hidden: true });
     this.input = el("input", { type: "file", multiple: true, hidden: true, testid: "attach-input", tabindex: "-1",
@@ -122,7 +125,7 @@ export class AttachmentTray {
 
   start(file, sessionId) {
     const progress = el("progress", { max: "100", value: "0", testid: "attach-progress", "aria-label": `Uploading ${file.name}` });
-    const status = el("span", { class: "attach-status", testid: "attach-status", text: "Uploading…" });
+    const status = el("span", { class: "attach-status", testid: "attach-status", text: "Waiting…" });
     const item = { file, progress, status, state: "uploading", attachment: null, abort: null };
     item.node = el("li", { class: "attach-chip", testid: "attach-chip", "data-state": "uploading" },
       el("span", { class: "attach-name", testid: "attach-name", text: file.name, title: file.name }),
@@ -131,9 +134,16 @@ export class AttachmentTray {
         onclick: () => this.remove(item) }));
     this.items.push(item);
     this.render();
+    this.uploads = this.uploads.then(() => (this.items.includes(item) ? this.send(item, sessionId) : null));
+  }
+
+  /** Uploads one chip's file; resolves when it is answered (either way). */
+  send(item, sessionId) {
+    const { file, progress } = item;
+    item.status.textContent = "Uploading…";
     const sending = upload(this.view.auth, sessionId, file, (fraction) => { progress.value = Math.round(fraction * 100); });
     item.abort = sending.abort;
-    sending.done.then((attachment) => {
+    return sending.done.then((attachment) => {
       if (!this.items.includes(item)) { // removed while the answer was on its way: the staged upload goes too
         this.deleteStaged(attachment.id);
         return;

@@ -151,6 +151,15 @@ export class ChatView {
       e.preventDefault();
       this.tray.add([...e.dataTransfer.files]);
     });
+    // A file dropped anywhere else (or on a closed chat) would make the browser leave the page to show it: there, a
+    // drop does nothing.
+    for (const type of ["dragover", "drop"]) {
+      window.addEventListener(type, (e) => {
+        if (!carriesFiles(e) || e.defaultPrevented) return;
+        e.preventDefault();
+        if (type === "dragover") e.dataTransfer.dropEffect = "none";
+      });
+    }
     root.addEventListener("paste", (e) => {
       const files = [...(e.clipboardData?.files ?? [])];
       if (!files.length) return; // text is pasted as text
