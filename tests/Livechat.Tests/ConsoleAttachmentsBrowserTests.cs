@@ -139,6 +139,19 @@ public sealed class ConsoleAttachmentsBrowserTests(AttachmentConsoleServer serve
         await Expect(desk.TestId("viewer")).ToBeHiddenAsync();
         await desk.ScreenshotAsync("attachments-desk");
 
+        // A link that no longer works (expired, here tampered with): the preview asks for a fresh one and shows again.
+        var preview = message.GetByTestId("attachment-image");
+        await preview.EvaluateAsync("img => { img.src = img.src.replace(/sig=[0-9a-f]+/, 'sig=' + '0'.repeat(64)); }");
+        await Expect(preview).Not.ToHaveAttributeAsync("src", new Regex("sig=0{64}"));
+        await ExpectShownAsync(preview);
+
+        // After a reload the customer's page shows the same files from the history.
+        await chat.Page.ReloadAsync();
+        await Expect(chat.TestId("connection")).ToHaveTextAsync("Live");
+        await Expect(chat.TestId("attachment-image")).ToHaveCountAsync(2);
+        await ExpectShownAsync(chat.TestId("attachment-image").First);
+        await Expect(chat.TestId("attachment-link")).ToHaveTextAsync("contract.pdf");
+
         // What the pages showed is what the service holds.
         var messages = (await agent.GetAsync($"/livechat/sessions/{session}/messages?limit=10")).Data;
         Assert.Equal(2, messages.GetArrayLength());
