@@ -98,7 +98,6 @@ export class AttachmentTray {
     // One upload at a time, in the order chosen: the service orders a message's files by upload, so the other side
     // sees them as the chips show them, and the first file is not slowed by the others.
     this.uploads = Promise.resolve();
-    this.sessionId = null;
     this.list = el("ul", { class: "attach-tray", testid: "attach-tray", "aria-label": "Files to send", hidden: true });
     this.input = el("input", { type: "file", multiple: true, hidden: true, testid: "attach-input", tabindex: "-1",
       onchange: () => { this.add([...this.input.files]); this.input.value = ""; } });
@@ -116,11 +115,11 @@ export class AttachmentTray {
   add(files) {
     const sessionId = this.view.sessionId;
     if (!sessionId || !files.length || this.view.input.disabled) return;
-    this.sessionId = sessionId;
     say(this.view.error, "");
-    const room = MAX_FILES - this.items.length;
-    if (files.length > room) say(this.view.error, `A message carries at most ${MAX_FILES} files: ${files.length - Math.max(room, 0)} were left out.`, "error");
-    for (const file of files.slice(0, Math.max(room, 0))) this.start(file, sessionId);
+    const room = Math.max(MAX_FILES - this.items.length, 0);
+    const left = files.length - room;
+    if (left > 0) say(this.view.error, `A message carries at most ${MAX_FILES} files: ${left} ${left === 1 ? "was" : "were"} left out.`, "error");
+    for (const file of files.slice(0, room)) this.start(file, sessionId);
   }
 
   start(file, sessionId) {
