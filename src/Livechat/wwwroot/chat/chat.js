@@ -1,5 +1,5 @@
 // The customer page: start a routed chat, wait in the queue (with the position), see the agent join,
-// talk live, see the agent typing and having read; a ticket when nobody is online; rate the chat once it is closed.
+// talk live (with files: attach, drop or paste), see the agent typing and having read; a ticket when nobody is online; rate the chat once it is closed.
 import { api, clearAuth, loadAuth } from "../shared/api.js";
 import { ChatView } from "../shared/chatview.js";
 import { $, say } from "../shared/dom.js";
@@ -53,6 +53,7 @@ async function main() {
     sessionRated: (rating) => { if (rating.session_id === session?.id) show({ ...session, rating }); },
     messagesRead: (event) => view.theyRead(event),
     typing: (event) => view.theyType(event),
+    attachmentUpdated: (attachment) => view.attachmentUpdated(attachment),
   });
 }
 

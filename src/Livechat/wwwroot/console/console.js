@@ -1,5 +1,5 @@
 // The agent desk: presence and capacity, the queue, my chats (agent_id=me: unread, last message, labels), chats by
-// label, one chat window (names, internal notes, canned responses, labels), transfer and close, notifications
+// label, one chat window (names, internal notes, canned responses, labels, files), transfer and close, notifications
 // (unread count) and tickets. Live through /livechat/stream, which resumes after a drop; on the
 // first connect (and when the stream says "reset") the lists are fetched and the open chat catches up after its
 // newest message.
@@ -74,6 +74,7 @@ async function main() {
       if (event.user_id === auth.userId && mine.has(event.session_id)) { mine.get(event.session_id).unread_count = 0; renderMine(); }
     },
     typing: (event) => view.theyType(event),
+    attachmentUpdated: (attachment) => view.attachmentUpdated(attachment),
     notificationCreated: (notification) => {
       if (notifications.some((n) => n.id === notification.id)) return;
       notifications.unshift(notification);
@@ -403,12 +404,15 @@ function renderMine() {
       "aria-current": s.id === openId ? "true" : undefined, onclick: () => openChat(s.id) },
       el("span", { class: "grow" },
         el("span", { class: "title" }, el("span", { testid: "session-name", text: customerName(s) }), el("span", { text: " · since " }), timeElement(s.created_at)),
-        el("span", { class: "preview", testid: "last-message", text: s.last_message ? `${senderIn(s, s.last_message)}: ${s.last_message.internal ? "(note) " : ""}${s.last_message.message}` : "No messages yet" }),
+        el("span", { class: "preview", testid: "last-message", text: s.last_message ? `${senderIn(s, s.last_message)}: ${s.last_message.internal ? "(note) " : ""}${files(s.last_message)}${s.last_message.message}` : "No messages yet" }),
         labelChips(s)),
       s.unread_count ? el("span", { class: "badge", testid: "unread", "aria-label": `${s.unread_count} unread`, text: String(s.unread_count) }) : null)))
     : [el("li", { class: "empty", text: "No open chats. Set yourself Online to receive chats." })]));
   renderMe();
 }
+
+/** "(1 file) " or "(3 files) " before a last message that carries files. */
+const files = (message) => (message.attachments?.length ? `(${message.attachments.length} ${message.attachments.length === 1 ? "file" : "files"}) ` : "");
 
 const activity = (s) => s.last_message?.created_at ?? s.created_at;
 

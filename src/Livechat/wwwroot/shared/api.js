@@ -45,7 +45,7 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls the API and returns the envelope ({data, meta, message}); throws ApiError on failure. */
+/** Calls the API and returns the envelope ({data, meta, message}), or null for a 204; throws ApiError on failure. */
 export async function api(auth, method, path, body) {
   const headers = { Accept: "application/json" };
   if (auth) {
@@ -59,6 +59,7 @@ export async function api(auth, method, path, body) {
   } catch {
     throw new ApiError(0, "The service cannot be reached. Check your connection; the page retries by itself.");
   }
+  if (response.status === 204) return null; // a DELETE's answer: nothing to read
   let envelope;
   try {
     envelope = await response.json();

@@ -1,8 +1,10 @@
 // The chat window both pages share: opens at the newest messages, loads older ones when scrolled to the top
 // (direction=backward), merges pushed and fetched messages by id (nothing shown twice), sends with Enter,
 // says when the other side types and has read, and marks what this user has seen as read. For agents (agentTools)
-// the composer also drafts internal notes and offers canned responses after "/".
+// the composer also drafts internal notes and offers canned responses after "/". Files are attached with a button,
+// by dropping them on the chat or by pasting a picture (attach.js); a message may carry files without text.
 import { api, pages } from "./api.js";
+import { AttachmentTray, attachmentsOf } from "./attach.js";
 import { el, say, timeElement } from "./dom.js";
 
 const PAGE = 30;
@@ -13,6 +15,7 @@ export class ChatView {
    * sender_name wins when it has one. agentTools: the note mode and the canned-response picker (the desk).
    */
   constructor(root, auth, { name, onSent, agentTools = false }) {
+    this.root = root;
     this.auth = auth;
     this.name = name;
     this.onSent = onSent ?? (() => {});
@@ -27,9 +30,12 @@ export class ChatView {
     this.noteToggle = agentTools ? el("button", { type: "button", class: "note-toggle", testid: "note-toggle", "aria-pressed": "false",
       title: "Internal note: only agents see it", text: "Note", onclick: () => this.setNoteMode(!this.noteMode) }) : null;
     this.picker = agentTools ? new CannedPicker(this) : null;
+    this.tray = new AttachmentTray(this, () => { this.pendingId = null; this.canSend(); }); // other files make another message
     this.form = el("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); this.send(); } },
-      this.noteToggle, el("div", { class: "composer-input" }, this.picker?.list, this.input), this.sendButton);
-    root.replaceChildren(this.older, this.list, this.typing, this.error, this.form);
+      this.noteToggle, this.tray.button, this.tray.input, el("div", { class: "composer-input" }, this.picker?.list, this.input), this.sendButton);
+    root.replaceChildren(this.older, this.list, this.typing, this.error, this.tray.list, this.form);
+    root.classList.add("drop-target");
+    this.acceptFiles(root);
 
     this.input.addEventListener("keydown", (e) => {
       if (this.picker?.keydown(e)) return;
@@ -45,6 +51,7 @@ export class ChatView {
   }
 
   reset(sessionId) {
+    if (sessionId !== this.sessionId) this.tray?.discard(); // unsent files belong to the chat they were chosen in
     this.sessionId = sessionId;
     if (sessionId) this.list.dataset.sessionId = sessionId;
     else delete this.list.dataset.sessionId;
@@ -108,9 +115,62 @@ export class ChatView {
 
   setWritable(writable, why = "") {
     this.input.disabled = !writable;
-    this.sendButton.disabled = !writable;
+    this.tray.button.disabled = !writable;
     if (this.noteToggle) this.noteToggle.disabled = !writable;
     this.input.placeholder = writable ? this.placeholder() : why;
+    if (!writable) this.tray.discard();
+    this.canSend();
+  }
+
+  /** Send waits while a file is still uploading or being scanned. */
+  canSend() {
+    this.sendButton.disabled = this.input.disabled || this.tray.busy;
+    this.sendButton.title = this.tray.busy ? "Wait until the files are ready" : "";
+  }
+
+  /** Files dropped on the chat, or a picture pasted (from a screenshot tool, say), are attached like chosen ones. */
+  acceptFiles(root) {
+    const carriesFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes("Files");
+    let depth = 0; // dragenter and dragleave fire for every child crossed
+    root.addEventListener("dragenter", (e) => {
+      if (!carriesFiles(e) || this.input.disabled) return;
+      e.preventDefault();
+      depth++;
+      root.classList.add("dropping");
+    });
+    root.addEventListener("dragover", (e) => {
+      if (!carriesFiles(e) || this.input.disabled) return;
+      e.preventDefault(); // without it the browser opens the file instead of dropping it here
+      e.dataTransfer.dropEffect = "copy";
+    });
+    root.addEventListener("dragleave", () => { if (--depth <= 0) { depth = 0; root.classList.remove("dropping"); } });
+    root.addEventListener("drop", (e) => {
+      depth = 0;
+      root.classList.remove("dropping");
+      if (!e.dataTransfer?.files.length) return;
+      e.preventDefault();
+      this.tray.add([...e.dataTransfer.files]);
+    });
+    // A file dropped anywhere else (or on a closed chat) would make the browser leave the page to show it: there, a
+    // drop does nothing.
+    for (const type of ["dragover", "drop"]) {
+      window.addEventListener(type, (e) => {
+        if (!carriesFiles(e) || e.defaultPrevented) return;
+        e.preventDefault();
+        if (type === "dragover") e.dataTransfer.dropEffect = "none";
+      });
+    }
+    root.addEventListener("paste", (e) => {
+      const files = [...(e.clipboardData?.files ?? [])];
+      if (!files.length) return; // text is pasted as text
+      e.preventDefault();
+      this.tray.add(files);
+    });
+  }
+
+  /** attachmentUpdated: one of this user's uploads was scanned. */
+  attachmentUpdated(attachment) {
+    this.tray.updated(attachment);
   }
 
   /** After a reconnect: everything after the newest message shown, page by page, merged by id. */
@@ -174,7 +234,8 @@ export class ChatView {
       "data-internal": message.internal ? "true" : undefined },
       el("span", { class: "who" }, el("span", { testid: "sender", text: mine ? "You" : message.sender_name ?? this.name(message.sender_id) }),
         message.internal ? el("span", { class: "note-tag", testid: "note-tag", text: "Internal note" }) : null),
-      el("p", { class: "text", testid: "message-text", text: message.message }),
+      onlyFileNames(message) ? null : el("p", { class: "text", testid: "message-text", text: message.message }),
+      attachmentsOf(message, this.auth),
       el("span", { class: "meta" }, timeElement(message.created_at), mine ? el("span", { class: "read", testid: "read-mark", hidden: true, text: "Read" }) : null));
     this.messages.set(message.id, { message, node });
     return node;
@@ -242,16 +303,25 @@ export class ChatView {
 
   async send() {
     const text = this.input.value;
-    if (!this.sessionId || !text.trim() || this.input.disabled) return;
+    const files = this.tray.ids();
+    if (!this.sessionId || this.input.disabled || (!text.trim() && this.tray.empty)) return;
+    if (this.tray.busy) {
+      say(this.error, "Wait until the files are ready (uploaded and checked), then send.", "error");
+      return;
+    }
     say(this.error, "");
     this.sendButton.disabled = true;
     try {
       // The same client_message_id on a retry returns the first message instead of a copy.
       this.pendingId ??= randomId();
-      const body = { message: text, client_message_id: this.pendingId };
+      const body = { client_message_id: this.pendingId };
+      // With files the text may be left out: the service then keeps their names as the message.
+      if (text.trim() || !files.length) body.message = text;
+      if (files.length) body.attachment_ids = files;
       if (this.noteMode) body.internal = true;
       const sent = await api(this.auth, "POST", `/livechat/sessions/${this.sessionId}/messages`, body);
       this.pendingId = null;
+      this.tray.clear();
       this.input.value = "";
       this.lastTypingSent = 0;
       this.add(sent.data);
@@ -260,11 +330,14 @@ export class ChatView {
     } catch (e) {
       say(this.error, `Not sent: ${e.message}`, "error");
     } finally {
-      this.sendButton.disabled = this.input.disabled;
+      this.canSend();
       this.input.focus();
     }
   }
 }
+
+/** A message of files without a text: the service stored their names as its text, which the files already show. */
+const onlyFileNames = (message) => Boolean(message.attachments?.length) && message.message === message.attachments.map((a) => a.file_name).join(", ");
 
 /** 32 hex characters from the browser's random source (crypto.randomUUID needs HTTPS or localhost). */
 function randomId() {
