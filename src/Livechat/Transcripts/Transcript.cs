@@ -33,7 +33,8 @@ public sealed record TranscriptMessage(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<TranscriptAttachment>? Attachments { get; init; }
 
-    /// <summary>How the transcript names the sender: its name, else "Agent 42" or "Customer 42" (as the desk does).</summary>
+    /// <summary>How the txt and html transcripts name the sender: its name, else "Agent 42" or "Customer 42" (as the desk does).</summary>
+    [JsonIgnore]
     public string Sender => SenderName ?? (SenderIsAgent ? $"Agent {SenderId}" : $"Customer {SenderId}");
 }
 

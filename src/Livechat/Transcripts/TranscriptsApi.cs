@@ -79,8 +79,12 @@ public sealed class TranscriptDownload(TranscriptRequest request, TranscriptOutc
         await writer.EndAsync(cancellationToken);
     }
 
-    private static readonly string[] DownloadTypes = ["application/json", "text/plain", "text/html"];
+    private static readonly string[] JsonType = ["application/json"];
 
-    static void IEndpointMetadataProvider.PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
-        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(ApiResponse<Transcript>), DownloadTypes));
+    // format=json is the envelope with a Transcript; txt and html are text.
+    static void IEndpointMetadataProvider.PopulateMetadata(MethodInfo method, EndpointBuilder builder)
+    {
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(ApiResponse<Transcript>), JsonType));
+        builder.Metadata.Add(new AlsoProducesText("text/plain", "text/html"));
+    }
 }
