@@ -75,7 +75,7 @@ public sealed class TranscriptBrowserTests(ConsoleServer server) : IClassFixture
         await desk.ScreenshotAsync("desk-transcript");
 
         // The downloaded page, opened in the browser: styled, and the message's script is text, not a script.
-        await using (var opened = await server.Chromium.NewPageAsync(server, 900, 860))
+        await using (var opened = await server.Chromium.NewPageAsync(server, 900, 640))
         {
             await opened.Page.SetContentAsync(html);
             await Expect(opened.Page.Locator("li.customer .text").First).ToHaveTextAsync("Hello, my invoice shows the wrong plan. <script>alert('x')</script>");
