@@ -5,6 +5,7 @@ using Livechat.Attachments;
 using Livechat.Auth;
 using Livechat.Canned;
 using Livechat.Labels;
+using Livechat.Transcripts;
 using Livechat.Data;
 using Livechat.Messages;
 using Livechat.Notifications;
@@ -101,6 +102,7 @@ public partial class Program
         app.MapNotifications();
         app.MapWebhooks();
         app.MapReports();
+        app.MapTranscripts();
         app.MapHub<LivechatHub>(AuthSetup.HubPath).WithHubMethods().RequireTenant().DisableRequestTimeout();
         app.MapSessionEvents();
         app.MapReading();

@@ -62,6 +62,12 @@ public static class OpenApiSetup
                     },
                 });
             }
+            // A 200 that is also text in other formats (a transcript): the framework keeps one type per status, so the text is added here.
+            foreach (var text in context.Description.ActionDescriptor.EndpointMetadata.OfType<AlsoProducesText>())
+            {
+                if (operation.Responses?.TryGetValue("200", out var ok) != true || ok!.Content is null) continue;
+                foreach (var type in text.ContentTypes) ok.Content[type] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+            }
             if (context.Description.RelativePath?.StartsWith("health", StringComparison.Ordinal) == true) return Task.CompletedTask;
             operation.Parameters.Add(new OpenApiParameter
             {
@@ -118,6 +124,9 @@ public static class OpenApiSetup
         return inline;
     }
 }
+
+/// <summary>Endpoint metadata: its 200 is also text in these media types (chosen by a query parameter), besides its envelope.</summary>
+public sealed record AlsoProducesText(params string[] ContentTypes);
 
 /// <summary>The only values a string property takes on the wire (a session's status...), listed as the schema's enum.</summary>
 [AttributeUsage(AttributeTargets.Property)]

@@ -174,6 +174,14 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
         ["GET /livechat/reports/summary"] = async (server, w) => await AssertReportIsTheTenantsOwnAsync("summary", w),
         ["GET /livechat/reports/agents"] = async (server, w) => await AssertReportIsTheTenantsOwnAsync("agents", w),
         ["GET /livechat/reports/daily"] = async (server, w) => await AssertReportIsTheTenantsOwnAsync("daily", w),
+        ["GET /livechat/sessions/{id}/transcript"] = async (server, w) =>
+        {
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
+            {
+                foreach (var format in new[] { "txt", "json", "html" })
+                    (await attacker.GetAsync($"/livechat/sessions/{w.Session}/transcript?format={format}")).AssertNotFound(w.Secrets, $"download a foreign session's {format} transcript");
+            }
+        },
         ["GET /livechat/queue"] = async (server, w) =>
             (await w.AttackerAgent.GetAsync("/livechat/queue")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "queue"),
         ["POST /livechat/sessions/{id}/transfer"] = async (server, w) =>

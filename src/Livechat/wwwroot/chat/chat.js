@@ -1,6 +1,8 @@
 // The customer page: start a routed chat, wait in the queue (with the position), see the agent join,
-// talk live (with files: attach, drop or paste), see the agent typing and having read; a ticket when nobody is online; rate the chat once it is closed.
-import { api, clearAuth, loadAuth } from "../shared/api.js";
+// talk live (with files: attach, drop or paste), see the agent typing and having read; a ticket when nobody is online;
+// rate the chat once it is closed; download the chat's transcript (an HTML page, times in this browser's zone; it never
+// holds the agents' notes).
+import { api, clearAuth, download, loadAuth } from "../shared/api.js";
 import { ChatView } from "../shared/chatview.js";
 import { $, say } from "../shared/dom.js";
 import { signIn } from "../shared/signin.js";
@@ -34,6 +36,10 @@ async function main() {
   $("#sign-out").addEventListener("click", () => { clearAuth(); location.reload(); });
   $("#rating").addEventListener("change", () => { $("#send-rating").disabled = !$("#rating").elements.score.value; });
   $("#rating").addEventListener("submit", rate);
+  $("#download-transcript").addEventListener("click", () => {
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
+    if (session) download(auth, `/livechat/sessions/${session.id}/transcript?format=html&tz=${encodeURIComponent(tz)}`).catch(fail);
+  });
 
   const connection = $("[data-testid=connection]");
   openStream(auth, {

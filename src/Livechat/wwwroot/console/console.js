@@ -3,7 +3,7 @@
 // (unread count) and tickets. Live through /livechat/stream, which resumes after a drop; on the
 // first connect (and when the stream says "reset") the lists are fetched and the open chat catches up after its
 // newest message.
-import { api, clearAuth, loadAuth, pages } from "../shared/api.js";
+import { api, clearAuth, download, loadAuth, pages } from "../shared/api.js";
 import { ChatView } from "../shared/chatview.js";
 import { $, el, localTime, say, timeElement } from "../shared/dom.js";
 import { signIn } from "../shared/signin.js";
@@ -51,6 +51,7 @@ async function main() {
   $("#label-filter").addEventListener("change", () => loadFiltered().catch(fail));
   $("#filter-mine").addEventListener("change", () => loadFiltered().catch(fail));
   $("#notifications-read-all").addEventListener("click", readAllNotifications);
+  $("#download-transcript").addEventListener("click", downloadTranscript);
 
   const connection = $("[data-testid=connection]");
   openStream(auth, {
@@ -283,6 +284,18 @@ async function closeChat() {
   }
 }
 
+/** The open chat's whole conversation as a file, notes included, times in this browser's zone. */
+async function downloadTranscript() {
+  if (!openId) return;
+  const format = $("#transcript-format").value;
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
+  try {
+    await download(auth, `/livechat/sessions/${openId}/transcript?format=${format}&tz=${encodeURIComponent(tz)}`);
+  } catch (e) {
+    fail(e);
+  }
+}
+
 async function openChat(sessionId) {
   openId = sessionId;
   shown = mine.get(sessionId) ?? queue.get(sessionId) ?? null;
@@ -470,6 +483,7 @@ function showChatState(session) {
     : `Now with ${session.agent_name ?? agentName(session.agent_id)}.`;
   $("#chat-actions").hidden = !held;
   $("#chat-labels").hidden = false;
+  $("#chat-transcript").hidden = false;
   $("#label-chips").replaceChildren(...(session.labels ?? []).map((l) => el("span", { class: "chip", testid: "label-chip" },
     el("span", { testid: "label-name", text: l }),
     el("button", { type: "button", class: "chip-remove", testid: "label-remove", "aria-label": `Remove label ${l}`, text: "×",

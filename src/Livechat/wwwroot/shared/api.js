@@ -70,6 +70,32 @@ export async function api(auth, method, path, body) {
   return envelope;
 }
 
+/**
+ * Downloads a file the API answers with (a transcript): fetched with the token, then saved under the name its
+ * Content-Disposition gives. A failure is the envelope, thrown as ApiError. Returns the file name and its bytes' size.
+ */
+export async function download(auth, path) {
+  let response;
+  try {
+    response = await fetch(path, { headers: { Authorization: `Bearer ${auth.token}`, "X-Tenant-ID": auth.tenantId } });
+  } catch {
+    throw new ApiError(0, "The service cannot be reached. Check your connection and try again.");
+  }
+  if (!response.ok) {
+    const envelope = await response.json().catch(() => null);
+    throw new ApiError(response.status, envelope?.message ?? `The service answered ${response.status}.`, envelope?.errors, envelope?.meta);
+  }
+  const name = /filename="?([^";]+)"?/.exec(response.headers.get("Content-Disposition") ?? "")?.[1] ?? "download";
+  const blob = await response.blob();
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement("a"), { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return { name, size: blob.size };
+}
+
 /** Follows next_cursor through a list endpoint (path with its query, without cursor). */
 export async function* pages(auth, path) {
   let cursor = null;
