@@ -76,8 +76,9 @@ public sealed class TranscriptStore(Database database)
             return (messages, pageEnd);
         }, cancellationToken);
 
-    // One statement per kind of caller, so SQLite keeps each prepared. The sender's name and kind are point lookups
-    // on primary keys; the page is a range of the messages' primary key (tenant_id, session_id, seq).
+    // One statement per kind of caller, so SQLite keeps each prepared. The sender's name is the one the message was sent
+    // under (ChatMessage.sender_name), else, for messages from before names were kept on them, the remembered one; the
+    // lookups of the name and the sender's kind are on primary keys; the page is a range of the messages' primary key (tenant_id, session_id, seq).
     private static string PageSql(bool isAgent) => isAgent ? AgentsPage : TenantUsersPage;
 
     private static readonly string AgentsPage = BuildPageSql(isAgent: true);
@@ -85,7 +86,7 @@ public sealed class TranscriptStore(Database database)
     private static readonly string TenantUsersPage = BuildPageSql(isAgent: false);
 
     private static string BuildPageSql(bool isAgent) => $"""
-        SELECT m.id, m.sender_id, {UserNames.Of("m.tenant_id", "m.sender_id")},
+        SELECT m.id, m.sender_id, COALESCE(m.sender_name, {UserNames.Of("m.tenant_id", "m.sender_id")}),
                EXISTS (SELECT 1 FROM agents a WHERE a.tenant_id = m.tenant_id AND a.user_id = m.sender_id),
                m.created_at, m.message, m.internal, m.attachment_count, m.seq
         FROM chat_messages m
