@@ -34,7 +34,7 @@ public static class Startup
         services.AddWireJson()
             .AddJsonTypes(AgentsJson.Default).AddJsonTypes(MessagesJson.Default).AddJsonTypes(SessionsJson.Default)
             .AddJsonTypes(TicketsJson.Default).AddJsonTypes(NotificationsJson.Default).AddJsonTypes(ReadingJson.Default)
-            .AddJsonTypes(ReportsJson.Default).AddJsonTypes(RealtimeJson.Default).AddJsonTypes(Livechat.Canned.CannedJson.Default).AddJsonTypes(Livechat.Labels.LabelsJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
+            .AddJsonTypes(ReportsJson.Default).AddJsonTypes(RealtimeJson.Default).AddJsonTypes(Livechat.Canned.CannedJson.Default).AddJsonTypes(Livechat.Labels.LabelsJson.Default).AddJsonTypes(Livechat.Search.SearchJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
         // The write path: handlers that commit with a change (ChangeHandlersInOrder), sinks that hear of it after the commit.
         services.AddSingleton<WritePath>();
         services.TryAddSingleton(sp => new ChangeHandlers(ChangeHandlersInOrder(sp)));
@@ -60,6 +60,9 @@ public static class Startup
         services.AddSingleton<TicketStore>();
         services.AddSingleton<Livechat.Canned.CannedStore>();
         services.AddSingleton<Livechat.Labels.LabelStore>();
+        services.AddSingleton<Livechat.Search.SearchStore>();
+        services.AddSingleton<Livechat.Search.SearchBackfill>();
+        services.AddHostedService(sp => sp.GetRequiredService<Livechat.Search.SearchBackfill>());
         services.AddSingleton<NotificationStore>();
         services.AddHostedService<IdempotencyJanitor>();
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
