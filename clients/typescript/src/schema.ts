@@ -463,6 +463,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/livechat/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Messages that hold every word of q (the last one also as a prefix; a quoted phrase in order), newest first, each with its session and its text with the matches in <mark>. Agents search the tenant; a tenant user its own conversations, without notes. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Items on the page, 1 to 100 (default 20). */
+                    limit?: number;
+                    /** @description An id from meta.pagination (next_cursor or prev_cursor): the page holds the items strictly after it (before it, backward). */
+                    cursor?: string;
+                    /** @description forward (the default) or backward. */
+                    direction?: "forward" | "backward";
+                    /** @description What to find: 1 to 200 characters; words, and phrases in double quotes (docs/search.md). */
+                    q: string;
+                    /** @description Only the messages of this session. */
+                    session_id?: string;
+                    /** @description Only in the sessions of this agent: a user id, or me. */
+                    agent_id?: string;
+                    /** @description Only in the sessions this tenant user started. */
+                    customer_id?: number;
+                    /** @description Only in the sessions that carry this label. */
+                    label?: string;
+                    /** @description Only the messages sent at or after this RFC 3339 time (with its offset). */
+                    from?: string;
+                    /** @description Only the messages sent before this RFC 3339 time (with its offset). */
+                    to?: string;
+                };
+                header?: {
+                    /** @description The tenant to act in (a positive integer); may be left out when the host name maps to a tenant. */
+                    "X-Tenant-ID"?: number;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfIReadOnlyListOfSearchHit"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Internal Server Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/livechat/sessions/{id}/events": {
         parameters: {
             query?: never;
@@ -5294,6 +5408,15 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        ApiResponseOfIReadOnlyListOfSearchHit: {
+            success: boolean;
+            message: string;
+            data: null | components["schemas"]["SearchHit"][];
+            meta: components["schemas"]["Meta"];
+            errors: null | {
+                [key: string]: string[];
+            };
+        };
         ApiResponseOfIReadOnlyListOfTenantLabel: {
             success: boolean;
             message: string;
@@ -5638,6 +5761,11 @@ export interface components {
             resolution_seconds?: components["schemas"]["Percentiles"];
             queue_wait_seconds?: components["schemas"]["Percentiles"];
             rating?: components["schemas"]["RatingFigures"];
+        };
+        SearchHit: {
+            message: components["schemas"]["ChatMessage"];
+            session: components["schemas"]["ChatSession"];
+            highlight: string;
         };
         SendMessageRequest: {
             message?: null | string;
