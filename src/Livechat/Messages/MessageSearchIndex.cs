@@ -11,8 +11,9 @@ namespace Livechat.Messages;
 /// <item>PostgreSQL: <c>chat_messages.search_vector</c>, a <c>tsvector</c> the insert computes from its own
 /// <c>@message</c> (<see cref="PostgresVector"/>), under a GIN index that leads with <c>tenant_id</c>.</item>
 /// <item>SQLite: the contentless FTS5 table <c>message_search</c> (<c>unicode61 remove_diacritics 2</c>), whose rowid
-/// is the message's <c>search_row</c>: its creation time in microseconds times 1,000 plus a count within that
-/// microsecond, so the index's own rowid order is newest first (<see cref="SqliteRow"/>).</item>
+/// is the message's <c>search_row</c>: minus its creation time in microseconds times 1,000, minus a count within that
+/// microsecond, so the index's ascending rowid order (the direction FTS5 walks fastest) is newest first
+/// (<see cref="SqliteRow"/>).</item>
 /// </list>
 /// A change of a message's text (an erasure, contract section 21) calls <see cref="RefreshAsync"/> in its own
 /// transaction; deleting messages calls <see cref="RemoveSessionAsync"/> first. Those are the only other writers.
@@ -30,14 +31,14 @@ public static class MessageSearchIndex
     public static string PostgresVector(string text) => $"to_tsvector('livechat_search', regexp_replace({text}, '{PostgresPunctuation}', ' ', 'g'))";
 
     /// <summary>
-    /// SQLite: a new message's <c>search_row</c>, the next free one of its microsecond (<c>@search_base</c>, see
-    /// <see cref="SearchBase"/>), found on the unique index of <c>search_row</c>: one writer, so no two take the same.
+    /// SQLite: a new message's <c>search_row</c>, the next free one of its microsecond going down from <c>@search_top</c>
+    /// (<see cref="SearchTop"/>), found on the unique index of <c>search_row</c>: one writer, so no two take the same.
     /// </summary>
     public const string SqliteRow =
-        "(SELECT COALESCE(MAX(r.search_row) + 1, @search_base) FROM chat_messages r WHERE r.search_row >= @search_base AND r.search_row < @search_base + 1000)";
+        "(SELECT COALESCE(MIN(r.search_row) - 1, @search_top) FROM chat_messages r WHERE r.search_row <= @search_top AND r.search_row > @search_top - 1000)";
 
-    /// <summary>The first <c>search_row</c> of a time's microsecond.</summary>
-    public static long SearchBase(DateTimeOffset createdAt) => (createdAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10 * 1000;
+    /// <summary>The first (highest) <c>search_row</c> of a time's microsecond: later times have lower rows.</summary>
+    public static long SearchTop(DateTimeOffset createdAt) => -((createdAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10 * 1000);
 
     /// <summary>SQLite: the entry of the message <c>@id</c> just inserted (nothing when the insert wrote no row).</summary>
     public const string SqliteWrite = """
@@ -84,6 +85,6 @@ public static class MessageSearchIndex
         await remove.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Binds what the index's part of a send needs beyond the send's own parameters (SQLite's <c>@search_base</c>).</summary>
-    public static DbCommand BindSqlite(DbCommand command, DateTimeOffset createdAt) => command.With("search_base", SearchBase(createdAt));
+    /// <summary>Binds what the index's part of a send needs beyond the send's own parameters (SQLite's <c>@search_top</c>).</summary>
+    public static DbCommand BindSqlite(DbCommand command, DateTimeOffset createdAt) => command.With("search_top", SearchTop(createdAt));
 }

@@ -53,11 +53,12 @@ public sealed class SearchStore(Database database)
             }
             else
             {
-                var keyset = cursorAt is null ? "" : newer ? " AND f.rowid > @cursor_at" : " AND f.rowid < @cursor_at";
+                // Rows go down as time goes up (MessageSearchIndex.SqliteRow): newest first is FTS5's ascending walk, its fast one.
+                var keyset = cursorAt is null ? "" : newer ? " AND f.rowid < @cursor_at" : " AND f.rowid > @cursor_at";
                 sql = $"""
                     SELECT {MessageColumns} FROM message_search f JOIN chat_messages m ON m.search_row = f.rowid
                     WHERE message_search MATCH @query AND m.tenant_id = @tenant AND m.message <> ''{conditions}{keyset}
-                    ORDER BY f.rowid{(newer ? "" : " DESC")} LIMIT @take
+                    ORDER BY f.rowid{(newer ? " DESC" : "")} LIMIT @take
                     """;
             }
             var messages = new List<ChatMessage>(page.Limit + 1);

@@ -1,7 +1,7 @@
 -- Contract section 19: full-text search of messages (ADR 0038, docs/search.md). A contentless FTS5 table (the
 -- text stays in chat_messages only; search builds its highlight from there) whose rowid is the message's
--- search_row: its creation time in microseconds times 1,000 plus a count within that microsecond, so the index
--- walks its own rowids newest first and stops after a page. `tenant` holds one token, 't' and the tenant id, so a
+-- search_row: minus its creation time in microseconds times 1,000, minus a count within that microsecond, so the
+-- index walks its own rowids upwards (FTS5's fast direction) newest first and stops after a page. `tenant` holds one token, 't' and the tenant id, so a
 -- query's first condition is the tenant. The message's insert writes both, in its transaction
 -- (Messages/MessageSearchIndex.cs); contentless_delete lets an erasure remove an entry by its rowid.
 ALTER TABLE chat_messages ADD COLUMN search_row INTEGER;
