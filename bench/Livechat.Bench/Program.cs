@@ -30,6 +30,11 @@
 //                  facts the write path records, written straight into the database in bulk; then each report
 //                  (summary, agents, daily) for 30 and 365 days, --repeat times one at a time: p50, p95, max. --keep
 //                  FILE keeps a copy of the seeded SQLite database (to read plans with the sqlite3 shell).
+//   search         one tenant with --messages messages (1,000,000) over --sessions sessions (50,000), and --noise messages
+//                  (250,000) of four other tenants, words drawn from a Zipf distribution over a generated vocabulary;
+//                  written in bulk without their index, which the service's backfill then builds after a restart (timed);
+//                  then queries of 1, 2 and 3 words, common and rare, a prefix and a phrase, --concurrency (8) at once,
+//                  --repeat (200) each: p50, p95 (SearchTimes.cs).
 // Every mode ends with one "RESULT key=value ..." line for bench/run.
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -77,6 +82,7 @@ switch (mode)
     case "routing":
     case "webhooks":
     case "reports":
+    case "search":
         await using (var service = await Service.StartAsync(postgres))
         {
             if (mode == "send") await SendAsync(service, Option("--sessions", 64));
@@ -85,11 +91,12 @@ switch (mode)
             else if (mode == "routing") await RoutingAsync(service, Option("--users", 1000));
             else if (mode == "webhooks") await WebhookThroughput.RunAsync(service, Option("--messages", 1000), Option("--senders", 16));
             else if (mode == "reports") await ReportTimes.RunAsync(service, Option("--sessions", 100_000), Option("--messages", 1_000_000), Option("--repeat", 40), TextOption("--keep"));
+            else if (mode == "search") await SearchTimes.RunAsync(service, Option("--sessions", 50_000), Option("--messages", 1_000_000), Option("--noise", 250_000), Option("--repeat", 200), Option("--concurrency", 8));
             else await ReferencesAsync(service);
         }
         return 0;
     default:
-        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | cold | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks | reports");
+        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | cold | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks | reports | search");
         return 2;
 }
 
@@ -527,7 +534,7 @@ internal sealed class Service : IAsyncDisposable
 {
     private const string Key = "benchmark-signing-key-of-at-least-32-bytes";
     private static readonly AuthOptions Auth = new() { SigningKey = Key };
-    private readonly Process process;
+    private Process process;
 
     /// <summary>The CPU time the service's process has used so far (on PostgreSQL, the database's work is not in it).</summary>
     public TimeSpan CpuTime
@@ -539,6 +546,8 @@ internal sealed class Service : IAsyncDisposable
         }
     }
     private readonly string folder;
+    private string? build;
+    private Dictionary<string, string> environment = [];
     private readonly string? postgres; // the connection string, or null on SQLite
     private readonly HttpClient http;
 
@@ -666,6 +675,8 @@ internal sealed class Service : IAsyncDisposable
         }
         var launched = Stopwatch.StartNew();
         var service = new Service(Run(build, environment, "serve", "--urls", baseUrl), folder, baseUrl, postgres) { Store = store };
+        service.build = build;
+        service.environment = environment;
         await service.WaitUntilReadyAsync();
         service.ReadyAfter = launched.Elapsed;
         return service;
@@ -827,6 +838,15 @@ internal sealed class Service : IAsyncDisposable
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return port;
+    }
+
+    /// <summary>Stops the process (SIGTERM) and starts it again on the same database: what a deploy does (the search mode's backfill).</summary>
+    public async Task RestartAsync()
+    {
+        if (Terminate(process.Id, 15) == 0) await process.WaitForExitAsync();
+        process.Dispose();
+        process = Run(build, environment, "serve", "--urls", BaseUrl);
+        await WaitUntilReadyAsync();
     }
 
     public async ValueTask DisposeAsync()

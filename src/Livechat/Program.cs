@@ -5,6 +5,7 @@ using Livechat.Attachments;
 using Livechat.Auth;
 using Livechat.Canned;
 using Livechat.Labels;
+using Livechat.Search;
 using Livechat.Transcripts;
 using Livechat.Data;
 using Livechat.Messages;
@@ -99,6 +100,7 @@ public partial class Program
         app.MapTickets();
         app.MapCannedResponses();
         app.MapLabels();
+        app.MapSearch();
         app.MapNotifications();
         app.MapWebhooks();
         app.MapReports();

@@ -35,7 +35,7 @@ public static class Startup
             .AddJsonTypes(AgentsJson.Default).AddJsonTypes(MessagesJson.Default).AddJsonTypes(SessionsJson.Default)
             .AddJsonTypes(TicketsJson.Default).AddJsonTypes(NotificationsJson.Default).AddJsonTypes(ReadingJson.Default)
             .AddJsonTypes(ReportsJson.Default).AddJsonTypes(RealtimeJson.Default).AddJsonTypes(Livechat.Canned.CannedJson.Default).AddJsonTypes(Livechat.Labels.LabelsJson.Default)
-            .AddJsonTypes(Livechat.Transcripts.TranscriptsJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
+            .AddJsonTypes(Livechat.Search.SearchJson.Default).AddJsonTypes(Livechat.Transcripts.TranscriptsJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
         // The write path: handlers that commit with a change (ChangeHandlersInOrder), sinks that hear of it after the commit.
         services.AddSingleton<WritePath>();
         services.TryAddSingleton(sp => new ChangeHandlers(ChangeHandlersInOrder(sp)));
@@ -61,6 +61,9 @@ public static class Startup
         services.AddSingleton<TicketStore>();
         services.AddSingleton<Livechat.Canned.CannedStore>();
         services.AddSingleton<Livechat.Labels.LabelStore>();
+        services.AddSingleton<Livechat.Search.SearchStore>();
+        services.AddSingleton<Livechat.Search.SearchBackfill>();
+        services.AddHostedService(sp => sp.GetRequiredService<Livechat.Search.SearchBackfill>());
         services.AddSingleton<Livechat.Transcripts.TranscriptStore>();
         services.AddSingleton<NotificationStore>();
         services.AddHostedService<IdempotencyJanitor>();

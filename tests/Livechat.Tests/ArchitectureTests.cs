@@ -16,7 +16,7 @@ public sealed class ArchitectureTests
     private static readonly string[] Features =
     [
         "Livechat.Agents", "Livechat.Sessions", "Livechat.Messages", "Livechat.Notifications", "Livechat.Reading",
-        "Livechat.Routing", "Livechat.Tickets", "Livechat.Tenants", "Livechat.Webhooks", "Livechat.WebConsole", "Livechat.Canned", "Livechat.Labels", "Livechat.Attachments",
+        "Livechat.Routing", "Livechat.Tickets", "Livechat.Tenants", "Livechat.Webhooks", "Livechat.WebConsole", "Livechat.Canned", "Livechat.Labels", "Livechat.Search", "Livechat.Attachments",
         "Livechat.Reports", "Livechat.Transcripts",
     ];
 
@@ -47,7 +47,7 @@ public sealed class ArchitectureTests
         ["Agents"],
         ["Messages"],
         ["Sessions"],
-        ["Reading", "Tickets", "Routing", "Notifications", "Webhooks", "Attachments", "Canned", "Labels", "Reports", "Transcripts"],
+        ["Reading", "Tickets", "Routing", "Notifications", "Webhooks", "Attachments", "Canned", "Labels", "Search", "Reports", "Transcripts"],
         ["Realtime", "WebConsole"],
     ];
 
@@ -126,7 +126,7 @@ public sealed class ArchitectureTests
             typeof(Livechat.Api.ApiResponse<Livechat.WebConsole.DevToken>),
             typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Canned.CannedResponse>>), typeof(Livechat.Api.ApiResponse<Livechat.Agents.KnownUser>),
             typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Reading.ReadState>>),
-            typeof(Livechat.Api.ApiResponse<Livechat.Sessions.Rating>), typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Labels.TenantLabel>>),
+            typeof(Livechat.Api.ApiResponse<Livechat.Sessions.Rating>), typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Labels.TenantLabel>>), typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Search.SearchHit>>),
             typeof(Livechat.Api.ApiResponse<Livechat.Reports.ReportFigures>), typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Reports.AgentFigures>>),
             typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Reports.DailyFigures>>),
             typeof(Livechat.Api.ApiResponse<Livechat.Transcripts.Transcript>), typeof(Livechat.Transcripts.TranscriptMessage), typeof(Livechat.Api.Meta),

@@ -73,6 +73,23 @@ public sealed class MultiInstanceTests(TwoInstances instances) : IClassFixture<T
     }
 
     [Fact]
+    public async Task AMessageSentOnAIsFoundOnBRightAfterIts201()
+    {
+        var tenant = await A.NewTenantAsync();
+        var agentOnA = A.Agent(tenant);
+        var agentOnB = B.Agent(tenant, agentOnA.UserId);
+        var session = await agentOnA.StartSessionAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            var word = $"zebra{i}x{Guid.NewGuid():N}";
+            var sent = await agentOnA.SendMessageAsync(session, $"the {word} crossed");
+            // No wait, no retry: the 201 means the entry was committed with the message.
+            var hits = (await agentOnB.GetAsync($"/livechat/search?q={word}")).AssertStatus(HttpStatusCode.OK).Data;
+            Assert.Equal(sent.GetProperty("id").GetString(), hits.EnumerateArray().Single().GetProperty("message").GetProperty("id").GetString());
+        }
+    }
+
+    [Fact]
     public async Task AMessagePostedToAReachesAnSseStreamOnB()
     {
         var tenant = await A.NewTenantAsync();

@@ -463,29 +463,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/livechat/sessions/{id}/transcript": {
+    "/livechat/search": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The session's whole conversation as a download, oldest first, with names, times in tz (an IANA zone, default UTC) and files by name; format=txt (default), json (the envelope with a Transcript) or html. A tenant user's holds no internal note. */
+        /** Messages that hold every word of q (the last one also as a prefix; a quoted phrase in order), newest first, each with its session and its text with the matches in <mark>. Agents search the tenant; a tenant user its own conversations, without notes. */
         get: {
             parameters: {
-                query?: {
-                    /** @description txt (default), json or html. */
-                    format?: "txt" | "json" | "html";
-                    /** @description The IANA time zone of the times shown, such as Asia/Jakarta; UTC by default. */
-                    tz?: string;
+                query: {
+                    /** @description Items on the page, 1 to 100 (default 20). */
+                    limit?: number;
+                    /** @description An id from meta.pagination (next_cursor or prev_cursor): the page holds the items strictly after it (before it, backward). */
+                    cursor?: string;
+                    /** @description forward (the default) or backward. */
+                    direction?: "forward" | "backward";
+                    /** @description What to find: 1 to 200 characters; words, and phrases in double quotes (docs/search.md). */
+                    q: string;
+                    /** @description Only the messages of this session. */
+                    session_id?: string;
+                    /** @description Only in the sessions of this agent: a user id, or me. */
+                    agent_id?: string;
+                    /** @description Only in the sessions this tenant user started. */
+                    customer_id?: number;
+                    /** @description Only in the sessions that carry this label. */
+                    label?: string;
+                    /** @description Only the messages sent at or after this RFC 3339 time (with its offset). */
+                    from?: string;
+                    /** @description Only the messages sent before this RFC 3339 time (with its offset). */
+                    to?: string;
                 };
                 header?: {
                     /** @description The tenant to act in (a positive integer); may be left out when the host name maps to a tenant. */
                     "X-Tenant-ID"?: number;
                 };
-                path: {
-                    id: string;
-                };
+                path?: never;
                 cookie?: never;
             };
             requestBody?: never;
@@ -496,9 +510,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["ApiResponseOfTranscript"];
-                        "text/plain": string;
-                        "text/html": string;
+                        "application/json": components["schemas"]["ApiResponseOfIReadOnlyListOfSearchHit"];
                     };
                 };
                 /** @description Bad Request */
@@ -521,15 +533,6 @@ export interface paths {
                 };
                 /** @description Forbidden */
                 403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ApiResponseOfObject"];
-                    };
-                };
-                /** @description Not Found */
-                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5405,6 +5408,15 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        ApiResponseOfIReadOnlyListOfSearchHit: {
+            success: boolean;
+            message: string;
+            data: null | components["schemas"]["SearchHit"][];
+            meta: components["schemas"]["Meta"];
+            errors: null | {
+                [key: string]: string[];
+            };
+        };
         ApiResponseOfIReadOnlyListOfTenantLabel: {
             success: boolean;
             message: string;
@@ -5522,15 +5534,6 @@ export interface components {
                 [key: string]: string[];
             };
         };
-        ApiResponseOfTranscript: {
-            success: boolean;
-            message: string;
-            data: null | components["schemas"]["Transcript"];
-            meta: components["schemas"]["Meta"];
-            errors: null | {
-                [key: string]: string[];
-            };
-        };
         ApiResponseOfTypingPayload: {
             success: boolean;
             message: string;
@@ -5605,7 +5608,6 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             client_message_id?: string;
-            sender_name?: string;
             internal?: boolean;
             attachments?: components["schemas"]["Attachment"][];
         };
@@ -5760,6 +5762,11 @@ export interface components {
             queue_wait_seconds?: components["schemas"]["Percentiles"];
             rating?: components["schemas"]["RatingFigures"];
         };
+        SearchHit: {
+            message: components["schemas"]["ChatMessage"];
+            session: components["schemas"]["ChatSession"];
+            highlight: string;
+        };
         SendMessageRequest: {
             message?: null | string;
             client_message_id?: null | string;
@@ -5794,33 +5801,6 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
-        };
-        Transcript: {
-            session: components["schemas"]["ChatSession"];
-            time_zone: string;
-            messages: components["schemas"]["TranscriptMessage"][];
-        };
-        TranscriptAttachment: {
-            /** Format: uuid */
-            id: string;
-            file_name: string;
-            content_type: string;
-            /** Format: int64 */
-            size: number;
-        };
-        TranscriptMessage: {
-            /** Format: uuid */
-            id: string;
-            /** Format: int64 */
-            sender_id: number;
-            sender_name?: string;
-            sender_is_agent: boolean;
-            message: string;
-            /** Format: date-time */
-            created_at: string;
-            local_time: string;
-            internal?: boolean;
-            attachments?: components["schemas"]["TranscriptAttachment"][];
         };
         TransferSessionRequest: {
             /** Format: int64 */

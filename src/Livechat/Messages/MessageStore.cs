@@ -106,10 +106,13 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
 
     // The insert also returns the session's audience (MessageCreated.SessionUsers), so the audience costs no statement,
     // and the sender's name, which it copies from user_names: the request's token wrote it there before the handler ran.
-    private static string InsertSql(bool files) => $"""
-        INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id, internal, attachment_count, sender_name)
-        SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client, @internal, @attachments,
-               {UserNames.Of("@tenant", "@sender")} FROM chat_sessions
+    // It also writes the message's search index (MessageSearchIndex): on PostgreSQL its tsvector, on SQLite its
+    // search_row, the rowid of its entry in the FTS5 table, which SqliteSearchWrite writes right after it.
+    private static string InsertSql(bool files, bool postgres) => $"""
+        INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id, internal, attachment_count, sender_name,
+            {(postgres ? "search_vector" : "search_row")})
+        SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client, @internal, @attachments, {UserNames.Of("@tenant", "@sender")},
+               {(postgres ? MessageSearchIndex.PostgresVector("@message") : MessageSearchIndex.SqliteRow)} FROM chat_sessions
         WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'{AllTaken(files)}
         RETURNING seq, sender_name, {SessionUsers.Columns}
         """;
@@ -129,7 +132,8 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
 
     // Each built once: SQLite keeps its commands prepared by their text.
     private static readonly string[] Bump = [BumpSql(false), BumpSql(true)];
-    private static readonly string[] Insert = [InsertSql(false), InsertSql(true)];
+    private static readonly string[] SqliteInsert = [InsertSql(false, postgres: false), InsertSql(true, postgres: false)];
+    private static readonly string[] PostgresInsert = [InsertSql(false, postgres: true), InsertSql(true, postgres: true)];
     private static readonly string[] Join = [JoinSql(false), JoinSql(true)];
 
     /// <summary>
@@ -203,7 +207,8 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         if (withFiles == 1) Bind(scope.Defer(TakeSql), sender, message).WithIds([.. files.Select(f => f.Id)]);
         if (join) Bind(scope.Defer(Join[withFiles]), sender, message);
         Bind(scope.Defer(Bump[withFiles]), sender, message);
-        Bind(scope.DeferQuery(Insert[withFiles], async (reader, ct) =>
+        var postgres = scope.Connection is Npgsql.NpgsqlConnection;
+        var insert = Bind(scope.DeferQuery((postgres ? PostgresInsert : SqliteInsert)[withFiles], async (reader, ct) =>
         {
             if (!await reader.ReadAsync(ct))
             {
@@ -220,6 +225,11 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
             scope.Happened(created, named with { Seq = reader.GetInt64(0), SessionUsers = SessionUsers.Read(reader, 2) });
             outcome = new SendOutcome.Sent(named.Message);
         }), sender, message);
+        if (!postgres)
+        {
+            MessageSearchIndex.BindSqlite(insert, message.CreatedAt);
+            scope.Defer(MessageSearchIndex.SqliteWrite).With("tenant", sender.TenantId).With("id", message.Id);
+        }
         return Change.Later(() => outcome, created);
     }
 

@@ -101,8 +101,8 @@ public static class SessionsApi
     private static BadRequestError TimeError(string key) =>
         ApiError.BadRequest(key, $"{key} must be an RFC 3339 time with its offset, such as 2026-12-01T08:00:00+07:00.");
 
-    /// <summary>The list's filters (contract section 18); each refused value is a 400 on its own key.</summary>
-    private static (SessionFilter? Filter, BadRequestError? Error) ReadFilter(IQueryCollection query, CurrentUser user)
+    /// <summary>The list's filters (contract section 18); each refused value is a 400 on its own key. Search (section 19) takes them too.</summary>
+    public static (SessionFilter? Filter, BadRequestError? Error) ReadFilter(IQueryCollection query, CurrentUser user)
     {
         var filter = new SessionFilter();
         var status = query["status"].ToString();

@@ -248,6 +248,21 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
             (await w.AttackerAgent.PatchAsync($"/livechat/canned-responses/{w.CannedResponse}", new { body = "stolen" })).AssertNotFound(w.Secrets, "change a foreign canned response"),
         ["DELETE /livechat/canned-responses/{id}"] = async (server, w) =>
             (await w.AttackerAgent.SendAsync(HttpMethod.Delete, $"/livechat/canned-responses/{w.CannedResponse}", null)).AssertNotFound(w.Secrets, "delete a foreign canned response"),
+        ["GET /livechat/search"] = async (server, w) =>
+        {
+            // Another tenant's agent and user, and the victim's own colleague (a tenant user who takes no part in the session).
+            foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser, w.Colleague })
+            {
+                foreach (var q in new[] { w.MessageText, "victim", "hello" })
+                {
+                    var found = (await attacker.GetAsync($"/livechat/search?limit=100&q={q}")).AssertStatus(HttpStatusCode.OK);
+                    found.AssertLeaksNothing(w.Secrets, $"search for {q}");
+                    Assert.Empty(found.Data.EnumerateArray());
+                }
+            }
+            (await w.VictimAgent.GetAsync($"/livechat/search?q={w.MessageText}")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray().Single(); // the positive control
+            await AssertForeignCursorIsUnknownAsync(w.AttackerAgent, "/livechat/search?q=attacker", w.Message, w);
+        },
         ["GET /livechat/labels"] = async (server, w) =>
             (await w.AttackerAgent.GetAsync("/livechat/labels")).AssertStatus(HttpStatusCode.OK).AssertLeaksNothing(w.Secrets, "label list"),
         ["PUT /livechat/sessions/{id}/labels"] = async (server, w) =>

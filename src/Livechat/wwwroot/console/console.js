@@ -52,6 +52,7 @@ async function main() {
   $("#filter-mine").addEventListener("change", () => loadFiltered().catch(fail));
   $("#notifications-read-all").addEventListener("click", readAllNotifications);
   $("#download-transcript").addEventListener("click", downloadTranscript);
+  $("#search-form").addEventListener("submit", (e) => { e.preventDefault(); search().catch(fail); });
 
   const connection = $("[data-testid=connection]");
   openStream(auth, {
@@ -187,6 +188,47 @@ async function loadFiltered() {
         el("span", { class: "preview", text: s.agent_id === auth.userId ? "With you" : s.agent_id ? `With ${s.agent_name ?? agentName(s.agent_id)}` : "In the queue" }),
         labelChips(s)))))
     : [el("li", { class: "empty", text: "No chat has this label." })]));
+}
+
+/** Messages of the tenant that hold the words (GET /livechat/search), newest first; a hit opens its chat at that message. */
+async function search() {
+  const q = $("#search-input").value.trim();
+  const list = $("#search-results");
+  if (!q) {
+    list.replaceChildren();
+    return;
+  }
+  let hits;
+  try {
+    hits = (await api(auth, "GET", `/livechat/search?q=${encodeURIComponent(q)}&limit=20`)).data;
+  } catch (e) {
+    list.replaceChildren(el("li", { class: "empty", testid: "search-error", text: e.message }));
+    return;
+  }
+  list.replaceChildren(...(hits.length ? hits.map((hit) => el("li", {},
+    el("button", { type: "button", class: "item session", testid: "search-hit", "data-session-id": hit.session.id, "data-message-id": hit.message.id,
+      onclick: () => openAtMessage(hit.session.id, hit.message.id) },
+      el("span", { class: "grow" },
+        el("span", { class: "title" }, el("span", { text: `${customerName(hit.session)} · ` }), timeElement(hit.message.created_at),
+          hit.message.internal ? el("span", { class: "note-tag", text: " Internal note" }) : null),
+        el("span", { class: "hit-text", testid: "hit-text" }, ...highlighted(hit.highlight))))))
+    : [el("li", { class: "empty", testid: "search-empty", text: "No message holds these words." })]));
+}
+
+/**
+ * A hit's highlight as nodes: the service wraps matches in <mark> and escapes everything else, so the text between
+ * the marks is unescaped into text nodes and only <mark> becomes an element (no HTML from a message is ever parsed).
+ */
+function highlighted(highlight) {
+  const text = (escaped) => escaped.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+  return highlight.split(/(<mark>.*?<\/mark>)/s).filter(Boolean).map((part) => part.startsWith("<mark>")
+    ? el("mark", { text: text(part.slice(6, -7)) })
+    : document.createTextNode(text(part)));
+}
+
+async function openAtMessage(sessionId, messageId) {
+  await openChat(sessionId);
+  if (openId === sessionId) await view.reveal(messageId);
 }
 
 // --- events ---

@@ -186,6 +186,17 @@ export class ChatView {
     this.markRead();
   }
 
+  /** Brings a message of the open chat into view (a search hit): older pages are loaded until it is among them. */
+  async reveal(messageId) {
+    for (let i = 0; i < 100 && !this.messages.has(messageId) && this.hasPrev; i++) await this.loadOlder();
+    const node = this.messages.get(messageId)?.node;
+    if (!node) return false;
+    this.list.querySelectorAll(".message.found").forEach((n) => n.classList.remove("found"));
+    node.classList.add("found");
+    node.scrollIntoView({ block: "center" });
+    return true;
+  }
+
   async loadOlder() {
     if (!this.hasPrev || this.loadingOlder || !this.sessionId) return;
     this.loadingOlder = true;

@@ -1,0 +1,90 @@
+using System.Data.Common;
+using Livechat.Changes;
+using Livechat.Data;
+
+namespace Livechat.Messages;
+
+/// <summary>
+/// The full-text index of messages (contract section 19, ADR 0038), written by the message's own insert, in its
+/// transaction, so a message is searchable once its 201 is sent. Migration 0090 made it; <c>Search/</c> reads it.
+/// <list type="bullet">
+/// <item>PostgreSQL: <c>chat_messages.search_vector</c>, a <c>tsvector</c> the insert computes from its own
+/// <c>@message</c> (<see cref="PostgresVector"/>), under a GIN index that leads with <c>tenant_id</c>.</item>
+/// <item>SQLite: the contentless FTS5 table <c>message_search</c> (<c>unicode61 remove_diacritics 2</c>), whose rowid
+/// is the message's <c>search_row</c>: minus its creation time in microseconds times 1,000, minus a count within that
+/// microsecond, so the index's ascending rowid order (the direction FTS5 walks fastest) is newest first
+/// (<see cref="SqliteRow"/>).</item>
+/// </list>
+/// A change of a message's text (an erasure, contract section 21) calls <see cref="RefreshAsync"/> in its own
+/// transaction; deleting messages calls <see cref="RemoveSessionAsync"/> first. Those are the only other writers.
+/// </summary>
+public static class MessageSearchIndex
+{
+    /// <summary>
+    /// The text as the index sees it: ASCII punctuation and the common Unicode punctuation (quotes, dashes, the
+    /// ellipsis, CJK punctuation) become spaces, so PostgreSQL's parser finds plain words, split where FTS5's
+    /// <c>unicode61</c> splits them ("foo-bar" is "foo" "bar", "1.5" is "1" "5") whatever the database's locale.
+    /// </summary>
+    public const string PostgresPunctuation = @"[[:punct:]\u00a1-\u00bf\u00d7\u00f7\u2000-\u206f\u3000-\u303f\uff01-\uff0f]+";
+
+    /// <summary>The <c>tsvector</c> of a text expression: configuration <c>livechat_search</c> is <c>simple</c> (no stemming) after <c>unaccent</c>.</summary>
+    public static string PostgresVector(string text) => $"to_tsvector('livechat_search', regexp_replace({text}, '{PostgresPunctuation}', ' ', 'g'))";
+
+    /// <summary>
+    /// SQLite: a new message's <c>search_row</c>, the next free one of its microsecond going down from <c>@search_top</c>
+    /// (<see cref="SearchTop"/>), found on the unique index of <c>search_row</c>: one writer, so no two take the same.
+    /// </summary>
+    public const string SqliteRow =
+        "(SELECT COALESCE(MIN(r.search_row) - 1, @search_top) FROM chat_messages r WHERE r.search_row <= @search_top AND r.search_row > @search_top - 1000)";
+
+    /// <summary>The first (highest) <c>search_row</c> of a time's microsecond: later times have lower rows.</summary>
+    public static long SearchTop(DateTimeOffset createdAt) => -((createdAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10 * 1000);
+
+    /// <summary>SQLite: the entry of the message <c>@id</c> just inserted (nothing when the insert wrote no row).</summary>
+    public const string SqliteWrite = """
+        INSERT INTO message_search (rowid, tenant, body)
+        SELECT search_row, 't' || tenant_id, message FROM chat_messages WHERE tenant_id = @tenant AND id = @id AND message <> ''
+        """;
+
+    /// <summary>
+    /// After a message's text changed (an erasure turns it into "", contract section 21): its entry says what the
+    /// text says now, nothing for an empty text. Call it in the transaction that changed the text. (Search also
+    /// never answers a message whose text is empty, whatever its entry holds.)
+    /// </summary>
+    public static async Task RefreshAsync(ChangeScope scope, long tenantId, Guid messageId, CancellationToken cancellationToken)
+    {
+        if (scope.Connection is Npgsql.NpgsqlConnection)
+        {
+            await using var update = scope.Sql($"""
+                UPDATE chat_messages SET search_vector = {PostgresVector("message")} WHERE tenant_id = @tenant AND id = @id
+                """).With("tenant", tenantId).With("id", messageId);
+            await update.ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
+        await using (var remove = scope.Sql("""
+            DELETE FROM message_search WHERE rowid = (SELECT search_row FROM chat_messages WHERE tenant_id = @tenant AND id = @id)
+            """).With("tenant", tenantId).With("id", messageId))
+        {
+            await remove.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var write = scope.Sql(SqliteWrite).With("tenant", tenantId).With("id", messageId);
+        await write.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Before a session's messages are deleted (retention): their entries go. On PostgreSQL the vector is a column
+    /// of the row and goes with it; SQLite's index is a table of its own.
+    /// </summary>
+    public static async Task RemoveSessionAsync(ChangeScope scope, long tenantId, Guid sessionId, CancellationToken cancellationToken)
+    {
+        if (scope.Connection is Npgsql.NpgsqlConnection) return;
+        await using var remove = scope.Sql("""
+            DELETE FROM message_search WHERE rowid IN (
+                SELECT search_row FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND search_row IS NOT NULL)
+            """).With("tenant", tenantId).With("session", sessionId);
+        await remove.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Binds what the index's part of a send needs beyond the send's own parameters (SQLite's <c>@search_top</c>).</summary>
+    public static DbCommand BindSqlite(DbCommand command, DateTimeOffset createdAt) => command.With("search_top", SearchTop(createdAt));
+}

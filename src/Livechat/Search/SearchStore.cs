@@ -1,0 +1,135 @@
+using System.Data.Common;
+using Livechat.Api;
+using Livechat.Data;
+using Livechat.Messages;
+using Livechat.Sessions;
+
+namespace Livechat.Search;
+
+/// <summary>One search result (contract section 19): the message, its session, and the message text with its matches marked.</summary>
+public sealed record SearchHit(ChatMessage Message, ChatSession Session, string Highlight);
+
+/// <summary>What a search looks in besides the words: the list's session filters, one session, and the message's time.</summary>
+public sealed record SearchScope(SessionFilter Sessions, Guid? SessionId, DateTimeOffset? From, DateTimeOffset? To);
+
+/// <summary>
+/// Searches messages through the index the send writes (<see cref="MessageSearchIndex"/>): PostgreSQL's
+/// <c>search_vector</c> under its tenant-first GIN index, SQLite's FTS5 table walked by its rowid, newest first.
+/// Who sees what is decided once, in <see cref="Visible"/>.
+/// </summary>
+public sealed class SearchStore(Database database)
+{
+    private const string MessageColumns = "m.id, m.session_id, m.sender_id, m.message, m.created_at, m.client_message_id, m.internal, m.sender_name";
+
+    /// <summary>
+    /// The page of hits, newest first (forward walks to older ones), or null when the cursor is not a message the
+    /// caller can see in the tenant.
+    /// </summary>
+    public Task<Page<SearchHit>?> SearchAsync(CurrentUser caller, SearchQuery query, SearchScope scope, PageRequest page, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            var postgres = connection is Npgsql.NpgsqlConnection;
+            var conditions = Visible(caller) + Filters(scope);
+            // The cursor's place in the order: its (created_at, id) on PostgreSQL, its search_row on SQLite.
+            object? cursorAt = null;
+            if (page.Cursor is { } cursor)
+            {
+                await using var find = Bind(connection.Sql($"SELECT {(postgres ? "m.created_at" : "m.search_row")} FROM chat_messages m WHERE m.tenant_id = @tenant AND m.id = @cursor{Visible(caller)}"),
+                    caller, scope).With("cursor", cursor);
+                cursorAt = await find.ExecuteScalarAsync(cancellationToken);
+                if (cursorAt is null or DBNull) return null;
+            }
+            var newer = page.Backward;
+            string sql;
+            if (postgres)
+            {
+                var keyset = cursorAt is null ? "" : newer ? " AND (m.created_at, m.id) > (@cursor_at, @cursor)" : " AND (m.created_at, m.id) < (@cursor_at, @cursor)";
+                var order = newer ? "m.created_at, m.id" : "m.created_at DESC, m.id DESC";
+                sql = $"""
+                    SELECT {MessageColumns} FROM chat_messages m
+                    WHERE m.tenant_id = @tenant AND m.search_vector @@ to_tsquery('livechat_search', @query) AND m.message <> ''{conditions}{keyset}
+                    ORDER BY {order} LIMIT @take
+                    """;
+            }
+            else
+            {
+                // Rows go down as time goes up (MessageSearchIndex.SqliteRow): newest first is FTS5's ascending walk, its fast one.
+                var keyset = cursorAt is null ? "" : newer ? " AND f.rowid < @cursor_at" : " AND f.rowid > @cursor_at";
+                sql = $"""
+                    SELECT {MessageColumns} FROM message_search f JOIN chat_messages m ON m.search_row = f.rowid
+                    WHERE message_search MATCH @query AND m.tenant_id = @tenant AND m.message <> ''{conditions}{keyset}
+                    ORDER BY f.rowid{(newer ? " DESC" : "")} LIMIT @take
+                    """;
+            }
+            var messages = new List<ChatMessage>(page.Limit + 1);
+            await using (var command = Bind(connection.Sql(sql), caller, scope)
+                .With("query", postgres ? query.ToPostgres() : query.ToFts5(caller.TenantId))
+                .With("cursor", page.Cursor).With("cursor_at", cursorAt).With("take", page.Limit + 1))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    messages.Add(new ChatMessage(reader.GetId(0), reader.GetId(1), reader.GetInt64(2), reader.GetString(3), reader.GetTime(4))
+                    {
+                        ClientMessageId = reader.IsDBNull(5) ? null : reader.GetString(5),
+                        Internal = reader.GetBoolean(6),
+                        SenderName = reader.IsDBNull(7) ? null : reader.GetString(7),
+                    });
+                }
+            }
+            var sessions = await SessionsAsync(connection, caller.TenantId, [.. messages.Select(m => m.SessionId).Distinct()], cancellationToken);
+            var hits = messages.Select(m => new SearchHit(m, sessions[m.SessionId], Highlight.Of(m.Message, query))).ToList();
+            return page.ToPage(hits, h => h.Message.Id);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Who may find which messages, said once: agents every message of the tenant; a tenant user no notes
+    /// (<see cref="MessageVisibility"/>), and only in the sessions it started or wrote in.
+    /// </summary>
+    private static string Visible(CurrentUser caller) => caller.IsAgent ? "" : $"""
+        {MessageVisibility.Condition(caller.IsAgent, "m")} AND (
+            EXISTS (SELECT 1 FROM session_participants p WHERE p.tenant_id = m.tenant_id AND p.session_id = m.session_id AND p.user_id = @user)
+            OR EXISTS (SELECT 1 FROM chat_sessions c WHERE c.tenant_id = m.tenant_id AND c.id = m.session_id AND c.customer_id = @user))
+        """;
+
+    /// <summary>The list's session filters on the message's session (its own SQL, unchanged), one session, and the message's time.</summary>
+    private static string Filters(SearchScope scope)
+    {
+        var sql = "";
+        var sessions = scope.Sessions.Sql;
+        if (sessions.Length > 0)
+            sql += $" AND EXISTS (SELECT 1 FROM chat_sessions WHERE chat_sessions.tenant_id = m.tenant_id AND chat_sessions.id = m.session_id{sessions})";
+        if (scope.SessionId is not null) sql += " AND m.session_id = @session_id";
+        if (scope.From is not null) sql += " AND m.created_at >= @from";
+        if (scope.To is not null) sql += " AND m.created_at < @to";
+        return sql;
+    }
+
+    private static DbCommand Bind(DbCommand command, CurrentUser caller, SearchScope scope)
+    {
+        scope.Sessions.Bind(command.With("tenant", caller.TenantId).With("user", caller.UserId));
+        if (scope.SessionId is { } session) command.With("session_id", session);
+        if (scope.From is { } from) command.With("from", from);
+        if (scope.To is { } to) command.With("to", to);
+        return command;
+    }
+
+    /// <summary>The hits' sessions, each read once, as every read of a session shows it.</summary>
+    private static async Task<Dictionary<Guid, ChatSession>> SessionsAsync(DbConnection connection, long tenantId, IReadOnlyList<Guid> ids,
+        CancellationToken cancellationToken)
+    {
+        var sessions = new Dictionary<Guid, ChatSession>();
+        if (ids.Count == 0) return sessions;
+        var names = string.Join(", ", ids.Select((_, i) => $"@s{i}"));
+        await using var command = connection.Sql($"SELECT {SessionRows.Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id IN ({names})")
+            .With("tenant", tenantId);
+        for (var i = 0; i < ids.Count; i++) command.With($"s{i}", ids[i]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var session = SessionRows.Read(reader);
+            sessions[session.Id] = session;
+        }
+        return sessions;
+    }
+}
