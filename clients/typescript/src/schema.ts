@@ -577,6 +577,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/livechat/sessions/{id}/transcript": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The session's whole conversation as a download, oldest first, with names, times in tz (an IANA zone, default UTC) and files by name; format=txt (default), json (the envelope with a Transcript) or html. A tenant user's holds no internal note. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description txt (default), json or html. */
+                    format?: "txt" | "json" | "html";
+                    /** @description The IANA time zone of the times shown, such as Asia/Jakarta; UTC by default. */
+                    tz?: string;
+                };
+                header?: {
+                    /** @description The tenant to act in (a positive integer); may be left out when the host name maps to a tenant. */
+                    "X-Tenant-ID"?: number;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfTranscript"];
+                        "text/plain": string;
+                        "text/html": string;
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Internal Server Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/livechat/sessions/{id}/events": {
         parameters: {
             query?: never;
@@ -5534,6 +5645,15 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        ApiResponseOfTranscript: {
+            success: boolean;
+            message: string;
+            data: null | components["schemas"]["Transcript"];
+            meta: components["schemas"]["Meta"];
+            errors: null | {
+                [key: string]: string[];
+            };
+        };
         ApiResponseOfTypingPayload: {
             success: boolean;
             message: string;
@@ -5608,6 +5728,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             client_message_id?: string;
+            sender_name?: string;
             internal?: boolean;
             attachments?: components["schemas"]["Attachment"][];
         };
@@ -5801,6 +5922,33 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        Transcript: {
+            session: components["schemas"]["ChatSession"];
+            time_zone: string;
+            messages: components["schemas"]["TranscriptMessage"][];
+        };
+        TranscriptAttachment: {
+            /** Format: uuid */
+            id: string;
+            file_name: string;
+            content_type: string;
+            /** Format: int64 */
+            size: number;
+        };
+        TranscriptMessage: {
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            sender_id: number;
+            sender_name?: string;
+            sender_is_agent: boolean;
+            message: string;
+            /** Format: date-time */
+            created_at: string;
+            local_time: string;
+            internal?: boolean;
+            attachments?: components["schemas"]["TranscriptAttachment"][];
         };
         TransferSessionRequest: {
             /** Format: int64 */
