@@ -102,7 +102,20 @@ public sealed record SearchQuery(IReadOnlyList<SearchTerm> Terms)
     /// The query for SQLite's FTS5: the tenant's token first, then each term a quoted string in column <c>body</c>
     /// (a phrase is one string of several words), the prefix marked <c>*</c>, all ANDed.
     /// </summary>
-    public string ToFts5(long tenantId) =>
+    /// <para>
+    /// With <paramref name="prefixWords"/> (the index's whole words the prefix begins, at least one), the prefix is searched
+    /// as those words, any of them: FTS5 walks an OR of words a page at a time, where a prefix first merges every word's
+    /// list of rows.
+    /// </para>
+    public string ToFts5(long tenantId, IReadOnlyList<string>? prefixWords = null) =>
         $"tenant : t{tenantId.ToString(CultureInfo.InvariantCulture)} AND " +
-        string.Join(" AND ", Terms.Select(t => $"body : \"{string.Join(' ', t.Words)}\"{(t.Prefix ? " *" : "")}"));
+        string.Join(" AND ", Terms.Select(t => t.Prefix && prefixWords is { Count: > 0 }
+            ? $"body : ({string.Join(" OR ", prefixWords.Select(w => $"\"{w}\""))})"
+            : $"body : \"{string.Join(' ', t.Words)}\"{(t.Prefix ? " *" : "")}"));
+
+    /// <summary>
+    /// The last word when it is a prefix, as the index holds words (<see cref="Fold"/>), or null: none, or one with letters
+    /// beyond ASCII after folding, where this fold and FTS5's tokenizer could disagree (the prefix search stays then).
+    /// </summary>
+    public string? FoldedPrefix => Terms[^1] is { Prefix: true } last && Fold(last.Words[0]) is var folded && folded.All(char.IsAscii) ? folded : null;
 }

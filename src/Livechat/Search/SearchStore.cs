@@ -19,6 +19,30 @@ public sealed record SearchScope(SessionFilter Sessions, Guid? SessionId, DateTi
 /// </summary>
 public sealed class SearchStore(Database database)
 {
+    /// <summary>A prefix that begins more words than this stays a prefix search: the OR would be longer than the merge it saves.</summary>
+    private const int MaxPrefixWords = 100;
+
+    /// <summary>
+    /// SQLite: the index's whole words the query's last word begins, when there are at most <see cref="MaxPrefixWords"/>,
+    /// else null (the prefix is searched as one). The vocabulary is every tenant's: a word only widens the OR, the
+    /// tenant's token still decides what matches.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>?> PrefixWordsAsync(DbConnection connection, SearchQuery query, CancellationToken cancellationToken)
+    {
+        if (query.FoldedPrefix is not { } prefix) return null;
+        var words = new List<string>();
+        await using var command = connection.Sql("""
+            SELECT term FROM message_search_vocabulary WHERE term >= @prefix AND term < @past ORDER BY term LIMIT @take
+            """).With("prefix", prefix).With("past", prefix + "\U0010FFFF").With("take", MaxPrefixWords + 1);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var word = reader.GetString(0);
+            if (word.StartsWith(prefix, StringComparison.Ordinal)) words.Add(word);
+        }
+        return words.Count is > 0 and <= MaxPrefixWords ? words : null;
+    }
+
     private const string MessageColumns = "m.id, m.session_id, m.sender_id, m.message, m.created_at, m.client_message_id, m.internal, m.sender_name";
 
     /// <summary>
@@ -63,7 +87,7 @@ public sealed class SearchStore(Database database)
             }
             var messages = new List<ChatMessage>(page.Limit + 1);
             await using (var command = Bind(connection.Sql(sql), caller, scope)
-                .With("query", postgres ? query.ToPostgres() : query.ToFts5(caller.TenantId))
+                .With("query", postgres ? query.ToPostgres() : query.ToFts5(caller.TenantId, await PrefixWordsAsync(connection, query, cancellationToken)))
                 .With("cursor", page.Cursor).With("cursor_at", cursorAt).With("take", page.Limit + 1))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
