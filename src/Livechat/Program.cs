@@ -8,6 +8,7 @@ using Livechat.Labels;
 using Livechat.Data;
 using Livechat.Messages;
 using Livechat.Notifications;
+using Livechat.Privacy;
 using Livechat.Reading;
 using Livechat.Realtime;
 using Livechat.Reports;
@@ -64,6 +65,7 @@ public partial class Program
         builder.Services.AddLivechatLimits();
         builder.Services.AddWebhooks();
         builder.Services.AddAttachments();
+        builder.Services.AddPrivacy();
         builder.Services.AddLivechatTracing(builder.Configuration);
         builder.Services.AddOpenApi(options => options.AddLivechatDocument());
         var health = builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [Health.ReadyTag]);
@@ -101,6 +103,7 @@ public partial class Program
         app.MapNotifications();
         app.MapWebhooks();
         app.MapReports();
+        app.MapPrivacy();
         app.MapHub<LivechatHub>(AuthSetup.HubPath).WithHubMethods().RequireTenant().DisableRequestTimeout();
         app.MapSessionEvents();
         app.MapReading();

@@ -17,7 +17,7 @@ public sealed class ArchitectureTests
     [
         "Livechat.Agents", "Livechat.Sessions", "Livechat.Messages", "Livechat.Notifications", "Livechat.Reading",
         "Livechat.Routing", "Livechat.Tickets", "Livechat.Tenants", "Livechat.Webhooks", "Livechat.WebConsole", "Livechat.Canned", "Livechat.Labels", "Livechat.Attachments",
-        "Livechat.Reports",
+        "Livechat.Reports", "Livechat.Privacy",
     ];
 
     private static Types Service => Types.InAssembly(typeof(global::Program).Assembly);
@@ -48,7 +48,7 @@ public sealed class ArchitectureTests
         ["Messages"],
         ["Sessions"],
         ["Reading", "Tickets", "Routing", "Notifications", "Webhooks", "Attachments", "Canned", "Labels", "Reports"],
-        ["Realtime", "WebConsole"],
+        ["Realtime", "WebConsole", "Privacy"],
     ];
 
     [Fact]
@@ -129,6 +129,8 @@ public sealed class ArchitectureTests
             typeof(Livechat.Api.ApiResponse<Livechat.Sessions.Rating>), typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Labels.TenantLabel>>),
             typeof(Livechat.Api.ApiResponse<Livechat.Reports.ReportFigures>), typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Reports.AgentFigures>>),
             typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Reports.DailyFigures>>),
+            typeof(Livechat.Api.ApiResponse<Livechat.Privacy.TenantSettings>), typeof(Livechat.Api.ApiResponse<Livechat.Privacy.ErasureAccepted>),
+            typeof(Livechat.Api.ApiResponse<Livechat.Privacy.ErasureJob>), typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Privacy.AuditEntry>>),
         ];
         // The framework's reflection-based resolver ends the chain: a shape it answers for has no generated metadata.
         foreach (var shape in shapes)

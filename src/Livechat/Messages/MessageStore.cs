@@ -31,7 +31,7 @@ public abstract record PageOutcome
 public sealed class MessageStore(Database database, WritePath writes, KnownParticipants participants, IAttachmentLinks links)
 {
     // attachment_count is last: a page reads the attachments table only when one of its rows has some.
-    private const string Columns = "id, session_id, sender_id, message, created_at, client_message_id, internal, attachment_count";
+    private const string Columns = "id, session_id, sender_id, message, created_at, client_message_id, internal, attachment_count, deleted";
 
     /// <summary>
     /// Stores a message and announces it (<see cref="MessageCreated"/>: notifications and pushes follow from
@@ -379,7 +379,7 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
 
     private static Row Read(DbDataReader reader) =>
         new(new ChatMessage(reader.GetId(0), reader.GetId(1), reader.GetInt64(2), reader.GetString(3), reader.GetTime(4))
-            { ClientMessageId = reader.IsDBNull(5) ? null : reader.GetString(5), Internal = reader.GetBoolean(6) },
-            reader.FieldCount > 8 ? reader.GetInt64(8) : 0,
+            { ClientMessageId = reader.IsDBNull(5) ? null : reader.GetString(5), Internal = reader.GetBoolean(6), Deleted = reader.GetBoolean(8) },
+            reader.FieldCount > 9 ? reader.GetInt64(9) : 0,
             reader.IsDBNull(7) ? 0 : reader.GetInt32(7));
 }

@@ -186,7 +186,7 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
     private static string CallerColumns(CurrentUser caller) => caller.IsAgent ? AgentColumns : TenantUserColumns;
 
     // First: the two lists below are built from it when the class is initialised, in the order written.
-    private static readonly string[] LastMessageColumns = ["id", "sender_id", "message", "created_at", "client_message_id", "internal"];
+    private static readonly string[] LastMessageColumns = ["id", "sender_id", "message", "created_at", "client_message_id", "internal", "deleted"];
 
     private static readonly string AgentColumns = ColumnsFor(isAgent: true);
 
@@ -215,7 +215,7 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
             UnreadCount = reader.GetInt64(unread),
             LastMessage = reader.IsDBNull(last) ? null
                 : new Messages.ChatMessage(reader.GetId(last), reader.GetId(0), reader.GetInt64(last + 1), reader.GetString(last + 2), reader.GetTime(last + 3))
-                    { ClientMessageId = reader.IsDBNull(last + 4) ? null : reader.GetString(last + 4), Internal = reader.GetBoolean(last + 5) },
+                    { ClientMessageId = reader.IsDBNull(last + 4) ? null : reader.GetString(last + 4), Internal = reader.GetBoolean(last + 5), Deleted = reader.GetBoolean(last + 6) },
         };
     }
 
