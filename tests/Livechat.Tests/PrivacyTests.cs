@@ -241,6 +241,29 @@ public abstract class PrivacyTests(PrivacyServer server)
     }
 
     [Fact]
+    public async Task AUserStreamReplayingOverAnErasureLeavesOutWhatTheUserSaid()
+    {
+        var (agent, customer, session) = await server.ConversationAsync();
+        await using var live = await SseClient.OpenUserStreamAsync(server, agent);
+        await agent.SendMessageAsync(session, "before");
+        var before = (await live.NamedUntilAsync(e => e.Name == "messageCreated" && e.Data.Text("message") == "before"))[^1];
+        await customer.SendMessageAsync(session, "secret words");
+        // The log holds it: the live stream heard it.
+        await live.NamedUntilAsync(e => e.Name == "messageCreated" && e.Data.Text("message") == "secret words");
+
+        var admin = server.Admin(agent.TenantId);
+        var job = (await admin.PostAsync($"/livechat/users/{customer.UserId}/erase", null)).AssertStatus(HttpStatusCode.Accepted).Data.Text("job_id");
+        await Eventually.Async(async () => Assert.Equal("done", (await admin.GetAsync($"/livechat/erasures/{job}")).Data.Text("status")));
+        await agent.SendMessageAsync(session, "after");
+
+        // A stream resuming from before the secret: its replay (and what follows live) up to "after" never carries it.
+        await using var resumed = await SseClient.OpenUserStreamAsync(server, agent, lastEventId: before.Id);
+        var replayed = await resumed.NamedUntilAsync(e => e.Name == "messageCreated" && e.Data.Text("message") == "after");
+        Assert.DoesNotContain(replayed, e => e.Data.ToString().Contains("secret words", StringComparison.Ordinal));
+        Assert.DoesNotContain(replayed, e => e.Name == "messagesErased");
+    }
+
+    [Fact]
     public async Task WebhookAndCannedResponseChangesAreAuditedNewestFirstAndRefusalsAreNot()
     {
         var tenant = await server.NewTenantAsync();
@@ -334,7 +357,7 @@ public abstract class PrivacyTests(PrivacyServer server)
         Assert.Equal("closed later", (await agent.GetAsync($"/livechat/sessions/{young}/messages?limit=10")).AssertStatus(HttpStatusCode.OK).Data[0].Text("message"));
         (await agent.GetAsync($"/livechat/sessions/{open}")).AssertStatus(HttpStatusCode.OK);
         (await keeperAgent.GetAsync($"/livechat/sessions/{keeperSession}")).AssertStatus(HttpStatusCode.OK);
-        Assert.Contains("livechat_retention_purged_total{kind=\"messages\"}", (await server.SendAsync(HttpMethod.Get, "/metrics")).Text);
+        Assert.Contains("livechat_retention_purged_total{kind=\"messages\"}", await server.Http.GetStringAsync("/metrics"));
     }
 }
 

@@ -36,7 +36,8 @@ public sealed class ErasureStore(Database database, WritePath writes, TimeProvid
                 VALUES (@tenant, @id, @user, @by, 'pending', @now)
                 """).With("tenant", tenantId).With("id", id).With("user", userId).With("by", actor.UserId ?? 0).With("now", scope.Now);
             await insert.ExecuteNonQueryAsync(cancellationToken);
-            return Change.Of<Guid?>(id, new Audited(tenantId, actor, "user.erasure_requested", $"user:{userId} job:{id}"));
+            return Change.Of<Guid?>(id, new Audited(tenantId, actor, "user.erasure_requested", $"user:{userId} job:{id}"),
+                new Messages.MessagesErased(tenantId, userId));
         }, cancellationToken);
 
     public Task<ErasureJob?> FindAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>

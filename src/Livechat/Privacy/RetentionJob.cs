@@ -22,8 +22,8 @@ public readonly record struct PurgeCounts(int Sessions, int Messages, int Attach
 /// Retention (contract section 21): deletes the sessions each tenant's <c>retention_days</c> says are closed for too long,
 /// with everything that hangs off them. Every instance runs it every <see cref="RetentionOptions.IntervalSeconds"/>; the
 /// database decides who deletes what. Each batch is a short transaction of its own, outside the API's writer batches on
-/// PostgreSQL: it claims up to <see cref="SessionsPerBatch"/> sessions with <c>FOR UPDATE SKIP LOCKED</c> (another
-/// instance's batch skips them and takes the next ones) and deletes at most <see cref="RetentionOptions.MessagesPerBatch"/>
+/// PostgreSQL: it claims sessions one after the other with <c>FOR UPDATE SKIP LOCKED</c> (another
+/// instance's batch skips them and takes the next ones), at most <see cref="SessionsPerBatch"/>, and deletes at most <see cref="RetentionOptions.MessagesPerBatch"/>
 /// messages, so a session of any size goes in several batches and no lock is held for long; SQLite's one writer
 /// orders the batches with every other write. Counts come from what the statements deleted, so two instances
 /// purging at once count each row once. A batch's files lose their rows in the batch and their bytes after its commit.
@@ -97,13 +97,18 @@ public sealed class RetentionJob(Database database, WritePath writes, Attachment
             return tenants;
         }, cancellationToken);
 
-    /// <summary>One batch: claims expired sessions, deletes up to <paramref name="budget"/> of their messages, and the sessions whose messages are all gone.</summary>
+    /// <summary>
+    /// One batch: claims expired sessions one at a time, deletes up to <paramref name="budget"/> of their messages, and
+    /// the sessions whose messages are all gone. Only the session being worked on is claimed next, so another
+    /// instance's batch finds the rest free.
+    /// </summary>
     private static async Task<(PurgeCounts Counts, List<Guid> Files)> PurgeBatchAsync(ChangeScope scope, long tenantId, DateTimeOffset cutoff, int budget,
         CancellationToken cancellationToken)
     {
         var files = new List<Guid>();
         var counts = new PurgeCounts();
-        foreach (var sessionId in await ClaimAsync(scope, tenantId, cutoff, cancellationToken))
+        var claimed = new HashSet<Guid>();
+        while (budget > 0 && claimed.Count < SessionsPerBatch && await ClaimAsync(scope, tenantId, cutoff, cancellationToken) is { } sessionId && claimed.Add(sessionId))
         {
             var ofSession = await AttachmentRetention.DeleteRowsOfSessionAsync(scope, tenantId, sessionId, cancellationToken);
             files.AddRange(ofSession);
@@ -111,28 +116,27 @@ public sealed class RetentionJob(Database database, WritePath writes, Attachment
             counts += new PurgeCounts(0, deleted, ofSession.Count);
             budget -= deleted;
             if (budget <= 0) break; // this session may have more: the next batch claims it again
-            if (await Forgetting.DeleteSessionAsync(scope, tenantId, sessionId, cancellationToken)) counts += new PurgeCounts(1, 0, 0);
+            if (!await Forgetting.DeleteSessionAsync(scope, tenantId, sessionId, cancellationToken)) break;
+            counts += new PurgeCounts(1, 0, 0);
         }
         return (counts, files);
     }
 
     /// <summary>
-    /// The tenant's sessions closed before <paramref name="cutoff"/>, oldest close first (the report facts' index of
-    /// closes), locked for this transaction; on PostgreSQL those another instance holds are skipped, not waited for.
+    /// The tenant's session closed longest before <paramref name="cutoff"/> (the report facts' index of closes), locked
+    /// for this transaction; on PostgreSQL one another instance holds is skipped, not waited for. Null when none is left.
     /// </summary>
-    private static async Task<List<Guid>> ClaimAsync(ChangeScope scope, long tenantId, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    private static async Task<Guid?> ClaimAsync(ChangeScope scope, long tenantId, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         var skipLocked = scope.Connection is Npgsql.NpgsqlConnection ? "FOR UPDATE OF s SKIP LOCKED" : "";
         await using var command = scope.Sql($"""
             SELECT s.id FROM session_facts f
             JOIN chat_sessions s ON s.tenant_id = f.tenant_id AND s.id = f.session_id
             WHERE f.tenant_id = @tenant AND f.closed_at IS NOT NULL AND f.closed_at < @cutoff AND s.status = 'CLOSED'
-            ORDER BY f.closed_at LIMIT @take
+            ORDER BY f.closed_at LIMIT 1
             {skipLocked}
-            """).With("tenant", tenantId).With("cutoff", cutoff).With("take", SessionsPerBatch);
-        var sessions = new List<Guid>();
+            """).With("tenant", tenantId).With("cutoff", cutoff);
         await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) sessions.Add(reader.GetId(0));
-        return sessions;
+        return await reader.ReadAsync(cancellationToken) ? reader.GetId(0) : null;
     }
 }
