@@ -30,6 +30,9 @@
 //                  facts the write path records, written straight into the database in bulk; then each report
 //                  (summary, agents, daily) for 30 and 365 days, --repeat times one at a time: p50, p95, max. --keep
 //                  FILE keeps a copy of the seeded SQLite database (to read plans with the sqlite3 shell).
+//   purge          the reports' seed (--sessions, --messages), then the send load of `send` for --seconds without a
+//                  purge, then retention_days = 1 and the same load for as long as the purge runs: send p99 with and
+//                  without the purge, and the purge's rate (messages/s, from the setting to its audit row).
 // Every mode ends with one "RESULT key=value ..." line for bench/run.
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -77,6 +80,9 @@ switch (mode)
     case "routing":
     case "webhooks":
     case "reports":
+    case "purge":
+        // The purge bench's service looks for expired sessions every second, so the purge starts right after the setting.
+        if (mode == "purge") Service.ExtraEnvironment["Livechat__Retention__IntervalSeconds"] = "1";
         await using (var service = await Service.StartAsync(postgres))
         {
             if (mode == "send") await SendAsync(service, Option("--sessions", 64));
@@ -85,11 +91,12 @@ switch (mode)
             else if (mode == "routing") await RoutingAsync(service, Option("--users", 1000));
             else if (mode == "webhooks") await WebhookThroughput.RunAsync(service, Option("--messages", 1000), Option("--senders", 16));
             else if (mode == "reports") await ReportTimes.RunAsync(service, Option("--sessions", 100_000), Option("--messages", 1_000_000), Option("--repeat", 40), TextOption("--keep"));
+            else if (mode == "purge") await PurgeTimes.RunAsync(service, Option("--sessions", 100_000), Option("--messages", 1_000_000), clients, seconds, Option("--warmup", 10));
             else await ReferencesAsync(service);
         }
         return 0;
     default:
-        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | cold | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks | reports");
+        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | cold | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks | reports | purge");
         return 2;
 }
 
@@ -499,6 +506,14 @@ internal sealed class SendLoad
     }
 
     public string Row() => Table.Row($"POST message → 201 on {Service.Name}", latencies.Order().ToList());
+
+    /// <summary>The 99th percentile of the latencies kept so far, then forgets them (the next phase starts afresh).</summary>
+    public double TakeP99()
+    {
+        var p99 = Table.At(latencies.Order().ToList(), 0.99);
+        latencies.Clear();
+        return p99;
+    }
 
     public string Percentiles(string prefix)
     {

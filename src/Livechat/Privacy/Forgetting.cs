@@ -3,14 +3,17 @@ using Livechat.Data;
 
 namespace Livechat.Privacy;
 
-/// <summary>Which messages to forget: a purged session's (deleted), or one user's in one session (erased to placeholders).</summary>
-public abstract record ForgottenMessages(Guid SessionId)
+/// <summary>Which messages to forget: purged sessions' (deleted), or one user's in one session (erased to placeholders).</summary>
+public abstract record ForgottenMessages
 {
-    /// <summary>Retention: the session's messages are deleted, oldest first.</summary>
-    public sealed record OfSession(Guid SessionId) : ForgottenMessages(SessionId);
+    /// <summary>Retention: every message of these sessions (a batch chose them so that they fit).</summary>
+    public sealed record OfSessions(IReadOnlyList<Guid> SessionIds) : ForgottenMessages;
+
+    /// <summary>Retention: the oldest messages of one session too large for one batch.</summary>
+    public sealed record OldestOf(Guid SessionId) : ForgottenMessages;
 
     /// <summary>Erasure: the user's messages in the session become placeholders (ids, seqs and cursors stay).</summary>
-    public sealed record SentBy(Guid SessionId, long UserId) : ForgottenMessages(SessionId);
+    public sealed record SentBy(Guid SessionId, long UserId) : ForgottenMessages;
 }
 
 /// <summary>
@@ -24,10 +27,13 @@ public static class Forgetting
     {
         // search entries: on PostgreSQL a message's search vector is a generated column of its row, gone with the
         // row and emptied with its text; on SQLite the FTS5 rows of these messages must be deleted here, in this
-        // transaction, before the statement below (branch s24-search adds that at the merge).
+        // transaction, with the same condition as the statement below (branch s24-search adds that at the merge).
         var sql = which switch
         {
-            ForgottenMessages.OfSession => """
+            ForgottenMessages.OfSessions sessions => $"""
+                DELETE FROM chat_messages WHERE tenant_id = @tenant AND session_id IN ({InList(sessions.SessionIds.Count)})
+                """,
+            ForgottenMessages.OldestOf => """
                 DELETE FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND seq IN (
                     SELECT seq FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session ORDER BY seq LIMIT @take)
                 """,
@@ -39,38 +45,59 @@ public static class Forgetting
                 """,
             _ => throw new ArgumentOutOfRangeException(nameof(which)),
         };
-        await using var command = scope.Sql(sql).With("tenant", tenantId).With("session", which.SessionId).With("take", take);
-        if (which is ForgottenMessages.SentBy sentBy) command.With("user", sentBy.UserId);
+        await using var command = scope.Sql(sql).With("tenant", tenantId);
+        switch (which)
+        {
+            case ForgottenMessages.OfSessions sessions:
+                WithSessions(command, sessions.SessionIds);
+                break;
+            case ForgottenMessages.OldestOf oldest:
+                command.With("session", oldest.SessionId).With("take", take);
+                break;
+            case ForgottenMessages.SentBy sentBy:
+                command.With("session", sentBy.SessionId).With("user", sentBy.UserId).With("take", take);
+                break;
+        }
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>
-    /// Deletes what hangs off a closed session whose messages are gone, then the session itself (its rating and
-    /// labels live on its row): read markers, notifications, webhook events about it with their deliveries, labels,
-    /// participants and report facts. False when the session is no longer there (or no longer closed).
+    /// Deletes what hangs off closed sessions whose messages are gone, then the sessions themselves (their ratings and
+    /// labels live on their rows): read markers, notifications, webhook events about them with their deliveries,
+    /// labels, participants and report facts. Answers how many sessions were deleted.
     /// </summary>
-    public static async Task<bool> DeleteSessionAsync(ChangeScope scope, long tenantId, Guid sessionId, CancellationToken cancellationToken)
+    public static async Task<int> DeleteSessionsAsync(ChangeScope scope, long tenantId, IReadOnlyList<Guid> sessionIds, CancellationToken cancellationToken)
     {
+        var these = InList(sessionIds.Count);
         string[] statements =
         [
-            "DELETE FROM read_markers WHERE tenant_id = @tenant AND session_id = @session",
-            "DELETE FROM notifications WHERE tenant_id = @tenant AND session_id = @session",
-            """
+            $"DELETE FROM read_markers WHERE tenant_id = @tenant AND session_id IN ({these})",
+            $"DELETE FROM notifications WHERE tenant_id = @tenant AND session_id IN ({these})",
+            $"""
             DELETE FROM webhook_deliveries WHERE tenant_id = @tenant
-              AND event_id IN (SELECT id FROM webhook_events WHERE tenant_id = @tenant AND session_id = @session)
+              AND event_id IN (SELECT id FROM webhook_events WHERE tenant_id = @tenant AND session_id IN ({these}))
             """,
-            "DELETE FROM webhook_events WHERE tenant_id = @tenant AND session_id = @session",
-            "DELETE FROM session_labels WHERE tenant_id = @tenant AND session_id = @session",
-            "DELETE FROM session_participants WHERE tenant_id = @tenant AND session_id = @session",
-            "DELETE FROM session_facts WHERE tenant_id = @tenant AND session_id = @session",
+            $"DELETE FROM webhook_events WHERE tenant_id = @tenant AND session_id IN ({these})",
+            $"DELETE FROM session_labels WHERE tenant_id = @tenant AND session_id IN ({these})",
+            $"DELETE FROM session_participants WHERE tenant_id = @tenant AND session_id IN ({these})",
+            $"DELETE FROM session_facts WHERE tenant_id = @tenant AND session_id IN ({these})",
         ];
         foreach (var sql in statements)
         {
-            await using var command = scope.Sql(sql).With("tenant", tenantId).With("session", sessionId);
+            await using var command = WithSessions(scope.Sql(sql).With("tenant", tenantId), sessionIds);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
-        await using var session = scope.Sql("DELETE FROM chat_sessions WHERE tenant_id = @tenant AND id = @session AND status = 'CLOSED'")
-            .With("tenant", tenantId).With("session", sessionId);
-        return await session.ExecuteNonQueryAsync(cancellationToken) == 1;
+        await using var sessions = WithSessions(scope.Sql($"DELETE FROM chat_sessions WHERE tenant_id = @tenant AND id IN ({these}) AND status = 'CLOSED'")
+            .With("tenant", tenantId), sessionIds);
+        return await sessions.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary><c>@s0, @s1, ...</c>: the sessions of a batch, bound by <see cref="WithSessions"/>.</summary>
+    public static string InList(int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => $"@s{i}"));
+
+    public static System.Data.Common.DbCommand WithSessions(System.Data.Common.DbCommand command, IReadOnlyList<Guid> sessionIds)
+    {
+        for (var i = 0; i < sessionIds.Count; i++) command.With($"s{i}", sessionIds[i]);
+        return command;
     }
 }

@@ -22,16 +22,17 @@ public readonly record struct PurgeCounts(int Sessions, int Messages, int Attach
 /// Retention (contract section 21): deletes the sessions each tenant's <c>retention_days</c> says are closed for too long,
 /// with everything that hangs off them. Every instance runs it every <see cref="RetentionOptions.IntervalSeconds"/>; the
 /// database decides who deletes what. Each batch is a short transaction of its own, outside the API's writer batches on
-/// PostgreSQL: it claims sessions one after the other with <c>FOR UPDATE SKIP LOCKED</c> (another
-/// instance's batch skips them and takes the next ones), at most <see cref="SessionsPerBatch"/>, and deletes at most <see cref="RetentionOptions.MessagesPerBatch"/>
-/// messages, so a session of any size goes in several batches and no lock is held for long; SQLite's one writer
+/// PostgreSQL: it claims up to <see cref="SessionsPerBatch"/> sessions with <c>FOR UPDATE SKIP LOCKED</c> (another
+/// instance's batch skips them and takes the next ones) and deletes those whose messages fit in
+/// <see cref="RetentionOptions.MessagesPerBatch"/>, with one statement per table, so a session of any size goes in
+/// several batches and no lock is held for long; SQLite's one writer
 /// orders the batches with every other write. Counts come from what the statements deleted, so two instances
 /// purging at once count each row once. A batch's files lose their rows in the batch and their bytes after its commit.
 /// </summary>
 public sealed class RetentionJob(Database database, WritePath writes, AttachmentRetention attachments, IOptions<RetentionOptions> options,
     TimeProvider time, ILogger<RetentionJob> logger) : BackgroundService
 {
-    public const int SessionsPerBatch = 50;
+    public const int SessionsPerBatch = 20;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -98,45 +99,54 @@ public sealed class RetentionJob(Database database, WritePath writes, Attachment
         }, cancellationToken);
 
     /// <summary>
-    /// One batch: claims expired sessions one at a time, deletes up to <paramref name="budget"/> of their messages, and
-    /// the sessions whose messages are all gone. Only the session being worked on is claimed next, so another
-    /// instance's batch finds the rest free.
+    /// One batch: claims the tenant's sessions closed longest before <paramref name="cutoff"/> (up to
+    /// <see cref="SessionsPerBatch"/>, locked for this transaction; on PostgreSQL those another instance holds are
+    /// skipped, not waited for), keeps the oldest whose messages fit in <paramref name="budget"/>, and deletes them
+    /// with set-based statements. A session larger than the budget loses its oldest messages instead, batch by batch,
+    /// and goes once they are gone.
     /// </summary>
     private static async Task<(PurgeCounts Counts, List<Guid> Files)> PurgeBatchAsync(ChangeScope scope, long tenantId, DateTimeOffset cutoff, int budget,
         CancellationToken cancellationToken)
     {
-        var files = new List<Guid>();
-        var counts = new PurgeCounts();
-        var claimed = new HashSet<Guid>();
-        while (budget > 0 && claimed.Count < SessionsPerBatch && await ClaimAsync(scope, tenantId, cutoff, cancellationToken) is { } sessionId && claimed.Add(sessionId))
+        var claimed = await ClaimAsync(scope, tenantId, cutoff, cancellationToken);
+        if (claimed.Count == 0) return (new PurgeCounts(), []);
+        var chosen = new List<Guid>();
+        var messages = 0L;
+        foreach (var (id, lastSeq) in claimed)
         {
-            var ofSession = await AttachmentRetention.DeleteRowsOfSessionAsync(scope, tenantId, sessionId, cancellationToken);
-            files.AddRange(ofSession);
-            var deleted = await Forgetting.ForgetMessagesAsync(scope, tenantId, new ForgottenMessages.OfSession(sessionId), budget, cancellationToken);
-            counts += new PurgeCounts(0, deleted, ofSession.Count);
-            budget -= deleted;
-            if (budget <= 0) break; // this session may have more: the next batch claims it again
-            if (!await Forgetting.DeleteSessionAsync(scope, tenantId, sessionId, cancellationToken)) break;
-            counts += new PurgeCounts(1, 0, 0);
+            if (chosen.Count > 0 && messages + lastSeq > budget) break;
+            chosen.Add(id);
+            messages += lastSeq;
         }
-        return (counts, files);
+        var files = new List<Guid>();
+        foreach (var sessionId in chosen) files.AddRange(await AttachmentRetention.DeleteRowsOfSessionAsync(scope, tenantId, sessionId, cancellationToken));
+        if (messages > budget)
+        {
+            // One session larger than a batch: its oldest messages now, the rest (and the session) in the next batches.
+            var deleted = await Forgetting.ForgetMessagesAsync(scope, tenantId, new ForgottenMessages.OldestOf(chosen[0]), budget, cancellationToken);
+            if (deleted == budget) return (new PurgeCounts(0, deleted, files.Count), files);
+            var gone = await Forgetting.DeleteSessionsAsync(scope, tenantId, chosen, cancellationToken);
+            return (new PurgeCounts(gone, deleted, files.Count), files);
+        }
+        var forgotten = await Forgetting.ForgetMessagesAsync(scope, tenantId, new ForgottenMessages.OfSessions(chosen), budget, cancellationToken);
+        var sessions = await Forgetting.DeleteSessionsAsync(scope, tenantId, chosen, cancellationToken);
+        return (new PurgeCounts(sessions, forgotten, files.Count), files);
     }
 
-    /// <summary>
-    /// The tenant's session closed longest before <paramref name="cutoff"/> (the report facts' index of closes), locked
-    /// for this transaction; on PostgreSQL one another instance holds is skipped, not waited for. Null when none is left.
-    /// </summary>
-    private static async Task<Guid?> ClaimAsync(ChangeScope scope, long tenantId, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    /// <summary>The tenant's sessions closed longest before <paramref name="cutoff"/> (the report facts' index of closes), with their message counts.</summary>
+    private static async Task<List<(Guid Id, long LastSeq)>> ClaimAsync(ChangeScope scope, long tenantId, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         var skipLocked = scope.Connection is Npgsql.NpgsqlConnection ? "FOR UPDATE OF s SKIP LOCKED" : "";
         await using var command = scope.Sql($"""
-            SELECT s.id FROM session_facts f
+            SELECT s.id, s.last_seq FROM session_facts f
             JOIN chat_sessions s ON s.tenant_id = f.tenant_id AND s.id = f.session_id
             WHERE f.tenant_id = @tenant AND f.closed_at IS NOT NULL AND f.closed_at < @cutoff AND s.status = 'CLOSED'
-            ORDER BY f.closed_at LIMIT 1
+            ORDER BY f.closed_at LIMIT @take
             {skipLocked}
-            """).With("tenant", tenantId).With("cutoff", cutoff);
+            """).With("tenant", tenantId).With("cutoff", cutoff).With("take", SessionsPerBatch);
+        var sessions = new List<(Guid, long)>();
         await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? reader.GetId(0) : null;
+        while (await reader.ReadAsync(cancellationToken)) sessions.Add((reader.GetId(0), reader.GetInt64(1)));
+        return sessions;
     }
 }

@@ -49,6 +49,7 @@ CREATE INDEX ix_erasure_jobs_pending ON erasure_jobs (created_at) WHERE status =
 CREATE INDEX ix_notifications_session ON notifications (tenant_id, session_id);
 CREATE INDEX ix_session_participants_user ON session_participants (tenant_id, user_id);
 CREATE INDEX ix_read_markers_user ON read_markers (tenant_id, user_id);
+CREATE INDEX ix_attachments_session ON attachments (tenant_id, session_id);
 -- A webhook event names the session it is about and the user who caused it (from the event's push), so a purge
 -- or an erasure finds its events without reading payloads. Older events have neither: they expire with the
 -- delivery log (Livechat__Webhooks__RetentionDays).

@@ -44,6 +44,7 @@ CREATE INDEX ix_erasure_jobs_pending ON erasure_jobs (created_at) WHERE status =
 CREATE INDEX ix_notifications_session ON notifications (tenant_id, session_id);
 CREATE INDEX ix_session_participants_user ON session_participants (tenant_id, user_id);
 CREATE INDEX ix_read_markers_user ON read_markers (tenant_id, user_id);
+CREATE INDEX ix_attachments_session ON attachments (tenant_id, session_id);
 ALTER TABLE webhook_events ADD COLUMN session_id TEXT;
 ALTER TABLE webhook_events ADD COLUMN actor_id INTEGER;
 CREATE INDEX ix_webhook_events_session ON webhook_events (tenant_id, session_id) WHERE session_id IS NOT NULL;
