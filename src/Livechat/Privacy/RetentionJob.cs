@@ -32,7 +32,7 @@ public readonly record struct PurgeCounts(int Sessions, int Messages, int Attach
 public sealed class RetentionJob(Database database, WritePath writes, AttachmentRetention attachments, IOptions<RetentionOptions> options,
     TimeProvider time, ILogger<RetentionJob> logger) : BackgroundService
 {
-    public const int SessionsPerBatch = 20;
+    public const int SessionsPerBatch = 100;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -118,8 +118,7 @@ public sealed class RetentionJob(Database database, WritePath writes, Attachment
             chosen.Add(id);
             messages += lastSeq;
         }
-        var files = new List<Guid>();
-        foreach (var sessionId in chosen) files.AddRange(await AttachmentRetention.DeleteRowsOfSessionAsync(scope, tenantId, sessionId, cancellationToken));
+        var files = new List<Guid>(await AttachmentRetention.DeleteRowsOfSessionsAsync(scope, tenantId, chosen, cancellationToken));
         if (messages > budget)
         {
             // One session larger than a batch: its oldest messages now, the rest (and the session) in the next batches.
