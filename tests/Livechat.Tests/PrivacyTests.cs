@@ -321,6 +321,16 @@ public abstract class PrivacyTests(PrivacyServer server)
         (await agent.PatchAsync($"/livechat/sessions/{old}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
         (await customer.PostAsync($"/livechat/sessions/{old}/rating", new { score = 5 })).AssertStatus(HttpStatusCode.Created);
 
+        // Three small ones closed at the same time: with batches of 3 messages, they go together in one batch.
+        var small = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var session = await agent.StartSessionAsync();
+            await agent.SendMessageAsync(session, $"small {i}");
+            (await agent.PatchAsync($"/livechat/sessions/{session}", new { status = "CLOSED" })).AssertStatus(HttpStatusCode.OK);
+            small.Add(session);
+        }
+
         server.Clock.Advance(TimeSpan.FromDays(1));
         // Closed a day later, and one still open: both are kept.
         var young = await agent.StartSessionAsync();
@@ -340,7 +350,8 @@ public abstract class PrivacyTests(PrivacyServer server)
             Assert.NotEmpty(purges);
         });
         var purge = Assert.Single(purges);
-        Assert.Equal("sessions=1 messages=7 attachments=1", purge.Text("target"));
+        Assert.Equal("sessions=4 messages=10 attachments=1", purge.Text("target"));
+        foreach (var session in small) (await agent.GetAsync($"/livechat/sessions/{session}")).AssertError(HttpStatusCode.NotFound, "request");
         Assert.Equal(JsonValueKind.Null, purge.GetProperty("actor_id").ValueKind);
         Assert.Equal(JsonValueKind.Null, purge.GetProperty("request_id").ValueKind);
 
