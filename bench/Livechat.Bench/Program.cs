@@ -35,6 +35,9 @@
 //                  written in bulk without their index, which the service's backfill then builds after a restart (timed);
 //                  then queries of 1, 2 and 3 words, common and rare, a prefix and a phrase, --concurrency (8) at once,
 //                  --repeat (200) each: p50, p95 (SearchTimes.cs).
+//   purge          the reports' seed (--sessions, --messages), then the send load of `send` for --seconds without a
+//                  purge, then retention_days = 1 and the same load for as long as the purge runs: send p99 with and
+//                  without the purge, and the purge's rate (messages/s, from the setting to its audit row).
 // Every mode ends with one "RESULT key=value ..." line for bench/run.
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -83,6 +86,9 @@ switch (mode)
     case "webhooks":
     case "reports":
     case "search":
+    case "purge":
+        // The purge bench's service looks for expired sessions every second, so the purge starts right after the setting.
+        if (mode == "purge") Service.ExtraEnvironment["Livechat__Retention__IntervalSeconds"] = "1";
         await using (var service = await Service.StartAsync(postgres))
         {
             if (mode == "send") await SendAsync(service, Option("--sessions", 64));
@@ -92,11 +98,12 @@ switch (mode)
             else if (mode == "webhooks") await WebhookThroughput.RunAsync(service, Option("--messages", 1000), Option("--senders", 16));
             else if (mode == "reports") await ReportTimes.RunAsync(service, Option("--sessions", 100_000), Option("--messages", 1_000_000), Option("--repeat", 40), TextOption("--keep"));
             else if (mode == "search") await SearchTimes.RunAsync(service, Option("--sessions", 50_000), Option("--messages", 1_000_000), Option("--noise", 250_000), Option("--repeat", 200), Option("--concurrency", 8));
+            else if (mode == "purge") await PurgeTimes.RunAsync(service, Option("--sessions", 100_000), Option("--messages", 1_000_000), clients, seconds, Option("--warmup", 10));
             else await ReferencesAsync(service);
         }
         return 0;
     default:
-        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | cold | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks | reports | search");
+        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | cold | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks | reports | search | purge");
         return 2;
 }
 
@@ -506,6 +513,14 @@ internal sealed class SendLoad
     }
 
     public string Row() => Table.Row($"POST message → 201 on {Service.Name}", latencies.Order().ToList());
+
+    /// <summary>The 99th percentile of the latencies kept so far, then forgets them (the next phase starts afresh).</summary>
+    public double TakeP99()
+    {
+        var p99 = Table.At(latencies.Order().ToList(), 0.99);
+        latencies.Clear();
+        return p99;
+    }
 
     public string Percentiles(string prefix)
     {

@@ -23,6 +23,21 @@ internal static class ReportTimes
 
     private readonly record struct Message(Guid Id, long Sender, DateTimeOffset At);
 
+    /// <summary>
+    /// Seeds tenant 1 as <see cref="RunAsync"/> does (the purge bench reuses it); answers the sessions closed before
+    /// <paramref name="closedBefore"/> and their messages: what a purge with that cutoff deletes.
+    /// </summary>
+    public static async Task<(int Sessions, long Messages, TimeSpan Took)> SeedAsync(Service service, int sessionCount, int messageCount, DateTimeOffset now,
+        DateTimeOffset closedBefore)
+    {
+        var (sessions, messages) = Plan(sessionCount, messageCount, now);
+        var seeding = Stopwatch.StartNew();
+        if (service.Postgres is { } postgres) await CopyAsync(postgres, sessions, messages);
+        else Insert(service.DatabaseConnectionString, sessions, messages);
+        var expired = sessions.Where(s => s.Closed is { } closed && closed < closedBefore).ToList();
+        return (expired.Count, expired.Sum(s => (long)s.Messages), seeding.Elapsed);
+    }
+
     public static async Task RunAsync(Service service, int sessionCount, int messageCount, int repeat, string? keep)
     {
         var now = DateTimeOffset.UtcNow;

@@ -10,6 +10,7 @@ using Livechat.Transcripts;
 using Livechat.Data;
 using Livechat.Messages;
 using Livechat.Notifications;
+using Livechat.Privacy;
 using Livechat.Reading;
 using Livechat.Realtime;
 using Livechat.Reports;
@@ -66,6 +67,7 @@ public partial class Program
         builder.Services.AddLivechatLimits();
         builder.Services.AddWebhooks();
         builder.Services.AddAttachments();
+        builder.Services.AddPrivacy();
         builder.Services.AddLivechatTracing(builder.Configuration);
         builder.Services.AddOpenApi(options => options.AddLivechatDocument());
         var health = builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [Health.ReadyTag]);
@@ -105,6 +107,7 @@ public partial class Program
         app.MapWebhooks();
         app.MapReports();
         app.MapTranscripts();
+        app.MapPrivacy();
         app.MapHub<LivechatHub>(AuthSetup.HubPath).WithHubMethods().RequireTenant().DisableRequestTimeout();
         app.MapSessionEvents();
         app.MapReading();

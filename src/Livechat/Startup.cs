@@ -35,7 +35,7 @@ public static class Startup
             .AddJsonTypes(AgentsJson.Default).AddJsonTypes(MessagesJson.Default).AddJsonTypes(SessionsJson.Default)
             .AddJsonTypes(TicketsJson.Default).AddJsonTypes(NotificationsJson.Default).AddJsonTypes(ReadingJson.Default)
             .AddJsonTypes(ReportsJson.Default).AddJsonTypes(RealtimeJson.Default).AddJsonTypes(Livechat.Canned.CannedJson.Default).AddJsonTypes(Livechat.Labels.LabelsJson.Default)
-            .AddJsonTypes(Livechat.Search.SearchJson.Default).AddJsonTypes(Livechat.Transcripts.TranscriptsJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
+            .AddJsonTypes(Livechat.Search.SearchJson.Default).AddJsonTypes(Livechat.Transcripts.TranscriptsJson.Default).AddJsonTypes(Livechat.Privacy.PrivacyJson.Default).AddJsonTypes(Livechat.WebConsole.WebConsoleJson.Default);
         // The write path: handlers that commit with a change (ChangeHandlersInOrder), sinks that hear of it after the commit.
         services.AddSingleton<WritePath>();
         services.TryAddSingleton(sp => new ChangeHandlers(ChangeHandlersInOrder(sp)));
@@ -134,6 +134,8 @@ public static class Startup
         new MoveSendersMarker(),
         // The facts the reports read, recorded as they happen.
         ActivatorUtilities.CreateInstance<RecordSessionFacts>(services),
+        // An administrative action's row in the audit log commits with it (contract section 21).
+        new Livechat.Privacy.RecordAudit(),
         // Every webhook-bearing event (the ones the handlers above raised too) goes to the outbox.
         ActivatorUtilities.CreateInstance<WebhookEventHandler>(services),
         // Last: who hears of a session's event, read after every other handler, so it sees whoever they added.

@@ -17,7 +17,7 @@ public sealed class ArchitectureTests
     [
         "Livechat.Agents", "Livechat.Sessions", "Livechat.Messages", "Livechat.Notifications", "Livechat.Reading",
         "Livechat.Routing", "Livechat.Tickets", "Livechat.Tenants", "Livechat.Webhooks", "Livechat.WebConsole", "Livechat.Canned", "Livechat.Labels", "Livechat.Search", "Livechat.Attachments",
-        "Livechat.Reports", "Livechat.Transcripts",
+        "Livechat.Reports", "Livechat.Transcripts", "Livechat.Privacy",
     ];
 
     private static Types Service => Types.InAssembly(typeof(global::Program).Assembly);
@@ -48,7 +48,7 @@ public sealed class ArchitectureTests
         ["Messages"],
         ["Sessions"],
         ["Reading", "Tickets", "Routing", "Notifications", "Webhooks", "Attachments", "Canned", "Labels", "Search", "Reports", "Transcripts"],
-        ["Realtime", "WebConsole"],
+        ["Realtime", "WebConsole", "Privacy"],
     ];
 
     [Fact]
@@ -131,6 +131,8 @@ public sealed class ArchitectureTests
             typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Reports.DailyFigures>>),
             typeof(Livechat.Api.ApiResponse<Livechat.Transcripts.Transcript>), typeof(Livechat.Transcripts.TranscriptMessage), typeof(Livechat.Api.Meta),
             typeof(Livechat.Sessions.ChatSession),
+            typeof(Livechat.Api.ApiResponse<Livechat.Privacy.TenantSettings>), typeof(Livechat.Api.ApiResponse<Livechat.Privacy.ErasureAccepted>),
+            typeof(Livechat.Api.ApiResponse<Livechat.Privacy.ErasureJob>), typeof(Livechat.Api.ApiResponse<IReadOnlyList<Livechat.Privacy.AuditEntry>>),
         ];
         // The framework's reflection-based resolver ends the chain: a shape it answers for has no generated metadata.
         foreach (var shape in shapes)

@@ -89,8 +89,8 @@ public sealed class OperationsDocumentTests(SqliteServer server) : IClassFixture
         Assert.DoesNotContain("queue_position", Required(schemas.GetProperty("ChatSession")));
         Assert.DoesNotContain("unread_count", Required(schemas.GetProperty("ChatSession")));
         Assert.DoesNotContain("last_message", Required(schemas.GetProperty("ChatSession")));
-        // The contract's five fields, plus the optional client_message_id, internal (section 16) and attachments (section 15) extensions.
-        Assert.Equal(["id", "session_id", "sender_id", "message", "created_at", "client_message_id", "sender_name", "internal", "attachments"], Names(schemas.GetProperty("ChatMessage")));
+        // The contract's five fields, plus the optional client_message_id, sender_name (section 18), internal (section 16), attachments (section 15) and deleted (section 21) extensions.
+        Assert.Equal(["id", "session_id", "sender_id", "message", "created_at", "client_message_id", "sender_name", "internal", "attachments", "deleted"], Names(schemas.GetProperty("ChatMessage")));
         Assert.Equal(["id", "session_id", "sender_id", "message", "created_at"], Required(schemas.GetProperty("ChatMessage")));
         Assert.Equal(["success", "message", "data", "meta", "errors"], Names(schemas.GetProperty("ApiResponseOfChatSession")));
         Assert.Contains("request_id", Names(schemas.GetProperty("Meta")));

@@ -4939,6 +4939,533 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/livechat/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's settings: retention_days, null when sessions are kept forever. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The tenant to act in (a positive integer); may be left out when the host name maps to a tenant. */
+                    "X-Tenant-ID"?: number;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfTenantSettings"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Internal Server Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set retention_days (null, or 1..3650): sessions closed for longer are deleted with everything that hangs off them. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The tenant to act in (a positive integer); may be left out when the host name maps to a tenant. */
+                    "X-Tenant-ID"?: number;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateSettingsRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfTenantSettings"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Payload Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Internal Server Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/livechat/users/{id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase a tenant user's data: its messages become placeholders, its files, markers, ratings, notifications and name go. Answers the job. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The tenant to act in (a positive integer); may be left out when the host name maps to a tenant. */
+                    "X-Tenant-ID"?: number;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfErasureAccepted"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Payload Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Internal Server Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/erasures/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An erasure job: pending, or done, with what it removed. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The tenant to act in (a positive integer); may be left out when the host name maps to a tenant. */
+                    "X-Tenant-ID"?: number;
+                };
+                path: {
+                    job_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfErasureJob"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Internal Server Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livechat/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who changed what in the tenant's configuration and data, newest first, with cursor pagination. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Items on the page, 1 to 100 (default 20). */
+                    limit?: number;
+                    /** @description An id from meta.pagination (next_cursor or prev_cursor): the page holds the items strictly after it (before it, backward). */
+                    cursor?: string;
+                    /** @description forward (the default) or backward. */
+                    direction?: "forward" | "backward";
+                };
+                header?: {
+                    /** @description The tenant to act in (a positive integer); may be left out when the host name maps to a tenant. */
+                    "X-Tenant-ID"?: number;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfIReadOnlyListOfAuditEntry"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Internal Server Error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiResponseOfObject"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/livechat/sessions/{id}/read": {
         parameters: {
             query?: never;
@@ -5465,10 +5992,37 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        ApiResponseOfErasureAccepted: {
+            success: boolean;
+            message: string;
+            data: null | components["schemas"]["ErasureAccepted"];
+            meta: components["schemas"]["Meta"];
+            errors: null | {
+                [key: string]: string[];
+            };
+        };
+        ApiResponseOfErasureJob: {
+            success: boolean;
+            message: string;
+            data: null | components["schemas"]["ErasureJob"];
+            meta: components["schemas"]["Meta"];
+            errors: null | {
+                [key: string]: string[];
+            };
+        };
         ApiResponseOfIReadOnlyListOfAgent: {
             success: boolean;
             message: string;
             data: null | components["schemas"]["Agent"][];
+            meta: components["schemas"]["Meta"];
+            errors: null | {
+                [key: string]: string[];
+            };
+        };
+        ApiResponseOfIReadOnlyListOfAuditEntry: {
+            success: boolean;
+            message: string;
+            data: null | components["schemas"]["AuditEntry"][];
             meta: components["schemas"]["Meta"];
             errors: null | {
                 [key: string]: string[];
@@ -5636,6 +6190,15 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        ApiResponseOfTenantSettings: {
+            success: boolean;
+            message: string;
+            data: null | components["schemas"]["TenantSettings"];
+            meta: components["schemas"]["Meta"];
+            errors: null | {
+                [key: string]: string[];
+            };
+        };
         ApiResponseOfTicket: {
             success: boolean;
             message: string;
@@ -5698,6 +6261,17 @@ export interface components {
             created_at: string;
             url?: string;
         };
+        AuditEntry: {
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            actor_id: null | number;
+            action: string;
+            target: null | string;
+            request_id: null | string;
+            /** Format: date-time */
+            created_at: string;
+        };
         CannedResponse: {
             /** Format: uuid */
             id: string;
@@ -5731,6 +6305,7 @@ export interface components {
             sender_name?: string;
             internal?: boolean;
             attachments?: components["schemas"]["Attachment"][];
+            deleted?: boolean;
         };
         ChatSession: {
             /** Format: uuid */
@@ -5774,6 +6349,36 @@ export interface components {
             resolution_seconds?: components["schemas"]["Percentiles"];
             queue_wait_seconds?: components["schemas"]["Percentiles"];
             rating?: components["schemas"]["RatingFigures"];
+        };
+        ErasureAccepted: {
+            /** Format: uuid */
+            job_id: string;
+        };
+        ErasureCounts: {
+            /** Format: int32 */
+            messages: number;
+            /** Format: int32 */
+            attachments: number;
+            /** Format: int32 */
+            notifications: number;
+            /** Format: int32 */
+            read_markers: number;
+            /** Format: int32 */
+            ratings: number;
+            /** Format: int32 */
+            names: number;
+        };
+        ErasureJob: {
+            /** Format: uuid */
+            job_id: string;
+            /** Format: int64 */
+            user_id: number;
+            status: string;
+            counts: components["schemas"]["ErasureCounts"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at: string;
         };
         KnownUser: {
             /** Format: int64 */
@@ -5906,6 +6511,10 @@ export interface components {
             /** Format: int64 */
             session_count: number;
         };
+        TenantSettings: {
+            /** Format: int32 */
+            retention_days: null | number;
+        };
         Ticket: {
             /** Format: uuid */
             id: string;
@@ -5970,6 +6579,10 @@ export interface components {
         };
         UpdateSessionRequest: {
             status: string;
+        };
+        UpdateSettingsRequest: {
+            /** Format: int32 */
+            retention_days?: null | number;
         };
         UpdateTicketRequest: {
             status?: null | string;

@@ -30,6 +30,35 @@ public sealed class AttachmentRetention(WritePath writes, IAttachmentBytes bytes
         return ids;
     }
 
+    /// <summary>In <paramref name="scope"/>: deletes every attachment of these sessions, sent or staged, with one query to find them; returns their ids.</summary>
+    public static async Task<IReadOnlyList<Guid>> DeleteRowsOfSessionsAsync(ChangeScope scope, long tenantId, IReadOnlyList<Guid> sessionIds, CancellationToken cancellationToken)
+    {
+        var ids = new List<Guid>();
+        var list = string.Join(", ", Enumerable.Range(0, sessionIds.Count).Select(i => $"@s{i}"));
+        await using (var command = scope.Sql($"SELECT id FROM attachments WHERE tenant_id = @tenant AND session_id IN ({list})").With("tenant", tenantId))
+        {
+            for (var i = 0; i < sessionIds.Count; i++) command.With($"s{i}", sessionIds[i]);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetId(0));
+        }
+        foreach (var id in ids) await AttachmentStore.DeleteRowAsync(scope, tenantId, id, cancellationToken);
+        return ids;
+    }
+
+    /// <summary>In <paramref name="scope"/>: deletes up to <paramref name="take"/> files one user uploaded, sent or staged (an erasure); returns their ids.</summary>
+    public static async Task<IReadOnlyList<Guid>> DeleteRowsOfUploaderAsync(ChangeScope scope, long tenantId, long userId, int take, CancellationToken cancellationToken)
+    {
+        var ids = new List<Guid>();
+        await using (var command = scope.Sql("SELECT id FROM attachments WHERE tenant_id = @tenant AND uploader_id = @user LIMIT @take")
+            .With("tenant", tenantId).With("user", userId).With("take", take))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetId(0));
+        }
+        foreach (var id in ids) await AttachmentStore.DeleteRowAsync(scope, tenantId, id, cancellationToken);
+        return ids;
+    }
+
     /// <summary>After the commit that deleted their rows: the bytes.</summary>
     public async Task DeleteBytesAsync(long tenantId, IEnumerable<Guid> ids)
     {

@@ -45,7 +45,7 @@ public static class CannedApi
     {
         var (fields, error) = ReadFields(body, partial: false);
         if (error is not null) return error;
-        return await canned.CreateAsync(user, fields.Shortcut!, fields.Title!, fields.Body!, Idempotency.ClaimOf(request), cancellationToken) switch
+        return await canned.CreateAsync(user, fields.Shortcut!, fields.Title!, fields.Body!, request.HttpContext.Actor(user), Idempotency.ClaimOf(request), cancellationToken) switch
         {
             Written<CannedResponse?>.Done { Outcome: { } created } => ApiResults.Created(created, "Canned response created."),
             Written<CannedResponse?>.Done => ShortcutTaken(fields.Shortcut!),
@@ -74,14 +74,14 @@ public static class CannedApi
     }
 
     private static async Task<Results<OkEnvelope<CannedResponse>, BadRequestError, NotFoundError, ConflictError>> UpdateAsync(string id,
-        JsonBody<CannedResponseRequest> body, CurrentUser user, CannedStore canned, CancellationToken cancellationToken)
+        JsonBody<CannedResponseRequest> body, HttpContext http, CurrentUser user, CannedStore canned, CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var cannedId)) return RouteIds.Malformed();
         var (fields, error) = ReadFields(body, partial: true);
         if (error is not null) return error;
         if (fields is { Shortcut: null, Title: null, Body: null })
             return ApiError.BadRequest("body", "Send shortcut, title and/or body.");
-        return await canned.UpdateAsync(user.TenantId, cannedId, fields.Shortcut, fields.Title, fields.Body, cancellationToken) switch
+        return await canned.UpdateAsync(user.TenantId, cannedId, fields.Shortcut, fields.Title, fields.Body, http.Actor(user), cancellationToken) switch
         {
             CannedUpdateOutcome.Updated updated => ApiResults.Ok(updated.Response, "Canned response updated."),
             CannedUpdateOutcome.NotFound => ApiError.NotFound("Canned response"),
@@ -90,11 +90,11 @@ public static class CannedApi
         };
     }
 
-    private static async Task<Results<NoContent, BadRequestError, NotFoundError>> DeleteAsync(string id, CurrentUser user, CannedStore canned,
+    private static async Task<Results<NoContent, BadRequestError, NotFoundError>> DeleteAsync(string id, HttpContext http, CurrentUser user, CannedStore canned,
         CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var cannedId)) return RouteIds.Malformed();
-        return await canned.DeleteAsync(user.TenantId, cannedId, cancellationToken) ? TypedResults.NoContent() : ApiError.NotFound("Canned response");
+        return await canned.DeleteAsync(user.TenantId, cannedId, http.Actor(user), cancellationToken) ? TypedResults.NoContent() : ApiError.NotFound("Canned response");
     }
 
     private static ConflictError ShortcutTaken(string shortcut) =>

@@ -22,7 +22,7 @@ public sealed class CannedStore(Database database, WritePath writes, TimeProvide
     private const string Columns = "id, shortcut, title, body, created_by, created_at, updated_at";
 
     /// <summary>Creates a canned response; null (in the outcome) when the tenant has the shortcut already.</summary>
-    public Task<Written<CannedResponse?>> CreateAsync(CurrentUser agent, string shortcut, string title, string body, IdempotencyClaim? claim,
+    public Task<Written<CannedResponse?>> CreateAsync(CurrentUser agent, string shortcut, string title, string body, AuditActor actor, IdempotencyClaim? claim,
         CancellationToken cancellationToken) =>
         writes.RunAsync<CannedResponse?>(async scope =>
         {
@@ -37,7 +37,9 @@ public sealed class CannedStore(Database database, WritePath writes, TimeProvide
                 .With("tenant", agent.TenantId).With("id", Guid.CreateVersion7(scope.Now)).With("shortcut", shortcut).With("title", title)
                 .With("words", CannedText.Words(title)).With("body", body).With("agent", agent.UserId).With("now", scope.Now);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            return Change.Of(await reader.ReadAsync(cancellationToken) ? Read(reader) : null);
+            if (!await reader.ReadAsync(cancellationToken)) return Change.Of<CannedResponse?>(null);
+            var created = Read(reader);
+            return Change.Of<CannedResponse?>(created, Audit(agent.TenantId, actor, "canned_response.created", created.Id));
         }, claim, cancellationToken);
 
     public Task<CannedResponse?> FindAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>
@@ -105,12 +107,14 @@ public sealed class CannedStore(Database database, WritePath writes, TimeProvide
         }, cancellationToken);
 
     /// <summary>Changes the fields that are not null, in one statement (a concurrent change of another field is kept).</summary>
-    public async Task<CannedUpdateOutcome> UpdateAsync(long tenantId, Guid id, string? shortcut, string? title, string? body, CancellationToken cancellationToken)
+    public async Task<CannedUpdateOutcome> UpdateAsync(long tenantId, Guid id, string? shortcut, string? title, string? body, AuditActor actor,
+        CancellationToken cancellationToken)
     {
         try
         {
-            return await database.WriteAsync<CannedUpdateOutcome>(async (connection, transaction) =>
+            return await writes.RunAsync<CannedUpdateOutcome>(async scope =>
             {
+                var (connection, transaction) = (scope.Connection, scope.Transaction);
                 await using (var command = connection.Sql($"""
                     UPDATE canned_responses
                     SET shortcut = COALESCE(@shortcut, shortcut), title = COALESCE(@title, title), title_words = COALESCE(@words, title_words),
@@ -124,11 +128,12 @@ public sealed class CannedStore(Database database, WritePath writes, TimeProvide
                     .With("now", time.Now()).With("tenant", tenantId).With("id", id))
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
                 {
-                    if (await reader.ReadAsync(cancellationToken)) return new CannedUpdateOutcome.Updated(Read(reader));
+                    if (await reader.ReadAsync(cancellationToken))
+                        return Change.Of<CannedUpdateOutcome>(new CannedUpdateOutcome.Updated(Read(reader)), Audit(tenantId, actor, "canned_response.updated", id));
                 }
                 await using var exists = connection.Sql("SELECT 1 FROM canned_responses WHERE tenant_id = @tenant AND id = @id", transaction)
                     .With("tenant", tenantId).With("id", id);
-                return await exists.ExecuteScalarAsync(cancellationToken) is null ? new CannedUpdateOutcome.NotFound() : new CannedUpdateOutcome.ShortcutTaken();
+                return Change.Of<CannedUpdateOutcome>(await exists.ExecuteScalarAsync(cancellationToken) is null ? new CannedUpdateOutcome.NotFound() : new CannedUpdateOutcome.ShortcutTaken());
             }, cancellationToken);
         }
         catch (DbException e) when (e.IsUniqueViolation())
@@ -138,13 +143,18 @@ public sealed class CannedStore(Database database, WritePath writes, TimeProvide
         }
     }
 
-    public Task<bool> DeleteAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>
-        database.WriteAsync(async (connection, transaction) =>
+    public Task<bool> DeleteAsync(long tenantId, Guid id, AuditActor actor, CancellationToken cancellationToken) =>
+        writes.RunAsync(async scope =>
         {
-            await using var command = connection.Sql("DELETE FROM canned_responses WHERE tenant_id = @tenant AND id = @id", transaction)
+            await using var command = scope.Sql("DELETE FROM canned_responses WHERE tenant_id = @tenant AND id = @id")
                 .With("tenant", tenantId).With("id", id);
-            return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            return await command.ExecuteNonQueryAsync(cancellationToken) == 1
+                ? Change.Of(true, Audit(tenantId, actor, "canned_response.deleted", id))
+                : Change.Of(false);
         }, cancellationToken);
+
+    /// <summary>A canned response changed: the audit log's row commits with it (contract section 21).</summary>
+    private static Audited Audit(long tenantId, AuditActor actor, string action, Guid id) => new(tenantId, actor, action, $"canned_response:{id}");
 
     private static CannedResponse Read(DbDataReader reader) =>
         new(reader.GetId(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetTime(5), reader.GetTime(6));

@@ -21,6 +21,13 @@ public sealed record ChatMessage(Guid Id, Guid SessionId, long SenderId, string 
     /// <summary>The files it carries, in the order they were uploaded (contract section 15); absent when none, so a message without files reads as in the seed.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<Attachment>? Attachments { get; init; }
+
+    /// <summary>
+    /// An erased message (contract section 21): a placeholder with an empty <c>message</c>, kept so that ids, order and
+    /// cursors stay valid. Absent on every other message.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Deleted { get; init; }
 }
 
 /// <summary>A message was stored: an ordinary one, or an internal note, which only agents hear.</summary>

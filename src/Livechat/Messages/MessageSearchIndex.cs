@@ -85,6 +85,10 @@ public static class MessageSearchIndex
         await remove.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>SQLite: removes the entries of the messages <paramref name="rows"/> (a condition over <c>chat_messages</c>) selects, before they are deleted or erased.</summary>
+    public static string SqliteRemoveOf(string rows) =>
+        $"DELETE FROM message_search WHERE rowid IN (SELECT search_row FROM chat_messages WHERE {rows} AND search_row IS NOT NULL)";
+
     /// <summary>Binds what the index's part of a send needs beyond the send's own parameters (SQLite's <c>@search_top</c>).</summary>
     public static DbCommand BindSqlite(DbCommand command, DateTimeOffset createdAt) => command.With("search_top", SearchTop(createdAt));
 }

@@ -32,7 +32,7 @@ public abstract record PageOutcome
 public sealed class MessageStore(Database database, WritePath writes, KnownParticipants participants, IAttachmentLinks links)
 {
     // attachment_count is last: a page reads the attachments table only when one of its rows has some.
-    private const string Columns = "id, session_id, sender_id, message, created_at, client_message_id, internal, sender_name, attachment_count";
+    private const string Columns = "id, session_id, sender_id, message, created_at, client_message_id, internal, sender_name, deleted, attachment_count";
 
     /// <summary>
     /// Stores a message and announces it (<see cref="MessageCreated"/>: notifications and pushes follow from
@@ -401,7 +401,8 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
                 ClientMessageId = reader.IsDBNull(5) ? null : reader.GetString(5),
                 Internal = reader.GetBoolean(6),
                 SenderName = reader.IsDBNull(7) ? null : reader.GetString(7),
+                Deleted = reader.GetBoolean(8),
             },
-            reader.FieldCount > 9 ? reader.GetInt64(9) : 0,
-            reader.IsDBNull(8) ? 0 : reader.GetInt32(8));
+            reader.FieldCount > 10 ? reader.GetInt64(10) : 0,
+            reader.IsDBNull(9) ? 0 : reader.GetInt32(9));
 }

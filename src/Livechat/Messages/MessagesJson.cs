@@ -9,4 +9,5 @@ namespace Livechat.Messages;
 [JsonSerializable(typeof(ApiResponse<ChatMessage>))]
 [JsonSerializable(typeof(ApiResponse<IReadOnlyList<ChatMessage>>))]
 [JsonSerializable(typeof(ChatMessage))]
+[JsonSerializable(typeof(ErasedUser))]
 internal sealed partial class MessagesJson : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using Livechat.Api;
 using Livechat.Auth;
+using Livechat.Messages;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.OpenApi;
 using Microsoft.Extensions.Options;
@@ -129,10 +130,32 @@ public static class UserStreamApi
             await http.Response.Body.FlushAsync(cancellationToken);
             return null;
         }
-        foreach (var busEvent in missed)
+        foreach (var busEvent in WithoutErased(missed))
         {
             if (busEvent.IsFor(user.UserId, user.IsAgent)) await SessionEventsApi.WriteNamedAsync(http.Response, busEvent, cancellationToken);
         }
         return after;
+    }
+
+    /// <summary>
+    /// The replayed events without what an erasure in the same window removed (contract section 21): the erased user's
+    /// own events (its messages, its rating) and the notifications that quote its messages. Their ids still advance the
+    /// client, as the database's placeholders keep the messages' ids.
+    /// </summary>
+    private static IEnumerable<BusEvent> WithoutErased(IReadOnlyList<BusEvent> missed)
+    {
+        var erased = missed.Where(e => e.Name == MessagesErased.Name && e.Actor is not null).Select(e => (e.TenantId, e.Actor!.Value)).ToHashSet();
+        if (erased.Count == 0) return missed;
+        var skipped = new HashSet<string>(StringComparer.Ordinal);
+        return missed.Where(e =>
+        {
+            if (e.Actor is { } actor && erased.Contains((e.TenantId, actor)))
+            {
+                if (e.MessageId is { } id) skipped.Add(id.ToString());
+                return false;
+            }
+            return !(e.Name == Notifications.NotificationCreated.Name && e.Data.TryGetProperty("message_id", out var quoted)
+                && quoted.ValueKind == System.Text.Json.JsonValueKind.String && skipped.Contains(quoted.GetString()!));
+        }).ToList();
     }
 }

@@ -186,7 +186,7 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
     private static string CallerColumns(CurrentUser caller) => caller.IsAgent ? AgentColumns : TenantUserColumns;
 
     // First: the two lists below are built from it when the class is initialised, in the order written.
-    private static readonly string[] LastMessageColumns = ["id", "sender_id", "message", "created_at", "client_message_id", "internal", "sender_name"];
+    private static readonly string[] LastMessageColumns = ["id", "sender_id", "message", "created_at", "client_message_id", "internal", "sender_name", "deleted"];
 
     private static readonly string AgentColumns = ColumnsFor(isAgent: true);
 
@@ -219,6 +219,7 @@ public sealed class SessionStore(Database database, WritePath writes, AgentSlots
                         ClientMessageId = reader.IsDBNull(last + 4) ? null : reader.GetString(last + 4),
                         Internal = reader.GetBoolean(last + 5),
                         SenderName = reader.IsDBNull(last + 6) ? null : reader.GetString(last + 6),
+                        Deleted = reader.GetBoolean(last + 7),
                     },
         };
     }

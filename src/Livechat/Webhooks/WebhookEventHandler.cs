@@ -52,7 +52,8 @@ public sealed class WebhookEventHandler(WebhookTenants tenants, IOptions<JsonOpt
     {
         var webhookEvent = ((IWebhookEvent)domainEvent).Webhook!;
         var data = JsonSerializer.Serialize(webhookEvent.Data, webhookEvent.Data.GetType(), json.Wire()); // as a REST answer writes it
-        WebhookOutbox.Defer(scope, domainEvent.TenantId, webhookEvent.Type, data, onlyIf: domainEvent.HappenedIf);
+        var push = (domainEvent as IPushedEvent)?.Push;
+        WebhookOutbox.Defer(scope, domainEvent.TenantId, webhookEvent.Type, data, onlyIf: domainEvent.HappenedIf, about: (push?.SessionId, push?.Actor));
     }
 
     /// <summary>The run's one check of the tenant's webhooks, deferred by the first change of the run that needs it.</summary>

@@ -24,15 +24,17 @@ public static class WebhookOutbox
     /// when it did not, nothing is written. <paramref name="written"/>, if given, hears the event id, or null
     /// when nothing was (the event insert then returns its row, which costs a reader).
     /// </summary>
+    /// <paramref name="about"/> is what the event is about (its session, the user who caused it), kept beside it so that a
+    /// retention purge or an erasure (contract section 21) finds the events that carry that data.
     public static void Defer(ChangeScope scope, long tenantId, string type, string data, Guid? onlyWebhook = null, EventCondition? onlyIf = null,
-        Action<Guid?>? written = null)
+        Action<Guid?>? written = null, (Guid? SessionId, long? ActorId) about = default)
     {
         var eventId = Guid.CreateVersion7(scope.Now);
         var insertEvent = InsertEventSql(onlyWebhook is not null, onlyIf);
         var command = written is null
             ? scope.Defer(insertEvent)
             : scope.DeferQuery(insertEvent + "\nRETURNING id", async (reader, cancellationToken) => written(await reader.ReadAsync(cancellationToken) ? eventId : null));
-        Bind(command, tenantId, eventId, type, data, scope.Now, onlyWebhook, onlyIf);
+        Bind(command, tenantId, eventId, type, data, scope.Now, onlyWebhook, onlyIf).With("about_session", about.SessionId).With("actor", about.ActorId);
         // Its deliveries are the event's: when the event was not written, no delivery is either.
         Bind(scope.DeferIfPreviousWrote(InsertDeliveriesSql(onlyWebhook is not null)), tenantId, eventId, type, data, scope.Now, onlyWebhook, null);
     }
@@ -44,8 +46,8 @@ public static class WebhookOutbox
         : "w.tenant_id = @tenant AND w.enabled = TRUE AND (w.events = '*' OR ' ' || w.events || ' ' LIKE '% ' || @type || ' %')";
 
     private static string InsertEventSql(bool onlyOne, EventCondition? onlyIf) => $"""
-        INSERT INTO webhook_events (tenant_id, id, type, payload, created_at)
-        SELECT @tenant, @id, @type, @payload, @now
+        INSERT INTO webhook_events (tenant_id, id, type, payload, created_at, session_id, actor_id)
+        SELECT @tenant, @id, @type, @payload, @now, @about_session, @actor
         WHERE EXISTS (SELECT 1 FROM webhooks w WHERE {Wanted(onlyOne)}){(onlyIf is null ? "" : " AND " + onlyIf.Sql)}
         """;
 

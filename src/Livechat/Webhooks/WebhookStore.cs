@@ -36,13 +36,13 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
     /// the first (SQLite has one writer, so they take turns anyway).
     /// </summary>
     public Task<Written<Webhook?>> CreateAsync(long tenantId, string url, IReadOnlyList<string> events, string? description, int maxPerTenant,
-        IdempotencyClaim? claim, CancellationToken cancellationToken)
+        AuditActor actor, IdempotencyClaim? claim, CancellationToken cancellationToken)
     {
         var now = time.Now();
         var webhook = new Webhook(Guid.CreateVersion7(now), url, events, description, true, now, now) { Secret = WebhookSigner.NewSecret() };
         // Planned changes of the tenant send their outbox rows from now on, rather than find out from their check.
         tenants.Saw(tenantId, true);
-        return PostAsync<Webhook?>(async (connection, transaction) =>
+        return AuditedAsync<Webhook?>(async (connection, transaction) =>
         {
             if (connection is Npgsql.NpgsqlConnection)
             {
@@ -58,7 +58,7 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
                 .With("tenant", tenantId).With("id", webhook.Id).With("url", url).With("events", string.Join(' ', events))
                 .With("description", description).With("secret", webhook.Secret).With("now", now).With("max", maxPerTenant);
             return await command.ExecuteNonQueryAsync(cancellationToken) == 1 ? webhook : null;
-        }, claim, cancellationToken);
+        }, created => Audit(tenantId, actor, "webhook.created", created?.Id), claim, cancellationToken);
     }
 
     public Task<Webhook?> FindAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>
@@ -84,9 +84,9 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
         }, cancellationToken);
 
     /// <summary>Changes the given fields; enabling clears the reason the service disabled it. Null when there is no such webhook.</summary>
-    public Task<Webhook?> UpdateAsync(long tenantId, Guid id, string? url, IReadOnlyList<string>? events, bool setDescription, string? description,
-        bool? enabled, CancellationToken cancellationToken) =>
-        database.WriteAsync(async (connection, transaction) =>
+    public async Task<Webhook?> UpdateAsync(long tenantId, Guid id, string? url, IReadOnlyList<string>? events, bool setDescription, string? description,
+        bool? enabled, AuditActor actor, CancellationToken cancellationToken) =>
+        ((Written<Webhook?>.Done)await AuditedAsync<Webhook?>(async (connection, transaction) =>
         {
             if (enabled == true) tenants.Saw(tenantId, true);
             var current = await FindAsync(connection, transaction, tenantId, id, cancellationToken);
@@ -108,19 +108,19 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
                 .With("enabled", updated.Enabled).With("reason", updated.DisabledReason).With("now", updated.UpdatedAt).With("tenant", tenantId).With("id", id);
             await command.ExecuteNonQueryAsync(cancellationToken);
             return updated;
-        }, cancellationToken);
+        }, updated => Audit(tenantId, actor, "webhook.updated", updated?.Id), null, cancellationToken)).Outcome;
 
     /// <summary>Deletes the webhook and its delivery log. False when there is no such webhook.</summary>
-    public Task<bool> DeleteAsync(long tenantId, Guid id, CancellationToken cancellationToken) =>
-        database.WriteAsync(async (connection, transaction) =>
+    public async Task<bool> DeleteAsync(long tenantId, Guid id, AuditActor actor, CancellationToken cancellationToken) =>
+        ((Written<bool>.Done)await AuditedAsync(async (connection, transaction) =>
         {
             await using var command = connection.Sql("DELETE FROM webhooks WHERE tenant_id = @tenant AND id = @id", transaction).With("tenant", tenantId).With("id", id);
             return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
-        }, cancellationToken);
+        }, deleted => Audit(tenantId, actor, "webhook.deleted", deleted ? id : null), null, cancellationToken)).Outcome;
 
     /// <summary>A new secret; the current one keeps signing beside it for 24 h. Null when there is no such webhook.</summary>
-    public Task<Written<Webhook?>> RotateSecretAsync(long tenantId, Guid id, IdempotencyClaim? claim, CancellationToken cancellationToken) =>
-        PostAsync(async (connection, transaction) =>
+    public Task<Written<Webhook?>> RotateSecretAsync(long tenantId, Guid id, AuditActor actor, IdempotencyClaim? claim, CancellationToken cancellationToken) =>
+        AuditedAsync<Webhook?>(async (connection, transaction) =>
         {
             var now = time.Now();
             var secret = WebhookSigner.NewSecret();
@@ -133,7 +133,7 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
                 if (await command.ExecuteNonQueryAsync(cancellationToken) == 0) return null;
             }
             return await FindAsync(connection, transaction, tenantId, id, cancellationToken) is { } rotated ? rotated with { Secret = secret } : null;
-        }, claim, cancellationToken);
+        }, rotated => Audit(tenantId, actor, "webhook.secret_rotated", rotated?.Id), claim, cancellationToken);
 
     /// <summary>Queues a <c>webhook.ping</c> for this webhook alone. The event id, or null when there is no such webhook.</summary>
     public Task<Written<Guid?>> PingAsync(long tenantId, Guid id, IdempotencyClaim? claim, CancellationToken cancellationToken) =>
@@ -151,7 +151,7 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
 
     /// <summary>Sends a finished delivery's event again, as a new delivery with the same event (and so the same <c>webhook-id</c>).</summary>
     public Task<Written<RedeliverOutcome>> RedeliverAsync(long tenantId, Guid webhookId, Guid deliveryId, IdempotencyClaim? claim, CancellationToken cancellationToken) =>
-        PostAsync<RedeliverOutcome>(async (connection, transaction) =>
+        AuditedAsync<RedeliverOutcome>(async (connection, transaction) =>
         {
             var webhook = await FindAsync(connection, transaction, tenantId, webhookId, cancellationToken);
             WebhookDelivery? original;
@@ -172,7 +172,7 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
                 .With("tenant", tenantId).With("id", delivery.Id).With("webhook", webhookId).With("event", delivery.EventId).With("type", delivery.EventType).With("now", now);
             await insert.ExecuteNonQueryAsync(cancellationToken);
             return new RedeliverOutcome.Queued(delivery);
-        }, claim, cancellationToken);
+        }, _ => null, claim, cancellationToken); // a redelivery changes no configuration
 
     /// <summary>
     /// Claims up to <paramref name="take"/> due deliveries of enabled webhooks (see <see cref="ClaimDueAsync"/>).
@@ -394,9 +394,20 @@ public sealed class WebhookStore(Database database, WritePath writes, WebhookTen
             return await reader.ReadAsync(cancellationToken) ? reader.GetTimeOrNull(0) : null;
         }, cancellationToken);
 
-    /// <summary>A POST's write, through the write path so that its <c>Idempotency-Key</c> commits with it (no domain events).</summary>
-    private Task<Written<T>> PostAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, IdempotencyClaim? claim, CancellationToken cancellationToken) =>
-        writes.RunAsync(async scope => Change.Of(await work(scope.Connection, scope.Transaction)), claim, cancellationToken);
+    /// <summary>
+    /// An administrative change, through the write path: its audit row (contract section 21) and, for a POST, its
+    /// <c>Idempotency-Key</c> commit with it. <paramref name="audit"/> says what to record, null when nothing changed.
+    /// </summary>
+    private Task<Written<T>> AuditedAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, Func<T, Audited?> audit, IdempotencyClaim? claim,
+        CancellationToken cancellationToken) =>
+        writes.RunAsync(async scope =>
+        {
+            var outcome = await work(scope.Connection, scope.Transaction);
+            return audit(outcome) is { } audited ? Change.Of(outcome, audited) : Change.Of(outcome);
+        }, claim, cancellationToken);
+
+    private static Audited? Audit(long tenantId, AuditActor actor, string action, Guid? webhookId) =>
+        webhookId is { } id ? new Audited(tenantId, actor, action, $"webhook:{id}") : null;
 
     /// <summary>
     /// The worker's own writes (claims, outcomes, clean-up): on PostgreSQL each is a short transaction of its

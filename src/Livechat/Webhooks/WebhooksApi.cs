@@ -52,7 +52,7 @@ public static class WebhooksApi
         if (await NetworkGuard.ProblemAsync(url, options.Value.AllowPrivateNetworks, cancellationToken) is { } problem)
             return ApiError.BadRequest("url", problem);
         var max = options.Value.MaxPerTenant;
-        return await webhooks.CreateAsync(user.TenantId, url, events, description, max, Idempotency.ClaimOf(request), cancellationToken) switch
+        return await webhooks.CreateAsync(user.TenantId, url, events, description, max, request.HttpContext.Actor(user), Idempotency.ClaimOf(request), cancellationToken) switch
         {
             Written<Webhook?>.Done { Outcome: { } webhook } => ApiResults.Created(webhook, "Webhook created. Store its secret now: it is not shown again."),
             Written<Webhook?>.Done => ApiError.Conflict("url", $"The tenant has {max} webhooks, the most it may have: delete one first."),
@@ -71,7 +71,7 @@ public static class WebhooksApi
     }
 
     private static async Task<Results<OkEnvelope<Webhook>, BadRequestError, NotFoundError>> UpdateAsync(string id, JsonBody<UpdateWebhookRequest> body,
-        CurrentUser user, WebhookStore webhooks, WebhookCatalogue catalogue, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
+        HttpContext http, CurrentUser user, WebhookStore webhooks, WebhookCatalogue catalogue, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var webhookId)) return RouteIds.Malformed();
         string? url = null;
@@ -102,22 +102,22 @@ public static class WebhooksApi
             return ApiError.BadRequest("body", "Send url, events, description and/or enabled.");
         if (url is not null && await NetworkGuard.ProblemAsync(url, options.Value.AllowPrivateNetworks, cancellationToken) is { } problem)
             return ApiError.BadRequest("url", problem);
-        var updated = await webhooks.UpdateAsync(user.TenantId, webhookId, url, events, setDescription, description, enabled, cancellationToken);
+        var updated = await webhooks.UpdateAsync(user.TenantId, webhookId, url, events, setDescription, description, enabled, http.Actor(user), cancellationToken);
         return updated is null ? NotFound() : ApiResults.Ok(updated, "Webhook updated.");
     }
 
-    private static async Task<Results<NoContent, BadRequestError, NotFoundError>> DeleteAsync(string id, CurrentUser user, WebhookStore webhooks,
+    private static async Task<Results<NoContent, BadRequestError, NotFoundError>> DeleteAsync(string id, HttpContext http, CurrentUser user, WebhookStore webhooks,
         CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var webhookId)) return RouteIds.Malformed();
-        return await webhooks.DeleteAsync(user.TenantId, webhookId, cancellationToken) ? TypedResults.NoContent() : NotFound();
+        return await webhooks.DeleteAsync(user.TenantId, webhookId, http.Actor(user), cancellationToken) ? TypedResults.NoContent() : NotFound();
     }
 
     private static async Task<Results<CreatedEnvelope<Webhook>, BadRequestError, NotFoundError, EmptyHttpResult>> RotateAsync(string id, HttpRequest request,
         CurrentUser user, WebhookStore webhooks, CancellationToken cancellationToken)
     {
         if (!RouteIds.TryParse(id, out var webhookId)) return RouteIds.Malformed();
-        return await webhooks.RotateSecretAsync(user.TenantId, webhookId, Idempotency.ClaimOf(request), cancellationToken) switch
+        return await webhooks.RotateSecretAsync(user.TenantId, webhookId, request.HttpContext.Actor(user), Idempotency.ClaimOf(request), cancellationToken) switch
         {
             Written<Webhook?>.Done { Outcome: { } rotated } => ApiResults.Created(rotated, "New secret created; the previous one signs beside it for 24 hours."),
             Written<Webhook?>.Done => NotFound(),

@@ -319,6 +319,41 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
             foreach (var attacker in new[] { w.AttackerAgent, w.AttackerUser })
                 (await attacker.GetAsync($"/livechat/attachments/{file.GetProperty("id").GetString()}")).AssertNotFound([.. w.Secrets, file.GetProperty("sha256").GetString()!], "get a foreign attachment");
         },
+        ["GET /livechat/settings"] = async (server, w) =>
+        {
+            (await AdminOf(server, w.VictimAgent).PatchAsync("/livechat/settings", new { retention_days = 11 })).AssertStatus(HttpStatusCode.OK);
+            var seen = (await AdminOf(server, w.AttackerAgent).GetAsync("/livechat/settings")).AssertStatus(HttpStatusCode.OK);
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, seen.Data.GetProperty("retention_days").ValueKind);
+        },
+        ["PATCH /livechat/settings"] = async (server, w) =>
+        {
+            (await AdminOf(server, w.AttackerAgent).PatchAsync("/livechat/settings", new { retention_days = 1 })).AssertStatus(HttpStatusCode.OK);
+            Assert.NotEqual(1, (await AdminOf(server, w.VictimAgent).GetAsync("/livechat/settings")).Data.GetProperty("retention_days") is { ValueKind: System.Text.Json.JsonValueKind.Number } days ? days.GetInt32() : 0);
+        },
+        ["POST /livechat/users/{id}/erase"] = async (server, w) =>
+        {
+            // The victim's customer is no user of the attacker's tenant: nothing is erased.
+            (await AdminOf(server, w.AttackerAgent).PostAsync($"/livechat/users/{w.VictimUser.UserId}/erase", null)).AssertNotFound(w.Secrets, "erase a foreign user");
+            Assert.Contains(w.MessageText, (await w.VictimAgent.GetAsync($"/livechat/sessions/{w.Session}/messages?limit=100")).Text);
+        },
+        ["GET /livechat/erasures/{job_id}"] = async (server, w) =>
+        {
+            var leaving = server.TenantUser(w.VictimAgent.TenantId);
+            (await leaving.GetAsync("/livechat/sessions?limit=1")).AssertStatus(HttpStatusCode.OK); // now a known tenant user
+            var job = (await AdminOf(server, w.VictimAgent).PostAsync($"/livechat/users/{leaving.UserId}/erase", null)).AssertStatus(HttpStatusCode.Accepted).Data.GetProperty("job_id").GetString();
+            (await AdminOf(server, w.AttackerAgent).GetAsync($"/livechat/erasures/{job}")).AssertNotFound(w.Secrets, "read a foreign erasure");
+        },
+        ["GET /livechat/audit"] = async (server, w) =>
+        {
+            var victimAdmin = AdminOf(server, w.VictimAgent);
+            (await victimAdmin.PatchAsync("/livechat/settings", new { retention_days = 12 })).AssertStatus(HttpStatusCode.OK);
+            var entry = (await victimAdmin.GetAsync("/livechat/audit?limit=1")).AssertStatus(HttpStatusCode.OK).Data[0].GetProperty("id").GetString()!;
+            var attacker = AdminOf(server, w.AttackerAgent);
+            var seen = (await attacker.GetAsync("/livechat/audit?limit=100")).AssertStatus(HttpStatusCode.OK);
+            seen.AssertLeaksNothing(w.Secrets, "audit log");
+            Assert.DoesNotContain(entry, seen.Text);
+            await AssertForeignCursorIsUnknownAsync(attacker, "/livechat/audit?limit=10", entry, w);
+        },
         ["DELETE /livechat/attachments/{id}"] = async (server, w) =>
         {
             var id = (await Attachments.AttachmentKit.UploadAsync(w.VictimUser, w.Session, Attachments.AttachmentKit.Png)).AssertStatus(HttpStatusCode.Created).Data.GetProperty("id").GetString();
@@ -411,6 +446,9 @@ public abstract class Api1ObjectLevelAuthorizationTests(LivechatServer server)
         Assert.Equal(unknown.Body.GetProperty("errors").ToString(), foreign.Body.GetProperty("errors").ToString());
         foreign.AssertLeaksNothing(w.Secrets, $"foreign cursor on {path}");
     }
+
+    /// <summary>A SUPPORT_ADMIN of <paramref name="colleague"/>'s tenant (contract section 21's endpoints are theirs).</summary>
+    private static Caller AdminOf(LivechatServer server, Caller colleague) => new(server, LivechatServer.NewUserId(), colleague.TenantId, ["SUPPORT_ADMIN"]);
 
     public static TheoryData<string> Operations() => new(Probes.Keys.Concat(PublicProbes.Keys).Order(StringComparer.Ordinal));
 

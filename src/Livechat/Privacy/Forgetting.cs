@@ -1,0 +1,109 @@
+using Livechat.Changes;
+using Livechat.Data;
+using Livechat.Messages;
+
+namespace Livechat.Privacy;
+
+/// <summary>Which messages to forget: purged sessions' (deleted), or one user's in one session (erased to placeholders).</summary>
+public abstract record ForgottenMessages
+{
+    /// <summary>Retention: every message of these sessions (a batch chose them so that they fit).</summary>
+    public sealed record OfSessions(IReadOnlyList<Guid> SessionIds) : ForgottenMessages;
+
+    /// <summary>Retention: the oldest messages of one session too large for one batch.</summary>
+    public sealed record OldestOf(Guid SessionId) : ForgottenMessages;
+
+    /// <summary>Erasure: the user's messages in the session become placeholders (ids, seqs and cursors stay).</summary>
+    public sealed record SentBy(Guid SessionId, long UserId) : ForgottenMessages;
+}
+
+/// <summary>
+/// The one place message rows are deleted or erased (contract section 21), so whatever else holds a message's text
+/// is cleaned here once, in the same transaction.
+/// </summary>
+public static class Forgetting
+{
+    /// <summary>Forgets at most <paramref name="take"/> of <paramref name="which"/> in the change's transaction; returns how many.</summary>
+    public static async Task<int> ForgetMessagesAsync(ChangeScope scope, long tenantId, ForgottenMessages which, int take, CancellationToken cancellationToken)
+    {
+        // Which rows, as one condition over chat_messages: the statement below and the search index's clean-up use it alike.
+        var rows = which switch
+        {
+            ForgottenMessages.OfSessions sessions => $"tenant_id = @tenant AND session_id IN ({InList(sessions.SessionIds.Count)})",
+            ForgottenMessages.OldestOf => """
+                tenant_id = @tenant AND session_id = @session AND seq IN (
+                    SELECT seq FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session ORDER BY seq LIMIT @take)
+                """,
+            ForgottenMessages.SentBy => """
+                tenant_id = @tenant AND session_id = @session AND seq IN (
+                    SELECT seq FROM chat_messages
+                    WHERE tenant_id = @tenant AND session_id = @session AND sender_id = @user AND deleted = FALSE ORDER BY seq LIMIT @take)
+                """,
+            _ => throw new ArgumentOutOfRangeException(nameof(which)),
+        };
+        var postgres = scope.Connection is Npgsql.NpgsqlConnection;
+        // Search entries: SQLite's FTS5 entries of these rows go first (an erased text has none); on PostgreSQL the
+        // vector is a column of the row, gone with it, and emptied with an erased text.
+        if (!postgres)
+        {
+            await using var index = Bind(scope.Sql(MessageSearchIndex.SqliteRemoveOf(rows)).With("tenant", tenantId), which, take);
+            await index.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var sql = which is ForgottenMessages.SentBy
+            ? $"""
+                UPDATE chat_messages SET message = '', deleted = TRUE, client_message_id = NULL, attachment_count = NULL, sender_name = NULL
+                    {(postgres ? ", search_vector = NULL" : "")}
+                WHERE {rows}
+                """
+            : $"DELETE FROM chat_messages WHERE {rows}";
+        await using var command = Bind(scope.Sql(sql).With("tenant", tenantId), which, take);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static System.Data.Common.DbCommand Bind(System.Data.Common.DbCommand command, ForgottenMessages which, int take) => which switch
+    {
+        ForgottenMessages.OfSessions sessions => WithSessions(command, sessions.SessionIds),
+        ForgottenMessages.OldestOf oldest => command.With("session", oldest.SessionId).With("take", take),
+        ForgottenMessages.SentBy sentBy => command.With("session", sentBy.SessionId).With("user", sentBy.UserId).With("take", take),
+        _ => throw new ArgumentOutOfRangeException(nameof(which)),
+    };
+    /// <summary>
+    /// Deletes what hangs off closed sessions whose messages are gone, then the sessions themselves (their ratings and
+    /// labels live on their rows): read markers, notifications, webhook events about them with their deliveries,
+    /// labels, participants and report facts. Answers how many sessions were deleted.
+    /// </summary>
+    public static async Task<int> DeleteSessionsAsync(ChangeScope scope, long tenantId, IReadOnlyList<Guid> sessionIds, CancellationToken cancellationToken)
+    {
+        var these = InList(sessionIds.Count);
+        string[] statements =
+        [
+            $"DELETE FROM read_markers WHERE tenant_id = @tenant AND session_id IN ({these})",
+            $"DELETE FROM notifications WHERE tenant_id = @tenant AND session_id IN ({these})",
+            $"""
+            DELETE FROM webhook_deliveries WHERE tenant_id = @tenant
+              AND event_id IN (SELECT id FROM webhook_events WHERE tenant_id = @tenant AND session_id IN ({these}))
+            """,
+            $"DELETE FROM webhook_events WHERE tenant_id = @tenant AND session_id IN ({these})",
+            $"DELETE FROM session_labels WHERE tenant_id = @tenant AND session_id IN ({these})",
+            $"DELETE FROM session_participants WHERE tenant_id = @tenant AND session_id IN ({these})",
+            $"DELETE FROM session_facts WHERE tenant_id = @tenant AND session_id IN ({these})",
+        ];
+        foreach (var sql in statements)
+        {
+            await using var command = WithSessions(scope.Sql(sql).With("tenant", tenantId), sessionIds);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var sessions = WithSessions(scope.Sql($"DELETE FROM chat_sessions WHERE tenant_id = @tenant AND id IN ({these}) AND status = 'CLOSED'")
+            .With("tenant", tenantId), sessionIds);
+        return await sessions.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary><c>@s0, @s1, ...</c>: the sessions of a batch, bound by <see cref="WithSessions"/>.</summary>
+    public static string InList(int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => $"@s{i}"));
+
+    public static System.Data.Common.DbCommand WithSessions(System.Data.Common.DbCommand command, IReadOnlyList<Guid> sessionIds)
+    {
+        for (var i = 0; i < sessionIds.Count; i++) command.With($"s{i}", sessionIds[i]);
+        return command;
+    }
+}
