@@ -58,7 +58,7 @@ internal sealed class WriteQueue : IAsyncDisposable
             // The engine starts each write just before running it (PendingWrite.TryStart), so a caller may still
             // give up while the batch waits for a connection or a lock.
             while (batch.Count < MaxBatch && queue.Reader.TryRead(out var next)) batch.Add(next);
-            // A batch serves many requests: its span is the first one's child and links the others.
+            // A batch serves many requests: its span is the first traced one's child and links the others.
             using var span = Tracing.Source.HasListeners() ? StartBatchSpan(batch) : null;
             try
             {
@@ -74,8 +74,11 @@ internal sealed class WriteQueue : IAsyncDisposable
 
     private static Activity? StartBatchSpan(List<PendingWrite> batch)
     {
-        var links = batch.Skip(1).Where(w => w.Caller != default).Select(w => new ActivityLink(w.Caller)).ToList();
-        var span = Tracing.Source.StartActivity("write batch", ActivityKind.Internal, batch[0].Caller, links: links);
+        // The parent is the first write that has a caller: a background writer's write (retention, a backfill) has
+        // none, and taking it first would leave the batch a root and the request's tree without its write.
+        var traced = batch.Where(w => w.Caller != default).Select(w => w.Caller).ToList();
+        var links = traced.Skip(1).Select(caller => new ActivityLink(caller)).ToList();
+        var span = Tracing.Source.StartActivity("write batch", ActivityKind.Internal, traced.FirstOrDefault(), links: links);
         span?.SetTag("livechat.batch.writes", batch.Count);
         return span;
     }
