@@ -301,6 +301,34 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         return [.. messages.Select(m => byMessage.TryGetValue(m.Id, out var files) ? m with { Attachments = files } : m)];
     }
 
+    /// <summary>
+    /// The attachments of messages read outside a session's pages (search hits, which span sessions), with fresh
+    /// links, in one query; pass only the messages that have some (<c>attachment_count</c>), at most a page's worth.
+    /// </summary>
+    public async Task<Dictionary<Guid, List<Attachment>>> AttachmentsOfAsync(DbConnection connection, long tenantId, IReadOnlyList<Guid> messageIds,
+        CancellationToken cancellationToken)
+    {
+        var byMessage = new Dictionary<Guid, List<Attachment>>();
+        if (messageIds.Count == 0) return byMessage;
+        var names = string.Join(", ", messageIds.Select((_, i) => $"@m{i}"));
+        await using var command = connection.Sql($"""
+            SELECT message_id, {MessageAttachments.Columns} FROM attachments
+            WHERE tenant_id = @tenant AND message_id IS NOT NULL AND message_id IN ({names})
+            ORDER BY id
+            """).With("tenant", tenantId);
+        for (var i = 0; i < messageIds.Count; i++) command.With($"m{i}", messageIds[i]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var attachment = MessageAttachments.Read(reader, 1);
+            if (attachment.Status == AttachmentStatus.Ready) attachment = attachment with { Url = links.UrlFor(tenantId, attachment.Id) };
+            var messageId = reader.GetId(0);
+            if (!byMessage.TryGetValue(messageId, out var list)) byMessage[messageId] = list = [];
+            list.Add(attachment);
+        }
+        return byMessage;
+    }
+
     private const string AttachmentsOfSql = $"""
         SELECT message_id, {MessageAttachments.Columns} FROM attachments
         WHERE tenant_id = @tenant AND message_id IN (

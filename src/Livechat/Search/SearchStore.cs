@@ -17,7 +17,7 @@ public sealed record SearchScope(SessionFilter Sessions, Guid? SessionId, DateTi
 /// <c>search_vector</c> under its tenant-first GIN index, SQLite's FTS5 table walked by its rowid, newest first.
 /// Who sees what is decided once, in <see cref="Visible"/>.
 /// </summary>
-public sealed class SearchStore(Database database)
+public sealed class SearchStore(Database database, MessageStore messageStore)
 {
     /// <summary>A prefix that begins more words than this stays a prefix search: the OR would be longer than the merge it saves.</summary>
     private const int MaxPrefixWords = 100;
@@ -43,7 +43,7 @@ public sealed class SearchStore(Database database)
         return words.Count is > 0 and <= MaxPrefixWords ? words : null;
     }
 
-    private const string MessageColumns = "m.id, m.session_id, m.sender_id, m.message, m.created_at, m.client_message_id, m.internal, m.sender_name";
+    private const string MessageColumns = "m.id, m.session_id, m.sender_id, m.message, m.created_at, m.client_message_id, m.internal, m.sender_name, m.attachment_count";
 
     /// <summary>
     /// The page of hits, newest first (forward walks to older ones), or null when the cursor is not a message the
@@ -86,6 +86,7 @@ public sealed class SearchStore(Database database)
                     """;
             }
             var messages = new List<ChatMessage>(page.Limit + 1);
+            var carrying = new List<Guid>();
             await using (var command = Bind(connection.Sql(sql), caller, scope)
                 .With("query", postgres ? query.ToPostgres() : query.ToFts5(caller.TenantId, await PrefixWordsAsync(connection, query, cancellationToken)))
                 .With("cursor", page.Cursor).With("cursor_at", cursorAt).With("take", page.Limit + 1))
@@ -99,8 +100,12 @@ public sealed class SearchStore(Database database)
                         Internal = reader.GetBoolean(6),
                         SenderName = reader.IsDBNull(7) ? null : reader.GetString(7),
                     });
+                    if (!reader.IsDBNull(8)) carrying.Add(messages[^1].Id);
                 }
             }
+            // A hit's message is the message as every read shows it: with its files and fresh links.
+            var files = await messageStore.AttachmentsOfAsync(connection, caller.TenantId, carrying, cancellationToken);
+            if (files.Count > 0) messages = [.. messages.Select(m => files.TryGetValue(m.Id, out var list) ? m with { Attachments = list } : m)];
             var sessions = await SessionsAsync(connection, caller.TenantId, [.. messages.Select(m => m.SessionId).Distinct()], cancellationToken);
             var hits = messages.Select(m => new SearchHit(m, sessions[m.SessionId], Highlight.Of(m.Message, query))).ToList();
             return page.ToPage(hits, h => h.Message.Id);

@@ -123,6 +123,28 @@ public abstract class SendingAttachmentsTests(WebhookServer server)
             Assert.Equal(Png, await download.Content.ReadAsByteArrayAsync());
     }
 
+    /// <summary>A search hit's message is the message as every read shows it: with its files and fresh links; a hit without files has none.</summary>
+    [Fact]
+    public async Task ASearchHitCarriesItsMessagesAttachments()
+    {
+        var (agent, user, session) = await server.ConversationAsync();
+        var word = "invoice" + Guid.NewGuid().ToString("N")[..8];
+        var picture = await UploadedAsync(user, session, Png, "invoice.png");
+        var sent = (await SendAsync(user, session, new { message = $"the {word} as a picture", attachment_ids = new[] { picture } }))
+            .AssertStatus(HttpStatusCode.Created).Data;
+        await user.SendMessageAsync(session, $"and the {word} in words");
+
+        var hits = (await agent.GetAsync($"/livechat/search?q={word}")).AssertStatus(HttpStatusCode.OK).Data.EnumerateArray().ToList();
+        Assert.Equal(2, hits.Count);
+        Assert.False(hits[0].GetProperty("message").TryGetProperty("attachments", out _)); // the newest, without files
+        var carrying = hits[1].GetProperty("message");
+        Assert.Equal(sent.Text("id"), carrying.Text("id"));
+        AssertAttachments(carrying, (picture, "invoice.png"));
+        var download = await DownloadAsync(server, carrying.GetProperty("attachments")[0].Text("url"));
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal(Png, await download.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact]
     public async Task ATextIsKeptAndAResendByClientMessageIdAnswersTheFirstWithItsFiles()
     {
