@@ -245,17 +245,30 @@ async Task BuildsAsync(string? connectionString, string other, string? otherConn
         await load.Service.SettleAsync();
     }
     var ratios = new List<double>();
+    var cpuRatios = new List<double>();
     for (var round = 1; round <= Option("--rounds", 5); round++)
     {
         // Which build goes first alternates too, so neither always follows the other's checkpoint or autovacuum.
         var (first, second) = round % 2 == 1 ? (loads[0], loads[1]) : (loads[1], loads[0]);
-        var firstRate = await first.RunAsync(TimeSpan.FromSeconds(seconds), record: true);
-        var secondRate = await second.RunAsync(TimeSpan.FromSeconds(seconds), record: true);
+        var (firstRate, firstCpu) = await RunMeasuringCpuAsync(first);
+        var (secondRate, secondCpu) = await RunMeasuringCpuAsync(second);
         var (mine, theirs) = round % 2 == 1 ? (firstRate, secondRate) : (secondRate, firstRate);
+        var (myCpu, theirCpu) = round % 2 == 1 ? (firstCpu, secondCpu) : (secondCpu, firstCpu);
         ratios.Add(theirs / mine);
-        Console.WriteLine($"- round {round}: this build {mine:0}/s, the other {theirs:0}/s, other/this {ratios[^1]:0.00}");
+        cpuRatios.Add(theirCpu / myCpu);
+        Console.WriteLine($"- round {round}: this build {mine:0}/s ({myCpu:0} µs CPU a message), the other {theirs:0}/s ({theirCpu:0} µs), " +
+            $"other/this {ratios[^1]:0.00}, CPU other/this {cpuRatios[^1]:0.00}");
     }
-    Console.WriteLine($"RESULT other_this={Median(ratios):0.00} {loads[0].Percentiles("this_")} {loads[1].Percentiles("other_")}");
+    Console.WriteLine($"RESULT other_this={Median(ratios):0.00} cpu_other_this={Median(cpuRatios):0.00} {loads[0].Percentiles("this_")} {loads[1].Percentiles("other_")}");
+
+    // The service's CPU per message: on 2 shared cores the send is CPU-bound, and CPU time moves far less with the
+    // neighbours' load than a rate does, so it shows a change's cost when the rates drown it.
+    async Task<(double Rate, double CpuMicroseconds)> RunMeasuringCpuAsync(SendLoad load)
+    {
+        var before = load.Service.CpuTime;
+        var rate = await load.RunAsync(TimeSpan.FromSeconds(seconds), record: true);
+        return (rate, (load.Service.CpuTime - before).TotalMicroseconds / Math.Max(1, rate * seconds));
+    }
 }
 
 async Task RealtimeAsync(Service service, int count, int rate)
