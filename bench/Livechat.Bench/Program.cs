@@ -34,7 +34,8 @@
 //                  (250,000) of four other tenants, words drawn from a Zipf distribution over a generated vocabulary;
 //                  written in bulk without their index, which the service's backfill then builds after a restart (timed);
 //                  then queries of 1, 2 and 3 words, common and rare, a prefix and a phrase, --concurrency (8) at once,
-//                  --repeat (200) each: p50, p95 (SearchTimes.cs).
+//                  --repeat (200) each: p50, p95 (SearchTimes.cs). SQLite: --keep FILE keeps a copy of the seeded and
+//                  indexed database; --reuse FILE starts from such a copy instead (no seed, no backfill: the queries only).
 //   purge          the reports' seed (--sessions, --messages), then the send load of `send` for --seconds without a
 //                  purge, then retention_days = 1 and the same load for as long as the purge runs: send p99 with and
 //                  without the purge, and the purge's rate (messages/s, from the setting to its audit row).
@@ -97,7 +98,8 @@ switch (mode)
             else if (mode == "routing") await RoutingAsync(service, Option("--users", 1000));
             else if (mode == "webhooks") await WebhookThroughput.RunAsync(service, Option("--messages", 1000), Option("--senders", 16));
             else if (mode == "reports") await ReportTimes.RunAsync(service, Option("--sessions", 100_000), Option("--messages", 1_000_000), Option("--repeat", 40), TextOption("--keep"));
-            else if (mode == "search") await SearchTimes.RunAsync(service, Option("--sessions", 50_000), Option("--messages", 1_000_000), Option("--noise", 250_000), Option("--repeat", 200), Option("--concurrency", 8));
+            else if (mode == "search") await SearchTimes.RunAsync(service, Option("--sessions", 50_000), Option("--messages", 1_000_000), Option("--noise", 250_000), Option("--repeat", 200), Option("--concurrency", 8),
+                TextOption("--keep"), TextOption("--reuse"));
             else if (mode == "purge") await PurgeTimes.RunAsync(service, Option("--sessions", 100_000), Option("--messages", 1_000_000), clients, seconds, Option("--warmup", 10));
             else await ReferencesAsync(service);
         }
@@ -869,6 +871,19 @@ internal sealed class Service : IAsyncDisposable
     }
 
     /// <summary>Stops the process (SIGTERM) and starts it again on the same database: what a deploy does (the search mode's backfill).</summary>
+    /// <summary>SQLite: restarts the service on a copy of <paramref name="file"/> as its database.</summary>
+    public async Task RestartOnCopyOfAsync(string file)
+    {
+        if (Terminate(process.Id, 15) == 0) await process.WaitForExitAsync();
+        process.Dispose();
+        var database = Path.Combine(folder, "bench.db");
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "-wal", "-shm" }) File.Delete(database + suffix);
+        File.Copy(file, database, overwrite: true);
+        process = Run(build, environment, "serve", "--urls", BaseUrl);
+        await WaitUntilReadyAsync();
+    }
+
     public async Task RestartAsync()
     {
         if (Terminate(process.Id, 15) == 0) await process.WaitForExitAsync();

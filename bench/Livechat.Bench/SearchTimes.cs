@@ -28,7 +28,7 @@ internal static class SearchTimes
         "tolong", "sudah", "belum", "akun", "please", "order", "payment", "pembayaran", "café", "struk", "printer", "harga", "diskon", "voucher",
     ];
 
-    public static async Task RunAsync(Service service, int sessionCount, int messageCount, int noise, int repeat, int concurrency)
+    public static async Task RunAsync(Service service, int sessionCount, int messageCount, int noise, int repeat, int concurrency, string? keep, string? reuse)
     {
         var words = Words();
         var cumulative = Zipf(words.Length, 1.07);
@@ -47,33 +47,45 @@ internal static class SearchTimes
         }
 
         var seeding = Stopwatch.StartNew();
-        await using (var connection = await OpenAsync(service))
+        var seeded = TimeSpan.Zero;
+        var backfill = new Stopwatch();
+        long before = 0, after = 0;
+        if (reuse is not null && service.Postgres is null)
         {
-            foreach (var tenant in new long[] { 2, 3, 4, 5 })
-                await ExecuteAsync(connection, $"INSERT INTO tenants (id, name, active, created_at) VALUES ({tenant}, 'Noise {tenant}', {(service.Postgres is null ? "1" : "true")}, {(service.Postgres is null ? "'2026-01-01T00:00:00.000000Z'" : "now()")})");
-            var year = DateTimeOffset.UtcNow.AddDays(-365);
-            var plan = new List<(long Tenant, int Sessions, int Messages)> { (1, sessionCount, messageCount) };
-            plan.AddRange(new long[] { 2, 3, 4, 5 }.Select(t => (t, Math.Max(1, sessionCount / 20), noise / 4)));
-            foreach (var (tenant, sessions, messages) in plan)
-                await SeedAsync(connection, service.Postgres is not null, tenant, sessions, messages, year, Text);
+            // A database an earlier run seeded and indexed (--keep): the queries only (their words come from the fixed vocabulary).
+            await service.RestartOnCopyOfAsync(reuse);
         }
-        var seeded = seeding.Elapsed;
-        var before = await SizeAsync(service);
+        else
+        {
+            await using (var connection = await OpenAsync(service))
+            {
+                foreach (var tenant in new long[] { 2, 3, 4, 5 })
+                    await ExecuteAsync(connection, $"INSERT INTO tenants (id, name, active, created_at) VALUES ({tenant}, 'Noise {tenant}', {(service.Postgres is null ? "1" : "true")}, {(service.Postgres is null ? "'2026-01-01T00:00:00.000000Z'" : "now()")})");
+                var year = DateTimeOffset.UtcNow.AddDays(-365);
+                var plan = new List<(long Tenant, int Sessions, int Messages)> { (1, sessionCount, messageCount) };
+                plan.AddRange(new long[] { 2, 3, 4, 5 }.Select(t => (t, Math.Max(1, sessionCount / 20), noise / 4)));
+                foreach (var (tenant, sessions, messages) in plan)
+                    await SeedAsync(connection, service.Postgres is not null, tenant, sessions, messages, year, Text);
+            }
+            seeded = seeding.Elapsed;
+            before = await SizeAsync(service);
 
-        // The backfill, as after a deploy that brings migration 0090 to a database with messages.
-        var backfill = Stopwatch.StartNew();
-        await service.RestartAsync();
-        await using (var connection = await OpenAsync(service))
-        {
-            var left = service.Postgres is null
-                ? "SELECT COUNT(*) FROM chat_messages WHERE search_row IS NULL"
-                : "SELECT COUNT(*) FROM (SELECT 1 FROM chat_messages WHERE search_vector IS NULL LIMIT 1) x";
-            while (Convert.ToInt64(await ScalarAsync(connection, left), CultureInfo.InvariantCulture) > 0) await Task.Delay(500);
-            backfill.Stop();
-            // What autovacuum does after a million updates; the planner needs the new column's statistics.
-            await ExecuteAsync(connection, service.Postgres is null ? "ANALYZE" : "VACUUM ANALYZE chat_messages");
+            // The backfill, as after a deploy that brings migration 0090 to a database with messages.
+            backfill.Start();
+            await service.RestartAsync();
+            await using (var connection = await OpenAsync(service))
+            {
+                var left = service.Postgres is null
+                    ? "SELECT COUNT(*) FROM chat_messages WHERE search_row IS NULL"
+                    : "SELECT COUNT(*) FROM (SELECT 1 FROM chat_messages WHERE search_vector IS NULL LIMIT 1) x";
+                while (Convert.ToInt64(await ScalarAsync(connection, left), CultureInfo.InvariantCulture) > 0) await Task.Delay(500);
+                backfill.Stop();
+                // What autovacuum does after a million updates; the planner needs the new column's statistics.
+                await ExecuteAsync(connection, service.Postgres is null ? "ANALYZE" : "VACUUM ANALYZE chat_messages");
+            }
+            after = await SizeAsync(service);
+            if (keep is not null && service.Postgres is null) await KeepAsync(service, keep);
         }
-        var after = await SizeAsync(service);
         var total = messageCount + noise / 4 * 4;
 
         // The queries: words by their rank in the distribution (1 is the most common).
@@ -96,7 +108,8 @@ internal static class SearchTimes
         Console.WriteLine();
         Console.WriteLine($"## Search on {service.Name}: {messageCount:N0} messages of one tenant over {sessionCount:N0} sessions, and {noise / 4 * 4:N0} of four other tenants");
         Console.WriteLine();
-        Console.WriteLine($"Seeded in {seeded.TotalSeconds:0} s without the index; the backfill then indexed all {total:N0} messages in **{backfill.Elapsed.TotalSeconds:0} s** " +
+        if (reuse is not null && service.Postgres is null) Console.WriteLine($"The database {reuse}, seeded and indexed by an earlier run (--keep).");
+        else Console.WriteLine($"Seeded in {seeded.TotalSeconds:0} s without the index; the backfill then indexed all {total:N0} messages in **{backfill.Elapsed.TotalSeconds:0} s** " +
             $"({total / backfill.Elapsed.TotalSeconds:0} messages/s). The index: **{(after - before) / (double)total:0} bytes per message** ({(after - before) / 1048576.0:0} MiB in all).");
         Console.WriteLine();
         Console.WriteLine($"| query | q | hits on page 1 (limit 20) | p50 ms | p95 ms | max ms |");
@@ -252,6 +265,20 @@ internal static class SearchTimes
     }
 
     /// <summary>The database's size in bytes: SQLite's file (pages in use), PostgreSQL's database.</summary>
+    /// <summary>A copy of the seeded and indexed SQLite database (--keep), for later runs of the queries (--reuse).</summary>
+    private static async Task KeepAsync(Service service, string path)
+    {
+        File.Delete(path);
+        await using var connection = await OpenAsync(service);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "VACUUM INTO @path";
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@path";
+        parameter.Value = path;
+        command.Parameters.Add(parameter);
+        await command.ExecuteNonQueryAsync();
+    }
+
     private static async Task<long> SizeAsync(Service service)
     {
         await using var connection = await OpenAsync(service);
