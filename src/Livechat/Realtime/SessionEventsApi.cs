@@ -36,7 +36,7 @@ public static class SessionEventsApi
         if (!RouteIds.TryParse(id, out var sessionId)) return RouteIds.Malformed();
         if (await sessions.FindAsync(user.TenantId, sessionId, cancellationToken) is null) return ApiError.NotFound("Session");
 
-        var lastEventId = LastEventIdOf(http.Request);
+        var lastEventId = EventStream.LastEventIdOf(http.Request);
         long? lastSeq = null;
         if (lastEventId.Length > 0)
         {
@@ -71,9 +71,7 @@ public static class SessionEventsApi
         using var subscription = streams.Subscribe(user.TenantId, sessionId);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         var response = http.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no"; // nginx: do not buffer a stream
+        EventStream.Begin(response);
         await response.Body.FlushAsync(stop.Token);
 
         try
@@ -86,46 +84,26 @@ public static class SessionEventsApi
                     var page = await messages.AfterAsync(user, sessionId, sent, ReplayPage, stop.Token);
                     foreach (var (message, seq) in page)
                     {
-                        await WriteAsync(response, message.Id, JsonSerializer.Serialize(message, wire), stop.Token);
+                        await EventStream.WriteAsync(response, message.Id, JsonSerializer.Serialize(message, wire), stop.Token);
                         sent = seq;
                     }
                     if (page.Count < ReplayPage) break;
                 }
             }
 
-            var keepAlive = TimeSpan.FromSeconds(options.KeepAliveSeconds);
-            while (!stop.IsCancellationRequested)
+            await foreach (var next in EventStream.LiveAsync(subscription.Reader, http, user, TimeSpan.FromSeconds(options.KeepAliveSeconds), stop.Token))
             {
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-                wait.CancelAfter(keepAlive);
-                bool more;
-                try
+                // Typing never to the typist; a note, and a read mark on one, to agents only.
+                if (!next.IsHeardInSessionBy(user.UserId, user.IsAgent)) continue;
+                if (next.Seq is not { } seq)
                 {
-                    more = await subscription.Reader.WaitToReadAsync(wait.Token);
-                }
-                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-                {
-                    // Like a hub connection, a stream lives no longer than its token and its tenant's access.
-                    if (!await StillAllowedAsync(http, user, stop.Token)) break;
-                    await response.WriteAsync(": keep-alive\n\n", stop.Token);
-                    await response.Body.FlushAsync(stop.Token);
+                    // messagesRead and typing: named, without an id (not replayable).
+                    await EventStream.WriteNamedAsync(response, next, stop.Token, withId: false);
                     continue;
                 }
-                if (!more) break; // fell behind: the client reconnects with Last-Event-ID
-                while (subscription.Reader.TryRead(out var next))
-                {
-                    // Typing never to the typist; a note, and a read mark on one, to agents only.
-                    if (!next.IsHeardInSessionBy(user.UserId, user.IsAgent)) continue;
-                    if (next.Seq is not { } seq)
-                    {
-                        // messagesRead and typing: named, without an id (not replayable).
-                        await WriteNamedAsync(response, next, stop.Token, withId: false);
-                        continue;
-                    }
-                    if (seq <= sent) continue;
-                    await WriteAsync(response, next.MessageId!.Value, next.Data.GetRawText(), stop.Token);
-                    sent = seq;
-                }
+                if (seq <= sent) continue;
+                await EventStream.WriteAsync(response, next.MessageId!.Value, next.Data.GetRawText(), stop.Token);
+                sent = seq;
             }
         }
         catch (OperationCanceledException)
@@ -134,45 +112,8 @@ public static class SessionEventsApi
         }
         catch (System.Threading.Channels.ChannelClosedException)
         {
-            // Fell behind; see above.
+            // Fell behind (its channel completed with an error): the client reconnects with Last-Event-ID and resumes.
         }
         return TypedResults.Empty;
-    }
-
-    /// <summary>
-    /// Where a reconnecting client resumes: the <c>Last-Event-ID</c> header <c>EventSource</c> sends by itself, or
-    /// <c>last_event_id</c> in the query (a new <c>EventSource</c> cannot set headers); empty when neither is given.
-    /// </summary>
-    internal static string LastEventIdOf(HttpRequest request)
-    {
-        var lastEventId = request.Headers["Last-Event-ID"].ToString();
-        return lastEventId.Length > 0 ? lastEventId : request.Query["last_event_id"].ToString();
-    }
-
-    /// <summary>Whether an open stream's token is still valid and its tenant still active (checked at each keep-alive).</summary>
-    internal static async Task<bool> StillAllowedAsync(HttpContext http, CurrentUser user, CancellationToken cancellationToken)
-    {
-        if (TokenLifetime.ExpiresAt(http.User) is { } expires && expires <= http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow())
-            return false;
-        var tenant = await http.RequestServices.GetRequiredService<Tenants.TenantDirectory>().FindAsync(user.TenantId, cancellationToken);
-        return tenant is { Active: true };
-    }
-
-    private static async Task WriteAsync(HttpResponse response, Guid id, string json, CancellationToken cancellationToken)
-    {
-        var frame = new StringBuilder(json.Length + 64).Append("id: ").Append(id).Append('\n').Append("data: ").Append(json).Append("\n\n").ToString();
-        await response.WriteAsync(frame, Encoding.UTF8, cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
-    }
-
-    /// <summary><c>event: NAME</c>, <c>id:</c> when given (the per-user stream's place in the log), and <c>data: JSON</c>.</summary>
-    internal static async Task WriteNamedAsync(HttpResponse response, BusEvent busEvent, CancellationToken cancellationToken, bool withId = true)
-    {
-        var json = busEvent.Data.GetRawText();
-        var frame = new StringBuilder(json.Length + 96).Append("event: ").Append(busEvent.Name).Append('\n');
-        if (withId && busEvent.Id is { } id) frame.Append("id: ").Append(id.ToString()).Append('\n');
-        frame.Append("data: ").Append(json).Append("\n\n");
-        await response.WriteAsync(frame.ToString(), Encoding.UTF8, cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
     }
 }

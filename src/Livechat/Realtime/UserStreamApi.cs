@@ -60,9 +60,7 @@ public static class UserStreamApi
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         var response = http.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no"; // nginx: do not buffer a stream
+        EventStream.Begin(response);
         try
         {
             // A first comment, so the client sees the stream open (EventSource's "open") before any event; and a
@@ -78,30 +76,11 @@ public static class UserStreamApi
                 await response.WriteAsync($"id: {position}\n\n", stop.Token);
                 await response.Body.FlushAsync(stop.Token);
             }
-            var keepAlive = TimeSpan.FromSeconds(options.KeepAliveSeconds);
-            while (!stop.IsCancellationRequested)
+            await foreach (var next in EventStream.LiveAsync(subscription.Reader, http, user, TimeSpan.FromSeconds(options.KeepAliveSeconds), stop.Token))
             {
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-                wait.CancelAfter(keepAlive);
-                bool more;
-                try
-                {
-                    more = await subscription.Reader.WaitToReadAsync(wait.Token);
-                }
-                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-                {
-                    if (!await SessionEventsApi.StillAllowedAsync(http, user, stop.Token)) break;
-                    await response.WriteAsync(": keep-alive\n\n", stop.Token);
-                    await response.Body.FlushAsync(stop.Token);
-                    continue;
-                }
-                if (!more) break; // fell behind: the client reconnects with Last-Event-ID and resumes
-                while (subscription.Reader.TryRead(out var next))
-                {
-                    // Live events the client already has (it came from an instance that was ahead of this one) are skipped.
-                    if (next.Id is { } id && sent is { } last && id <= last) continue;
-                    await SessionEventsApi.WriteNamedAsync(response, next, stop.Token);
-                }
+                // Live events the client already has (it came from an instance that was ahead of this one) are skipped.
+                if (next.Id is { } id && sent is { } last && id <= last) continue;
+                await EventStream.WriteNamedAsync(response, next, stop.Token);
             }
         }
         catch (OperationCanceledException)
@@ -110,7 +89,7 @@ public static class UserStreamApi
         }
         catch (System.Threading.Channels.ChannelClosedException)
         {
-            // Fell behind; see above.
+            // Fell behind (its channel completed with an error): the client reconnects with Last-Event-ID and resumes.
         }
     }
 
@@ -121,7 +100,7 @@ public static class UserStreamApi
     /// </summary>
     private static async Task<EventId?> ReplayAsync(HttpContext http, CurrentUser user, EventId? upTo, EventLog log, CancellationToken cancellationToken)
     {
-        var lastEventId = SessionEventsApi.LastEventIdOf(http.Request);
+        var lastEventId = EventStream.LastEventIdOf(http.Request);
         if (lastEventId.Length == 0) return null;
         var missed = EventId.TryParse(lastEventId, out var after) ? await log.ReplayAsync(after, upTo, cancellationToken) : null;
         if (missed is null)
@@ -132,7 +111,7 @@ public static class UserStreamApi
         }
         foreach (var busEvent in WithoutErased(missed))
         {
-            if (busEvent.IsFor(user.UserId, user.IsAgent)) await SessionEventsApi.WriteNamedAsync(http.Response, busEvent, cancellationToken);
+            if (busEvent.IsFor(user.UserId, user.IsAgent)) await EventStream.WriteNamedAsync(http.Response, busEvent, cancellationToken);
         }
         return after;
     }
