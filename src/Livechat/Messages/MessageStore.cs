@@ -284,20 +284,9 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         var messages = rows.Select(r => r.Message).ToList();
         var carrying = rows.Where(r => r.AttachmentCount > 0).ToList();
         if (carrying.Count == 0) return messages;
-        var byMessage = new Dictionary<Guid, List<Attachment>>();
-        await using (var command = connection.Sql(AttachmentsOfSql, transaction).With("tenant", tenantId).With("session", sessionId)
-            .With("from", carrying.Min(r => r.Seq)).With("to", carrying.Max(r => r.Seq)))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var attachment = MessageAttachments.Read(reader, 1);
-                if (attachment.Status == AttachmentStatus.Ready) attachment = attachment with { Url = links.UrlFor(tenantId, attachment.Id) };
-                var messageId = reader.GetId(0);
-                if (!byMessage.TryGetValue(messageId, out var list)) byMessage[messageId] = list = [];
-                list.Add(attachment);
-            }
-        }
+        await using var command = connection.Sql(AttachmentsOfSql, transaction).With("tenant", tenantId).With("session", sessionId)
+            .With("from", carrying.Min(r => r.Seq)).With("to", carrying.Max(r => r.Seq));
+        var byMessage = await ReadAttachmentsAsync(command, tenantId, cancellationToken);
         return [.. messages.Select(m => byMessage.TryGetValue(m.Id, out var files) ? m with { Attachments = files } : m)];
     }
 
@@ -308,8 +297,7 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     public async Task<Dictionary<Guid, List<Attachment>>> AttachmentsOfAsync(DbConnection connection, long tenantId, IReadOnlyList<Guid> messageIds,
         CancellationToken cancellationToken)
     {
-        var byMessage = new Dictionary<Guid, List<Attachment>>();
-        if (messageIds.Count == 0) return byMessage;
+        if (messageIds.Count == 0) return [];
         var names = string.Join(", ", messageIds.Select((_, i) => $"@m{i}"));
         await using var command = connection.Sql($"""
             SELECT message_id, {MessageAttachments.Columns} FROM attachments
@@ -317,6 +305,13 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
             ORDER BY id
             """).With("tenant", tenantId);
         for (var i = 0; i < messageIds.Count; i++) command.With($"m{i}", messageIds[i]);
+        return await ReadAttachmentsAsync(command, tenantId, cancellationToken);
+    }
+
+    /// <summary>Runs a query of <c>message_id</c> and <see cref="MessageAttachments.Columns"/>: each message's attachments, the ready ones with a fresh link.</summary>
+    private async Task<Dictionary<Guid, List<Attachment>>> ReadAttachmentsAsync(DbCommand command, long tenantId, CancellationToken cancellationToken)
+    {
+        var byMessage = new Dictionary<Guid, List<Attachment>>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
