@@ -718,7 +718,8 @@ public abstract class WebhookTests(WebhookServer server)
     {
         await using var instance = new LivechatServer(server.Provider);
         foreach (var (key, value) in server.Settings.Where(s => s.Key.StartsWith("Livechat:Webhooks:", StringComparison.Ordinal))) instance.Settings[key] = value;
-        instance.Settings.Remove("Livechat:Webhooks:LeaseSeconds"); // the default lease
+        // A lease far longer than the wait below: a claim not given back would hold its delivery past the end of the test.
+        instance.Settings["Livechat:Webhooks:LeaseSeconds"] = "600";
         instance.Settings["Livechat:Webhooks:TimeoutSeconds"] = "10"; // so the attempts are still running when it stops
         await instance.StartAsync();
         var admin = new Caller(instance, LivechatServer.NewUserId(), await instance.NewTenantAsync(), ["SUPPORT_ADMIN"]);
@@ -730,10 +731,8 @@ public abstract class WebhookTests(WebhookServer server)
         Volatile.Write(ref slow, 0);
         await instance.StopAsync();
 
-        var restarted = System.Diagnostics.Stopwatch.StartNew();
         await instance.StartAsync();
         var log = await WaitDeliveriesAsync(admin, id, l => l.Count == 6 && l.All(d => d.Text("status") == "succeeded"), seconds: 90);
-        Assert.True(restarted.Elapsed < TimeSpan.FromSeconds(5), $"The deliveries cut short by the stop were made {restarted.Elapsed.TotalSeconds:F1} s after the restart began.");
         Assert.All(log, d => Assert.Equal(1, d.GetProperty("attempts").GetInt32()));
     }
 
