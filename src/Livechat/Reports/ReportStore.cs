@@ -80,8 +80,8 @@ public sealed class ReportStore(Database database)
             // parameters. Without the days' instants, that plan compared every session of the tenant with every day
             // (a 30-day daily report took a second, a year's timed out); a plan for the range asked keeps seeking each
             // day's sessions. No JIT: a report's cost estimate (the open sessions' message lookup counted for every
-            // session) is far above jit_above_cost, and compiling its expressions took 100 to 440 ms of a query that
-            // runs in 10 to 120 without (EXPLAIN ANALYZE, docs/performance.md, session 25). One read-only
+            // session) is far above jit_above_cost, and compiling its expressions took 341 ms of a 30-day daily report
+            // and 441 of a year's summary, which run in 16 and 120 without (ADR 0042, loaded machine). One read-only
             // transaction, so these settings end with the report, and both counts see one snapshot.
             await using var transaction = Postgres ? await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken) : null;
             if (transaction is not null)
