@@ -38,7 +38,8 @@
 //                  indexed database; --reuse FILE starts from such a copy instead (no seed, no backfill: the queries only).
 //   purge          the reports' seed (--sessions, --messages), then the send load of `send` for --seconds without a
 //                  purge, then retention_days = 1 and the same load for as long as the purge runs: send p99 with and
-//                  without the purge, and the purge's rate (messages/s, from the setting to its audit row).
+//                  without the purge, and the purge's rate (messages/s, from the setting until no expired session is
+//                  left in the database; the counts are its audit rows').
 // Every mode ends with one "RESULT key=value ..." line for bench/run.
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -59,6 +60,8 @@ var postgres = TextOption("--postgres");
 // --service-env NAME=VALUE,NAME=VALUE: more environment for the service's process only (runtime knobs: DOTNET_TieredPGO=0...).
 foreach (var pair in (TextOption("--service-env") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
     Service.ExtraEnvironment[pair[..pair.IndexOf('=', StringComparison.Ordinal)]] = pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..];
+// --service-log FILE: the service processes' output (their log: Warning and above unless --service-env says more) appended to FILE.
+Service.LogPath = TextOption("--service-log");
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 
 switch (mode)
@@ -595,6 +598,9 @@ internal sealed class Service : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>Set by <c>--service-log</c>: where the service processes' output goes (nowhere by default).</summary>
+    public static string? LogPath { get; set; }
+
     /// <summary>Set by <c>--service-env</c>: added to every service process's environment.</summary>
     public static Dictionary<string, string> ExtraEnvironment { get; } = [];
 
@@ -853,8 +859,17 @@ internal sealed class Service : IAsyncDisposable
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var (key, value) in environment) start.Environment[key] = value;
         var process = Process.Start(start)!;
-        _ = process.StandardOutput.ReadToEndAsync();
-        _ = process.StandardError.ReadToEndAsync();
+        if (LogPath is null)
+        {
+            _ = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            return process;
+        }
+        var log = TextWriter.Synchronized(new StreamWriter(LogPath, append: true) { AutoFlush = true });
+        process.OutputDataReceived += (_, line) => { if (line.Data is { } text) log.WriteLine(text); };
+        process.ErrorDataReceived += (_, line) => { if (line.Data is { } text) log.WriteLine(text); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         return process;
     }
 
