@@ -23,22 +23,17 @@ public sealed class AttachmentRetention(WritePath writes, IAttachmentBytes bytes
     }
 
     /// <summary>In <paramref name="scope"/>: deletes every attachment of the session, sent or staged; returns their ids, whose bytes go after the commit.</summary>
-    public static async Task<IReadOnlyList<Guid>> DeleteRowsOfSessionAsync(ChangeScope scope, long tenantId, Guid sessionId, CancellationToken cancellationToken)
-    {
-        var ids = await IdsAsync(scope, "SELECT id FROM attachments WHERE tenant_id = @tenant AND session_id = @of", tenantId, sessionId, cancellationToken);
-        foreach (var id in ids) await AttachmentStore.DeleteRowAsync(scope, tenantId, id, cancellationToken);
-        return ids;
-    }
+    public static Task<IReadOnlyList<Guid>> DeleteRowsOfSessionAsync(ChangeScope scope, long tenantId, Guid sessionId, CancellationToken cancellationToken) =>
+        DeleteRowsOfSessionsAsync(scope, tenantId, [sessionId], cancellationToken);
 
     /// <summary>In <paramref name="scope"/>: deletes every attachment of these sessions, sent or staged, with one query to find them; returns their ids.</summary>
     public static async Task<IReadOnlyList<Guid>> DeleteRowsOfSessionsAsync(ChangeScope scope, long tenantId, IReadOnlyList<Guid> sessionIds, CancellationToken cancellationToken)
     {
         var ids = new List<Guid>();
-        var list = string.Join(", ", Enumerable.Range(0, sessionIds.Count).Select(i => $"@s{i}"));
-        await using (var command = scope.Sql($"SELECT id FROM attachments WHERE tenant_id = @tenant AND session_id IN ({list})").With("tenant", tenantId))
+        await using (var command = scope.Sql($"SELECT id FROM attachments WHERE tenant_id = @tenant AND session_id IN ({DbCommandExtensions.InList("s", sessionIds.Count)})")
+            .With("tenant", tenantId).WithList("s", sessionIds))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            for (var i = 0; i < sessionIds.Count; i++) command.With($"s{i}", sessionIds[i]);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetId(0));
         }
         foreach (var id in ids) await AttachmentStore.DeleteRowAsync(scope, tenantId, id, cancellationToken);

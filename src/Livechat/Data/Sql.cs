@@ -51,6 +51,16 @@ public static class DbCommandExtensions
         return command;
     }
 
+    /// <summary><c>@p0, @p1, ...</c>: <paramref name="count"/> parameters named from <paramref name="prefix"/>, for an <c>IN (...)</c>; <see cref="WithList"/> binds them.</summary>
+    public static string InList(string prefix, int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => $"@{prefix}{i}"));
+
+    /// <summary>Binds <paramref name="values"/> as the parameters of <see cref="InList"/> with the same <paramref name="prefix"/>.</summary>
+    public static DbCommand WithList<T>(this DbCommand command, string prefix, IReadOnlyList<T> values)
+    {
+        for (var i = 0; i < values.Count; i++) command.With($"{prefix}{i}", values[i]);
+        return command;
+    }
+
     private static NpgsqlTypes.NpgsqlDbType? PostgresTypeOf(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
     {
         var t when t == typeof(Guid) => NpgsqlTypes.NpgsqlDbType.Uuid,

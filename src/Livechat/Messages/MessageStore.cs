@@ -107,7 +107,7 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     // The insert also returns the session's audience (MessageCreated.SessionUsers), so the audience costs no statement,
     // and the sender's name, which it copies from user_names: the request's token wrote it there before the handler ran.
     // It also writes the message's search index (MessageSearchIndex): on PostgreSQL its tsvector, on SQLite its
-    // search_row, the rowid of its entry in the FTS5 table, which SqliteSearchWrite writes right after it.
+    // search_row, the rowid of its entry in the FTS5 table, which MessageSearchIndex.SqliteWrite writes right after it.
     private static string InsertSql(bool files, bool postgres) => $"""
         INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id, internal, attachment_count, sender_name,
             {(postgres ? "search_vector" : "search_row")})
@@ -298,13 +298,11 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         CancellationToken cancellationToken)
     {
         if (messageIds.Count == 0) return [];
-        var names = string.Join(", ", messageIds.Select((_, i) => $"@m{i}"));
         await using var command = connection.Sql($"""
             SELECT message_id, {MessageAttachments.Columns} FROM attachments
-            WHERE tenant_id = @tenant AND message_id IS NOT NULL AND message_id IN ({names})
+            WHERE tenant_id = @tenant AND message_id IS NOT NULL AND message_id IN ({DbCommandExtensions.InList("m", messageIds.Count)})
             ORDER BY id
-            """).With("tenant", tenantId);
-        for (var i = 0; i < messageIds.Count; i++) command.With($"m{i}", messageIds[i]);
+            """).With("tenant", tenantId).WithList("m", messageIds);
         return await ReadAttachmentsAsync(command, tenantId, cancellationToken);
     }
 

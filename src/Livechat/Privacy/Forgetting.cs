@@ -29,7 +29,7 @@ public static class Forgetting
         // Which rows, as one condition over chat_messages: the statement below and the search index's clean-up use it alike.
         var rows = which switch
         {
-            ForgottenMessages.OfSessions sessions => $"tenant_id = @tenant AND session_id IN ({InList(sessions.SessionIds.Count)})",
+            ForgottenMessages.OfSessions sessions => $"tenant_id = @tenant AND session_id IN ({DbCommandExtensions.InList("s", sessions.SessionIds.Count)})",
             ForgottenMessages.OldestOf => """
                 tenant_id = @tenant AND session_id = @session AND seq IN (
                     SELECT seq FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session ORDER BY seq LIMIT @take)
@@ -62,11 +62,12 @@ public static class Forgetting
 
     private static System.Data.Common.DbCommand Bind(System.Data.Common.DbCommand command, ForgottenMessages which, int take) => which switch
     {
-        ForgottenMessages.OfSessions sessions => WithSessions(command, sessions.SessionIds),
+        ForgottenMessages.OfSessions sessions => command.WithList("s", sessions.SessionIds),
         ForgottenMessages.OldestOf oldest => command.With("session", oldest.SessionId).With("take", take),
         ForgottenMessages.SentBy sentBy => command.With("session", sentBy.SessionId).With("user", sentBy.UserId).With("take", take),
         _ => throw new ArgumentOutOfRangeException(nameof(which)),
     };
+
     /// <summary>
     /// Deletes what hangs off closed sessions whose messages are gone, then the sessions themselves (their ratings and
     /// labels live on their rows): read markers, notifications, webhook events about them with their deliveries,
@@ -74,7 +75,7 @@ public static class Forgetting
     /// </summary>
     public static async Task<int> DeleteSessionsAsync(ChangeScope scope, long tenantId, IReadOnlyList<Guid> sessionIds, CancellationToken cancellationToken)
     {
-        var these = InList(sessionIds.Count);
+        var these = DbCommandExtensions.InList("s", sessionIds.Count);
         string[] statements =
         [
             $"DELETE FROM read_markers WHERE tenant_id = @tenant AND session_id IN ({these})",
@@ -90,20 +91,11 @@ public static class Forgetting
         ];
         foreach (var sql in statements)
         {
-            await using var command = WithSessions(scope.Sql(sql).With("tenant", tenantId), sessionIds);
+            await using var command = scope.Sql(sql).With("tenant", tenantId).WithList("s", sessionIds);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
-        await using var sessions = WithSessions(scope.Sql($"DELETE FROM chat_sessions WHERE tenant_id = @tenant AND id IN ({these}) AND status = 'CLOSED'")
-            .With("tenant", tenantId), sessionIds);
+        await using var sessions = scope.Sql($"DELETE FROM chat_sessions WHERE tenant_id = @tenant AND id IN ({these}) AND status = 'CLOSED'")
+            .With("tenant", tenantId).WithList("s", sessionIds);
         return await sessions.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary><c>@s0, @s1, ...</c>: the sessions of a batch, bound by <see cref="WithSessions"/>.</summary>
-    public static string InList(int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => $"@s{i}"));
-
-    public static System.Data.Common.DbCommand WithSessions(System.Data.Common.DbCommand command, IReadOnlyList<Guid> sessionIds)
-    {
-        for (var i = 0; i < sessionIds.Count; i++) command.With($"s{i}", sessionIds[i]);
-        return command;
     }
 }

@@ -149,10 +149,8 @@ public sealed class SearchStore(Database database, MessageStore messageStore)
     {
         var sessions = new Dictionary<Guid, ChatSession>();
         if (ids.Count == 0) return sessions;
-        var names = string.Join(", ", ids.Select((_, i) => $"@s{i}"));
-        await using var command = connection.Sql($"SELECT {SessionRows.Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id IN ({names})")
-            .With("tenant", tenantId);
-        for (var i = 0; i < ids.Count; i++) command.With($"s{i}", ids[i]);
+        await using var command = connection.Sql($"SELECT {SessionRows.Columns} FROM chat_sessions WHERE tenant_id = @tenant AND id IN ({DbCommandExtensions.InList("s", ids.Count)})")
+            .With("tenant", tenantId).WithList("s", ids);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
