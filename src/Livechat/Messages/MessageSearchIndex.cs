@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Livechat.Changes;
 using Livechat.Data;
 
 namespace Livechat.Messages;
@@ -15,8 +14,9 @@ namespace Livechat.Messages;
 /// microsecond, so the index's ascending rowid order (the direction FTS5 walks fastest) is newest first
 /// (<see cref="SqliteRow"/>).</item>
 /// </list>
-/// A change of a message's text (an erasure, contract section 21) calls <see cref="RefreshAsync"/> in its own
-/// transaction; deleting messages calls <see cref="RemoveSessionAsync"/> first. Those are the only other writers.
+/// Erasing or deleting messages (contract section 21) happens only in <c>Privacy/Forgetting.cs</c>, which removes their
+/// SQLite entries first (<see cref="SqliteRemoveOf"/>) in its transaction; the backfill (<c>Search/SearchBackfill.cs</c>)
+/// writes the entries of messages from before the index. Those are the only other writers.
 /// </summary>
 public static class MessageSearchIndex
 {
@@ -45,45 +45,6 @@ public static class MessageSearchIndex
         INSERT INTO message_search (rowid, tenant, body)
         SELECT search_row, 't' || tenant_id, message FROM chat_messages WHERE tenant_id = @tenant AND id = @id AND message <> ''
         """;
-
-    /// <summary>
-    /// After a message's text changed (an erasure turns it into "", contract section 21): its entry says what the
-    /// text says now, nothing for an empty text. Call it in the transaction that changed the text. (Search also
-    /// never answers a message whose text is empty, whatever its entry holds.)
-    /// </summary>
-    public static async Task RefreshAsync(ChangeScope scope, long tenantId, Guid messageId, CancellationToken cancellationToken)
-    {
-        if (scope.Connection is Npgsql.NpgsqlConnection)
-        {
-            await using var update = scope.Sql($"""
-                UPDATE chat_messages SET search_vector = {PostgresVector("message")} WHERE tenant_id = @tenant AND id = @id
-                """).With("tenant", tenantId).With("id", messageId);
-            await update.ExecuteNonQueryAsync(cancellationToken);
-            return;
-        }
-        await using (var remove = scope.Sql("""
-            DELETE FROM message_search WHERE rowid = (SELECT search_row FROM chat_messages WHERE tenant_id = @tenant AND id = @id)
-            """).With("tenant", tenantId).With("id", messageId))
-        {
-            await remove.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await using var write = scope.Sql(SqliteWrite).With("tenant", tenantId).With("id", messageId);
-        await write.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// Before a session's messages are deleted (retention): their entries go. On PostgreSQL the vector is a column
-    /// of the row and goes with it; SQLite's index is a table of its own.
-    /// </summary>
-    public static async Task RemoveSessionAsync(ChangeScope scope, long tenantId, Guid sessionId, CancellationToken cancellationToken)
-    {
-        if (scope.Connection is Npgsql.NpgsqlConnection) return;
-        await using var remove = scope.Sql("""
-            DELETE FROM message_search WHERE rowid IN (
-                SELECT search_row FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND search_row IS NOT NULL)
-            """).With("tenant", tenantId).With("session", sessionId);
-        await remove.ExecuteNonQueryAsync(cancellationToken);
-    }
 
     /// <summary>SQLite: removes the entries of the messages <paramref name="rows"/> (a condition over <c>chat_messages</c>) selects, before they are deleted or erased.</summary>
     public static string SqliteRemoveOf(string rows) =>
