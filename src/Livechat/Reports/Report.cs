@@ -65,16 +65,8 @@ public sealed partial record ReportQuery
     /// <summary>The query string's report, or the first thing wrong with it (400 on its key).</summary>
     public static (ReportQuery? Query, ApiError? Error) Parse(IQueryCollection query)
     {
-        var tzName = query["tz"].ToString();
-        TimeZoneInfo zone;
-        try
-        {
-            zone = tzName.Length == 0 ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(tzName);
-        }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            return (null, ApiError.BadRequest("tz", "tz must be an IANA time zone, such as Europe/Berlin or Asia/Jakarta."));
-        }
+        var (zone, zoneError) = TimeZoneQuery.Read(query);
+        if (zone is null) return (null, zoneError);
 
         if (Instant(query["from"].ToString(), zone, endOfDate: false) is not { } from)
             return (null, ApiError.BadRequest("from", "from is required: an RFC 3339 time (2026-12-01T00:00:00Z) or a date (2026-12-01)."));

@@ -53,16 +53,8 @@ public sealed record TranscriptRequest(string Format, TimeZoneInfo TimeZone)
         var format = query["format"].ToString();
         if (format.Length == 0) format = Text;
         if (format is not (Text or Json or Html)) return (null, ApiError.BadRequest("format", "format must be txt, json or html."));
-        // As the reports read it (Reports/Report.cs): an IANA zone, UTC when absent.
-        var tz = query["tz"].ToString();
-        try
-        {
-            return (new TranscriptRequest(format, tz.Length == 0 ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(tz)), null);
-        }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            return (null, ApiError.BadRequest("tz", "tz must be an IANA time zone, such as Europe/Berlin or Asia/Jakarta."));
-        }
+        var (zone, zoneError) = TimeZoneQuery.Read(query);
+        return zone is null ? (null, zoneError) : (new TranscriptRequest(format, zone), null);
     }
 
     /// <summary>An instant in the transcript's zone, as RFC 3339 with the zone's offset (<c>2026-12-05T11:30:05+07:00</c>).</summary>
