@@ -165,7 +165,25 @@ async Task ColdAsync(string? postgresConnection, int sessionCount)
     await using var service = await Service.StartAsync(postgresConnection, TextOption("--build"));
     var ready = service.ReadyAfter;
     var load = await SendLoad.StartAsync(service, sessionCount, clients);
+    using var timelineStop = new CancellationTokenSource();
+    var timeline = Task.Run(async () =>
+    {
+        // Each second of the cold window: messages, the service's CPU and this load generator's own CPU (ms), so a
+        // slow start shows whether the service or the client was the one still compiling.
+        var (lastSent, lastService, lastClient) = (0, service.CpuTime, Process.GetCurrentProcess().TotalProcessorTime);
+        var lines = new List<string>();
+        using var tick = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        while (await tick.WaitForNextTickAsync(timelineStop.Token).AsTask().ContinueWith(t => !t.IsCanceled && t.Result))
+        {
+            var (nowSent, nowService, nowClient) = (load.Sent(), service.CpuTime, Process.GetCurrentProcess().TotalProcessorTime);
+            lines.Add($"{nowSent - lastSent}/{(nowService - lastService).TotalMilliseconds:0}/{(nowClient - lastClient).TotalMilliseconds:0}");
+            (lastSent, lastService, lastClient) = (nowSent, nowService, nowClient);
+        }
+        return lines;
+    });
     var cold = await load.RunAsync(TimeSpan.FromSeconds(seconds), record: true);
+    timelineStop.Cancel();
+    Console.WriteLine($"TIMELINE messages/service-cpu-ms/client-cpu-ms per second: {string.Join(" ", await timeline)}");
     await load.RunAsync(TimeSpan.FromSeconds(Option("--warmup", 20)), record: false);
     await service.SettleAsync();
     var warm = await load.RunAsync(TimeSpan.FromSeconds(seconds), record: true);
@@ -504,6 +522,9 @@ internal sealed class SendLoad
 
     public Service Service { get; }
 
+    /// <summary>How many messages the current run has recorded so far (the cold mode's timeline reads it each second).</summary>
+    public Func<int> Sent { get; private set; } = () => 0;
+
     public static async Task<SendLoad> StartAsync(Service service, int sessions, int clients) =>
         new(service, await service.ConversationsAsync(sessions), clients);
 
@@ -511,6 +532,7 @@ internal sealed class SendLoad
     public async Task<double> RunAsync(TimeSpan duration, bool record)
     {
         var sent = 0;
+        Sent = () => Volatile.Read(ref sent);
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource(duration);
         await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
