@@ -130,6 +130,33 @@ public sealed class AuthTokenTests(SqliteServer server) : IClassFixture<SqliteSe
         Assert.StartsWith("Bearer", reply.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A valid token is remembered (Auth/ValidatedTokens.cs), but its lifetime is checked on every request: the same
+    /// token that was accepted is refused once it has expired, and a token that differs in its signature is never taken for it.
+    /// </summary>
+    [Fact]
+    public async Task ARememberedTokenIsRefusedOnceItExpiresAndAnAlteredOneAtOnce()
+    {
+        await using var strict = new LivechatServer(DatabaseProvider.Sqlite);
+        strict.Settings["Livechat:Auth:ClockSkewSeconds"] = "0";
+        await strict.StartAsync();
+        var tenant = (await strict.NewTenantAsync()).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var expires = DateTime.UtcNow.AddSeconds(3);
+        var token = Sign(d =>
+        {
+            d.Claims = new Dictionary<string, object> { ["sub"] = "77", ["tenant_id"] = int.Parse(tenant, System.Globalization.CultureInfo.InvariantCulture), ["role"] = Roles.SupportAgent };
+            d.Expires = expires;
+        });
+        (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant)).AssertStatus(HttpStatusCode.OK);
+        (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant)).AssertStatus(HttpStatusCode.OK);
+        var altered = token[..^2] + (token[^2] == 'A' ? "B" : "A") + token[^1];
+        (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", altered, tenant)).AssertError(HttpStatusCode.Unauthorized, "request");
+
+        // The token's exp is in whole seconds: wait for the clock to pass it (the condition itself, not a guess).
+        while (DateTime.UtcNow <= expires.AddSeconds(1)) await Task.Delay(50);
+        (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant)).AssertError(HttpStatusCode.Unauthorized, "request");
+    }
+
     [Fact]
     public async Task NoTokenIs401()
     {

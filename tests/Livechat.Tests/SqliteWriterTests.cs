@@ -1,5 +1,8 @@
 using System.Net;
+using Livechat.Changes;
+using Livechat.Data;
 using Livechat.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Livechat.Tests;
 
@@ -98,6 +101,76 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         // One message.created event for each message stored while the webhook was enabled, and none before.
         Assert.Equal(20, await server.ExecuteSqlAsync(
             "UPDATE webhook_events SET type = type WHERE tenant_id = @tenant AND type = 'message.created'", ("tenant", tenant)));
+    }
+
+    /// <summary>
+    /// A batch writes its messages' search entries in one statement at its end (ADR 0046). Held behind a write that waits,
+    /// sends and an erasure queue into one batch: the stored messages are found, a message undone in its savepoint has no
+    /// entry, and neither has the message the erasure emptied later in that batch.
+    /// </summary>
+    [Fact]
+    public async Task TheSearchEntriesOfABatchAreWrittenAtItsEndForTheMessagesItKept()
+    {
+        await ExecuteAsync("""
+            CREATE TRIGGER IF NOT EXISTS test_poison BEFORE INSERT ON chat_messages
+            WHEN NEW.message LIKE 'poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END
+            """);
+        var agent = server.Agent(await server.NewTenantAsync());
+        var session = await agent.StartSessionAsync();
+        var engine = (SqliteDatabase)server.Services.GetRequiredService<Database>();
+
+        var holding = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var held = engine.WriteAsync(async (_, _) =>
+        {
+            holding.SetResult();
+            await release.Task;
+            return 0;
+        }, CancellationToken.None);
+        await holding.Task;
+        var queued = engine.WritesQueued;
+        var texts = Enumerable.Range(0, 12).Select(i => i % 4 == 3 ? $"poison batched {i}" : $"batched {i}").ToList();
+        var sends = texts.Select(t => agent.PostAsync($"/livechat/sessions/{session}/messages", new { message = t })).ToList();
+        await QueuedAsync(engine, queued + texts.Count);
+        // The erasure queues last: the agent's oldest message of the session is one this batch sends.
+        var erasure = server.Services.GetRequiredService<WritePath>().RunAsync(async scope => Change.Of(await Livechat.Privacy.Forgetting.ForgetMessagesAsync(
+            scope, agent.TenantId, new Livechat.Privacy.ForgottenMessages.SentBy(Guid.Parse(session), agent.UserId), take: 1, CancellationToken.None)),
+            CancellationToken.None);
+        await QueuedAsync(engine, queued + texts.Count + 1);
+        release.SetResult();
+        await held;
+        Assert.Equal(1, await erasure);
+        var replies = await Task.WhenAll(sends);
+        Assert.Equal(9, replies.Count(r => r.Status == HttpStatusCode.Created));
+
+        var kept = await TextsAsync(agent, session);
+        Assert.Equal(9, kept.Count);
+        Assert.Single(kept, "");
+        var found = (await agent.GetAsync("/livechat/search?q=batched&limit=50")).AssertStatus(HttpStatusCode.OK)
+            .Data.EnumerateArray().Select(hit => hit.GetProperty("message").Text("message")).ToList();
+        Assert.Equal(kept.Where(t => t.Length > 0).Order(), found.Order());
+        // The index holds exactly those eight: no entry for the poisoned ones nor for the erased one.
+        Assert.Equal(8L, await IndexEntriesAsync(agent.TenantId));
+    }
+
+    private static async Task QueuedAsync(SqliteDatabase engine, long count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (engine.WritesQueued < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the writer's queue did not reach {count} writes within 10 s");
+            await Task.Delay(2); // a poll of the signal, not a guess at readiness
+        }
+    }
+
+    private async Task<long> IndexEntriesAsync(long tenant)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.Folder, "livechat.db")};Mode=ReadOnly;Pooling=false");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM message_search WHERE message_search MATCH @query";
+        command.Parameters.AddWithValue("@query", $"tenant : t{tenant}");
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     [Fact]

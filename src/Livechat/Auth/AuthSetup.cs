@@ -67,6 +67,9 @@ public static class AuthSetup
             jwt.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(auth.SigningKey));
             // Only the algorithm we sign with: no 'none', no confusion with other key types.
             jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
+            // One fixed key: a token found valid is remembered, and only its lifetime is checked again (ValidatedTokens).
+            jwt.TokenHandlers.Clear();
+            jwt.TokenHandlers.Add(new ValidatedTokens { MapInboundClaims = false });
         }
         else
         {

@@ -184,6 +184,13 @@ public sealed class ChangeScope(DbConnection connection, DbTransaction transacti
     }
 
     /// <summary>
+    /// SQLite: adds the row (<paramref name="tenantId"/>, <paramref name="id"/>) to what <paramref name="statement"/> handles
+    /// once for the whole batch this change commits in, after every write of it and just before the commit (<see cref="BatchEndStatement"/>).
+    /// </summary>
+    public void AtBatchEnd(BatchEndStatement statement, long tenantId, Guid id) =>
+        (database ?? throw new InvalidOperationException("This change runs outside the write path: it has no batch.")).AtBatchEnd(statement, tenantId, id);
+
+    /// <summary>
     /// A follow-up event: handled in this transaction, published after it. An <see cref="ICoalescingEvent"/>
     /// equal to one that is still waiting for its handlers is dropped: that one will see what both meant.
     /// </summary>
@@ -268,7 +275,7 @@ public sealed class WritePath(Database database, ChangeHandlers handlers, IEnume
             Publish(done.Events);
         }, orderKey, plannable && claim is null ? async run =>
         {
-            var scope = new ChangeScope(run.Connection, run.Transaction, time.Now(), run);
+            var scope = new ChangeScope(run.Connection, run.Transaction, time.Now(), run, database);
             var result = await HandleAsync(change, scope, cancellationToken);
             return new PlannedWrite<Written<T>>(scope.Deferred, () => Done(result, scope));
         } : null);

@@ -106,6 +106,14 @@ public abstract class Database : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Adds the row (<paramref name="tenantId"/>, <paramref name="id"/>) to what <paramref name="statement"/> handles once for
+    /// the whole batch of the write that is running (<see cref="BatchEndStatement"/>). SQLite only: its writer runs batches
+    /// write by write, each in a savepoint; PostgreSQL has no use for it.
+    /// </summary>
+    public virtual void AtBatchEnd(BatchEndStatement statement, long tenantId, Guid id) =>
+        throw new NotSupportedException($"{Describe} runs no statements at the end of a batch.");
+
     /// <summary>Applies this provider's numbered migrations once (see <see cref="Migrations"/> for the retry around it).</summary>
     internal abstract Task MigrateOnceAsync(ILogger logger, CancellationToken cancellationToken);
 
@@ -118,6 +126,17 @@ public abstract class Database : IAsyncDisposable
 /// (the outbox's deliveries need its event), so an engine that runs them one by one may skip it then.
 /// </summary>
 public sealed record DeferredStatement(DbCommand Command, Func<DbDataReader, CancellationToken, Task>? Read = null, bool OnlyIfPreviousWrote = false);
+
+/// <summary>
+/// A statement that runs once per write batch, after every write of the batch and just before its commit, in the same
+/// transaction, over the rows the batch's writes gave it (<see cref="Database.AtBatchEnd"/>): its SQL reads them from
+/// <c>@rows</c>, a JSON array of <c>[tenant_id, id]</c> pairs (<c>json_each(@rows)</c>). It runs outside every write's
+/// savepoint, and only when some write gave it a row; a row whose write was undone is simply not found. For work that
+/// costs per statement more than per row: SQLite's FTS5 writes what it holds as a new index segment at every savepoint
+/// (one per write of a batch), so one insert per message cost a segment, and its merges, per message (ADR 0046).
+/// If it fails, the whole batch fails, as when its commit does.
+/// </summary>
+public sealed record BatchEndStatement(string Sql);
 
 /// <summary>
 /// A write as statements to send, in order, with the readers that take their rows; <paramref name="Outcome"/>

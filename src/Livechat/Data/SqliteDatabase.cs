@@ -25,6 +25,9 @@ public sealed class SqliteDatabase : Database
         writer = new WriteQueue(RunBatchAsync);
     }
 
+    /// <summary>Writes ever queued on the writer loop: tests wait on it to know what queued behind what.</summary>
+    public long WritesQueued => writer.Queued;
+
     public override string Describe => "sqlite";
 
     public override string Where => $"sqlite at {new SqliteConnectionStringBuilder(connectionString).DataSource}";
@@ -111,9 +114,19 @@ public sealed class SqliteDatabase : Database
         return opened;
     }
 
+    /// <summary>The rows the current batch's writes gave each <see cref="BatchEndStatement"/>; only the writer loop touches it.</summary>
+    private readonly Dictionary<BatchEndStatement, List<(long TenantId, Guid Id)>> batchEnd = [];
+
+    public override void AtBatchEnd(BatchEndStatement statement, long tenantId, Guid id)
+    {
+        if (!batchEnd.TryGetValue(statement, out var rows)) batchEnd[statement] = rows = [];
+        rows.Add((tenantId, id));
+    }
+
     private async Task RunBatchAsync(List<PendingWrite> batch)
     {
         var done = new List<PendingWrite>(batch.Count);
+        batchEnd.Clear(); // a failed batch may have left rows
         try
         {
             connection ??= await OpenWriterAsync();
@@ -146,11 +159,12 @@ public sealed class SqliteDatabase : Database
                     write.Fail(e);
                 }
             }
+            await RunBatchEndAsync(connection, transaction);
             using (Tracing.StartCommit()) await transaction.CommitAsync(CancellationToken.None);
         }
         catch (Exception e)
         {
-            // The batch as a whole failed (no connection, no lock, a savepoint or the commit): none of it is
+            // The batch as a whole failed (no connection, no lock, a savepoint, a batch-end statement or the commit): none of it is
             // stored, every caller hears so (completing an already failed write again changes nothing), and the
             // next batch starts on a fresh connection.
             await ResetConnectionAsync();
@@ -158,6 +172,18 @@ public sealed class SqliteDatabase : Database
             return;
         }
         foreach (var write in done) write.Succeed();
+    }
+
+    /// <summary>Each <see cref="BatchEndStatement"/> the batch's writes gave rows, once, with all of them (after the last savepoint).</summary>
+    private async Task RunBatchEndAsync(SqliteKeptConnection connection, SqliteTransaction transaction)
+    {
+        foreach (var (statement, rows) in batchEnd)
+        {
+            var json = "[" + string.Join(",", rows.Select(row => string.Create(CultureInfo.InvariantCulture, $"[{row.TenantId},\"{row.Id:D}\"]"))) + "]";
+            await using var command = connection.Sql(statement.Sql, transaction).With("rows", json);
+            await command.ExecuteNonQueryAsync();
+        }
+        batchEnd.Clear();
     }
 
     /// <summary>Runs a write's plan in its savepoint: its statements one by one, then the follow-ups its readers deferred.</summary>

@@ -4,8 +4,8 @@ using Livechat.Data;
 namespace Livechat.Messages;
 
 /// <summary>
-/// The full-text index of messages (contract section 19, ADR 0038), written by the message's own insert, in its
-/// transaction, so a message is searchable once its 201 is sent. Migration 0090 made it; <c>Search/</c> reads it.
+/// The full-text index of messages (contract section 19, ADR 0038), written in the message's transaction (on SQLite at
+/// the end of its write batch, ADR 0046), so a message is searchable once its 201 is sent. Migration 0090 made it; <c>Search/</c> reads it.
 /// <list type="bullet">
 /// <item>PostgreSQL: <c>chat_messages.search_vector</c>, a <c>tsvector</c> the insert computes from its own
 /// <c>@message</c> (<see cref="PostgresVector"/>), under a GIN index that leads with <c>tenant_id</c>.</item>
@@ -40,11 +40,26 @@ public static class MessageSearchIndex
     /// <summary>The first (highest) <c>search_row</c> of a time's microsecond: later times have lower rows.</summary>
     public static long SearchTop(DateTimeOffset createdAt) => -((createdAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10 * 1000);
 
-    /// <summary>SQLite: the entry of the message <c>@id</c> just inserted (nothing when the insert wrote no row).</summary>
+    /// <summary>SQLite: the entry of the message <c>@id</c> just inserted (nothing when the insert wrote no row): the backfill's, one at a time.</summary>
     public const string SqliteWrite = """
         INSERT INTO message_search (rowid, tenant, body)
         SELECT search_row, 't' || tenant_id, message FROM chat_messages WHERE tenant_id = @tenant AND id = @id AND message <> ''
         """;
+
+    /// <summary>
+    /// SQLite: the entries of the messages a write batch sent, in one statement at the end of the batch, in its transaction
+    /// (<see cref="BatchEndStatement"/>, ADR 0046). FTS5 writes what it holds as a new segment at every savepoint, and each write
+    /// of a batch has one: an entry written with its message cost a segment, and the merges after it, per message. The entries
+    /// are read from the messages as they are at the batch's end: a message whose write was undone has none, and one erased
+    /// later in the same batch (its text emptied, or its row deleted) has none either.
+    /// </summary>
+    public static readonly BatchEndStatement SqliteWriteSent = new("""
+        INSERT INTO message_search (rowid, tenant, body)
+        SELECT m.search_row, 't' || m.tenant_id, m.message
+        FROM json_each(@rows) sent JOIN chat_messages m ON m.tenant_id = sent.value ->> 0 AND m.id = sent.value ->> 1
+        WHERE m.message <> ''
+        ORDER BY m.search_row
+        """);
 
     /// <summary>SQLite: removes the entries of the messages <paramref name="rows"/> (a condition over <c>chat_messages</c>) selects, before they are deleted or erased.</summary>
     public static string SqliteRemoveOf(string rows) =>

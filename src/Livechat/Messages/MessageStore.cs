@@ -107,7 +107,7 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     // The insert also returns the session's audience (MessageCreated.SessionUsers), so the audience costs no statement,
     // and the sender's name, which it copies from user_names: the request's token wrote it there before the handler ran.
     // It also writes the message's search index (MessageSearchIndex): on PostgreSQL its tsvector, on SQLite its
-    // search_row, the rowid of its entry in the FTS5 table, which MessageSearchIndex.SqliteWrite writes right after it.
+    // search_row, the rowid of its entry in the FTS5 table, which MessageSearchIndex.SqliteWriteSent writes at the end of the batch.
     private static string InsertSql(bool files, bool postgres) => $"""
         INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id, internal, attachment_count, sender_name,
             {(postgres ? "search_vector" : "search_row")})
@@ -228,7 +228,7 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         if (!postgres)
         {
             MessageSearchIndex.BindSqlite(insert, message.CreatedAt);
-            scope.Defer(MessageSearchIndex.SqliteWrite).With("tenant", sender.TenantId).With("id", message.Id);
+            scope.AtBatchEnd(MessageSearchIndex.SqliteWriteSent, sender.TenantId, message.Id);
         }
         return Change.Later(() => outcome, created);
     }
