@@ -16,6 +16,8 @@
 //   cold           the send load of `send` from the moment /health/ready answers (sessions created, then messages for
 //                  --seconds, no warm-up), then --warmup s more, then the warm rate: the cold/warm ratio, and the time
 //                  from the process's start to ready. --build FOLDER runs that folder's Livechat.dll (a published build).
+//                  --warm-client S first runs the load for S s against a throwaway service, so the load generator's
+//                  own compilation is done before the service under test starts.
 // send, realtime and references take --warmup s: the same load first, not measured, so the service's code has
 // been compiled for its steady state (a fresh .NET process runs instrumented code for its first seconds).
 //   session-list   --sessions sessions of --messages messages each, then GET /livechat/sessions (every row with
@@ -162,6 +164,13 @@ double CommitLoopRate(int duration)
 // steady state of the same process, same minute.
 async Task ColdAsync(string? postgresConnection, int sessionCount)
 {
+    // --warm-client S: first run this load generator for S s against a throwaway service (its own SQLite file), so
+    // the cold window measures the service's first seconds, not also this process compiling its HTTP client.
+    if (Option("--warm-client", 0) is var warmClient and > 0)
+    {
+        await using var throwaway = await Service.StartAsync(null);
+        await (await SendLoad.StartAsync(throwaway, sessionCount, clients)).RunAsync(TimeSpan.FromSeconds(warmClient), record: false);
+    }
     await using var service = await Service.StartAsync(postgresConnection, TextOption("--build"));
     var ready = service.ReadyAfter;
     var load = await SendLoad.StartAsync(service, sessionCount, clients);

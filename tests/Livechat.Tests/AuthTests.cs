@@ -2,6 +2,8 @@ using System.Net;
 using System.Text;
 using Livechat.Auth;
 using Livechat.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -131,30 +133,57 @@ public sealed class AuthTokenTests(SqliteServer server) : IClassFixture<SqliteSe
     }
 
     /// <summary>
-    /// A valid token is remembered (Auth/ValidatedTokens.cs), but its lifetime is checked on every request: the same
-    /// token that was accepted is refused once it has expired, and a token that differs in its signature is never taken for it.
+    /// A valid token is remembered (Auth/ValidatedTokens.cs), but its lifetime is checked on every request, by the
+    /// service's clock: the same token that was accepted is refused once that clock passes its exp (with the reason in
+    /// the challenge, as the full check gives it), and a token that differs in its signature is never taken for it.
     /// </summary>
     [Fact]
     public async Task ARememberedTokenIsRefusedOnceItExpiresAndAnAlteredOneAtOnce()
     {
-        await using var strict = new LivechatServer(DatabaseProvider.Sqlite);
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        await using var strict = new LivechatServer(DatabaseProvider.Sqlite) { ConfigureServices = services => services.AddSingleton<TimeProvider>(clock) };
         strict.Settings["Livechat:Auth:ClockSkewSeconds"] = "0";
         await strict.StartAsync();
         var tenant = (await strict.NewTenantAsync()).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var expires = DateTime.UtcNow.AddSeconds(3);
         var token = Sign(d =>
         {
             d.Claims = new Dictionary<string, object> { ["sub"] = "77", ["tenant_id"] = int.Parse(tenant, System.Globalization.CultureInfo.InvariantCulture), ["role"] = Roles.SupportAgent };
-            d.Expires = expires;
+            d.NotBefore = clock.GetUtcNow().UtcDateTime;
+            d.Expires = clock.GetUtcNow().UtcDateTime.AddMinutes(5);
         });
         (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant)).AssertStatus(HttpStatusCode.OK);
         (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant)).AssertStatus(HttpStatusCode.OK);
         var altered = token[..^2] + (token[^2] == 'A' ? "B" : "A") + token[^1];
         (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", altered, tenant)).AssertError(HttpStatusCode.Unauthorized, "request");
 
-        // The token's exp is in whole seconds: wait for the clock to pass it (the condition itself, not a guess).
-        while (DateTime.UtcNow <= expires.AddSeconds(1)) await Task.Delay(50);
-        (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant)).AssertError(HttpStatusCode.Unauthorized, "request");
+        clock.Advance(TimeSpan.FromMinutes(5)); // exactly exp: still valid (the library's rule: refused only after it)
+        (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant)).AssertStatus(HttpStatusCode.OK);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var expired = await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant);
+        expired.AssertError(HttpStatusCode.Unauthorized, "request");
+        Assert.Contains("expired", expired.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A token that is not valid yet by the service's clock is refused, and accepted once that clock reaches its nbf.</summary>
+    [Fact]
+    public async Task ATokenIsValidFromItsNotBeforeByTheServicesClock()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        await using var strict = new LivechatServer(DatabaseProvider.Sqlite) { ConfigureServices = services => services.AddSingleton<TimeProvider>(clock) };
+        strict.Settings["Livechat:Auth:ClockSkewSeconds"] = "0";
+        await strict.StartAsync();
+        var tenant = (await strict.NewTenantAsync()).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var token = Sign(d =>
+        {
+            d.Claims = new Dictionary<string, object> { ["sub"] = "77", ["tenant_id"] = int.Parse(tenant, System.Globalization.CultureInfo.InvariantCulture), ["role"] = Roles.SupportAgent };
+            d.NotBefore = clock.GetUtcNow().UtcDateTime.AddMinutes(1);
+            d.Expires = clock.GetUtcNow().UtcDateTime.AddMinutes(5);
+        });
+        var early = await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant);
+        early.AssertError(HttpStatusCode.Unauthorized, "request");
+        Assert.Contains("not valid before", early.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        clock.Advance(TimeSpan.FromMinutes(1));
+        (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant)).AssertStatus(HttpStatusCode.OK);
     }
 
     [Fact]

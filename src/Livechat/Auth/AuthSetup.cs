@@ -39,12 +39,12 @@ public static class AuthSetup
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<AuthOptions>>((jwt, authOptions) => Configure(jwt, authOptions.Value));
+            .Configure<IOptions<AuthOptions>, TimeProvider>((jwt, authOptions, time) => Configure(jwt, authOptions.Value, time));
         services.AddAuthorization();
         return services;
     }
 
-    private static void Configure(JwtBearerOptions jwt, AuthOptions auth)
+    private static void Configure(JwtBearerOptions jwt, AuthOptions auth, TimeProvider time)
     {
         // Our claim names are the token's own (sub, role, tenant_id): no mapping to WS-* URIs.
         jwt.MapInboundClaims = false;
@@ -61,6 +61,8 @@ public static class AuthSetup
             ClockSkew = TimeSpan.FromSeconds(auth.ClockSkewSeconds),
             NameClaimType = "sub",
             RoleClaimType = "role",
+            // The service's clock, not the library's DateTime.UtcNow: the same time every other rule reads (and tests set).
+            LifetimeValidator = (notBefore, expires, _, parameters) => TokenLifetime.Validate(notBefore, expires, parameters.ClockSkew, time),
         };
         if (!string.IsNullOrEmpty(auth.SigningKey))
         {
@@ -69,7 +71,7 @@ public static class AuthSetup
             jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
             // One fixed key: a token found valid is remembered, and only its lifetime is checked again (ValidatedTokens).
             jwt.TokenHandlers.Clear();
-            jwt.TokenHandlers.Add(new ValidatedTokens { MapInboundClaims = false });
+            jwt.TokenHandlers.Add(new ValidatedTokens(time) { MapInboundClaims = false });
         }
         else
         {

@@ -10,12 +10,13 @@ namespace Livechat.Auth;
 /// every request, and checking its signature, issuer and audience again (and building its claims from the JSON) was a
 /// tenth of the service's CPU a message on PostgreSQL (docs/performance.md, session 26). What a token's text decides
 /// never changes for it, with one key that is fixed at start-up; time does, so a remembered token is only used while
-/// its lifetime (with the clock skew) holds by the same clock as the full check (the system's), and otherwise checked again in full,
+/// its lifetime (with the clock skew) holds by the same clock as the full check (the service's <see cref="TimeProvider"/>,
+/// <see cref="TokenLifetime"/>), and otherwise checked again in full,
 /// which answers as before (an expired token is refused with its reason). Only valid tokens are kept, at most
 /// <see cref="MaxKept"/>; each request gets its own copy of the claims, which <c>OnTokenValidated</c> edits.
 /// Not used with an authority, whose keys rotate: there every token is checked in full.
 /// </summary>
-internal sealed class ValidatedTokens : JsonWebTokenHandler
+internal sealed class ValidatedTokens(TimeProvider time) : JsonWebTokenHandler
 {
     /// <summary>Tokens kept at most; past this the memory starts again empty (a token is then checked in full once more).</summary>
     private const int MaxKept = 10_000;
@@ -26,7 +27,7 @@ internal sealed class ValidatedTokens : JsonWebTokenHandler
     {
         if (valid.TryGetValue(token, out var known))
         {
-            if (WithinLifetime(known.Token, validationParameters))
+            if (TokenLifetime.Holds(known.Token.ValidFrom, known.Token.ValidTo, validationParameters.ClockSkew, time))
                 return new TokenValidationResult { IsValid = true, SecurityToken = known.Token, ClaimsIdentity = known.Identity.Clone() };
             valid.TryRemove(token, out _);
         }
@@ -37,13 +38,5 @@ internal sealed class ValidatedTokens : JsonWebTokenHandler
             valid[token] = (checkedToken, result.ClaimsIdentity.Clone());
         }
         return result;
-    }
-
-    /// <summary>The lifetime check of the full validation (<c>ValidateLifetime</c>, <c>ClockSkew</c>), by its clock: the system's.</summary>
-    private static bool WithinLifetime(JsonWebToken token, TokenValidationParameters parameters)
-    {
-        var now = DateTime.UtcNow;
-        var notBefore = token.ValidFrom == DateTime.MinValue ? DateTime.MinValue : token.ValidFrom - parameters.ClockSkew;
-        return now >= notBefore && now < token.ValidTo + parameters.ClockSkew;
     }
 }
