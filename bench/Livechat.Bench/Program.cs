@@ -42,7 +42,7 @@
 //                  left in the database; the counts are its audit rows').
 //   purge-steps    --reuse FILE (a seed kept by `reports --keep`): --batches (200) of the retention job's own batch of
 //                  --budget (500) messages on a copy, in this process, each timed statement by statement with its plan;
-//                  --indexed first gives every message a search entry; --notifications N adds N notifications of
+//                  --indexed first gives the 20,000 oldest sessions' messages a search entry; --notifications N adds N notifications of
 //                  other sessions of the tenant, as the send load leaves them (PurgeSteps.cs).
 // Every mode ends with one "RESULT key=value ..." line for bench/run.
 using System.Collections.Concurrent;
