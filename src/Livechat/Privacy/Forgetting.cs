@@ -81,9 +81,9 @@ public static class Forgetting
         [
             $"DELETE FROM read_markers WHERE tenant_id = @tenant AND session_id IN ({these})",
             // SQLite: named indexes, because the planner may prefer the primary key's tenant_id prefix, a walk over all
-            // of the tenant's notifications or deliveries in every batch (statistics taken while the table was nearly
-            // empty, or many sessions in the IN list, make it look cheaper): 107 of a batch's 121 ms with 200,000
-            // notifications (docs/performance.md, issue 28, session 26).
+            // of the tenant's notifications or deliveries in every batch (statistics taken while the table was empty
+            // make it look cheaper): 84 of a batch's 93 ms with 200,000 notifications (docs/performance.md, issue 28,
+            // session 26; ADR 0045).
             $"DELETE FROM notifications{(sqlite ? " INDEXED BY ix_notifications_session" : "")} WHERE tenant_id = @tenant AND session_id IN ({these})",
             $"""
             DELETE FROM webhook_deliveries{(sqlite ? " INDEXED BY ix_webhook_deliveries_event" : "")} WHERE tenant_id = @tenant
