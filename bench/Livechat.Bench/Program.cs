@@ -42,6 +42,10 @@
 //                  purge, then retention_days = 1 and the same load for as long as the purge runs: send p99 with and
 //                  without the purge, and the purge's rate (messages/s, from the setting until no expired session is
 //                  left in the database; the counts are its audit rows').
+//   purge-steps    --reuse FILE (a seed kept by `reports --keep`): --batches (200) of the retention job's own batch of
+//                  --budget (500) messages on a copy, in this process, each timed statement by statement with its plan;
+//                  --indexed first gives the 20,000 oldest sessions' messages a search entry; --notifications N adds N notifications of
+//                  other sessions of the tenant, as the send load leaves them (PurgeSteps.cs).
 // Every mode ends with one "RESULT key=value ..." line for bench/run.
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -80,6 +84,9 @@ switch (mode)
     case "cold":
         await ColdAsync(postgres, Option("--sessions", 64));
         return 0;
+    case "purge-steps" when TextOption("--reuse") is { } seeded:
+        await PurgeSteps.RunAsync(seeded, Option("--batches", 200), Option("--budget", 500), args.Contains("--indexed"), Option("--notifications", 0));
+        return 0;
     case "attachments":
         await using (var service = await Service.StartAsync(postgres, store: TextOption("--store") ?? "disk"))
             await AttachmentThroughput.RunAsync(service, seconds, Option("--rounds", 3), Option("--sends", 1600));
@@ -110,7 +117,7 @@ switch (mode)
         }
         return 0;
     default:
-        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | cold | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks | reports | search | purge");
+        Console.Error.WriteLine($"unknown mode {mode} (compare needs --postgres; builds needs --other, and on PostgreSQL both --postgres and --other-postgres): send | cold | compare | builds | sqlite-commits | realtime | references | routing | session-list | webhooks | reports | search | purge | purge-steps");
         return 2;
 }
 

@@ -105,7 +105,7 @@ public sealed class RetentionJob(Database database, WritePath writes, Attachment
     /// with set-based statements. A session larger than the budget loses its oldest messages instead, batch by batch,
     /// and goes once they are gone.
     /// </summary>
-    private static async Task<(PurgeCounts Counts, List<Guid> Files)> PurgeBatchAsync(ChangeScope scope, long tenantId, DateTimeOffset cutoff, int budget,
+    internal static async Task<(PurgeCounts Counts, List<Guid> Files)> PurgeBatchAsync(ChangeScope scope, long tenantId, DateTimeOffset cutoff, int budget,
         CancellationToken cancellationToken)
     {
         var claimed = await ClaimAsync(scope, tenantId, cutoff, cancellationToken);
