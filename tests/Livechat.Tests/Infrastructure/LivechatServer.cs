@@ -181,7 +181,13 @@ public class LivechatServer : IAsyncLifetime, IAsyncDisposable
 
     public static string Token(long userId, IEnumerable<long> tenants, IEnumerable<string> roles, TimeSpan? lifetime = null, string? name = null) =>
         TokenIssuer.Issue(new AuthOptions { SigningKey = SigningKey, Issuer = Issuer, Audience = Audience }, userId, tenants, roles,
-            lifetime ?? TimeSpan.FromHours(1), DateTimeOffset.UtcNow, name);
+            lifetime ?? DefaultTokenLifetime, DateTimeOffset.UtcNow, name);
+
+    /// <summary>
+    /// The service judges a token's lifetime by its own clock (Auth/TokenLifetime.cs), which some fixtures move days
+    /// ahead (retention, staged uploads): a test's callers keep their tokens for longer than any of those moves.
+    /// </summary>
+    public static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromDays(30);
 
     /// <summary>A support agent of <paramref name="tenantId"/> with a fresh user id.</summary>
     public Caller Agent(long tenantId, long? userId = null, string? name = null) => new(this, userId ?? NewUserId(), tenantId, [Roles.SupportAgent], name);
