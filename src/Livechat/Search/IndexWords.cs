@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
 
@@ -5,16 +6,11 @@ namespace Livechat.Search;
 
 /// <summary>
 /// The words of a text as SQLite's FTS5 tokenizer (<c>unicode61 remove_diacritics 2</c>, migration 0090) stores them,
-/// those of them that are ASCII once folded: what the send writes to <c>message_search_words</c> (migration 0102),
-/// where a query's last word, a prefix, is looked up (Search/SearchStore.cs). A test feeds a corpus and every code
-/// point of the BMP to FTS5 and compares (IndexWordsTests): a word this misses would be missing from prefix searches.
+/// for <c>message_search_words</c> (migration 0101), where a query's last word, a prefix, is looked up
+/// (<see cref="SearchStore"/>): the words that are ASCII once folded, and for a word that begins in ASCII and goes on
+/// beyond it, its ASCII beginning and a star (<see cref="Entry"/>). IndexWordsTests feeds a corpus and every code point
+/// of the BMP and the SMP to FTS5 and compares: a word this misses would be missing from prefix searches.
 /// </summary>
-/// <remarks>
-/// FTS5's token characters are the letters, numbers, private-use characters and some diacritics (<see cref="IsTokenRune"/>);
-/// its fold removes the diacritics, takes them off letters (é is e, ǖ is u) and lower-cases.
-/// A word whose fold keeps a letter beyond ASCII (ß, ø, ł, Greek, CJK) is left out: where this fold and FTS5's
-/// tables could disagree, the prefix is searched as one instead (<see cref="Folded"/>, <see cref="SearchQuery.FoldedPrefix"/>).
-/// </remarks>
 public static class IndexWords
 {
     /// <summary>The distinct ASCII words of <paramref name="text"/>, folded, in the order they first occur.</summary>
@@ -45,30 +41,64 @@ public static class IndexWords
 
     private static void Add(List<string> words, string token, bool ascii)
     {
-        var word = ascii ? token.ToLowerInvariant() : Folded(token);
+        var word = ascii ? token.ToLowerInvariant() : Entry(token);
         if (word is not null && !words.Contains(word, StringComparer.Ordinal)) words.Add(word);
     }
 
     /// <summary>
-    /// <paramref name="word"/> as FTS5 stores it when that is ASCII, else null: decomposed, without its marks, in lower
-    /// case, the long s (ſ) an s as FTS5's case folding has it.
+    /// What the table holds for a token with characters beyond ASCII, as FTS5 folds it (its diacritics removed, its
+    /// letters in lower case, <see cref="Plain"/>'s letters their ASCII letter): the word when that is ASCII ("Café" is
+    /// <c>cafe</c>); else, when it begins with ASCII, that beginning and a star ("Straße" is <c>stra*</c>: some word of
+    /// the index begins <c>stra</c> and goes on beyond ASCII, which <see cref="SearchStore"/> then looks up in the index
+    /// itself); else null ("Øre").
     /// </summary>
-    public static string? Folded(string word)
+    public static string? Entry(string token)
     {
-        // A code point .NET does not know (which Normalize refuses) or a private one stays what it is: not ASCII.
-        foreach (var rune in word.EnumerateRunes())
-            if (Rune.GetUnicodeCategory(rune) is UnicodeCategory.OtherNotAssigned or UnicodeCategory.PrivateUse) return null;
-        var folded = new StringBuilder(word.Length);
-        foreach (var rune in word.Normalize(NormalizationForm.FormD).EnumerateRunes())
+        var folded = new StringBuilder(token.Length);
+        foreach (var rune in token.EnumerateRunes())
         {
-            if (IsMark(rune)) continue;
-            var lower = Rune.ToLowerInvariant(rune);
-            if (lower.Value == 'ſ') lower = new Rune('s');
-            if (!lower.IsAscii) return null;
-            folded.Append((char)lower.Value);
+            if (rune.IsAscii) folded.Append(char.ToLowerInvariant((char)rune.Value));
+            else if (IsFts5Diacritic(rune.Value)) continue;
+            else if (rune.IsBmp && Plain.TryGetValue((char)rune.Value, out var letter)) folded.Append(letter);
+            else return folded.Length == 0 ? null : folded.Append('*').ToString();
         }
         return folded.Length == 0 ? null : folded.ToString();
     }
+
+    /// <summary>
+    /// The letters beyond ASCII that FTS5's <c>remove_diacritics 2</c> and case folding make ASCII letters, read from
+    /// FTS5 itself (every code point of the BMP and the SMP between two letters; IndexWordsTests checks them all the
+    /// same way). A table, not <c>string.Normalize</c>: the service runs with invariant globalization, where
+    /// <c>Normalize</c> leaves "é" as it is, and FTS5 takes diacritics off only the letters of its own table (not Ǡ).
+    /// </summary>
+    private static readonly FrozenDictionary<char, char> Plain = new (char Letter, string Accented)[]
+    {
+        ('a', "ÀÁÂÃÄÅàáâãäåĀāĂăĄąǍǎǞǟǺǻȀȁȂȃȦȧḀḁẠạẢảẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặÅ"),
+        ('b', "ḂḃḄḅḆḇ"),
+        ('c', "ÇçĆćĈĉĊċČčḈḉ"),
+        ('d', "ĎďḊḋḌḍḎḏḐḑḒḓ"),
+        ('e', "ÈÉÊËèéêëĒēĔĕĖėĘęĚěȄȅȆȇȨȩḔḕḖḗḘḙḚḛḜḝẸẹẺẻẼẽẾếỀềỂểỄễỆệ"),
+        ('f', "Ḟḟ"),
+        ('g', "ĜĝĞğĠġĢģǦǧǴǵḠḡ"),
+        ('h', "ĤĥȞȟḢḣḤḥḦḧḨḩḪḫẖ"),
+        ('i', "ÌÍÎÏìíîïĨĩĪīĬĭĮįİǏǐȈȉȊȋḬḭḮḯỈỉỊị"),
+        ('j', "Ĵĵǰ"),
+        ('k', "ĶķǨǩḰḱḲḳḴḵK"),
+        ('l', "ĹĺĻļĽľḶḷḸḹḺḻḼḽ"),
+        ('m', "ḾḿṀṁṂṃ"),
+        ('n', "ÑñŃńŅņŇňǸǹṄṅṆṇṈṉṊṋ"),
+        ('o', "ÒÓÔÕÖòóôõöŌōŎŏŐőƠơǑǒǪǫǬǭȌȍȎȏȪȫȬȭȮȯȰȱṌṍṎṏṐṑṒṓỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợ"),
+        ('p', "ṔṕṖṗ"),
+        ('r', "ŔŕŖŗŘřȐȑȒȓṘṙṚṛṜṝṞṟ"),
+        ('s', "ŚśŜŝŞşŠšſȘșṠṡṢṣṤṥṦṧṨṩẛ"),
+        ('t', "ŢţŤťȚțṪṫṬṭṮṯṰṱẗ"),
+        ('u', "ÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲųƯưǓǔǕǖǗǘǙǚǛǜȔȕȖȗṲṳṴṵṶṷṸṹṺṻỤụỦủỨứỪừỬửỮữỰự"),
+        ('v', "ṼṽṾṿ"),
+        ('w', "ŴŵẀẁẂẃẄẅẆẇẈẉẘ"),
+        ('x', "ẊẋẌẍ"),
+        ('y', "ÝýÿŶŷŸȲȳẎẏẙỲỳỴỵỶỷỸỹ"),
+        ('z', "ŹźŻżŽžẐẑẒẓẔẕ"),
+    }.SelectMany(l => l.Accented.Select(a => (a, l.Letter))).ToFrozenDictionary(p => p.a, p => p.Letter);
 
     /// <summary>
     /// FTS5's <c>unicode61</c> token characters, as its tables (an older Unicode than .NET's) have them: letters (L*),
@@ -99,7 +129,4 @@ public static class IndexWords
     /// <summary>FTS5's <c>sqlite3Fts5UnicodeIsdiacritic</c>: the combining marks from U+0300 to U+0331 in its two bit masks.</summary>
     private static bool IsFts5Diacritic(int c) => c is >= 0x300 and <= 0x331 &&
         (c < 0x320 ? (0x08029FDFu & (1u << (c - 0x300))) != 0 : (0x000361F8u & (1u << (c - 0x320))) != 0);
-
-    private static bool IsMark(Rune rune) => Rune.GetUnicodeCategory(rune) is
-        UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
 }
