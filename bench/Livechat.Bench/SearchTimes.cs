@@ -108,7 +108,8 @@ internal static class SearchTimes
         Console.WriteLine();
         Console.WriteLine($"## Search on {service.Name}: {messageCount:N0} messages of one tenant over {sessionCount:N0} sessions, and {noise / 4 * 4:N0} of four other tenants");
         Console.WriteLine();
-        if (reuse is not null && service.Postgres is null) Console.WriteLine($"The database {reuse}, seeded and indexed by an earlier run (--keep).");
+        if (reuse is not null && service.Postgres is null) Console.WriteLine($"The database {reuse}, seeded and indexed by an earlier run (--keep); the service was ready on it " +
+            $"**{service.ReadyAfter.TotalSeconds:0.0} s** after its start (with the migrations a file from an older build needs).");
         else Console.WriteLine($"Seeded in {seeded.TotalSeconds:0} s without the index; the backfill then indexed all {total:N0} messages in **{backfill.Elapsed.TotalSeconds:0} s** " +
             $"({total / backfill.Elapsed.TotalSeconds:0} messages/s). The index: **{(after - before) / (double)total:0} bytes per message** ({(after - before) / 1048576.0:0} MiB in all).");
         Console.WriteLine();

@@ -61,11 +61,10 @@ public static class MessageSearchIndex
     /// as the JSON array <c>@words</c> of <see cref="SqliteWordsWrite"/>, or null when there are none. A word is
     /// letters a-z and digits only, so it needs no escaping.
     /// </summary>
-    public static string? SqliteWords(IEnumerable<string> texts)
+    public static string? SqliteWords(IReadOnlyCollection<string> texts)
     {
-        var words = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var text in texts) words.UnionWith(Search.IndexWords.Of(text));
-        return words.Count == 0 ? null : "[\"" + string.Join("\",\"", words) + "\"]";
+        var words = texts.Count == 1 ? Search.IndexWords.Of(texts.First()) : [.. texts.SelectMany(Search.IndexWords.Of).Distinct(StringComparer.Ordinal)];
+        return words.Count == 0 ? null : $"[\"{string.Join("\",\"", words)}\"]";
     }
 
     /// <summary>SQLite: removes the entries of the messages <paramref name="rows"/> (a condition over <c>chat_messages</c>) selects, before they are deleted or erased.</summary>

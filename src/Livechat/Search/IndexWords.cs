@@ -30,19 +30,30 @@ public static class IndexWords
             }
             else if (start >= 0)
             {
-                Add(words, text[start..i], ascii);
+                Add(words, text.AsSpan(start, i - start), ascii);
                 start = -1;
             }
             i += length;
         }
-        if (start >= 0) Add(words, text[start..], ascii);
+        if (start >= 0) Add(words, text.AsSpan(start), ascii);
         return words;
     }
 
-    private static void Add(List<string> words, string token, bool ascii)
+    // The send runs this on every message: an ASCII token is lower-cased on the stack and allocated only when new.
+    private static void Add(List<string> words, ReadOnlySpan<char> token, bool ascii)
     {
-        var word = ascii ? token.ToLowerInvariant() : Entry(token);
-        if (word is not null && !words.Contains(word, StringComparer.Ordinal)) words.Add(word);
+        if (!ascii)
+        {
+            if (Entry(token.ToString()) is { } entry && !words.Contains(entry, StringComparer.Ordinal)) words.Add(entry);
+            return;
+        }
+        Span<char> lower = token.Length <= 128 ? stackalloc char[token.Length] : new char[token.Length];
+        token.ToLowerInvariant(lower);
+        foreach (var word in words)
+        {
+            if (lower.SequenceEqual(word)) return;
+        }
+        words.Add(new string(lower));
     }
 
     /// <summary>

@@ -104,7 +104,7 @@ public sealed class SearchBackfill(Database database, WritePath writes, ILogger<
             await using var write = scope.Sql(MessageSearchIndex.SqliteWrite).With("tenant", tenant).With("id", id);
             await write.ExecuteNonQueryAsync(cancellationToken);
         }
-        if (MessageSearchIndex.SqliteWords(batch.Select(m => m.Text)) is { } words)
+        if (MessageSearchIndex.SqliteWords([.. batch.Select(m => m.Text)]) is { } words)
         {
             await using var write = scope.Sql(MessageSearchIndex.SqliteWordsWrite).With("words", words);
             await write.ExecuteNonQueryAsync(cancellationToken);
