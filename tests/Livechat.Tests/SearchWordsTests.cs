@@ -111,7 +111,7 @@ public sealed class SearchWordsTests(PrivacySqliteServer server) : IClassFixture
         await Eventually.Async(async () => Assert.Equal("done", (await admin.GetAsync($"/livechat/erasures/{job}")).AssertStatus(HttpStatusCode.OK).Data.Text("status")));
         Assert.Contains("zorblaxia", await WordsAsync("zorblax", "message_search_words_to_check")); // noted by the erasure's batch
 
-        await server.Services.GetRequiredService<SearchWordsSweep>().RunAsync(CancellationToken.None);
+        await server.Services.GetRequiredService<SearchUpkeep>().RunAsync(CancellationToken.None);
         Assert.Empty(await WordsAsync("zorblax"));
         Assert.Empty(await WordsAsync("quentworth"));
         Assert.Equal(["sharedword"], await WordsAsync("sharedwor"));
@@ -136,11 +136,37 @@ public sealed class SearchWordsTests(PrivacySqliteServer server) : IClassFixture
         server.Clock.Advance(TimeSpan.FromDays(3));
         await server.Services.GetRequiredService<RetentionJob>().PurgeAsync(CancellationToken.None);
         (await agent.GetAsync($"/livechat/sessions/{old}")).AssertError(HttpStatusCode.NotFound, "request");
-        await server.Services.GetRequiredService<SearchWordsSweep>().RunAsync(CancellationToken.None);
+        await server.Services.GetRequiredService<SearchUpkeep>().RunAsync(CancellationToken.None);
 
         Assert.Empty(await WordsAsync("wordthatgoe"));
         Assert.Empty(await WordsAsync("purgeabl"));
         Assert.Equal(["wordthatstays"], await WordsAsync("wordthatst"));
         Assert.Equal(["wordthatstays in an open session"], await FoundAsync(agent, "wordthat"));
     }
+
+    /// <summary>
+    /// Each send's transaction adds a small segment to the FTS5 index; the upkeep merges while a level holds two, so a
+    /// query looks each word up in fewer b-trees, and every message is still found.
+    /// </summary>
+    [Fact]
+    public async Task TheUpkeepMergesTheIndexsSegmentsAndEveryMessageIsStillFound()
+    {
+        var agent = await AgentAsync();
+        var session = await agent.StartSessionAsync();
+        for (var i = 0; i < 12; i++) await agent.SendMessageAsync(session, $"segmentword{i} hello");
+        var before = await SegmentsAsync();
+        Assert.True(before >= 2, $"{before} segment(s): nothing to merge");
+
+        await server.Services.GetRequiredService<SearchUpkeep>().RunAsync(CancellationToken.None);
+        Assert.InRange(await SegmentsAsync(), 1, before - 1);
+        Assert.Equal(12, (await FoundAsync(agent, "segmentwo", "&limit=100")).Count);
+        Assert.Equal(["segmentword11 hello"], await FoundAsync(agent, "segmentword11"));
+    }
+
+    private Task<long> SegmentsAsync() =>
+        server.Services.GetRequiredService<Database>().ReadAsync(async connection =>
+        {
+            await using var command = connection.Sql("SELECT COUNT(DISTINCT segid) FROM message_search_idx");
+            return (long)(await command.ExecuteScalarAsync())!;
+        }, CancellationToken.None);
 }

@@ -49,7 +49,7 @@ public static class Forgetting
         {
             await using (var index = Bind(scope.Sql(MessageSearchIndex.SqliteRemoveOf(rows)).With("tenant", tenantId), which, take))
                 await index.ExecuteNonQueryAsync(cancellationToken);
-            // Their words may now be in no message: the sweep (Search/SearchWordsSweep.cs) checks them against the index
+            // Their words may now be in no message: the sweep (Search/SearchUpkeep.cs) checks them against the index
             // after this batch and removes from message_search_words those that are gone. Checking here would cost the
             // batch a lookup in the index per word (about 0.15 ms each, thousands a batch); noting them costs one statement.
             var texts = new List<string>();
@@ -60,7 +60,7 @@ public static class Forgetting
             }
             if (MessageSearchIndex.SqliteWords(texts) is { } words)
             {
-                await using var note = scope.Sql(SearchWordsSweep.NoteSql).With("words", words);
+                await using var note = scope.Sql(SearchUpkeep.NoteSql).With("words", words);
                 await note.ExecuteNonQueryAsync(cancellationToken);
             }
         }

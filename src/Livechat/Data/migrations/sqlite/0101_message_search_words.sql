@@ -8,7 +8,7 @@ CREATE TABLE message_search_words (
 ) WITHOUT ROWID;
 
 -- Words of forgotten messages (erasure, retention: Privacy/Forgetting.cs) that may no longer occur in the index: the
--- sweep (Search/SearchWordsSweep.cs) removes from message_search_words those no message holds any more, since a word
+-- upkeep (Search/SearchUpkeep.cs) removes from message_search_words those no message holds any more, since a word
 -- can be personal data (a name, a phone number).
 CREATE TABLE message_search_words_to_check (
     word TEXT NOT NULL PRIMARY KEY
@@ -21,3 +21,8 @@ CREATE VIRTUAL TABLE temp.message_search_columns USING fts5vocab (main, message_
 INSERT INTO message_search_words (word)
 SELECT term FROM temp.message_search_columns WHERE col = 'body' AND term NOT GLOB '*[^0-9a-z]*';
 DROP TABLE temp.message_search_columns;
+
+-- FTS5 looks each word of a query up in every segment (b-tree) of its index, and a prefix is an OR of up to 200
+-- words: Search/SearchUpkeep.cs merges while a level holds two segments (the default, 4, left 18 segments at a
+-- million messages). A setting stored in the index's own config table.
+INSERT INTO message_search (message_search, rank) VALUES ('usermerge', 2);
