@@ -15,8 +15,8 @@ namespace Livechat.Search;
 /// <item><b>Fewer segments</b>: FTS5 looks a word up once in each of its b-trees (segments), and a prefix is an OR of
 /// up to 200 words, so a query's cost is words × segments (18 segments after a backfill: <c>bisa to</c>, 127 words,
 /// 27 ms; merged, 1.4 ms; docs/performance.md, session 26). Migration 0101 sets <c>usermerge</c> to 2, and this runs
-/// <c>merge</c> steps of <see cref="PagesPerMerge"/> pages while any level holds two segments: at most about one
-/// segment per level, each step a short transaction.</item>
+/// <c>merge</c> steps of <see cref="PagesPerMerge"/> pages while any level holds two segments, at most
+/// <see cref="MaxMergeSteps"/> a run: in time about one segment per level, each step a short transaction.</item>
 /// </list>
 /// docs/search.md and docs/privacy.md say what this keeps.
 /// </summary>
@@ -29,6 +29,13 @@ public sealed class SearchUpkeep(Database database, WritePath writes, TimeProvid
 
     /// <summary>Pages of merged index a step writes: some 25 ms at a million messages (4 KiB pages).</summary>
     public const int PagesPerMerge = 100;
+
+    /// <summary>
+    /// Merge steps a run takes at most: some 200 ms of the writer's time every 10 s. Unbounded, the merges under a
+    /// saturating send load (`bench builds`) cost the send some 10 % of its rate; bounded, a backfilled index of a
+    /// million messages (about 375 steps) is merged within some 8 minutes, a lightly written one at once.
+    /// </summary>
+    public const int MaxMergeSteps = 8;
 
     /// <summary>Notes the words <c>@words</c> (a JSON array, <c>MessageSearchIndex.SqliteWords</c>) for the next sweep.</summary>
     public const string NoteSql = "INSERT OR IGNORE INTO message_search_words_to_check (word) SELECT value FROM json_each(@words)";
@@ -57,7 +64,7 @@ public sealed class SearchUpkeep(Database database, WritePath writes, TimeProvid
         }
     }
 
-    /// <summary>Sweeps every noted word, then merges until no level holds two segments; answers how many words left the table.</summary>
+    /// <summary>Sweeps every noted word, then merges (at most <see cref="MaxMergeSteps"/> steps); answers how many words left the table.</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var removed = 0;
@@ -67,7 +74,7 @@ public sealed class SearchUpkeep(Database database, WritePath writes, TimeProvid
             removed += gone;
             if (done < WordsPerBatch) break;
         }
-        while (await writes.RunAsync(scope => MergeStepAsync(scope, cancellationToken), cancellationToken))
+        for (var step = 0; step < MaxMergeSteps && await writes.RunAsync(scope => MergeStepAsync(scope, cancellationToken), cancellationToken); step++)
         {
         }
         return removed;
