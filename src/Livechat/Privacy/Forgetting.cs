@@ -49,7 +49,7 @@ public static class Forgetting
         {
             await using (var index = Bind(scope.Sql(MessageSearchIndex.SqliteRemoveOf(rows)).With("tenant", tenantId), which, take))
                 await index.ExecuteNonQueryAsync(cancellationToken);
-            // Their words may now be in no message: the sweep (Search/SearchUpkeep.cs) checks them against the index
+            // Their words may now be in no message: the upkeep (Search/SearchUpkeep.cs) checks them against the index
             // after this batch and removes from message_search_words those that are gone. Checking here would cost the
             // batch a lookup in the index per word (about 0.15 ms each, thousands a batch); noting them costs one statement.
             var texts = new List<string>();
