@@ -1,4 +1,5 @@
 using System.Text;
+using Livechat.Messages;
 using Livechat.Search;
 using Microsoft.Data.Sqlite;
 

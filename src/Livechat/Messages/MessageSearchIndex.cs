@@ -57,13 +57,13 @@ public static class MessageSearchIndex
     public const string SqliteWordsOfMessage = $"{SqliteWordsWrite} WHERE EXISTS (SELECT 1 FROM chat_messages WHERE tenant_id = @tenant AND id = @id)";
 
     /// <summary>
-    /// The ASCII words of <paramref name="texts"/> as FTS5 stores them (<see cref="Search.IndexWords"/>), de-duplicated,
+    /// The ASCII words of <paramref name="texts"/> as FTS5 stores them (<see cref="IndexWords"/>), de-duplicated,
     /// as the JSON array <c>@words</c> of <see cref="SqliteWordsWrite"/>, or null when there are none. A word is
     /// letters a-z and digits only, so it needs no escaping.
     /// </summary>
     public static string? SqliteWords(IReadOnlyCollection<string> texts)
     {
-        var words = texts.Count == 1 ? Search.IndexWords.Of(texts.First()) : [.. texts.SelectMany(Search.IndexWords.Of).Distinct(StringComparer.Ordinal)];
+        var words = texts.Count == 1 ? IndexWords.Of(texts.First()) : [.. texts.SelectMany(IndexWords.Of).Distinct(StringComparer.Ordinal)];
         return words.Count == 0 ? null : $"[\"{string.Join("\",\"", words)}\"]";
     }
 

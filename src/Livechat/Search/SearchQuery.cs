@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Livechat.Messages;
 
 namespace Livechat.Search;
 

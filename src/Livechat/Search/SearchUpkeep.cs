@@ -1,5 +1,6 @@
 using Livechat.Changes;
 using Livechat.Data;
+using Livechat.Messages;
 
 namespace Livechat.Search;
 

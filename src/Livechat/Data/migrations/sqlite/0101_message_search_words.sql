@@ -2,7 +2,7 @@
 -- last word, a prefix, is searched as the words it begins, read here by a range scan of the primary key: the
 -- fts5vocab table of 0091 counted each word's rows as it read it (80 to 240 ms for a common word at a million
 -- messages). Only the words FTS5 stores as ASCII (letters a-z and digits): a prefix beyond ASCII is searched as one.
--- The send writes its message's words in its transaction (Messages/MessageSearchIndex.cs, Search/IndexWords.cs).
+-- The send writes its message's words in its transaction (Messages/MessageSearchIndex.cs, Messages/IndexWords.cs).
 CREATE TABLE message_search_words (
     word TEXT NOT NULL PRIMARY KEY
 ) WITHOUT ROWID;

@@ -2,12 +2,12 @@ using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
 
-namespace Livechat.Search;
+namespace Livechat.Messages;
 
 /// <summary>
 /// The words of a text as SQLite's FTS5 tokenizer (<c>unicode61 remove_diacritics 2</c>, migration 0090) stores them,
 /// for <c>message_search_words</c> (migration 0101), where a query's last word, a prefix, is looked up
-/// (<see cref="SearchStore"/>): the words that are ASCII once folded, and for a word that begins in ASCII and goes on
+/// (<c>Search/SearchStore.cs</c>): the words that are ASCII once folded, and for a word that begins in ASCII and goes on
 /// beyond it, its ASCII beginning and a star (<see cref="Entry"/>). IndexWordsTests feeds a corpus and every code point
 /// of the BMP and the SMP to FTS5 and compares: a word this misses would be missing from prefix searches.
 /// </summary>
@@ -60,7 +60,7 @@ public static class IndexWords
     /// What the table holds for a token with characters beyond ASCII, as FTS5 folds it (its diacritics removed, its
     /// letters in lower case, <see cref="Plain"/>'s letters their ASCII letter): the word when that is ASCII ("Café" is
     /// <c>cafe</c>); else, when it begins with ASCII, that beginning and a star ("Straße" is <c>stra*</c>: some word of
-    /// the index begins <c>stra</c> and goes on beyond ASCII, which <see cref="SearchStore"/> then looks up in the index
+    /// the index begins <c>stra</c> and goes on beyond ASCII, which <c>Search/SearchStore.cs</c> then looks up in the index
     /// itself); else null ("Øre").
     /// </summary>
     public static string? Entry(string token)
