@@ -933,8 +933,10 @@ internal sealed class Service : IAsyncDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         foreach (var suffix in new[] { "-wal", "-shm" }) File.Delete(database + suffix);
         File.Copy(file, database, overwrite: true);
+        var launched = Stopwatch.StartNew();
         process = Run(build, environment, "serve", "--urls", BaseUrl);
         await WaitUntilReadyAsync();
+        ReadyAfter = launched.Elapsed; // with the migrations a file from an older build still needs
     }
 
     public async Task RestartAsync()

@@ -64,6 +64,8 @@ public static class Startup
         services.AddSingleton<Livechat.Search.SearchStore>();
         services.AddSingleton<Livechat.Search.SearchBackfill>();
         services.AddHostedService(sp => sp.GetRequiredService<Livechat.Search.SearchBackfill>());
+        services.AddSingleton<Livechat.Search.SearchUpkeep>();
+        services.AddHostedService(sp => sp.GetRequiredService<Livechat.Search.SearchUpkeep>());
         services.AddSingleton<Livechat.Transcripts.TranscriptStore>();
         services.AddSingleton<NotificationStore>();
         services.AddHostedService<IdempotencyJanitor>();

@@ -52,8 +52,8 @@ public abstract class SearchTests(LivechatServer server)
     }
 
     /// <summary>
-    /// SQLite searches a prefix that begins few words as those words (an OR FTS5 walks a page at a time), and one that
-    /// begins more than a hundred as a prefix: both find the same messages. Another tenant's words widen the OR only.
+    /// SQLite searches a prefix as the words it begins (an OR FTS5 walks a page at a time; at most
+    /// SearchStore.MaxPrefixWords, else as a prefix): the same messages either way. Another tenant's words widen the OR only.
     /// </summary>
     [Fact]
     public async Task APrefixFindsEveryWordItBeginsWhetherFewOrMany()
@@ -65,11 +65,11 @@ public abstract class SearchTests(LivechatServer server)
         await SessionWithAsync(agent, texts);
         await SessionWithAsync(agent, "Zqxé accented", "nothing here");
 
-        Assert.Equal(100, (await FoundAsync(agent, "zqx", "&limit=100")).Count); // 106 of the tenant's words and one other begin zqx: a prefix
+        Assert.Equal(100, (await FoundAsync(agent, "zqx", "&limit=100")).Count); // 106 of the tenant's words and one other begin zqx
         Assert.Equal(106, (await agent.WalkAsync(Search("zqx", "&limit=40"))).Count); // and its pages go on to the last
         Assert.Equal(16, (await FoundAsync(agent, "ticket zqx1", "&limit=100")).Count); // zqx1, zqx10..19, zqx100..104: as words
         Assert.Equal(["ticket zqx10 opened"], await FoundAsync(agent, "ticket zqx10 opened"));
-        Assert.Equal(["Zqxé accented"], await FoundAsync(agent, "ZQXÉ"));            // beyond ASCII: searched as a prefix
+        Assert.Equal(["Zqxé accented"], await FoundAsync(agent, "ZQXÉ"));            // folded as FTS5 folds it: zqxe
         Assert.Empty(await FoundAsync(agent, "zqx105"));                            // the other tenant's word matches nothing here
     }
 

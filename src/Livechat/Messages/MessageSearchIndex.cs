@@ -61,6 +61,27 @@ public static class MessageSearchIndex
         ORDER BY m.search_row
         """);
 
+    /// <summary>
+    /// SQLite: adds the words <c>@words</c> (a JSON array, <see cref="SqliteWords"/>) to <c>message_search_words</c>,
+    /// the index's ASCII words, where a prefix is looked up (Search/SearchStore.cs). A word already there costs a
+    /// lookup in the primary key and writes nothing.
+    /// </summary>
+    public const string SqliteWordsWrite = "INSERT OR IGNORE INTO message_search_words (word) SELECT value FROM json_each(@words)";
+
+    /// <summary>SQLite: the send's <see cref="SqliteWordsWrite"/>, when the message <c>@id</c> was stored (a closed session stores nothing).</summary>
+    public const string SqliteWordsOfMessage = $"{SqliteWordsWrite} WHERE EXISTS (SELECT 1 FROM chat_messages WHERE tenant_id = @tenant AND id = @id)";
+
+    /// <summary>
+    /// The ASCII words of <paramref name="texts"/> as FTS5 stores them (<see cref="IndexWords"/>), de-duplicated,
+    /// as the JSON array <c>@words</c> of <see cref="SqliteWordsWrite"/>, or null when there are none. A word is
+    /// letters a-z and digits only, so it needs no escaping.
+    /// </summary>
+    public static string? SqliteWords(IReadOnlyCollection<string> texts)
+    {
+        var words = texts.Count == 1 ? IndexWords.Of(texts.First()) : [.. texts.SelectMany(IndexWords.Of).Distinct(StringComparer.Ordinal)];
+        return words.Count == 0 ? null : $"[\"{string.Join("\",\"", words)}\"]";
+    }
+
     /// <summary>SQLite: removes the entries of the messages <paramref name="rows"/> (a condition over <c>chat_messages</c>) selects, before they are deleted or erased.</summary>
     public static string SqliteRemoveOf(string rows) =>
         $"DELETE FROM message_search WHERE rowid IN (SELECT search_row FROM chat_messages WHERE {rows} AND search_row IS NOT NULL)";

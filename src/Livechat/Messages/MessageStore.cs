@@ -107,7 +107,8 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     // The insert also returns the session's audience (MessageCreated.SessionUsers), so the audience costs no statement,
     // and the sender's name, which it copies from user_names: the request's token wrote it there before the handler ran.
     // It also writes the message's search index (MessageSearchIndex): on PostgreSQL its tsvector, on SQLite its
-    // search_row, the rowid of its entry in the FTS5 table, which MessageSearchIndex.SqliteWriteSent writes at the end of the batch.
+    // search_row, the rowid of its entry in the FTS5 table, which MessageSearchIndex.SqliteWriteSent writes at the end of the batch,
+    // and SqliteWordsOfMessage its words right after it.
     private static string InsertSql(bool files, bool postgres) => $"""
         INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id, internal, attachment_count, sender_name,
             {(postgres ? "search_vector" : "search_row")})
@@ -229,6 +230,9 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
         {
             MessageSearchIndex.BindSqlite(insert, message.CreatedAt);
             scope.AtBatchEnd(MessageSearchIndex.SqliteWriteSent, sender.TenantId, message.Id);
+            // Its words, where a prefix search looks them up: one statement, the words folded and de-duplicated here.
+            if (MessageSearchIndex.SqliteWords([message.Message]) is { } words)
+                scope.Defer(MessageSearchIndex.SqliteWordsOfMessage).With("tenant", sender.TenantId).With("id", message.Id).With("words", words);
         }
         return Change.Later(() => outcome, created);
     }

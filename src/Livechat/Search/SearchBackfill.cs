@@ -83,17 +83,18 @@ public sealed class SearchBackfill(Database database, WritePath writes, ILogger<
 
     /// <summary>
     /// SQLite: up to <see cref="BatchSize"/> messages without a <c>search_row</c> (found on its index, where the
-    /// empty ones come first) each take the next free row of their microsecond and get their entry.
+    /// empty ones come first) each take the next free row of their microsecond and get their entry; then their words
+    /// go to <c>message_search_words</c> in one statement, as the send writes its message's.
     /// </summary>
     private static async Task<Change<(long Done, object? Last)>> SqliteBatchAsync(ChangeScope scope, CancellationToken cancellationToken)
     {
-        var batch = new List<(long Tenant, Guid Id, DateTimeOffset CreatedAt)>();
-        await using (var select = scope.Sql($"SELECT tenant_id, id, created_at FROM chat_messages WHERE search_row IS NULL LIMIT {BatchSize}"))
+        var batch = new List<(long Tenant, Guid Id, DateTimeOffset CreatedAt, string Text)>();
+        await using (var select = scope.Sql($"SELECT tenant_id, id, created_at, message FROM chat_messages WHERE search_row IS NULL LIMIT {BatchSize}"))
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken)) batch.Add((reader.GetInt64(0), reader.GetId(1), reader.GetTime(2)));
+            while (await reader.ReadAsync(cancellationToken)) batch.Add((reader.GetInt64(0), reader.GetId(1), reader.GetTime(2), reader.GetString(3)));
         }
-        foreach (var (tenant, id, createdAt) in batch)
+        foreach (var (tenant, id, createdAt, _) in batch)
         {
             await using (var number = scope.Sql($"UPDATE chat_messages SET search_row = {MessageSearchIndex.SqliteRow} WHERE tenant_id = @tenant AND id = @id"))
             {
@@ -101,6 +102,11 @@ public sealed class SearchBackfill(Database database, WritePath writes, ILogger<
                 await number.ExecuteNonQueryAsync(cancellationToken);
             }
             await using var write = scope.Sql(MessageSearchIndex.SqliteWrite).With("tenant", tenant).With("id", id);
+            await write.ExecuteNonQueryAsync(cancellationToken);
+        }
+        if (MessageSearchIndex.SqliteWords([.. batch.Select(m => m.Text)]) is { } words)
+        {
+            await using var write = scope.Sql(MessageSearchIndex.SqliteWordsWrite).With("words", words);
             await write.ExecuteNonQueryAsync(cancellationToken);
         }
         return Change.Of<(long, object?)>((batch.Count, batch.Count == 0 ? null : "more"));

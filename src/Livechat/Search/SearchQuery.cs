@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Livechat.Messages;
 
 namespace Livechat.Search;
 
@@ -114,8 +115,8 @@ public sealed record SearchQuery(IReadOnlyList<SearchTerm> Terms)
             : $"body : \"{string.Join(' ', t.Words)}\"{(t.Prefix ? " *" : "")}"));
 
     /// <summary>
-    /// The last word when it is a prefix, as the index holds words (<see cref="Fold"/>), or null: none, or one with letters
-    /// beyond ASCII after folding, where this fold and FTS5's tokenizer could disagree (the prefix search stays then).
+    /// The last word when it is a prefix, folded as the index folds words (<see cref="IndexWords.Entry"/>), or null: none,
+    /// or one with letters beyond ASCII once folded, which <c>message_search_words</c> does not hold (the prefix search stays then).
     /// </summary>
-    public string? FoldedPrefix => Terms[^1] is { Prefix: true } last && Fold(last.Words[0]) is var folded && folded.All(char.IsAscii) ? folded : null;
+    public string? FoldedPrefix => Terms[^1] is { Prefix: true } last && IndexWords.Entry(last.Words[0]) is { } folded && !folded.EndsWith('*') ? folded : null;
 }
