@@ -45,6 +45,8 @@ public abstract class SearchTests(LivechatServer server)
         Assert.Equal(["kasirnya tidak bisa login", "Kasir tidak bisa login"], await FoundAsync(agent, "KASIR")); // the last word is a prefix
         Assert.Equal(["Café au lait, s'il vous plaît"], await FoundAsync(agent, "cafe"));
         Assert.Equal(["Café au lait, s'il vous plaît"], await FoundAsync(agent, "CAFÉ PLAIT"));
+        // The highlight folds as the engines do: "cafe" marks "Café", "plait" marks "plaît".
+        Assert.Equal("<mark>Café</mark> au lait, s'il vous <mark>plaît</mark>", (await HitsAsync(agent, "cafe plait")).Single().Text("highlight"));
         Assert.Equal(["the refund was approved"], await FoundAsync(agent, "refund approved"));
         Assert.Empty(await FoundAsync(agent, "refund banana"));                               // AND
         Assert.Equal(["Refunds take a week", "the refund was approved"], await FoundAsync(agent, "refund"));

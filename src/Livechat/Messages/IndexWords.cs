@@ -77,6 +77,25 @@ public static class IndexWords
     }
 
     /// <summary>
+    /// A word as FTS5 folds it, whatever its letters: its diacritics removed (<see cref="IsFts5Diacritic"/>), the letters
+    /// of <see cref="Plain"/> their ASCII letter, the rest in lower case ("Café" is "cafe", "Øre" is "øre"). The search's
+    /// highlight compares words by it (<c>Search/Highlight.cs</c>); PostgreSQL's <c>unaccent</c> agrees on these letters.
+    /// Not <c>string.Normalize</c>, which does nothing under invariant globalization.
+    /// </summary>
+    public static string Fold(string word)
+    {
+        var folded = new StringBuilder(word.Length);
+        foreach (var rune in word.EnumerateRunes())
+        {
+            if (rune.IsAscii) folded.Append(char.ToLowerInvariant((char)rune.Value));
+            else if (IsFts5Diacritic(rune.Value)) continue;
+            else if (rune.IsBmp && Plain.TryGetValue((char)rune.Value, out var letter)) folded.Append(letter);
+            else folded.Append(Rune.ToLowerInvariant(rune).ToString());
+        }
+        return folded.ToString();
+    }
+
+    /// <summary>
     /// The letters beyond ASCII that FTS5's <c>remove_diacritics 2</c> and case folding make ASCII letters, read from
     /// FTS5 itself (every code point of the BMP and the SMP between two letters; IndexWordsTests checks them all the
     /// same way). A table, not <c>string.Normalize</c>: the service runs with invariant globalization, where
