@@ -141,16 +141,8 @@ public sealed class AuthTokenTests(SqliteServer server) : IClassFixture<SqliteSe
     public async Task ARememberedTokenIsRefusedOnceItExpiresAndAnAlteredOneAtOnce()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-        await using var strict = new LivechatServer(DatabaseProvider.Sqlite) { ConfigureServices = services => services.AddSingleton<TimeProvider>(clock) };
-        strict.Settings["Livechat:Auth:ClockSkewSeconds"] = "0";
-        await strict.StartAsync();
-        var tenant = (await strict.NewTenantAsync()).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var token = Sign(d =>
-        {
-            d.Claims = new Dictionary<string, object> { ["sub"] = "77", ["tenant_id"] = int.Parse(tenant, System.Globalization.CultureInfo.InvariantCulture), ["role"] = Roles.SupportAgent };
-            d.NotBefore = clock.GetUtcNow().UtcDateTime;
-            d.Expires = clock.GetUtcNow().UtcDateTime.AddMinutes(5);
-        });
+        await using var strict = await StrictServerAsync(clock);
+        var (tenant, token) = await AgentTokenAsync(strict, clock.GetUtcNow().UtcDateTime, clock.GetUtcNow().UtcDateTime.AddMinutes(5));
         (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant)).AssertStatus(HttpStatusCode.OK);
         (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant)).AssertStatus(HttpStatusCode.OK);
         var altered = token[..^2] + (token[^2] == 'A' ? "B" : "A") + token[^1];
@@ -169,21 +161,35 @@ public sealed class AuthTokenTests(SqliteServer server) : IClassFixture<SqliteSe
     public async Task ATokenIsValidFromItsNotBeforeByTheServicesClock()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-        await using var strict = new LivechatServer(DatabaseProvider.Sqlite) { ConfigureServices = services => services.AddSingleton<TimeProvider>(clock) };
-        strict.Settings["Livechat:Auth:ClockSkewSeconds"] = "0";
-        await strict.StartAsync();
-        var tenant = (await strict.NewTenantAsync()).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var token = Sign(d =>
-        {
-            d.Claims = new Dictionary<string, object> { ["sub"] = "77", ["tenant_id"] = int.Parse(tenant, System.Globalization.CultureInfo.InvariantCulture), ["role"] = Roles.SupportAgent };
-            d.NotBefore = clock.GetUtcNow().UtcDateTime.AddMinutes(1);
-            d.Expires = clock.GetUtcNow().UtcDateTime.AddMinutes(5);
-        });
+        await using var strict = await StrictServerAsync(clock);
+        var (tenant, token) = await AgentTokenAsync(strict, clock.GetUtcNow().UtcDateTime.AddMinutes(1), clock.GetUtcNow().UtcDateTime.AddMinutes(5));
         var early = await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant);
         early.AssertError(HttpStatusCode.Unauthorized, "request");
         Assert.Contains("not valid before", early.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
         clock.Advance(TimeSpan.FromMinutes(1));
         (await strict.SendAsync(HttpMethod.Get, "/livechat/sessions?limit=5", token, tenant)).AssertStatus(HttpStatusCode.OK);
+    }
+
+    /// <summary>A server on <paramref name="clock"/> with no clock skew, so a token's times are exact.</summary>
+    private static async Task<LivechatServer> StrictServerAsync(FakeTimeProvider clock)
+    {
+        var strict = new LivechatServer(DatabaseProvider.Sqlite) { ConfigureServices = services => services.AddSingleton<TimeProvider>(clock) };
+        strict.Settings["Livechat:Auth:ClockSkewSeconds"] = "0";
+        await strict.StartAsync();
+        return strict;
+    }
+
+    /// <summary>A new tenant of <paramref name="server"/>, and an agent's token of it valid from <paramref name="notBefore"/> to <paramref name="expires"/>.</summary>
+    private static async Task<(string Tenant, string Token)> AgentTokenAsync(LivechatServer server, DateTime notBefore, DateTime expires)
+    {
+        var tenant = await server.NewTenantAsync();
+        var token = Sign(d =>
+        {
+            d.Claims = new Dictionary<string, object> { ["sub"] = "77", ["tenant_id"] = tenant, ["role"] = Roles.SupportAgent };
+            d.NotBefore = notBefore;
+            d.Expires = expires;
+        });
+        return (tenant.ToString(System.Globalization.CultureInfo.InvariantCulture), token);
     }
 
     [Fact]

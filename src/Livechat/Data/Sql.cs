@@ -25,6 +25,23 @@ public static class DbCommandExtensions
     }
 
     /// <summary>
+    /// PostgreSQL: a read-only transaction whose statements are planned for their own parameters, every time
+    /// (<c>plan_cache_mode = force_custom_plan</c>), with <paramref name="settings"/> more <c>SET LOCAL</c>s. Npgsql
+    /// prepares a statement run often, and PostgreSQL may then keep one plan for any parameters, which suits neither a
+    /// report's range of days nor a search's words (ADR 0042, docs/search.md). The settings end with the transaction.
+    /// </summary>
+    public static async Task<DbTransaction> BeginPlannedPerQueryAsync(this NpgsqlConnection connection, System.Data.IsolationLevel isolation,
+        string settings, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(isolation, cancellationToken);
+        await using var set = connection.CreateCommand();
+        set.Transaction = transaction;
+        set.CommandText = $"SET TRANSACTION READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan{settings}";
+        await set.ExecuteNonQueryAsync(cancellationToken);
+        return transaction;
+    }
+
+    /// <summary>
     /// Adds a named parameter. SQLite keeps ids and timestamps as text (see the schema), so they are
     /// converted here, once, for every statement; PostgreSQL takes them as <c>uuid</c> and <c>timestamptz</c>.
     /// A null is sent to PostgreSQL with the type of <typeparamref name="T"/> (a <c>long?</c> is a null

@@ -83,14 +83,9 @@ public sealed class ReportStore(Database database)
             // session) is far above jit_above_cost, and compiling its expressions took 341 ms of a 30-day daily report
             // and 441 of a year's summary, which run in 16 and 120 without (ADR 0042, loaded machine). One read-only
             // transaction, so these settings end with the report, and both counts see one snapshot.
-            await using var transaction = Postgres ? await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken) : null;
-            if (transaction is not null)
-            {
-                await using var custom = connection.CreateCommand();
-                custom.Transaction = transaction;
-                custom.CommandText = "SET TRANSACTION READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off";
-                await custom.ExecuteNonQueryAsync(cancellationToken);
-            }
+            await using var transaction = connection is Npgsql.NpgsqlConnection npgsql
+                ? await npgsql.BeginPlannedPerQueryAsync(System.Data.IsolationLevel.RepeatableRead, "; SET LOCAL jit = off", cancellationToken)
+                : null;
 
             await using (var started = Bind(Unkept(connection, StartedSql(grouping, days)), tenantId, query, days))
             await using (var reader = await started.ExecuteReaderAsync(cancellationToken))

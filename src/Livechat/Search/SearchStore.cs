@@ -76,15 +76,10 @@ public sealed class SearchStore(Database database, MessageStore messageStore)
             // PostgreSQL: Npgsql prepares a statement run often, and PostgreSQL may then keep one plan for every query,
             // which cannot tell a word in 3,000 messages (walk the newest first, stop at the page: 3 ms) from a pair in
             // 88 (the GIN index: 5 ms); the kept plan took the index for all, 57 ms for the first at a million messages.
-            // A plan for each query's own words, in a read-only transaction that ends the setting with the search.
-            await using var transaction = postgres ? await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken) : null;
-            if (transaction is not null)
-            {
-                await using var custom = connection.CreateCommand();
-                custom.Transaction = transaction;
-                custom.CommandText = "SET TRANSACTION READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan";
-                await custom.ExecuteNonQueryAsync(cancellationToken);
-            }
+            // A plan for each query's own words.
+            await using var transaction = connection is Npgsql.NpgsqlConnection npgsql
+                ? await npgsql.BeginPlannedPerQueryAsync(System.Data.IsolationLevel.ReadCommitted, "", cancellationToken)
+                : null;
             // The cursor's place in the order: its (created_at, id) on PostgreSQL, its search_row on SQLite.
             object? cursorAt = null;
             if (page.Cursor is { } cursor)
