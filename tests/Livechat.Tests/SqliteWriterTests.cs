@@ -41,6 +41,12 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         Assert.Equal(4096L, await PageSizeAsync(file));
     }
 
+    /// <summary>From now on, inserting a message whose text begins "poison" fails in the database (its write is undone alone).</summary>
+    private Task<int> PoisonMessagesAsync() => ExecuteAsync("""
+        CREATE TRIGGER IF NOT EXISTS test_poison BEFORE INSERT ON chat_messages
+        WHEN NEW.message LIKE 'poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END
+        """);
+
     private static async Task<long> PageSizeAsync(string file)
     {
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=false");
@@ -53,10 +59,7 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
     [Fact]
     public async Task AWriteThatFailsInABatchIsUndoneAloneAndTheOthersCommit()
     {
-        await ExecuteAsync("""
-            CREATE TRIGGER IF NOT EXISTS test_poison BEFORE INSERT ON chat_messages
-            WHEN NEW.message LIKE 'poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END
-            """);
+        await PoisonMessagesAsync();
         var agent = server.Agent(await server.NewTenantAsync());
         var session = await agent.StartSessionAsync();
 
@@ -80,10 +83,7 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
     [Fact]
     public async Task MessagesAfterAFailedOneInABatchStillRecordTheirWebhookEvents()
     {
-        await ExecuteAsync("""
-            CREATE TRIGGER IF NOT EXISTS test_poison BEFORE INSERT ON chat_messages
-            WHEN NEW.message LIKE 'poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END
-            """);
+        await PoisonMessagesAsync();
         var tenant = await server.NewTenantAsync();
         var admin = new Caller(server, LivechatServer.NewUserId(), tenant, [Livechat.Auth.Roles.SupportAdmin]);
         var webhook = (await admin.PostAsync("/webhooks", new { url = "https://93.184.215.14/hook", events = new[] { "message.created" } }))
@@ -111,10 +111,7 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
     [Fact]
     public async Task TheSearchEntriesOfABatchAreWrittenAtItsEndForTheMessagesItKept()
     {
-        await ExecuteAsync("""
-            CREATE TRIGGER IF NOT EXISTS test_poison BEFORE INSERT ON chat_messages
-            WHEN NEW.message LIKE 'poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END
-            """);
+        await PoisonMessagesAsync();
         var agent = server.Agent(await server.NewTenantAsync());
         var session = await agent.StartSessionAsync();
         var engine = (SqliteDatabase)server.Services.GetRequiredService<Database>();

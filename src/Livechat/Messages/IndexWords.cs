@@ -65,15 +65,10 @@ public static class IndexWords
     /// </summary>
     public static string? Entry(string token)
     {
-        var folded = new StringBuilder(token.Length);
-        foreach (var rune in token.EnumerateRunes())
-        {
-            if (rune.IsAscii) folded.Append(char.ToLowerInvariant((char)rune.Value));
-            else if (IsFts5Diacritic(rune.Value)) continue;
-            else if (rune.IsBmp && Plain.TryGetValue((char)rune.Value, out var letter)) folded.Append(letter);
-            else return folded.Length == 0 ? null : folded.Append('*').ToString();
-        }
-        return folded.Length == 0 ? null : folded.ToString();
+        var folded = Fold(token);
+        var ascii = 0;
+        while (ascii < folded.Length && char.IsAscii(folded[ascii])) ascii++;
+        return ascii == 0 ? null : ascii == folded.Length ? folded : string.Concat(folded.AsSpan(0, ascii), "*");
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using Livechat.Messages;
 
 namespace Livechat.Search;
 
@@ -6,7 +7,7 @@ namespace Livechat.Search;
 /// A hit's <c>highlight</c> (contract section 19): the message text, or a window of at most <see cref="Window"/>
 /// characters around its first match, with each match in <c>&lt;mark&gt;</c> and <c>&lt;/mark&gt;</c> and every other
 /// <c>&lt;</c>, <c>&gt;</c> and <c>&amp;</c> escaped. Matches are found here with the query's own words, folded as the
-/// engines fold them (<see cref="SearchQuery.Fold"/>), so both databases highlight alike.
+/// engines fold them (<see cref="IndexWords.Fold"/>), so both databases highlight alike.
 /// </summary>
 public static class Highlight
 {
@@ -15,11 +16,11 @@ public static class Highlight
     public static string Of(string text, SearchQuery query)
     {
         var spans = SearchQuery.Spans(text).ToList();
-        var folded = spans.Select(s => SearchQuery.Fold(text.Substring(s.Start, s.Length))).ToList();
+        var folded = spans.Select(s => IndexWords.Fold(text.Substring(s.Start, s.Length))).ToList();
         var marked = new bool[spans.Count];
         foreach (var term in query.Terms)
         {
-            var words = term.Words.Select(SearchQuery.Fold).ToList();
+            var words = term.Words.Select(IndexWords.Fold).ToList();
             for (var i = 0; i + words.Count <= spans.Count; i++)
             {
                 var matches = true;

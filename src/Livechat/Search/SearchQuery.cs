@@ -79,9 +79,6 @@ public sealed record SearchQuery(IReadOnlyList<SearchTerm> Terms)
     private static bool IsWordRune(Rune rune) => Rune.IsLetterOrDigit(rune) || Rune.GetUnicodeCategory(rune) is
         UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
 
-    /// <summary>A word as both engines compare it: without diacritics, in lower case ("Café" is "cafe"; <see cref="IndexWords.Fold"/>).</summary>
-    public static string Fold(string word) => IndexWords.Fold(word);
-
     /// <summary>
     /// The query for PostgreSQL's <c>to_tsquery('livechat_search', ...)</c>: each word a quoted lexeme (a word holds
     /// no quote, backslash or operator), a phrase joined by <c>&lt;-&gt;</c>, the prefix marked <c>:*</c>, all ANDed.

@@ -37,6 +37,14 @@ public sealed class SearchStore(Database database, MessageStore messageStore)
     /// words, rare ones whose lists are short. The words are every tenant's: a word only widens the OR, the tenant's
     /// token still decides what matches.
     /// </summary>
+    /// <summary>
+    /// SQLite: at most <c>@take</c> of the index's words that begin with <c>@head</c> and go on beyond ASCII (what an entry
+    /// <c>head*</c> of <c>message_search_words</c> stands for, <see cref="IndexWords.Entry"/>), from the index's own
+    /// vocabulary: non-ASCII words, rare ones whose lists are short. The search and the upkeep read them alike.
+    /// </summary>
+    internal const string WordsBeyondAsciiSql =
+        "SELECT term FROM message_search_vocabulary WHERE term >= @head || char(128) AND term < @head || char(1114111) LIMIT @take";
+
     private static async Task<IReadOnlyList<string>?> PrefixWordsAsync(DbConnection connection, SearchQuery query, CancellationToken cancellationToken)
     {
         if (query.FoldedPrefix is not { } prefix) return null;
@@ -53,9 +61,7 @@ public sealed class SearchStore(Database database, MessageStore messageStore)
         foreach (var head in entries.Where(e => e.EndsWith('*')).Select(e => e[..^1]))
         {
             if (words.Count > MaxPrefixWords) break;
-            await using var command = connection.Sql("""
-                SELECT term FROM message_search_vocabulary WHERE term >= @first AND term < @last LIMIT @take
-                """).With("first", head + "\u0080").With("last", head + "\U0010FFFF").With("take", MaxPrefixWords + 1 - words.Count);
+            await using var command = connection.Sql(WordsBeyondAsciiSql).With("head", head).With("take", MaxPrefixWords + 1 - words.Count);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) words.Add(reader.GetString(0));
         }

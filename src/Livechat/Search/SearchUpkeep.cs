@@ -111,8 +111,7 @@ public sealed class SearchUpkeep(Database database, WritePath writes, TimeProvid
     private static async Task<bool> InIndexAsync(ChangeScope scope, string word, CancellationToken cancellationToken)
     {
         await using var command = word.EndsWith('*')
-            ? scope.Sql("SELECT 1 FROM message_search_vocabulary WHERE term >= @first AND term < @last LIMIT 1")
-                .With("first", word[..^1] + "\u0080").With("last", word[..^1] + "\U0010FFFF")
+            ? scope.Sql(SearchStore.WordsBeyondAsciiSql).With("head", word[..^1]).With("take", 1)
             : scope.Sql("SELECT 1 FROM message_search WHERE message_search MATCH @query LIMIT 1").With("query", $"body : \"{word}\"");
         return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
