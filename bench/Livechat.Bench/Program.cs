@@ -36,8 +36,12 @@
 //                  (250,000) of four other tenants, words drawn from a Zipf distribution over a generated vocabulary;
 //                  written in bulk without their index, which the service's backfill then builds after a restart (timed);
 //                  then queries of 1, 2 and 3 words, common and rare, a prefix and a phrase, --concurrency (8) at once,
-//                  --repeat (200) each: p50, p95 (SearchTimes.cs). SQLite: --keep FILE keeps a copy of the seeded and
-//                  indexed database; --reuse FILE starts from such a copy instead (no seed, no backfill: the queries only).
+//                  --repeat (200) each: p50, p95, and CPU per search of the service and of PostgreSQL's backends
+//                  (SearchTimes.cs). SQLite: --keep FILE keeps a copy of the seeded and indexed database; --reuse FILE
+//                  starts from such a copy instead (no seed, no backfill: the queries only). PostgreSQL: the database is
+//                  left as the run made it; --reuse seeded runs the queries only on such a database (no reset, no seed).
+//                  Before the timed queries, --warmup (30) seconds of them in turn, so the service's code is compiled as it is
+//                  in a service that has run a while.
 //   purge          the reports' seed (--sessions, --messages), then the send load of `send` for --seconds without a
 //                  purge, then retention_days = 1 and the same load for as long as the purge runs: send p99 with and
 //                  without the purge, and the purge's rate (messages/s, from the setting until no expired session is
@@ -102,7 +106,7 @@ switch (mode)
     case "purge":
         // The purge bench's service looks for expired sessions every second, so the purge starts right after the setting.
         if (mode == "purge") Service.ExtraEnvironment["Livechat__Retention__IntervalSeconds"] = "1";
-        await using (var service = await Service.StartAsync(postgres))
+        await using (var service = await Service.StartAsync(postgres, seeded: mode == "search" && postgres is not null && TextOption("--reuse") is not null))
         {
             if (mode == "send") await SendAsync(service, Option("--sessions", 64));
             else if (mode == "session-list") await SessionListAsync(service, Option("--sessions", 100), Option("--messages", 1000));
@@ -111,7 +115,7 @@ switch (mode)
             else if (mode == "webhooks") await WebhookThroughput.RunAsync(service, Option("--messages", 1000), Option("--senders", 16));
             else if (mode == "reports") await ReportTimes.RunAsync(service, Option("--sessions", 100_000), Option("--messages", 1_000_000), Option("--repeat", 40), TextOption("--keep"));
             else if (mode == "search") await SearchTimes.RunAsync(service, Option("--sessions", 50_000), Option("--messages", 1_000_000), Option("--noise", 250_000), Option("--repeat", 200), Option("--concurrency", 8),
-                TextOption("--keep"), TextOption("--reuse"));
+                TextOption("--keep"), TextOption("--reuse"), Option("--warmup", 30));
             else if (mode == "purge") await PurgeTimes.RunAsync(service, Option("--sessions", 100_000), Option("--messages", 1_000_000), clients, seconds, Option("--warmup", 10));
             else await ReferencesAsync(service);
         }
@@ -713,10 +717,11 @@ internal sealed class Service : IAsyncDisposable
 
     /// <param name="build">A folder with another build's Livechat.dll (the <c>builds</c> mode); this build's by default.</param>
     /// <param name="store">Where attachments' bytes go (<c>Livechat:Attachments:Store</c>).</param>
-    public static async Task<Service> StartAsync(string? postgres, string? build = null, string store = "disk")
+    /// <param name="seeded">PostgreSQL: the database is an earlier run's, kept as it is (no reset; tenant 1 is there).</param>
+    public static async Task<Service> StartAsync(string? postgres, string? build = null, string store = "disk", bool seeded = false)
     {
         var folder = Directory.CreateTempSubdirectory("livechat-bench-").FullName;
-        if (postgres is not null) await ResetPostgresAsync(postgres);
+        if (postgres is not null && !seeded) await ResetPostgresAsync(postgres);
         var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -745,7 +750,7 @@ internal sealed class Service : IAsyncDisposable
         using (var add = Run(build, environment, "tenants", "add", "--id", "1", "--name", "Bench"))
         {
             await add.WaitForExitAsync();
-            if (add.ExitCode != 0) throw new InvalidOperationException("livechat tenants add failed");
+            if (add.ExitCode != 0 && !seeded) throw new InvalidOperationException("livechat tenants add failed");
         }
         var launched = Stopwatch.StartNew();
         var service = new Service(Run(build, environment, "serve", "--urls", baseUrl), folder, baseUrl, postgres) { Store = store };

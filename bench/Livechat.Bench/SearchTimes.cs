@@ -28,7 +28,8 @@ internal static class SearchTimes
         "tolong", "sudah", "belum", "akun", "please", "order", "payment", "pembayaran", "café", "struk", "printer", "harga", "diskon", "voucher",
     ];
 
-    public static async Task RunAsync(Service service, int sessionCount, int messageCount, int noise, int repeat, int concurrency, string? keep, string? reuse)
+    public static async Task RunAsync(Service service, int sessionCount, int messageCount, int noise, int repeat, int concurrency, string? keep, string? reuse,
+        int warmup)
     {
         var words = Words();
         var cumulative = Zipf(words.Length, 1.07);
@@ -50,7 +51,11 @@ internal static class SearchTimes
         var seeded = TimeSpan.Zero;
         var backfill = new Stopwatch();
         long before = 0, after = 0;
-        if (reuse is not null && service.Postgres is null)
+        if (reuse is not null && service.Postgres is not null)
+        {
+            // The database an earlier run seeded and indexed, as that run left it: the queries only.
+        }
+        else if (reuse is not null)
         {
             // A database an earlier run seeded and indexed (--keep): the queries only (their words come from the fixed vocabulary).
             await service.RestartOnCopyOfAsync(reuse);
@@ -117,25 +122,45 @@ internal static class SearchTimes
             ("reference: GET /livechat/labels", ""),
         };
         var agent = Service.Agent(10_000);
+        static string PathOf(string q) => q.Length == 0 ? "/livechat/labels" : $"/livechat/search?limit=20&q={Uri.EscapeDataString(q)}";
+
+        // The service as it runs once it has served searches for a while: the runtime compiles a path's methods again and
+        // again in the background (tiered, with dynamic PGO) over its first thousands of calls, on the same two cores. Without
+        // this the first queries carried that compiling: the service's CPU per search fell from 4 ms in the first query to
+        // 1.1 ms by the seventh (docs/performance.md, session 27). --warmup seconds of the queries below, in turn.
+        var warming = Stopwatch.StartNew();
+        var warmed = 0;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            while (warming.Elapsed < TimeSpan.FromSeconds(warmup))
+            {
+                var (_, q) = queries[Interlocked.Increment(ref warmed) % queries.Length];
+                await service.GetDataAsync(agent, PathOf(q));
+            }
+        }));
         Console.WriteLine();
         Console.WriteLine($"## Search on {service.Name}: {messageCount:N0} messages of one tenant over {sessionCount:N0} sessions, and {noise / 4 * 4:N0} of four other tenants");
         Console.WriteLine();
-        if (reuse is not null && service.Postgres is null) Console.WriteLine($"The database {reuse}, seeded and indexed by an earlier run (--keep); the service was ready on it " +
+        if (reuse is not null && service.Postgres is not null) Console.WriteLine("The database an earlier run seeded and indexed (--reuse): the queries only.");
+        else if (reuse is not null) Console.WriteLine($"The database {reuse}, seeded and indexed by an earlier run (--keep); the service was ready on it " +
             $"**{service.ReadyAfter.TotalSeconds:0.0} s** after its start (with the migrations a file from an older build needs).");
         else Console.WriteLine($"Seeded in {seeded.TotalSeconds:0} s without the index; the backfill then indexed all {total:N0} messages in **{backfill.Elapsed.TotalSeconds:0} s** " +
             $"({total / backfill.Elapsed.TotalSeconds:0} messages/s). The index: **{(after - before) / (double)total:0} bytes per message** ({(after - before) / 1048576.0:0} MiB in all).");
+        Console.WriteLine($"Warmed up with {warmed:N0} searches of the queries below, {warmup} s (--warmup).");
         Console.WriteLine();
-        Console.WriteLine($"| query | q | hits on page 1 (limit 20) | p50 ms | p95 ms | max ms |");
-        Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
+        // CPU per search: the service's process, and (PostgreSQL on this machine) its backends' (the database's work).
+        Console.WriteLine($"| query | q | hits on page 1 (limit 20) | p50 ms | p95 ms | max ms | service CPU ms | database CPU ms |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         var results = new List<string>();
         foreach (var (name, q) in queries)
         {
             // The reference: an authenticated read that does almost nothing, at the same concurrency: what the machine adds.
-            var path = q.Length == 0 ? "/livechat/labels" : $"/livechat/search?limit=20&q={Uri.EscapeDataString(q)}";
+            var path = PathOf(q);
             var (_, first) = await service.GetDataAsync(agent, path);
             for (var i = 0; i < 5; i++) await service.GetDataAsync(agent, path); // warm up
             var times = new List<double>();
             var next = 0;
+            var (serviceCpu, databaseCpu) = (service.CpuTime, await BackendsCpuAsync(service));
             await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
             {
                 while (Interlocked.Increment(ref next) <= repeat)
@@ -144,8 +169,11 @@ internal static class SearchTimes
                     lock (times) times.Add(elapsed);
                 }
             }));
+            var serviceMs = (service.CpuTime - serviceCpu).TotalMilliseconds / repeat;
+            var databaseMs = await BackendsCpuAsync(service) is { } backends && databaseCpu is not null
+                ? (backends.Sum(b => b.Value) - backends.Sum(b => databaseCpu.GetValueOrDefault(b.Key))) / repeat : double.NaN;
             times.Sort();
-            Console.WriteLine($"| {name} | `{q}` | {first.GetArrayLength()} | {Table.At(times, 0.5):0.0} | **{Table.At(times, 0.95):0.0}** | {times[^1]:0.0} |");
+            Console.WriteLine($"| {name} | `{q}` | {first.GetArrayLength()} | {Table.At(times, 0.5):0.0} | **{Table.At(times, 0.95):0.0}** | {times[^1]:0.0} | {serviceMs:0.00} | {databaseMs:0.00} |");
             results.Add($"{name.Replace(' ', '_').Replace(",", "").Replace(":", "").Replace("/", "_")}_p95={Table.At(times, 0.95):0.0}");
         }
         Console.WriteLine($"RESULT {string.Join(' ', results)} seed_seconds={seeded.TotalSeconds:0} backfill_seconds={backfill.Elapsed.TotalSeconds:0} bytes_per_message={(after - before) / (double)total:0}");
@@ -275,6 +303,33 @@ internal static class SearchTimes
     {
         for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i];
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// PostgreSQL: the CPU milliseconds each client backend of the database has used so far (/proc, the database runs on this
+    /// machine), by process id; null on SQLite or when /proc does not show them.
+    /// </summary>
+    private static async Task<Dictionary<int, double>?> BackendsCpuAsync(Service service)
+    {
+        if (service.Postgres is null) return null;
+        var backends = new Dictionary<int, double>();
+        await using var connection = await OpenAsync(service);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()";
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var pid = reader.GetInt32(0);
+            try
+            {
+                // Fields 14 and 15 of /proc/PID/stat (after the name in parentheses): user and system time in clock ticks (100 a second).
+                var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                backends[pid] = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10.0;
+            }
+            catch (IOException) { return null; }
+            catch (UnauthorizedAccessException) { return null; }
+        }
+        return backends;
     }
 
     /// <summary>The database's size in bytes: SQLite's file (pages in use), PostgreSQL's database.</summary>
