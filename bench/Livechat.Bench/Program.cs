@@ -17,7 +17,9 @@
 //                  --seconds, no warm-up), then --warmup s more, then the warm rate: the cold/warm ratio, and the time
 //                  from the process's start to ready. --build FOLDER runs that folder's Livechat.dll (a published build).
 //                  --warm-client S first runs the load for S s against a throwaway service, so the load generator's
-//                  own compilation is done before the service under test starts.
+//                  own compilation is done before the service under test starts. --cold-cpu S: the cold window ends
+//                  when the service has spent S s of CPU instead (a shared machine); then compare cpu_ratio, the warm
+//                  CPU per message over the cold.
 // send, realtime and references take --warmup s: the same load first, not measured, so the service's code has
 // been compiled for its steady state (a fresh .NET process runs instrumented code for its first seconds).
 //   session-list   --sessions sessions of --messages messages each, then GET /livechat/sessions (every row with
@@ -201,17 +203,41 @@ async Task ColdAsync(string? postgresConnection, int sessionCount)
         }
         return lines;
     });
-    var cold = await load.RunAsync(TimeSpan.FromSeconds(seconds), record: true);
+    var coldCpu = service.CpuTime;
+    // --cold-cpu S: the cold window lasts until the service has spent S s of CPU rather than --seconds s, so on a
+    // machine shared with other work it still covers as much of the service's start as a quiet machine's 10 s do.
+    var coldCpuSeconds = Option("--cold-cpu", 0);
+    using var coldDone = new CancellationTokenSource();
+    var coldWatch = coldCpuSeconds > 0 ? Task.Run(async () =>
+    {
+        while ((service.CpuTime - coldCpu).TotalSeconds < coldCpuSeconds) await Task.Delay(50);
+        await coldDone.CancelAsync();
+    }) : Task.CompletedTask;
+    var coldClock = Stopwatch.StartNew();
+    var cold = await load.RunAsync(coldCpuSeconds > 0 ? TimeSpan.FromMinutes(5) : TimeSpan.FromSeconds(seconds), record: true, coldDone.Token);
+    var coldSeconds = coldClock.Elapsed.TotalSeconds;
+    coldCpu = service.CpuTime - coldCpu;
+    await coldWatch;
+    var coldJit = await service.JitAsync();
     timelineStop.Cancel();
     Console.WriteLine($"TIMELINE messages/service-cpu-ms/client-cpu-ms per second: {string.Join(" ", await timeline)}");
     await load.RunAsync(TimeSpan.FromSeconds(Option("--warmup", 20)), record: false);
     await service.SettleAsync();
+    var warmCpu = service.CpuTime;
     var warm = await load.RunAsync(TimeSpan.FromSeconds(seconds), record: true);
+    warmCpu = service.CpuTime - warmCpu;
+    var jit = await service.JitAsync();
+    // The service's CPU per message in each window: on a machine shared with other work the rates follow the CPU
+    // the service gets, while the CPU a message costs is what the cold start itself adds.
+    var (coldCpuPerMessage, warmCpuPerMessage) = (coldCpu.TotalMicroseconds / Math.Max(1, cold * coldSeconds), warmCpu.TotalMicroseconds / Math.Max(1, warm * seconds));
     Console.WriteLine();
     Console.WriteLine($"## Cold start on {service.Name}: ready {ready.TotalSeconds:0.00} s after the process started");
     Console.WriteLine();
-    Console.WriteLine($"- first {seconds} s after ready: **{cold:0} messages/s**; after {Option("--warmup", 20)} s more: **{warm:0} messages/s**; cold/warm **{cold / warm:0.00}**");
-    Console.WriteLine($"RESULT cold={cold:0} warm={warm:0} ratio={cold / warm:0.00} ready_seconds={ready.TotalSeconds:0.00}");
+    Console.WriteLine($"- first {coldSeconds:0.0} s after ready: **{cold:0} messages/s**; after {Option("--warmup", 20)} s more: **{warm:0} messages/s**; cold/warm **{cold / warm:0.00}**");
+    Console.WriteLine($"- service CPU per message: {coldCpuPerMessage:0} µs cold, {warmCpuPerMessage:0} µs warm; warm/cold **{warmCpuPerMessage / coldCpuPerMessage:0.00}**");
+    Console.WriteLine($"- compiled by the JIT from the start: {coldJit.Methods} methods ({coldJit.Seconds:0.0} s) by the end of the cold window, {jit.Methods} ({jit.Seconds:0.0} s) by the end");
+    Console.WriteLine($"RESULT cold={cold:0} warm={warm:0} ratio={cold / warm:0.00} ready_seconds={ready.TotalSeconds:0.00} cold_seconds={coldSeconds:0.0} cold_cpu_us={coldCpuPerMessage:0} warm_cpu_us={warmCpuPerMessage:0} cpu_ratio={warmCpuPerMessage / coldCpuPerMessage:0.00} " +
+        $"cold_jit_methods={coldJit.Methods} cold_jit_seconds={coldJit.Seconds:0.0} jit_methods={jit.Methods} jit_seconds={jit.Seconds:0.0}");
 }
 
 async Task SendAsync(Service service, int sessionCount)
@@ -549,12 +575,13 @@ internal sealed class SendLoad
         new(service, await service.ConversationsAsync(sessions), clients);
 
     /// <summary>Runs the load for <paramref name="duration"/>; returns messages/s, and keeps their latencies if <paramref name="record"/>.</summary>
-    public async Task<double> RunAsync(TimeSpan duration, bool record)
+    public async Task<double> RunAsync(TimeSpan duration, bool record, CancellationToken sooner = default)
     {
         var sent = 0;
         Sent = () => Volatile.Read(ref sent);
         var clock = Stopwatch.StartNew();
-        using var stop = new CancellationTokenSource(duration);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(sooner);
+        stop.CancelAfter(duration);
         await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
@@ -610,6 +637,17 @@ internal sealed class Service : IAsyncDisposable
     private const string Key = "benchmark-signing-key-of-at-least-32-bytes";
     private static readonly AuthOptions Auth = new() { SigningKey = Key };
     private Process process;
+
+    /// <summary>
+    /// The methods the service's JIT has compiled since its start, and the time it spent on them, from its own
+    /// <c>/metrics</c> (the runtime's System.Runtime meter): how much of a cold start is compilation.
+    /// </summary>
+    public async Task<(long Methods, double Seconds)> JitAsync()
+    {
+        var text = await http.GetStringAsync("/metrics");
+        double Value(string name) => double.Parse(text.Split('\n').First(line => line.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..], CultureInfo.InvariantCulture);
+        return ((long)Value("system_runtime_dotnet_jit_compiled_methods"), Value("system_runtime_dotnet_jit_compilation_time"));
+    }
 
     /// <summary>The CPU time the service's process has used so far (on PostgreSQL, the database's work is not in it).</summary>
     public TimeSpan CpuTime

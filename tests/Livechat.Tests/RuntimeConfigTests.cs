@@ -1,0 +1,22 @@
+using System.Text.Json;
+
+namespace Livechat.Tests;
+
+/// <summary>
+/// The runtime settings the built service starts with (its <c>Livechat.runtimeconfig.json</c>, which <c>dotnet run</c>,
+/// <c>dotnet Livechat.dll</c> and a published build all read). What they buy is speed, measured by <c>bench/cold</c>
+/// (docs/performance.md, ADR 0047); this only keeps them from being lost.
+/// </summary>
+public sealed class RuntimeConfigTests
+{
+    [Fact]
+    public void TheServicePromotesAMethodAfterTwoHundredCalls()
+    {
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Livechat.runtimeconfig.json")));
+        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+
+        Assert.Equal(200, properties.GetProperty("System.Runtime.TieredCompilation.CallCountThreshold").GetInt32());
+        // Dynamic PGO stays the runtime's default (ADR 0036: off, it cost the warm send rate 12 to 30 %).
+        Assert.False(properties.TryGetProperty("System.Runtime.TieredPGO", out _));
+    }
+}
