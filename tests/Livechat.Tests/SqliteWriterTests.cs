@@ -150,6 +150,41 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         Assert.Equal(8L, await IndexEntriesAsync(agent.TenantId));
     }
 
+    /// <summary>
+    /// A writer with nothing left to write copies the WAL into the database file: read from the file alone (immutable,
+    /// which ignores the WAL), a message is there once the writer has been idle after its send.
+    /// </summary>
+    [Fact]
+    public async Task TheWriterCopiesItsWritesIntoTheDatabaseFileWhenIdle()
+    {
+        var agent = server.Agent(await server.NewTenantAsync());
+        var session = await agent.StartSessionAsync();
+        var engine = (SqliteDatabase)server.Services.GetRequiredService<Database>();
+        var before = engine.IdleCheckpoints;
+        await agent.SendMessageAsync(session, "copied when idle");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        // The writer copies at most every 50 ms: an empty write per poll gives it another idle moment after the send's.
+        while (engine.IdleCheckpoints <= before || await InTheFileAloneAsync(agent.TenantId, "copied when idle") == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the writer did not copy the send into the database file within 10 s");
+            await engine.WriteAsync((_, _) => Task.FromResult(0), CancellationToken.None);
+            await Task.Delay(5); // a poll of the signal
+        }
+    }
+
+    /// <summary>Messages of this text in the database file itself, without the WAL (immutable ignores it).</summary>
+    private async Task<long> InTheFileAloneAsync(long tenant, string text)
+    {
+        await using var file = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source=file:{Path.Combine(server.Folder, "livechat.db")}?immutable=1;Mode=ReadOnly;Pooling=false");
+        await file.OpenAsync();
+        await using var command = file.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM chat_messages WHERE tenant_id = @tenant AND message = @text";
+        command.Parameters.AddWithValue("@tenant", tenant);
+        command.Parameters.AddWithValue("@text", text);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     private static async Task QueuedAsync(SqliteDatabase engine, long count)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

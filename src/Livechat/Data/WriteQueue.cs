@@ -14,6 +14,7 @@ internal sealed class WriteQueue : IAsyncDisposable
     public const int MaxBatch = 128;
     private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Func<List<PendingWrite>, Task> runBatch;
+    private readonly Func<Task>? whenIdle;
     private readonly Task loop;
     private long queued;
 
@@ -23,9 +24,11 @@ internal sealed class WriteQueue : IAsyncDisposable
     /// </summary>
     public long Queued => Interlocked.Read(ref queued);
 
-    public WriteQueue(Func<List<PendingWrite>, Task> runBatch)
+    /// <param name="whenIdle">Runs after a batch when no write is queued: upkeep the engine wants done between writes, not during them.</param>
+    public WriteQueue(Func<List<PendingWrite>, Task> runBatch, Func<Task>? whenIdle = null)
     {
         this.runBatch = runBatch;
+        this.whenIdle = whenIdle;
         loop = Task.Run(RunAsync);
     }
 
@@ -69,6 +72,7 @@ internal sealed class WriteQueue : IAsyncDisposable
                 // The engine answers every write itself; this is the last guard that keeps the loop alive.
                 foreach (var write in batch) write.Fail(e);
             }
+            if (whenIdle is not null && !queue.Reader.TryPeek(out _)) await whenIdle();
         }
     }
 
