@@ -30,14 +30,6 @@ public sealed class SearchStore(Database database, MessageStore messageStore)
     public const int MaxPrefixWords = 200;
 
     /// <summary>
-    /// SQLite: the index's whole words the query's last word begins, when there are at most <see cref="MaxPrefixWords"/>,
-    /// else null (the prefix is searched as one): a range of <c>message_search_words</c>' primary key, which the send
-    /// keeps (migration 0101). An entry with a star, <c>stra*</c>, stands for the words that begin so and go on beyond
-    /// ASCII (<see cref="IndexWords.Entry"/>): those are read from the index's own vocabulary, a range of non-ASCII
-    /// words, rare ones whose lists are short. The words are every tenant's: a word only widens the OR, the tenant's
-    /// token still decides what matches.
-    /// </summary>
-    /// <summary>
     /// SQLite: at most <c>@take</c> of the index's words that begin with <c>@head</c> and go on beyond ASCII (what an entry
     /// <c>head*</c> of <c>message_search_words</c> stands for, <see cref="IndexWords.Entry"/>), from the index's own
     /// vocabulary: non-ASCII words, rare ones whose lists are short. The search and the upkeep read them alike.
@@ -45,6 +37,14 @@ public sealed class SearchStore(Database database, MessageStore messageStore)
     internal const string WordsBeyondAsciiSql =
         "SELECT term FROM message_search_vocabulary WHERE term >= @head || char(128) AND term < @head || char(1114111) LIMIT @take";
 
+    /// <summary>
+    /// SQLite: the index's whole words the query's last word begins, when there are at most <see cref="MaxPrefixWords"/>,
+    /// else null (the prefix is searched as one): a range of <c>message_search_words</c>' primary key, which the send
+    /// keeps (migration 0101). An entry with a star, <c>stra*</c>, stands for the words that begin so and go on beyond
+    /// ASCII (<see cref="IndexWords.Entry"/>): those are read from the index's own vocabulary, a range of non-ASCII
+    /// words, rare ones whose lists are short. The words are every tenant's: a word only widens the OR, the tenant's
+    /// token still decides what matches.
+    /// </summary>
     private static async Task<IReadOnlyList<string>?> PrefixWordsAsync(DbConnection connection, SearchQuery query, CancellationToken cancellationToken)
     {
         if (query.FoldedPrefix is not { } prefix) return null;
