@@ -40,14 +40,8 @@ public static class MessageSearchIndex
     /// <summary>The first (highest) <c>search_row</c> of a time's microsecond: later times have lower rows.</summary>
     public static long SearchTop(DateTimeOffset createdAt) => -((createdAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10 * 1000);
 
-    /// <summary>SQLite: the entry of the message <c>@id</c> just inserted (nothing when the insert wrote no row): the backfill's, one at a time.</summary>
-    public const string SqliteWrite = """
-        INSERT INTO message_search (rowid, tenant, body)
-        SELECT search_row, 't' || tenant_id, message FROM chat_messages WHERE tenant_id = @tenant AND id = @id AND message <> ''
-        """;
-
     /// <summary>
-    /// SQLite: the entries of the messages a write batch sent, in one statement at the end of the batch, in its transaction
+    /// SQLite: the entries of the messages a write batch sent (or the backfill numbered), in one statement at the end of the batch, in its transaction
     /// (<see cref="BatchEndStatement"/>, ADR 0046). FTS5 writes what it holds as a new segment at every savepoint, and each write
     /// of a batch has one: an entry written with its message cost a segment, and the merges after it, per message. The entries
     /// are read from the messages as they are at the batch's end: a message whose write was undone has none, and one erased

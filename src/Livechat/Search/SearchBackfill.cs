@@ -83,7 +83,8 @@ public sealed class SearchBackfill(Database database, WritePath writes, ILogger<
 
     /// <summary>
     /// SQLite: up to <see cref="BatchSize"/> messages without a <c>search_row</c> (found on its index, where the
-    /// empty ones come first) each take the next free row of their microsecond and get their entry; then their words
+    /// empty ones come first) each take the next free row of their microsecond and get their entry at the batch's end,
+    /// with the sends' (<see cref="MessageSearchIndex.SqliteWriteSent"/>); then their words
     /// go to <c>message_search_words</c> in one statement, as the send writes its message's.
     /// </summary>
     private static async Task<Change<(long Done, object? Last)>> SqliteBatchAsync(ChangeScope scope, CancellationToken cancellationToken)
@@ -101,8 +102,7 @@ public sealed class SearchBackfill(Database database, WritePath writes, ILogger<
                 MessageSearchIndex.BindSqlite(number.With("tenant", tenant).With("id", id), createdAt);
                 await number.ExecuteNonQueryAsync(cancellationToken);
             }
-            await using var write = scope.Sql(MessageSearchIndex.SqliteWrite).With("tenant", tenant).With("id", id);
-            await write.ExecuteNonQueryAsync(cancellationToken);
+            scope.AtBatchEnd(MessageSearchIndex.SqliteWriteSent, tenant, id);
         }
         if (MessageSearchIndex.SqliteWords([.. batch.Select(m => m.Text)]) is { } words)
         {
