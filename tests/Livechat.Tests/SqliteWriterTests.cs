@@ -22,7 +22,7 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
     [Fact]
     public async Task ADatabaseMadeWithLargerPagesKeepsThemAndWorks()
     {
-        Assert.Equal(2048L, await PageSizeAsync(Path.Combine(server.Folder, "livechat.db")));
+        Assert.Equal(2048L, await PageSizeAsync(DatabaseFile));
 
         await using var older = new LivechatServer(DatabaseProvider.Sqlite);
         var file = Path.Combine(older.Folder, "livechat.db");
@@ -47,14 +47,20 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         WHEN NEW.message LIKE 'poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END
         """);
 
-    private static async Task<long> PageSizeAsync(string file)
+    private static Task<long> PageSizeAsync(string file) => ReadNumberAsync(file, "PRAGMA page_size");
+
+    /// <summary>One number read from <paramref name="dataSource"/> on a read-only connection of its own, apart from the service's.</summary>
+    private static async Task<long> ReadNumberAsync(string dataSource, string sql, params (string Name, object Value)[] parameters)
     {
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=false");
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={dataSource};Mode=ReadOnly;Pooling=false");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA page_size";
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue("@" + name, value);
         return (long)(await command.ExecuteScalarAsync())!;
     }
+
+    private string DatabaseFile => Path.Combine(server.Folder, "livechat.db");
 
     [Fact]
     public async Task AWriteThatFailsInABatchIsUndoneAloneAndTheOthersCommit()
@@ -173,17 +179,8 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
     }
 
     /// <summary>Messages of this text in the database file itself, without the WAL (immutable ignores it).</summary>
-    private async Task<long> InTheFileAloneAsync(long tenant, string text)
-    {
-        await using var file = new Microsoft.Data.Sqlite.SqliteConnection(
-            $"Data Source=file:{Path.Combine(server.Folder, "livechat.db")}?immutable=1;Mode=ReadOnly;Pooling=false");
-        await file.OpenAsync();
-        await using var command = file.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM chat_messages WHERE tenant_id = @tenant AND message = @text";
-        command.Parameters.AddWithValue("@tenant", tenant);
-        command.Parameters.AddWithValue("@text", text);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private Task<long> InTheFileAloneAsync(long tenant, string text) => ReadNumberAsync($"file:{DatabaseFile}?immutable=1",
+        "SELECT count(*) FROM chat_messages WHERE tenant_id = @tenant AND message = @text", ("tenant", tenant), ("text", text));
 
     private static async Task QueuedAsync(SqliteDatabase engine, long count)
     {
@@ -195,15 +192,8 @@ public sealed class SqliteWriterTests(SqliteServer server) : IClassFixture<Sqlit
         }
     }
 
-    private async Task<long> IndexEntriesAsync(long tenant)
-    {
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.Folder, "livechat.db")};Mode=ReadOnly;Pooling=false");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM message_search WHERE message_search MATCH @query";
-        command.Parameters.AddWithValue("@query", $"tenant : t{tenant}");
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private Task<long> IndexEntriesAsync(long tenant) =>
+        ReadNumberAsync(DatabaseFile, "SELECT count(*) FROM message_search WHERE message_search MATCH @query", ("query", $"tenant : t{tenant}"));
 
     [Fact]
     public async Task ABatchWhoseCommitFailsReportsEveryWriteAsFailedAndTheWriterCarriesOn()
