@@ -43,7 +43,7 @@
 //                  starts from such a copy instead (no seed, no backfill: the queries only). PostgreSQL: the database is
 //                  left as the run made it; --reuse seeded runs the queries only on such a database (no reset, no seed).
 //                  Before the timed queries, --warmup (60) seconds of them in turn, so the service's code is compiled as it is
-//                  in a service that has run a while.
+//                  in a service that has run a while. --only Q: the query Q (as the table prints it) and the reference alone.
 //   purge          the reports' seed (--sessions, --messages), then the send load of `send` for --seconds without a
 //                  purge, then retention_days = 1 and the same load for as long as the purge runs: send p99 with and
 //                  without the purge, and the purge's rate (messages/s, from the setting until no expired session is
@@ -117,7 +117,7 @@ switch (mode)
             else if (mode == "webhooks") await WebhookThroughput.RunAsync(service, Option("--messages", 1000), Option("--senders", 16));
             else if (mode == "reports") await ReportTimes.RunAsync(service, Option("--sessions", 100_000), Option("--messages", 1_000_000), Option("--repeat", 40), TextOption("--keep"));
             else if (mode == "search") await SearchTimes.RunAsync(service, Option("--sessions", 50_000), Option("--messages", 1_000_000), Option("--noise", 250_000), Option("--repeat", 200), Option("--concurrency", 8),
-                TextOption("--keep"), TextOption("--reuse"), Option("--warmup", 60));
+                TextOption("--keep"), TextOption("--reuse"), Option("--warmup", 60), TextOption("--only"));
             else if (mode == "purge") await PurgeTimes.RunAsync(service, Option("--sessions", 100_000), Option("--messages", 1_000_000), clients, seconds, Option("--warmup", 10));
             else await ReferencesAsync(service);
         }

@@ -29,7 +29,7 @@ internal static class SearchTimes
     ];
 
     public static async Task RunAsync(Service service, int sessionCount, int messageCount, int noise, int repeat, int concurrency, string? keep, string? reuse,
-        int warmup)
+        int warmup, string? only = null)
     {
         var words = Words();
         var cumulative = Zipf(words.Length, 1.07);
@@ -121,6 +121,8 @@ internal static class SearchTimes
             ("a phrase of 2 common words", phrase),
             ("reference: GET /livechat/labels", ""),
         };
+        // --only "dan khaké": that query and the reference alone (warm-up and timing), to measure one query's cost without the others'.
+        if (only is not null) queries = [.. queries.Where(x => x.Q == only || x.Q.Length == 0)];
         var agent = Service.Agent(10_000);
         static string PathOf(string q) => q.Length == 0 ? "/livechat/labels" : $"/livechat/search?limit=20&q={Uri.EscapeDataString(q)}";
 

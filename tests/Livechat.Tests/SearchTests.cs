@@ -254,6 +254,26 @@ public abstract class SearchTests(LivechatServer server)
     }
 
     [Fact]
+    public async Task ATenantWhoseIdBeginsAnothersNeverFindsItsWords()
+    {
+        // Tenant 500001's prefix `ka` must not reach into tenant 5000011's `kasir`, nor the other way round (PostgreSQL: the
+        // tenant is a key of the GIN index; SQLite: the tenant's own token, `t500001`, in the FTS5 table).
+        var tenants = server.Services.GetRequiredService<Livechat.Tenants.TenantStore>();
+        var first = 1_000_000_000L * (await server.NewTenantAsync() % 1000 + 1);
+        var second = first * 10 + 1;
+        foreach (var id in new[] { first, second }) Assert.True(await tenants.AddAsync(id, $"Tenant {id}", null, CancellationToken.None));
+        var (a, b) = (server.Agent(first), server.Agent(second));
+        await SessionWithAsync(b, "kasir error");
+        await SessionWithAsync(a, "kartu error");
+
+        Assert.Equal(["kartu error"], await FoundAsync(a, "ka"));
+        Assert.Equal(["kasir error"], await FoundAsync(b, "ka"));
+        Assert.Empty(await FoundAsync(a, "kasir"));
+        Assert.Empty(await FoundAsync(b, "kartu"));
+        Assert.Equal(["kartu error"], await FoundAsync(a, "error"));
+    }
+
+    [Fact]
     public async Task AMessageWhoseTextIsErasedIsNotFoundAndItsEntryIsGone()
     {
         var agent = await AgentAsync();
@@ -269,6 +289,8 @@ public abstract class SearchTests(LivechatServer server)
         Assert.Empty(await FoundAsync(agent, "secret"));
         Assert.Equal(["keep this passport too"], await FoundAsync(agent, "passport"));
         Assert.Equal(["keep this passport too"], await FoundAsync(agent, "passport", $"&session_id={session}"));
+        // The erased message is indexed (as empty), not waiting for the backfill, which would index it again.
+        Assert.Equal(0, await server.Services.GetRequiredService<SearchBackfill>().RunAsync(CancellationToken.None));
     }
 
     [Fact]

@@ -39,16 +39,14 @@ public sealed class SearchBackfill(Database database, WritePath writes, ILogger<
     {
         var postgres = database is PostgresDatabase;
         long total = 0;
-        object? after = null;
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            var (done, last) = postgres
-                ? await writes.RunAsync(scope => PostgresBatchAsync(scope, after, cancellationToken), cancellationToken)
+            var done = postgres
+                ? await writes.RunAsync(scope => PostgresBatchAsync(scope, cancellationToken), cancellationToken)
                 : await writes.RunAsync(scope => SqliteBatchAsync(scope, cancellationToken), cancellationToken);
+            if (done == 0) return total;
             total += done;
-            if (last is null) return total;
-            after = last;
             if (clock.Elapsed > TimeSpan.FromSeconds(10))
             {
                 logger.LogInformation("Search backfill: {Messages} messages indexed so far.", total);
@@ -58,27 +56,20 @@ public sealed class SearchBackfill(Database database, WritePath writes, ILogger<
     }
 
     /// <summary>
-    /// PostgreSQL: the next <see cref="BatchSize"/> rows in primary-key order after the last batch's, those of them
-    /// still without a vector get one. Walking the key (not "WHERE search_vector IS NULL", which no index serves)
-    /// keeps each batch a short range scan.
+    /// PostgreSQL: up to <see cref="BatchSize"/> messages without a vector (migration 0103's partial index
+    /// <c>ix_chat_messages_unsearched</c> holds exactly those, so a finished backfill costs one look at an empty index,
+    /// not a walk of the table) get one. Rows another instance's batch holds are skipped, not waited for.
     /// </summary>
-    private static async Task<Change<(long Done, object? Last)>> PostgresBatchAsync(ChangeScope scope, object? after, CancellationToken cancellationToken)
+    private static async Task<Change<long>> PostgresBatchAsync(ChangeScope scope, CancellationToken cancellationToken)
     {
-        var (tenant, session, seq) = after is ValueTuple<long, Guid, long> key ? key : (0L, Guid.Empty, 0L);
         await using var command = scope.Sql($"""
             WITH batch AS (
-                SELECT tenant_id, session_id, seq FROM chat_messages
-                WHERE (tenant_id, session_id, seq) > (@tenant, @session, @seq)
-                ORDER BY tenant_id, session_id, seq LIMIT {BatchSize}),
-            filled AS (
-                UPDATE chat_messages m SET search_vector = {MessageSearchIndex.PostgresVector("m.message")}
-                FROM batch b WHERE m.tenant_id = b.tenant_id AND m.session_id = b.session_id AND m.seq = b.seq AND m.search_vector IS NULL
-                RETURNING 1)
-            SELECT (SELECT COUNT(*) FROM filled), tenant_id, session_id, seq FROM batch ORDER BY tenant_id DESC, session_id DESC, seq DESC LIMIT 1
-            """).With("tenant", tenant).With("session", session).With("seq", seq);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return Change.Of<(long, object?)>((0, null));
-        return Change.Of<(long, object?)>((reader.GetInt64(0), (reader.GetInt64(1), reader.GetGuid(2), reader.GetInt64(3))));
+                SELECT tenant_id, session_id, seq FROM chat_messages WHERE search_vector IS NULL
+                LIMIT {BatchSize} FOR UPDATE SKIP LOCKED)
+            UPDATE chat_messages m SET search_vector = {MessageSearchIndex.PostgresVector("m.message")}
+            FROM batch b WHERE m.tenant_id = b.tenant_id AND m.session_id = b.session_id AND m.seq = b.seq
+            """);
+        return Change.Of<long>(await command.ExecuteNonQueryAsync(cancellationToken));
     }
 
     /// <summary>
@@ -87,7 +78,7 @@ public sealed class SearchBackfill(Database database, WritePath writes, ILogger<
     /// with the sends' (<see cref="MessageSearchIndex.SqliteWriteSent"/>); then their words
     /// go to <c>message_search_words</c> in one statement, as the send writes its message's.
     /// </summary>
-    private static async Task<Change<(long Done, object? Last)>> SqliteBatchAsync(ChangeScope scope, CancellationToken cancellationToken)
+    private static async Task<Change<long>> SqliteBatchAsync(ChangeScope scope, CancellationToken cancellationToken)
     {
         var batch = new List<(long Tenant, Guid Id, DateTimeOffset CreatedAt, string Text)>();
         await using (var select = scope.Sql($"SELECT tenant_id, id, created_at, message FROM chat_messages WHERE search_row IS NULL LIMIT {BatchSize}"))
@@ -109,6 +100,6 @@ public sealed class SearchBackfill(Database database, WritePath writes, ILogger<
             await using var write = scope.Sql(MessageSearchIndex.SqliteWordsWrite).With("words", words);
             await write.ExecuteNonQueryAsync(cancellationToken);
         }
-        return Change.Of<(long, object?)>((batch.Count, batch.Count == 0 ? null : "more"));
+        return Change.Of<long>(batch.Count);
     }
 }

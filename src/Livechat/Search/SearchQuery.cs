@@ -83,7 +83,10 @@ public sealed record SearchQuery(IReadOnlyList<SearchTerm> Terms)
     /// The query for PostgreSQL's <c>to_tsquery('livechat_search', ...)</c>: each word a quoted lexeme (a word holds
     /// no quote, backslash or operator), a phrase joined by <c>&lt;-&gt;</c>, the prefix marked <c>:*</c>, all ANDed.
     /// </summary>
-    public string ToPostgres() => string.Join(" & ", Terms.Select(t =>
+    public string ToPostgres() => ToPostgres(Terms);
+
+    /// <summary>The query of <paramref name="terms"/> alone, as <see cref="ToPostgres()"/> writes the whole.</summary>
+    public static string ToPostgres(IEnumerable<SearchTerm> terms) => string.Join(" & ", terms.Select(t =>
         t.Words.Count == 1 ? $"'{t.Words[0]}'{(t.Prefix ? ":*" : "")}" : "(" + string.Join(" <-> ", t.Words.Select(w => $"'{w}'")) + ")"));
 
     /// <summary>

@@ -17,7 +17,7 @@ public sealed record SearchScope(SessionFilter Sessions, Guid? SessionId, DateTi
 /// <c>search_vector</c> under its tenant-first GIN index, SQLite's FTS5 table walked by its rowid, newest first.
 /// Who sees what is decided once, in <see cref="Visible"/>.
 /// </summary>
-public sealed class SearchStore(Database database, MessageStore messageStore)
+public sealed class SearchStore(Database database, MessageStore messageStore, TimeProvider time)
 {
     /// <summary>
     /// A prefix that begins more words than this stays a prefix search. An OR costs FTS5 a seek per word in each of
@@ -68,6 +68,27 @@ public sealed class SearchStore(Database database, MessageStore messageStore)
         return words.Count is > 0 and <= MaxPrefixWords ? words : null;
     }
 
+    private readonly CommonWords commonWords = new(time);
+
+    /// <summary>
+    /// PostgreSQL: the condition on the index's words. A query with rare words and common ones (<see cref="CommonWords"/>)
+    /// looks up only the rare ones in the GIN index and checks the whole query on the messages they find
+    /// (<c>ts_match_vq</c> is <c>@@</c> as a function, which the planner does not take to the index); otherwise the
+    /// whole query goes to the index, or to the newest-first walk when all its words are common.
+    /// </summary>
+    private async Task<(string Sql, string? LookedUp)> PostgresWordsAsync(DbConnection connection, SearchQuery query, CancellationToken cancellationToken)
+    {
+        const string Whole = "m.search_vector @@ to_tsquery('livechat_search', @query)";
+        if (query.Terms.Count < 2) return (Whole, null);
+        var common = await commonWords.OfAsync(connection, cancellationToken);
+        // A single whole ASCII word, lower case, is the index's word as is; anything else counts as rare, which is only slower.
+        var rare = query.Terms.Where(t => t.Prefix || t.Words.Count > 1 || !t.Words[0].All(char.IsAscii)
+            || !common.Contains(t.Words[0].ToLowerInvariant())).ToList();
+        if (rare.Count == 0 || rare.Count == query.Terms.Count) return (Whole, null);
+        return ("m.search_vector @@ to_tsquery('livechat_search', @looked_up) AND ts_match_vq(m.search_vector, to_tsquery('livechat_search', @query))",
+            SearchQuery.ToPostgres(rare));
+    }
+
     private const string MessageColumns = "m.id, m.session_id, m.sender_id, m.message, m.created_at, m.client_message_id, m.internal, m.sender_name, m.attachment_count";
 
     /// <summary>
@@ -97,13 +118,15 @@ public sealed class SearchStore(Database database, MessageStore messageStore)
             }
             var newer = page.Backward;
             string sql;
+            string? lookedUp = null;
             if (postgres)
             {
+                (var words, lookedUp) = await PostgresWordsAsync(connection, query, cancellationToken);
                 var keyset = cursorAt is null ? "" : newer ? " AND (m.created_at, m.id) > (@cursor_at, @cursor)" : " AND (m.created_at, m.id) < (@cursor_at, @cursor)";
                 var order = newer ? "m.created_at, m.id" : "m.created_at DESC, m.id DESC";
                 sql = $"""
                     SELECT {MessageColumns} FROM chat_messages m
-                    WHERE m.tenant_id = @tenant AND m.search_vector @@ to_tsquery('livechat_search', @query) AND m.message <> ''{conditions}{keyset}
+                    WHERE m.tenant_id = @tenant AND {words} AND m.message <> ''{conditions}{keyset}
                     ORDER BY {order} LIMIT @take
                     """;
             }
@@ -121,7 +144,7 @@ public sealed class SearchStore(Database database, MessageStore messageStore)
             var carrying = new List<Guid>();
             await using (var command = Bind(connection.Sql(sql), caller, scope)
                 .With("query", postgres ? query.ToPostgres() : query.ToFts5(caller.TenantId, await PrefixWordsAsync(connection, query, cancellationToken)))
-                .With("cursor", page.Cursor).With("cursor_at", cursorAt).With("take", page.Limit + 1))
+                .With("cursor", page.Cursor).With("cursor_at", cursorAt).With("take", page.Limit + 1).With("looked_up", lookedUp))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
