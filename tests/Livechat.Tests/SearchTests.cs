@@ -256,8 +256,8 @@ public abstract class SearchTests(LivechatServer server)
     [Fact]
     public async Task ATenantWhoseIdBeginsAnothersNeverFindsItsWords()
     {
-        // Tenant 500001's prefix `ka` must not reach into tenant 5000011's `kasir`, nor the other way round (PostgreSQL: the
-        // tenant is a key of the GIN index; SQLite: the tenant's own token, `t500001`, in the FTS5 table).
+        // The index's words carry their tenant (PostgreSQL: `500001:kasir`, ADR 0052; SQLite: the tenant's own token):
+        // tenant 500001's prefix `ka` must not reach into tenant 5000011's `kasir`, nor the other way round.
         var tenants = server.Services.GetRequiredService<Livechat.Tenants.TenantStore>();
         var first = 1_000_000_000L * (await server.NewTenantAsync() % 1000 + 1);
         var second = first * 10 + 1;
@@ -302,7 +302,7 @@ public abstract class SearchTests(LivechatServer server)
         // Forget the first two messages' entries, as a database migrated to 0090 has none for its old messages.
         if (server.Provider == DatabaseProvider.Postgres)
         {
-            await server.ExecuteSqlAsync("UPDATE chat_messages SET search_vector = NULL WHERE tenant_id = @tenant AND message LIKE 'legacy%'", ("tenant", agent.TenantId));
+            await server.ExecuteSqlAsync("UPDATE chat_messages SET search_words = NULL WHERE tenant_id = @tenant AND message LIKE 'legacy%'", ("tenant", agent.TenantId));
         }
         else
         {
