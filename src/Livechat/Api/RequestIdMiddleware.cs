@@ -34,9 +34,14 @@ public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdM
         }
         finally
         {
-            logger.LogInformation("{Method} {Path} responded {Status} in {ElapsedMs:0.0} ms",
-                context.Request.Method, context.Request.Path.Value, context.Response.StatusCode,
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            // Asked first: the call itself boxes its arguments and looks its template up even when the level is off
+            // (Production runs at Warning), on every request.
+            if (logger.IsEnabled(LogLevel.Information))
+            {
+                logger.LogInformation("{Method} {Path} responded {Status} in {ElapsedMs:0.0} ms",
+                    context.Request.Method, context.Request.Path.Value, context.Response.StatusCode,
+                    Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
         }
     }
 
