@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Livechat.Api;
 using Livechat.Tests.Infrastructure;
 
 namespace Livechat.Tests;
@@ -157,5 +158,23 @@ public sealed class EnvelopeHttpTests(SqliteServer server) : IClassFixture<Sqlit
         var reply = await server.SendAsync(HttpMethod.Get, "/health/live", configure: r => r.Headers.TryAddWithoutValidation("X-Request-ID", "abc\tdef"));
         reply.AssertStatus(HttpStatusCode.OK);
         Assert.Matches("^[0-9a-f]{32}$", reply.Meta.GetProperty("request_id").GetString()!);
+    }
+
+    [Fact]
+    public void AGeneratedRequestIdIsADistinctUuidVersion7OfNow()
+    {
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var ids = Enumerable.Range(0, 1000).Select(_ => RequestIdMiddleware.NewId()).ToList();
+        var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        foreach (var id in ids)
+        {
+            Assert.Matches("^[0-9a-f]{32}$", id);
+            var uuid = Guid.ParseExact(id, "N");
+            Assert.Equal(7, uuid.Version);
+            Assert.InRange(uuid.Variant, 0x8, 0xB); // RFC 9562's variant: the top bits 10
+            Assert.InRange(Convert.ToInt64(id[..12], 16), before, after);
+        }
     }
 }

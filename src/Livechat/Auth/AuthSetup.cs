@@ -48,6 +48,9 @@ public static class AuthSetup
     {
         // Our claim names are the token's own (sub, role, tenant_id): no mapping to WS-* URIs.
         jwt.MapInboundClaims = false;
+        // Nothing reads the token back from the authentication properties (GetTokenAsync): not storing it there spares
+        // every request a copy and a formatted expiry.
+        jwt.SaveToken = false;
         jwt.TokenValidationParameters = new TokenValidationParameters
         {
             ValidIssuer = auth.Issuer,
