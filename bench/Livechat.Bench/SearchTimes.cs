@@ -94,7 +94,7 @@ internal static class SearchTimes
             {
                 var left = service.Postgres is null
                     ? "SELECT COUNT(*) FROM chat_messages WHERE search_row IS NULL"
-                    : "SELECT COUNT(*) FROM (SELECT 1 FROM chat_messages WHERE search_words IS NULL LIMIT 1) x";
+                    : "SELECT COUNT(*) FROM (SELECT 1 FROM chat_messages WHERE search_vector IS NULL LIMIT 1) x";
                 while (Convert.ToInt64(await ScalarAsync(connection, left), CultureInfo.InvariantCulture) > 0) await Task.Delay(500);
                 backfill.Stop();
                 // What autovacuum does after a million updates; the planner needs the new column's statistics.

@@ -7,9 +7,8 @@ namespace Livechat.Messages;
 /// The full-text index of messages (contract section 19, ADR 0038), written in the message's transaction (on SQLite at
 /// the end of its write batch, ADR 0046), so a message is searchable once its 201 is sent. Migration 0090 made it; <c>Search/</c> reads it.
 /// <list type="bullet">
-/// <item>PostgreSQL: <c>chat_messages.search_words</c>, a <c>tsvector</c> the insert computes from its own
-/// <c>@message</c>, each word carrying the tenant (<c>42:kasir</c>, <see cref="PostgresWords"/>), under a GIN index:
-/// one list of messages per tenant and word (migration 0103, ADR 0052).</item>
+/// <item>PostgreSQL: <c>chat_messages.search_vector</c>, a <c>tsvector</c> the insert computes from its own
+/// <c>@message</c> (<see cref="PostgresVector"/>), under a GIN index that leads with <c>tenant_id</c>.</item>
 /// <item>SQLite: the contentless FTS5 table <c>message_search</c> (<c>unicode61 remove_diacritics 2</c>), whose rowid
 /// is the message's <c>search_row</c>: minus its creation time in microseconds times 1,000, minus a count within that
 /// microsecond, so the index's ascending rowid order (the direction FTS5 walks fastest) is newest first
@@ -28,13 +27,8 @@ public static class MessageSearchIndex
     /// </summary>
     public const string PostgresPunctuation = @"[[:punct:]\u00a1-\u00bf\u00d7\u00f7\u2000-\u206f\u3000-\u303f\uff01-\uff0f]+";
 
-    /// <summary>
-    /// The indexed words of a text expression of tenant <paramref name="tenant"/>: its <c>tsvector</c> (configuration
-    /// <c>livechat_search</c> is <c>simple</c>, no stemming, after <c>unaccent</c>) with each word prefixed by the tenant
-    /// (<c>livechat_search_words</c>, migration 0103); a search's query is prefixed alike (<c>livechat_search_query</c>).
-    /// </summary>
-    public static string PostgresWords(string tenant, string text) =>
-        $"livechat_search_words({tenant}, to_tsvector('livechat_search', regexp_replace({text}, '{PostgresPunctuation}', ' ', 'g')))";
+    /// <summary>The <c>tsvector</c> of a text expression: configuration <c>livechat_search</c> is <c>simple</c> (no stemming) after <c>unaccent</c>.</summary>
+    public static string PostgresVector(string text) => $"to_tsvector('livechat_search', regexp_replace({text}, '{PostgresPunctuation}', ' ', 'g'))";
 
     /// <summary>
     /// SQLite: a new message's <c>search_row</c>, the next free one of its microsecond going down from <c>@search_top</c>

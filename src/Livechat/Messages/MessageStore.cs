@@ -111,9 +111,9 @@ public sealed class MessageStore(Database database, WritePath writes, KnownParti
     // and SqliteWordsOfMessage its words right after it.
     private static string InsertSql(bool files, bool postgres) => $"""
         INSERT INTO chat_messages (tenant_id, session_id, seq, id, sender_id, message, created_at, client_message_id, internal, attachment_count, sender_name,
-            {(postgres ? "search_words" : "search_row")})
+            {(postgres ? "search_vector" : "search_row")})
         SELECT tenant_id, id, last_seq, @id, @sender, @message, @now, @client, @internal, @attachments, {UserNames.Of("@tenant", "@sender")},
-               {(postgres ? MessageSearchIndex.PostgresWords("@tenant", "@message") : MessageSearchIndex.SqliteRow)} FROM chat_sessions
+               {(postgres ? MessageSearchIndex.PostgresVector("@message") : MessageSearchIndex.SqliteRow)} FROM chat_sessions
         WHERE tenant_id = @tenant AND id = @session AND status = 'OPEN'{AllTaken(files)}
         RETURNING seq, sender_name, {SessionUsers.Columns}
         """;

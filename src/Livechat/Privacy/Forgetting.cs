@@ -64,11 +64,11 @@ public static class Forgetting
                 await note.ExecuteNonQueryAsync(cancellationToken);
             }
         }
-        // PostgreSQL: an erased message's words become empty, not NULL, which would mean "not indexed yet" to the backfill.
+        // PostgreSQL: an erased message's vector becomes empty, not NULL, which means "not indexed yet" to the backfill.
         var sql = which is ForgottenMessages.SentBy
             ? $"""
                 UPDATE chat_messages SET message = '', deleted = TRUE, client_message_id = NULL, attachment_count = NULL, sender_name = NULL
-                    {(postgres ? ", search_words = ''" : "")}
+                    {(postgres ? ", search_vector = ''" : "")}
                 WHERE {rows}
                 """
             : $"DELETE FROM chat_messages WHERE {rows}";

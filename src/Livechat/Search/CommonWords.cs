@@ -4,13 +4,13 @@ using Livechat.Data;
 namespace Livechat.Search;
 
 /// <summary>
-/// PostgreSQL: the words of the index (as it stores them, with their tenant: <c>42:dan</c>) that are in at least
-/// <see cref="Share"/> of all messages, from the statistics PostgreSQL keeps of <c>chat_messages.search_words</c>
-/// (<c>pg_stats.most_common_elems</c>, which <c>ANALYZE</c> and autovacuum refresh), read at most every
-/// <see cref="Refresh"/>. A search looks up its rare words in the GIN index and checks its common ones on the few
-/// messages those find (ADR 0052): advancing a common word's list of hundreds of thousands of messages to each of
-/// them costs the index more than reading the messages. Only a speed decision: every condition of the query is
-/// checked on every message found either way.
+/// PostgreSQL: the words of the index (lexemes, as <c>to_tsvector('livechat_search', ...)</c> makes them) that are in
+/// at least <see cref="Share"/> of all messages, every tenant's together, from the statistics PostgreSQL keeps of
+/// <c>chat_messages.search_vector</c> (<c>pg_stats.most_common_elems</c>, which <c>ANALYZE</c> and autovacuum
+/// refresh), read at most every <see cref="Refresh"/>. A search looks up its rare words in the GIN index and checks
+/// its common ones on the few messages those find (ADR 0052): advancing a common word's list of hundreds of
+/// thousands of messages to each of them costs the index more than reading the messages. Only a speed decision:
+/// the whole query is checked on every message found either way.
 /// </summary>
 public sealed class CommonWords(TimeProvider time)
 {
@@ -30,7 +30,7 @@ public sealed class CommonWords(TimeProvider time)
         // The elements and their frequencies are parallel arrays (the frequencies end with three summary numbers).
         await using (var command = connection.Sql("""
             SELECT e.word FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(word, share)
-            WHERE s.schemaname = current_schema() AND s.tablename = 'chat_messages' AND s.attname = 'search_words' AND e.word IS NOT NULL AND e.share >= @share
+            WHERE s.schemaname = current_schema() AND s.tablename = 'chat_messages' AND s.attname = 'search_vector' AND e.word IS NOT NULL AND e.share >= @share
             """).With("share", Share))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {

@@ -6,8 +6,7 @@ using Livechat.Messages;
 namespace Livechat.Search;
 
 /// <summary>
-/// Indexes the messages that were stored before the index (migration 0090; on PostgreSQL also 0103, which gave every
-/// word its tenant), whose insert wrote no index entry, after start,
+/// Indexes the messages that were stored before migration 0090 (whose insert wrote no index entry), after start,
 /// in batches of <see cref="BatchSize"/>, each its own short transaction through the write path: writers wait for
 /// one batch at most, never for the whole table. New messages are indexed by their own insert, so the backfill
 /// ends for good once it finds nothing; an instance that restarts resumes where the rows say. Several instances
@@ -57,17 +56,17 @@ public sealed class SearchBackfill(Database database, WritePath writes, ILogger<
     }
 
     /// <summary>
-    /// PostgreSQL: up to <see cref="BatchSize"/> messages without words (migration 0103's partial index
+    /// PostgreSQL: up to <see cref="BatchSize"/> messages without a vector (migration 0103's partial index
     /// <c>ix_chat_messages_unsearched</c> holds exactly those, so a finished backfill costs one look at an empty index,
-    /// not a walk of the table) get them. Rows another instance's batch holds are skipped, not waited for.
+    /// not a walk of the table) get one. Rows another instance's batch holds are skipped, not waited for.
     /// </summary>
     private static async Task<Change<long>> PostgresBatchAsync(ChangeScope scope, CancellationToken cancellationToken)
     {
         await using var command = scope.Sql($"""
             WITH batch AS (
-                SELECT tenant_id, session_id, seq FROM chat_messages WHERE search_words IS NULL
+                SELECT tenant_id, session_id, seq FROM chat_messages WHERE search_vector IS NULL
                 LIMIT {BatchSize} FOR UPDATE SKIP LOCKED)
-            UPDATE chat_messages m SET search_words = {MessageSearchIndex.PostgresWords("m.tenant_id", "m.message")}
+            UPDATE chat_messages m SET search_vector = {MessageSearchIndex.PostgresVector("m.message")}
             FROM batch b WHERE m.tenant_id = b.tenant_id AND m.session_id = b.session_id AND m.seq = b.seq
             """);
         return Change.Of<long>(await command.ExecuteNonQueryAsync(cancellationToken));

@@ -14,7 +14,7 @@ public sealed record SearchScope(SessionFilter Sessions, Guid? SessionId, DateTi
 
 /// <summary>
 /// Searches messages through the index the send writes (<see cref="MessageSearchIndex"/>): PostgreSQL's
-/// <c>search_words</c> (each word carrying the tenant) under its GIN index, SQLite's FTS5 table walked by its rowid, newest first.
+/// <c>search_vector</c> under its tenant-first GIN index, SQLite's FTS5 table walked by its rowid, newest first.
 /// Who sees what is decided once, in <see cref="Visible"/>.
 /// </summary>
 public sealed class SearchStore(Database database, MessageStore messageStore, TimeProvider time)
@@ -76,18 +76,17 @@ public sealed class SearchStore(Database database, MessageStore messageStore, Ti
     /// (<c>ts_match_vq</c> is <c>@@</c> as a function, which the planner does not take to the index); otherwise the
     /// whole query goes to the index, or to the newest-first walk when all its words are common.
     /// </summary>
-    private async Task<(string Sql, string? LookedUp)> PostgresWordsAsync(DbConnection connection, long tenantId, SearchQuery query, CancellationToken cancellationToken)
+    private async Task<(string Sql, string? LookedUp)> PostgresWordsAsync(DbConnection connection, SearchQuery query, CancellationToken cancellationToken)
     {
-        const string Whole = "m.search_words @@ livechat_search_query(@tenant, to_tsquery('livechat_search', @query))";
+        const string Whole = "m.search_vector @@ to_tsquery('livechat_search', @query)";
         if (query.Terms.Count < 2) return (Whole, null);
         var common = await commonWords.OfAsync(connection, cancellationToken);
-        var tenant = tenantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // A single whole ASCII word, lower case, is the index's word as is; anything else counts as rare, which is only slower.
         var rare = query.Terms.Where(t => t.Prefix || t.Words.Count > 1 || !t.Words[0].All(char.IsAscii)
-            || !common.Contains($"{tenant}:{t.Words[0].ToLowerInvariant()}")).ToList();
+            || !common.Contains(t.Words[0].ToLowerInvariant())).ToList();
         if (rare.Count == 0 || rare.Count == query.Terms.Count) return (Whole, null);
-        return ("m.search_words @@ livechat_search_query(@tenant, to_tsquery('livechat_search', @looked_up)) "
-            + "AND ts_match_vq(m.search_words, livechat_search_query(@tenant, to_tsquery('livechat_search', @query)))", SearchQuery.ToPostgres(rare));
+        return ("m.search_vector @@ to_tsquery('livechat_search', @looked_up) AND ts_match_vq(m.search_vector, to_tsquery('livechat_search', @query))",
+            SearchQuery.ToPostgres(rare));
     }
 
     private const string MessageColumns = "m.id, m.session_id, m.sender_id, m.message, m.created_at, m.client_message_id, m.internal, m.sender_name, m.attachment_count";
@@ -122,7 +121,7 @@ public sealed class SearchStore(Database database, MessageStore messageStore, Ti
             string? lookedUp = null;
             if (postgres)
             {
-                (var words, lookedUp) = await PostgresWordsAsync(connection, caller.TenantId, query, cancellationToken);
+                (var words, lookedUp) = await PostgresWordsAsync(connection, query, cancellationToken);
                 var keyset = cursorAt is null ? "" : newer ? " AND (m.created_at, m.id) > (@cursor_at, @cursor)" : " AND (m.created_at, m.id) < (@cursor_at, @cursor)";
                 var order = newer ? "m.created_at, m.id" : "m.created_at DESC, m.id DESC";
                 sql = $"""
