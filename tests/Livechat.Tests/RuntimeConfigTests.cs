@@ -9,11 +9,17 @@ namespace Livechat.Tests;
 /// </summary>
 public sealed class RuntimeConfigTests
 {
+    /// <summary>The <c>configProperties</c> of the built service's runtimeconfig.</summary>
+    private static JsonElement ConfigProperties()
+    {
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Livechat.runtimeconfig.json")));
+        return config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties").Clone();
+    }
+
     [Fact]
     public void TheServicePromotesAMethodAfterTwoHundredCalls()
     {
-        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Livechat.runtimeconfig.json")));
-        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        var properties = ConfigProperties();
 
         Assert.Equal(200, properties.GetProperty("System.Runtime.TieredCompilation.CallCountThreshold").GetInt32());
         // Dynamic PGO stays the runtime's default (ADR 0036: off, it cost the warm send rate 12 to 30 %).
@@ -23,10 +29,7 @@ public sealed class RuntimeConfigTests
     [Fact]
     public void AnIdleThreadPoolWorkerBlocksWithoutSpinning()
     {
-        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Livechat.runtimeconfig.json")));
-        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
-
         // ADR 0051: the spin cost the PostgreSQL send's service a seventh of its CPU.
-        Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+        Assert.Equal(0, ConfigProperties().GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
     }
 }

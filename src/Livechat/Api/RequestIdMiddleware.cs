@@ -14,7 +14,8 @@ public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdM
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var requestId = IsSane(context.Request.Headers[Header].ToString()) ? context.Request.Headers[Header].ToString() : NewId();
+        var given = context.Request.Headers[Header].ToString();
+        var requestId = IsSane(given) ? given : NewId();
         context.TraceIdentifier = requestId;
         System.Diagnostics.Activity.Current?.SetTag(Data.Tracing.RequestId, requestId); // on the request's span, when traced
         context.Response.OnStarting(static state =>

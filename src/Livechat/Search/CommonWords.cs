@@ -19,13 +19,17 @@ public sealed class CommonWords(TimeProvider time)
 
     public static readonly TimeSpan Refresh = TimeSpan.FromMinutes(10);
 
-    private (HashSet<string> Words, DateTimeOffset ReadAt)? known;
+    /// <summary>What the last read found, and when. One reference, replaced whole: searches running at once read it
+    /// without a lock and never see a set from one read with the time of another.</summary>
+    private sealed record Read(HashSet<string> Words, DateTimeOffset At);
+
+    private volatile Read? last;
 
     /// <summary>The common words, read again from the statistics when the last read is older than <see cref="Refresh"/>.</summary>
     public async Task<IReadOnlySet<string>> OfAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (known is { } k && now - k.ReadAt < Refresh) return k.Words;
+        if (last is { } read && now - read.At < Refresh) return read.Words;
         var words = new HashSet<string>(StringComparer.Ordinal);
         // The elements and their frequencies are parallel arrays (the frequencies end with three summary numbers).
         await using (var command = connection.Sql("""
@@ -36,7 +40,7 @@ public sealed class CommonWords(TimeProvider time)
         {
             while (await reader.ReadAsync(cancellationToken)) words.Add(reader.GetString(0));
         }
-        known = (words, now);
+        last = new Read(words, now);
         return words;
     }
 }
