@@ -1,8 +1,10 @@
 using System.Net;
 using Livechat.Changes;
+using Livechat.Data;
 using Livechat.Privacy;
 using Livechat.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using SQLitePCL;
 
 namespace Livechat.Tests;
@@ -40,7 +42,8 @@ public sealed class RetentionPlanTestsOnSqlite(PrivacySqliteServer server) : ICl
             DELETE FROM sqlite_stat1 WHERE tbl IN ('notifications', 'webhook_deliveries');
             INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
                 ('notifications', 'notifications', '1000000 10 1 1'),
-                ('notifications', 'ix_notifications_session', '1000000 1000000 100000'),
+                ('notifications', 'ix_notifications_message', '1000000 1000000 1'),
+                ('notifications', 'ix_notifications_unmessaged', '1000000 1000000 100000'),
                 ('webhook_deliveries', 'webhook_deliveries', '1000000 10 1'),
                 ('webhook_deliveries', 'ix_webhook_deliveries_event', '1000000 1000000 100000');
             ANALYZE sqlite_schema;
@@ -78,6 +81,55 @@ public sealed class RetentionPlanTestsOnSqlite(PrivacySqliteServer server) : ICl
                     || line.StartsWith("SEARCH", StringComparison.Ordinal) && line.EndsWith("(tenant_id=?)", StringComparison.Ordinal);
                 Assert.False(walk, $"{sql}\n walks the tenant's rows: {line}");
             }
+    }
+
+    /// <summary>
+    /// Migration 0104 (ADR 0053): a message's notifications are found by the message, no longer by the session. A purge
+    /// that the upgrade interrupted had deleted some of a session's messages but not yet their notifications (the code
+    /// before deleted them with the session); the migration deletes those, and keeps every notification whose message is
+    /// still there, and those without a message.
+    /// </summary>
+    [Fact]
+    public async Task TheMigrationDeletesTheNotificationsOfMessagesAnInterruptedPurgeDeletedAndKeepsTheRest()
+    {
+        await using var older = new LivechatServer(DatabaseProvider.Sqlite);
+        await older.StartAsync();
+        var tenant = await older.NewTenantAsync();
+        var agent = older.Agent(tenant);
+        await agent.GoOnlineAsync();
+        var customer = older.TenantUser(tenant);
+        var session = await customer.StartSessionAsync(agent.UserId); // an assignment: a notification without a message
+        await customer.SendMessageAsync(session, "to the agent");
+        await agent.SendMessageAsync(session, "to the customer");
+        var agentsBefore = (await agent.GetAsync("/notifications?limit=50")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength();
+        Assert.Equal(1, (await customer.GetAsync("/notifications?limit=50")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
+        Assert.True(agentsBefore >= 2, $"the agent has {agentsBefore} notifications, expected its assignment and the customer's message");
+
+        // The database as one from before 0104, in the middle of a purge: the session index there, a customer's
+        // notification quoting a message already deleted (no such message row), and 0104 still to run.
+        Assert.Equal(1, await older.ExecuteSqlAsync("""
+            INSERT INTO notifications (tenant_id, user_id, id, type, session_id, message_id, preview, created_at, read_at)
+            SELECT tenant_id, user_id, @id, type, session_id, @message, 'quoted from a purged message', created_at, read_at
+            FROM notifications WHERE tenant_id = @tenant AND user_id = @user
+            """, ("id", Guid.CreateVersion7()), ("message", Guid.CreateVersion7()), ("tenant", tenant), ("user", customer.UserId)));
+        Assert.Contains("quoted from a purged message", (await customer.GetAsync("/notifications?limit=50")).Text); // the control
+        await older.ExecuteSqlAsync("DROP INDEX ix_notifications_message");
+        await older.ExecuteSqlAsync("DROP INDEX ix_notifications_unmessaged");
+        await older.ExecuteSqlAsync("CREATE INDEX ix_notifications_session ON notifications (tenant_id, session_id)");
+        Assert.Equal(1, await older.ExecuteSqlAsync("DELETE FROM schemaversions WHERE scriptname LIKE '%0104_notifications_found_by_their_message.sql'"));
+        await older.StopAsync();
+
+        await older.StartAsync();
+        var customers = (await customer.GetAsync("/notifications?limit=50")).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(1, customers.Data.GetArrayLength());
+        Assert.DoesNotContain("quoted from a purged message", customers.Text);
+        Assert.Equal(agentsBefore, (await agent.GetAsync("/notifications?limit=50")).AssertStatus(HttpStatusCode.OK).Data.GetArrayLength());
+        var indexes = await older.Services.GetRequiredService<Database>().ReadAsync(async connection =>
+        {
+            await using var command = connection.Sql("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'notifications' ORDER BY name)");
+            return (string?)await command.ExecuteScalarAsync();
+        }, CancellationToken.None);
+        Assert.Equal("ix_notifications_message ix_notifications_unmessaged ux_notifications_id", indexes);
     }
 
     private static async Task<List<string>> PlanAsync(SqliteConnection connection, string sql)

@@ -93,8 +93,10 @@ public sealed class ErasureStore(Database database, WritePath writes, TimeProvid
             foreach (var sessionId in await SessionsWithMessagesAsync(scope, job, cancellationToken))
             {
                 // The notifications that quote its messages (an agent's "new message" preview) go with them.
-                notifications += await ExecuteAsync(scope, """
-                    DELETE FROM notifications WHERE tenant_id = @tenant AND session_id = @session AND message_id IN (
+                // (SQLite finds them by the message, ADR 0053; PostgreSQL by the session.)
+                notifications += await ExecuteAsync(scope, $"""
+                    DELETE FROM notifications{(connection is Npgsql.NpgsqlConnection ? "" : " INDEXED BY ix_notifications_message")}
+                    WHERE tenant_id = @tenant AND session_id = @session AND message_id IN (
                         SELECT id FROM chat_messages WHERE tenant_id = @tenant AND session_id = @session AND sender_id = @user)
                     """, job, cancellationToken, sessionId);
                 messages += await Forgetting.ForgetMessagesAsync(scope, job.TenantId, new ForgottenMessages.SentBy(sessionId, job.UserId), budget - messages, cancellationToken);

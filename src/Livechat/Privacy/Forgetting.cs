@@ -43,6 +43,17 @@ public static class Forgetting
             _ => throw new ArgumentOutOfRangeException(nameof(which)),
         };
         var postgres = scope.Connection is Npgsql.NpgsqlConnection;
+        // SQLite: the notifications that quote messages being deleted go with them, found by the message (the send
+        // writes no per-session index entry there, ADR 0053); the session's others, without a message, go with the
+        // session (DeleteSessionsAsync). PostgreSQL deletes all of a session's notifications with the session.
+        if (!postgres && which is not ForgottenMessages.SentBy)
+        {
+            await using var notifications = Bind(scope.Sql($"""
+                DELETE FROM notifications INDEXED BY ix_notifications_message
+                WHERE tenant_id = @tenant AND message_id IN (SELECT id FROM chat_messages WHERE {rows})
+                """).With("tenant", tenantId), which, take);
+            await notifications.ExecuteNonQueryAsync(cancellationToken);
+        }
         // Search entries: SQLite's FTS5 entries of these rows go first (an erased text has none); on PostgreSQL the
         // vector is a column of the row, gone with it, and emptied with an erased text.
         if (!postgres)
@@ -100,7 +111,10 @@ public static class Forgetting
             // of the tenant's notifications or deliveries in every batch (statistics taken while the table was empty
             // make it look cheaper): 84 of a batch's 93 ms with 200,000 notifications (docs/performance.md, issue 28,
             // session 26; ADR 0045).
-            $"DELETE FROM notifications{(sqlite ? " INDEXED BY ix_notifications_session" : "")} WHERE tenant_id = @tenant AND session_id IN ({these})",
+            // SQLite: only those without a message are left (ForgetMessagesAsync deleted the others with their messages).
+            sqlite
+                ? $"DELETE FROM notifications INDEXED BY ix_notifications_unmessaged WHERE tenant_id = @tenant AND session_id IN ({these}) AND message_id IS NULL"
+                : $"DELETE FROM notifications WHERE tenant_id = @tenant AND session_id IN ({these})",
             $"""
             DELETE FROM webhook_deliveries{(sqlite ? " INDEXED BY ix_webhook_deliveries_event" : "")} WHERE tenant_id = @tenant
               AND event_id IN (SELECT id FROM webhook_events WHERE tenant_id = @tenant AND session_id IN ({these}))
