@@ -43,21 +43,22 @@ public static class Forgetting
             _ => throw new ArgumentOutOfRangeException(nameof(which)),
         };
         var postgres = scope.Connection is Npgsql.NpgsqlConnection;
-        // SQLite: the notifications that quote messages being deleted go with them, found by the message (the send
-        // writes no per-session index entry there, ADR 0053); the session's others, without a message, go with the
-        // session (DeleteSessionsAsync). PostgreSQL deletes all of a session's notifications with the session.
-        if (!postgres && which is not ForgottenMessages.SentBy)
-        {
-            await using var notifications = Bind(scope.Sql($"""
-                DELETE FROM notifications INDEXED BY ix_notifications_message
-                WHERE tenant_id = @tenant AND message_id IN (SELECT id FROM chat_messages WHERE {rows})
-                """).With("tenant", tenantId), which, take);
-            await notifications.ExecuteNonQueryAsync(cancellationToken);
-        }
-        // Search entries: SQLite's FTS5 entries of these rows go first (an erased text has none); on PostgreSQL the
-        // vector is a column of the row, gone with it, and emptied with an erased text.
+        // SQLite first cleans what points at these rows from elsewhere; on PostgreSQL the search vector is a column of
+        // the row, gone with it and emptied with an erased text, and a session's notifications go with the session.
         if (!postgres)
         {
+            // The notifications that quote messages being deleted go with them, found by the message (the send
+            // writes no per-session index entry there, ADR 0053); the session's others, without a message, go with the
+            // session (DeleteSessionsAsync).
+            if (which is not ForgottenMessages.SentBy)
+            {
+                await using var notifications = Bind(scope.Sql($"""
+                    DELETE FROM notifications INDEXED BY ix_notifications_message
+                    WHERE tenant_id = @tenant AND message_id IN (SELECT id FROM chat_messages WHERE {rows})
+                    """).With("tenant", tenantId), which, take);
+                await notifications.ExecuteNonQueryAsync(cancellationToken);
+            }
+            // Search entries: the FTS5 entries of these rows go before the rows (an erased text has none).
             await using (var index = Bind(scope.Sql(MessageSearchIndex.SqliteRemoveOf(rows)).With("tenant", tenantId), which, take))
                 await index.ExecuteNonQueryAsync(cancellationToken);
             // Their words may now be in no message: the upkeep (Search/SearchUpkeep.cs) checks them against the index
