@@ -8,7 +8,8 @@
 //                  (both services run side by side): the ratios of bench/run, each a median of same-minute ratios.
 //   builds         send with this build and with the build in folder --other, side by side in --rounds alternating
 //                  rounds: the median same-minute ratio. On PostgreSQL with --postgres and --other-postgres (a
-//                  database each), on a fresh SQLite file each without them.
+//                  database each), on a fresh SQLite file each without them. --build FOLDER: this side runs that
+//                  folder's Livechat.dll instead of this build's (two published builds side by side).
 //   sqlite-commits SQLite's own ceiling: one connection, WAL, synchronous=FULL, one single-row INSERT per commit.
 //   realtime       --conversations conversations, an agent and a tenant user each on the hub (two connections
 //                  per conversation), --rate messages/s in total: POST sent → messageCreated at the other side.
@@ -19,7 +20,8 @@
 //                  --warm-client S first runs the load for S s against a throwaway service, so the load generator's
 //                  own compilation is done before the service under test starts. --cold-cpu S: the cold window ends
 //                  when the service has spent S s of CPU instead (a shared machine); then compare cpu_ratio, the warm
-//                  CPU per message over the cold.
+//                  CPU per message over the cold. --pre S [--pre-clients N]: S s of sends from N clients (1) between
+//                  ready and the cold window, as a warm-up before readiness would be (how much warm-up the target needs).
 // send, realtime and references take --warmup s: the same load first, not measured, so the service's code has
 // been compiled for its steady state (a fresh .NET process runs instrumented code for its first seconds).
 //   session-list   --sessions sessions of --messages messages each, then GET /livechat/sessions (every row with
@@ -187,6 +189,7 @@ async Task ColdAsync(string? postgresConnection, int sessionCount)
     await using var service = await Service.StartAsync(postgresConnection, TextOption("--build"));
     var ready = service.ReadyAfter;
     var load = await SendLoad.StartAsync(service, sessionCount, clients);
+    if (Option("--pre", 0) is var pre and > 0) await load.RunAsync(TimeSpan.FromSeconds(pre), record: false, Option("--pre-clients", 1));
     using var timelineStop = new CancellationTokenSource();
     var timeline = Task.Run(async () =>
     {
@@ -214,7 +217,7 @@ async Task ColdAsync(string? postgresConnection, int sessionCount)
         await coldDone.CancelAsync();
     }) : Task.CompletedTask;
     var coldClock = Stopwatch.StartNew();
-    var cold = await load.RunAsync(coldCpuSeconds > 0 ? TimeSpan.FromMinutes(5) : TimeSpan.FromSeconds(seconds), record: true, coldDone.Token);
+    var cold = await load.RunAsync(coldCpuSeconds > 0 ? TimeSpan.FromMinutes(5) : TimeSpan.FromSeconds(seconds), record: true, sooner: coldDone.Token);
     var coldSeconds = coldClock.Elapsed.TotalSeconds;
     coldCpu = service.CpuTime - coldCpu;
     await coldWatch;
@@ -305,7 +308,7 @@ async Task CompareAsync(string connectionString, int sessionCount)
 // change saves anything, measured as a same-minute ratio (rates of one build drift by a quarter between minutes).
 async Task BuildsAsync(string? connectionString, string other, string? otherConnectionString, int sessionCount)
 {
-    await using var thisBuild = await Service.StartAsync(connectionString);
+    await using var thisBuild = await Service.StartAsync(connectionString, TextOption("--build"));
     await using var otherBuild = await Service.StartAsync(otherConnectionString, other);
     var loads = new[] { await SendLoad.StartAsync(thisBuild, sessionCount, clients), await SendLoad.StartAsync(otherBuild, sessionCount, clients) };
     foreach (var load in loads)
@@ -574,15 +577,15 @@ internal sealed class SendLoad
     public static async Task<SendLoad> StartAsync(Service service, int sessions, int clients) =>
         new(service, await service.ConversationsAsync(sessions), clients);
 
-    /// <summary>Runs the load for <paramref name="duration"/>; returns messages/s, and keeps their latencies if <paramref name="record"/>.</summary>
-    public async Task<double> RunAsync(TimeSpan duration, bool record, CancellationToken sooner = default)
+    /// <summary>Runs the load for <paramref name="duration"/> with <paramref name="clientCount"/> clients (--clients by default); returns messages/s, and keeps their latencies if <paramref name="record"/>.</summary>
+    public async Task<double> RunAsync(TimeSpan duration, bool record, int? clientCount = null, CancellationToken sooner = default)
     {
         var sent = 0;
         Sent = () => Volatile.Read(ref sent);
         var clock = Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(sooner);
         stop.CancelAfter(duration);
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        await Task.WhenAll(Enumerable.Range(0, clientCount ?? clients).Select(_ => Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
